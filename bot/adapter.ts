@@ -1,0 +1,71 @@
+// The one interface every outbound channel implements. The engine (db/, jobs/) never knows which
+// provider it talks to: it creates message rows, and `message__send` / `message__update` call these.
+import type { ChannelInfo, ChannelKind, RecipientUser } from '../db/messages/channels';
+import type { AlertView } from '../db/alerts/view';
+import type { Config } from '../db/config';
+import type { Pool } from '../db/sql';
+
+/** A message row joined with everything a provider needs to render and address it. */
+export interface OutgoingMessage {
+  id: number;
+  orgId: number;
+  alert: AlertView;
+  level: number;
+  /** 'user:<id>' or 'room:<slack or discord channel id>' */
+  recipient: string;
+  user: RecipientUser | null;
+  room: string | null;
+  channel: ChannelKind;
+  attempt: number;
+  /** Set for updates: what the earlier send returned. */
+  providerRef: string | null;
+  providerState: unknown;
+  /** The reason this message exists: first notification or an escalation. */
+  reason: 'triggered' | 'escalated';
+  /** Human-readable "escalates to Admin in 12 min" source: next step's role names and due time. */
+  nextEscalation: { at: string; to: string } | null;
+}
+
+export type SendResult =
+  | { outcome: 'sent'; providerRef?: string; providerState?: unknown; delivered?: boolean }
+  | { outcome: 'failed_temp'; error: string; retryAfterMs?: number }
+  | { outcome: 'failed_perm'; error: string };
+
+export interface AdapterContext {
+  sql: Pool;
+  config: Config;
+  key: Buffer;
+}
+
+export interface ChannelHealth {
+  status: 'ok' | 'off' | 'error';
+  detail?: string;
+}
+
+export interface Adapter extends ChannelInfo {
+  kind: ChannelKind;
+  /** Post the alert to the recipient. Must be safe to retry: same message id, same effect. */
+  send(msg: OutgoingMessage, ctx: AdapterContext): Promise<SendResult>;
+  /** Edit what `send` posted so it shows the alert's current state (updatable channels only). */
+  update?(msg: OutgoingMessage, ctx: AdapterContext): Promise<SendResult>;
+  health(): ChannelHealth;
+  /** Start long-lived connections (Socket Mode, command registration); called once per process. */
+  start?(ctx: AdapterContext): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+export type Adapters = Record<ChannelKind, Adapter>;
+
+export function offAdapter(kind: ChannelKind, reason: string, reaches: (u: RecipientUser) => boolean = () => false): Adapter {
+  return {
+    kind,
+    enabled: false,
+    inline: false,
+    updatable: false,
+    reaches,
+    async send() {
+      return { outcome: 'failed_perm', error: `${kind} is not configured` };
+    },
+    health: () => ({ status: 'off', detail: reason }),
+  };
+}

@@ -1,0 +1,39 @@
+// Domain errors. The API's one error handler maps each to an application/problem+json response;
+// anything else is a bug and is logged, but still answered without leaking internals.
+export interface FieldError { path: string; message: string }
+
+export class HeraldError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    detail: string,
+    readonly errors?: FieldError[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(detail);
+  }
+  get type(): string {
+    return `https://herald.dev/problems/${this.title.toLowerCase().replace(/[^a-z]+/g, '-')}`;
+  }
+}
+
+export const invalid = (detail: string, errors?: FieldError[]) => new HeraldError(400, 'Invalid request', detail, errors);
+export const unauthenticated = (detail: string) => new HeraldError(401, 'Unauthenticated', detail);
+export const forbidden = (detail: string) => new HeraldError(403, 'Forbidden', detail);
+export const notFound = (what: string) => new HeraldError(404, 'Not found', `${what} does not exist`);
+export const conflict = (detail: string) => new HeraldError(409, 'Conflict', detail);
+export const tooLarge = (detail: string) => new HeraldError(413, 'Payload too large', detail);
+export const rateLimited = (detail: string, retryAfterSeconds: number) =>
+  new HeraldError(429, 'Too many requests', detail, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+
+/** Parses with a zod schema and turns failures into a 400 naming every bad field. */
+import type { z } from 'zod';
+export function parse<S extends z.ZodType>(schema: S, input: unknown, what = 'body'): z.output<S> {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  const errors = r.error.issues.map((i) => ({
+    path: i.path.length ? i.path.map(String).join('.') : '(root)',
+    message: i.message,
+  }));
+  throw invalid(`The ${what} is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+}

@@ -1,0 +1,2 @@
+-- reserved for the chat issue; replaced when it lands
+select 1;

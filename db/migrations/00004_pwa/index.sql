@@ -1,0 +1,2 @@
+-- reserved for the pwa issue; replaced when it lands
+select 1;

@@ -1,0 +1,120 @@
+// The rule contract (DESIGN "A rule"). Unknown fields are rejected so a typo never silently does nothing.
+import { z } from 'zod';
+import { CHANNEL_KINDS } from '../messages/channels';
+
+export const SEVERITIES = ['info', 'warning', 'error', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const severityRank = (s: Severity) => SEVERITIES.indexOf(s);
+
+export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'exists', 'matches'] as const;
+export type Op = (typeof OPS)[number];
+
+const slug = z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9_.-]*$/, 'use lowercase letters, digits, _ . -');
+const roleKey = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
+
+export const ConditionSchema = z
+  .object({
+    field: z.string().regex(/^(metadata|entity)(\.[A-Za-z0-9_-]+)+$/, 'a field is metadata.<path> or entity.<path>'),
+    op: z.enum(OPS),
+    value: z.unknown().optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.op === 'exists') return;
+    if (c.value === undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: `op ${c.op} needs a value` });
+    if (c.op === 'in' && !Array.isArray(c.value)) ctx.addIssue({ code: 'custom', path: ['value'], message: 'op in needs an array' });
+    if (c.op === 'matches') {
+      if (typeof c.value !== 'string') {
+        ctx.addIssue({ code: 'custom', path: ['value'], message: 'op matches needs a regular expression string' });
+        return;
+      }
+      try {
+        new RegExp(c.value);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: ['value'], message: `invalid regular expression for ${c.field}: ${(e as Error).message}` });
+      }
+    }
+  });
+export type Condition = z.infer<typeof ConditionSchema>;
+
+export const MatchSchema = z
+  .object({
+    category: slug,
+    type: slug.nullable().default(null),
+    min_severity: z.enum(SEVERITIES).default('info'),
+    conditions: z.array(ConditionSchema).max(50).default([]),
+  })
+  .strict();
+
+export const EscalationStepSchema = z
+  .object({
+    after_minutes: z.number().positive().max(60 * 24 * 30),
+    roles: z.array(roleKey).max(20).default([]),
+    users: z.array(z.number().int().positive()).max(100).default([]),
+  })
+  .strict()
+  .refine((s) => s.roles.length + s.users.length > 0, { message: 'an escalation step needs roles or users' });
+
+export const EscalationSchema = z
+  .object({
+    steps: z.array(EscalationStepSchema).max(10).default([]),
+    repeat: z.number().int().min(0).max(10).default(0),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    for (let i = 1; i < e.steps.length; i++) {
+      if (e.steps[i].after_minutes <= e.steps[i - 1].after_minutes)
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'after_minutes'], message: 'steps must be in increasing after_minutes order' });
+    }
+  });
+
+export const SopSchema = z
+  .object({
+    title: z.string().min(1).max(200),
+    steps: z.array(z.string().min(1).max(500)).max(30).default([]),
+    url: z.string().url().nullable().default(null),
+  })
+  .strict();
+
+export const RuleInputSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    enabled: z.boolean().default(true),
+    position: z.number().int().min(0).max(1_000_000).default(100),
+    continue: z.boolean().default(false),
+    match: MatchSchema,
+    targets: z
+      .object({ roles: z.array(roleKey).max(20).default([]), users: z.array(z.number().int().positive()).max(100).default([]) })
+      .strict()
+      .default({ roles: [], users: [] }),
+    channels: z.array(z.enum(CHANNEL_KINDS)).min(1).max(CHANNEL_KINDS.length).default(['in_app']),
+    priority: z.enum(PRIORITIES).default('normal'),
+    escalation: EscalationSchema.default({ steps: [], repeat: 0 }),
+    slack_channel: z.string().min(1).max(100).nullable().default(null),
+    discord_channel: z.string().min(1).max(100).nullable().default(null),
+    sop: SopSchema.nullable().default(null),
+  })
+  .strict();
+export type RuleInput = z.output<typeof RuleInputSchema>;
+
+/** PATCH: any subset of fields; the merged rule is validated again with RuleInputSchema. */
+export const RulePatchSchema = z.record(z.string(), z.unknown());
+
+export interface Rule extends RuleInput {
+  id: number;
+  org_id: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The subset of an event that rules look at. */
+export interface MatchableEvent {
+  category: string;
+  type: string;
+  severity: Severity;
+  metadata: Record<string, unknown>;
+  entity: Record<string, unknown> | null;
+}
