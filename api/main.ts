@@ -1,0 +1,65 @@
+// Process entry. `npm start` runs every role in one process; `--role=api` or `--role=worker` runs one,
+// so several API and worker processes can share one Postgres.
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startHerald } from './server';
+import { log } from '../db/log';
+
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function rolesFromArgs(argv: string[]) {
+  const arg = argv.find((a) => a.startsWith('--role='))?.slice(7) ?? 'all';
+  if (arg === 'api') return { api: true, worker: false };
+  if (arg === 'worker') return { api: false, worker: true };
+  if (arg === 'all') return { api: true, worker: true };
+  console.error(`Unknown --role=${arg}; use api, worker or all`);
+  process.exit(2);
+}
+
+/** The PWA is built once (on first start or when its build is missing), never served by a dev server. */
+function ensurePwaBuilt() {
+  if (existsSync(path.join(ROOT, 'pwa', 'dist', 'index.html')) || !existsSync(path.join(ROOT, 'pwa', 'vite.config.ts'))) return;
+  console.log('Building the PWA (first start)…');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'pwa/vite.config.ts'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) console.error('The PWA build failed; the API still runs.');
+}
+
+async function main() {
+  const roles = rolesFromArgs(process.argv.slice(2));
+  if (roles.api) ensurePwaBuilt();
+  const herald = await startHerald({ roles });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal });
+    await herald.stop().catch((e) => log.error('stop failed', { error: (e as Error).message }));
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  const lines = [
+    '',
+    `Herald is running (${[roles.api && 'api', roles.worker && 'worker'].filter(Boolean).join(' + ')})`,
+  ];
+  if (roles.api) {
+    lines.push(`  URL:      ${herald.config.publicUrl}`);
+    lines.push(`  Admin:    ${herald.admin.email}`);
+    lines.push(`  Password: ${herald.admin.password ?? '(unchanged; set HERALD_ADMIN_PASSWORD to reset it)'}`);
+    const keyHint = herald.config.HERALD_ADMIN_API_KEY ? '$HERALD_ADMIN_API_KEY' : '<api key>';
+    lines.push('', 'Send a first event:', `  curl -sS -X POST ${herald.config.publicUrl}/v1/events \\`,
+      `    -H "Authorization: Bearer ${keyHint}" -H "Content-Type: application/json" \\`,
+      `    -d '{"category":"finance","type":"invoice_overdue","title":"Invoice 1042 overdue 30d","severity":"error","metadata":{"amount":12500}}'`);
+    if (!herald.config.HERALD_ADMIN_API_KEY) lines.push('  (create an API key in the app, or start with HERALD_ADMIN_API_KEY=<secret>)');
+  }
+  if (!process.env.DATABASE_URL) lines.push('', `Data: embedded PostgreSQL under ${path.resolve(herald.config.HERALD_DATA_DIR)}`);
+  console.log(lines.join('\n') + '\n');
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exit(1);
+});

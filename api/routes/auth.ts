@@ -1,0 +1,34 @@
+import { Hono } from 'hono';
+import { setCookie, deleteCookie } from 'hono/cookie';
+import type { ApiContext, AppEnv } from '../context';
+import { readJson } from '../http';
+import { login, logout, SESSION_COOKIE } from '../../db/sessions/repo';
+import { authenticate } from '../auth';
+import { getConnInfo } from '@hono/node-server/conninfo';
+
+export function authRoutes(ctx: ApiContext) {
+  const r = new Hono<AppEnv>();
+  const secure = ctx.config.publicUrl.startsWith('https://');
+  r.post('/login', async (c) => {
+    let client = 'unknown';
+    try { client = getConnInfo(c).remote.address ?? 'unknown'; } catch { /* not a node request (tests via app.request) */ }
+    const s = await login(ctx.sql, await readJson(c), client);
+    setCookie(c, SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'Lax', secure, path: '/', maxAge: s.maxAge });
+    return c.json({ user: s.user, csrf_token: s.csrf_token });
+  });
+  r.use('/me', authenticate(ctx));
+  r.get('/me', async (c) => {
+    const a = c.get('actor');
+    if (a.kind !== 'user') return c.json({ user: null, actor: a, csrf_token: null });
+    const [u] = await ctx.sql`select id, name, email, roles from users where id = ${a.userId}`;
+    return c.json({ user: { ...u, id: Number(u.id) }, csrf_token: c.get('session')?.csrf ?? null });
+  });
+  r.use('/logout', authenticate(ctx));
+  r.post('/logout', async (c) => {
+    const s = c.get('session');
+    if (s) await logout(ctx.sql, s.id);
+    deleteCookie(c, SESSION_COOKIE, { path: '/' });
+    return c.body(null, 204);
+  });
+  return r;
+}

@@ -1,0 +1,124 @@
+// Boots Herald: database (embedded unless DATABASE_URL), migrations, first admin, channels, worker and
+// HTTP server, in the roles asked for. Returns a handle whose stop() shuts everything down in order.
+import { serve, type ServerType } from '@hono/node-server';
+import path from 'node:path';
+import { loadConfig, type Config } from '../db/config';
+import { connect, type Pool } from '../db/sql';
+import { migrate } from '../db/migrate';
+import { startEmbeddedPostgres, type EmbeddedHandle } from '../db/embedded';
+import { loadInstanceKey, randomToken } from '../db/crypto';
+import { ensureAdmin } from '../db/users/repo';
+import { ensureEnvAdminKey } from '../db/api-keys/repo';
+import { EventIngestor } from '../db/events/ingest';
+import type { Herald } from '../db/herald';
+import { createAdapters, channelMap } from '../bot/registry';
+import type { Adapters } from '../bot/adapter';
+import { startWorker, type WorkerHandle } from '../jobs/worker';
+import { createApp, type Mount } from './app';
+import type { ApiContext } from './context';
+import { log } from '../db/log';
+import { MOUNTS } from './mounts';
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  roles?: { api: boolean; worker: boolean };
+  /** Extra routers (tests); the standard ones come from api/mounts.ts. */
+  mounts?: Mount[];
+  /** Override adapters (tests that bring their own). */
+  adapters?: (config: Config) => Adapters;
+}
+
+export interface HeraldHandle {
+  config: Config;
+  ctx: ApiContext;
+  sql: Pool;
+  url: string;
+  databaseUrl: string;
+  worker: WorkerHandle | null;
+  server: ServerType | null;
+  admin: { email: string; password: string | null; created: boolean };
+  stop: () => Promise<void>;
+}
+
+export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle> {
+  const config = loadConfig(opts.env ?? process.env);
+  const roles = opts.roles ?? { api: true, worker: true };
+  let embedded: EmbeddedHandle | null = null;
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({ dataDir: config.HERALD_DATA_DIR, port: await embeddedPort(config), log: (l) => log.warn('postgres', { line: l }) });
+    databaseUrl = embedded.url('postgres');
+  }
+  const sql = connect(databaseUrl, { max: 24 });
+  await migrate(sql, databaseUrl);
+  const key = await loadInstanceKey(sql, config.HERALD_SECRET_KEY);
+
+  const adminEmail = config.HERALD_ADMIN_EMAIL ?? 'admin@herald.local';
+  const envPassword = config.HERALD_ADMIN_PASSWORD ?? null;
+  const generate = !envPassword && !(await adminHasPassword(sql, adminEmail));
+  const password = envPassword ?? (generate ? randomToken(12) : null);
+  const { created } = await ensureAdmin(sql, adminEmail, password);
+  if (config.HERALD_ADMIN_API_KEY) await ensureEnvAdminKey(sql, config.HERALD_ADMIN_API_KEY);
+
+  const adapters = (opts.adapters ?? createAdapters)(config);
+  const h: Herald = { sql, config, key, channels: channelMap(adapters) };
+  const ingestor = new EventIngestor(sql);
+
+  let worker: WorkerHandle | null = null;
+  if (roles.worker) worker = await startWorker(h, adapters, databaseUrl);
+  const ctx: ApiContext = { ...h, adapters, ingestor, roles, workerAlive: () => worker !== null };
+  for (const a of Object.values(adapters)) await a.start?.({ sql, config, key });
+
+  let server: ServerType | null = null;
+  let url = config.publicUrl;
+  if (roles.api) {
+    const app = createApp(ctx, [...MOUNTS, ...(opts.mounts ?? [])]);
+    server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+    });
+    const addr = server.address();
+    if (addr && typeof addr === 'object') {
+      url = `http://${config.HOST}:${addr.port}`;
+      if (!config.PUBLIC_URL) { config.publicUrl = url; }
+    }
+  }
+
+  for (const [kind, a] of Object.entries(adapters)) {
+    const hth = a.health();
+    if (hth.status !== 'ok') log.info(`channel ${kind} is ${hth.status}`, { detail: hth.detail });
+  }
+
+  let stopped = false;
+  return {
+    config, ctx, sql, url, databaseUrl, worker, server,
+    // The password is reported only when generated now (it cannot be shown again) or given in the environment.
+    admin: { email: adminEmail, password: generate ? password : envPassword ? '(from HERALD_ADMIN_PASSWORD)' : null, created },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      if (server) await new Promise<void>((r) => { server!.close(() => r()); (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.(); });
+      for (const a of Object.values(adapters)) await a.stop?.().catch(() => {});
+      if (worker) await worker.stop().catch(() => {});
+      await sql.end({ timeout: 5 });
+      if (embedded) await embedded.stop();
+    },
+  };
+}
+
+async function adminHasPassword(sql: Pool, email: string): Promise<boolean> {
+  const [row] = await sql`select password_hash is not null as has from users where org_id = 1 and lower(email) = lower(${email}) and deleted_at is null`;
+  return Boolean(row?.has);
+}
+
+/** The embedded cluster keeps its port across restarts (stored beside the data) so URLs stay stable. */
+async function embeddedPort(config: Config): Promise<number> {
+  const { readFileSync, writeFileSync, mkdirSync } = await import('node:fs');
+  const { freePort } = await import('../db/embedded');
+  const file = path.join(config.HERALD_DATA_DIR, 'pg-port');
+  try { return Number(readFileSync(file, 'utf8').trim()) || (await freePort()); } catch {
+    const p = await freePort();
+    mkdirSync(config.HERALD_DATA_DIR, { recursive: true });
+    writeFileSync(file, String(p));
+    return p;
+  }
+}

@@ -1,0 +1,25 @@
+// Every channel, wired. `Adapters` is a Record<ChannelKind, Adapter>: adding a channel kind without an
+// adapter here fails to compile. A channel without credentials is an off adapter: it says so in /readyz
+// and at start, and the engine skips it (never a failed alert).
+import type { Adapters, Adapter } from './adapter';
+import { offAdapter } from './adapter';
+import type { Config } from '../db/config';
+import type { ChannelMap } from '../db/messages/channels';
+import { inAppAdapter } from './in_app/adapter';
+
+export function createAdapters(config: Config): Adapters {
+  return {
+    in_app: inAppAdapter,
+    slack: offAdapter('slack', 'SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set'),
+    discord: offAdapter('discord', 'DISCORD_BOT_TOKEN, DISCORD_APPLICATION_ID and DISCORD_PUBLIC_KEY are not set'),
+    sms: offAdapter('sms', 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER are not set'),
+    email: offAdapter('email', 'SMTP_URL is not set'),
+    push: offAdapter('push', 'web push is not wired yet'),
+  } satisfies Record<keyof Adapters, Adapter> & { [k: string]: unknown } as Adapters;
+  void config;
+}
+
+/** The engine's view of the channels (capabilities only). Adapters are ChannelInfo already. */
+export function channelMap(adapters: Adapters): ChannelMap {
+  return adapters;
+}

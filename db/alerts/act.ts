@@ -1,0 +1,126 @@
+// The verbs people use on an alert, from every channel: acknowledge, resolve, snooze.
+// Each checks permission, settles the race in the UPDATE's WHERE clause (no row = someone else got there
+// first: a 409 that says who), and in the same transaction writes the timeline row, cancels or moves the
+// escalation timer, queues edits of every posted message and tells the webhooks.
+import { z } from 'zod';
+import type { Herald } from '../herald';
+import type { Sql } from '../sql';
+import { actorRef, require, type Actor } from '../actor';
+import { conflict, notFound, parse } from '../errors';
+import { addJobs, escalationKey, removeJobs } from '../jobs/enqueue';
+import { applyEffects, type Change } from './effects';
+import { toAlertView, type AlertRow, type AlertView, type ActorRef } from './view';
+import { ESCALATE_TASK } from '../escalation/schedule';
+import { observeAck } from './metrics';
+
+export type AlertAction = 'ack' | 'resolve' | 'snooze';
+
+export const SnoozeSchema = z.object({ minutes: z.number().positive().max(60 * 24 * 7) }).strict();
+
+function describe(by: ActorRef | null): string {
+  return by ? ` by ${by.name}` : '';
+}
+
+async function explainNoRow(sql: Sql, orgId: number, id: number, wanted: string): Promise<never> {
+  const [a] = await sql<AlertRow[]>`select * from alerts where org_id = ${orgId} and id = ${id}`;
+  if (!a) throw notFound(`Alert ${id}`);
+  if (a.status === 'resolved') throw conflict(`Alert ${id} is already resolved${describe(a.resolved_by)}; it cannot be ${wanted}`);
+  if (a.status === 'acknowledged') throw conflict(`Alert ${id} is already acknowledged${describe(a.acknowledged_by)}`);
+  throw conflict(`Alert ${id} cannot be ${wanted} in state ${a.status}`);
+}
+
+export async function acknowledge(h: Herald, actor: Actor, alertId: number): Promise<AlertView> {
+  require(actor, 'alerts:write');
+  const ref = actorRef(actor);
+  const row = await h.sql.begin(async (tx) => {
+    const [a] = await tx<AlertRow[]>`
+      update alerts set status = 'acknowledged', acknowledged_at = now(), acknowledged_by = ${ref as never},
+        escalation_next_at = null, updated_at = now()
+      where org_id = ${actor.orgId} and id = ${alertId} and status = 'triggered'
+      returning *`;
+    if (!a) return explainNoRow(tx, actor.orgId, alertId, 'acknowledged');
+    await removeJobs(tx, [escalationKey(alertId)]);
+    const jobs = await applyEffects(tx, h, [{ alert: a, timeline: { kind: 'acknowledged', actor: ref }, webhook: 'alert.acknowledged', updateMessages: true }]);
+    await addJobs(tx, jobs);
+    return a;
+  });
+  observeAck(row);
+  return toAlertView(row, h.config.publicUrl);
+}
+
+export async function resolve(h: Herald, actor: Actor, alertId: number): Promise<AlertView> {
+  require(actor, 'alerts:write');
+  const ref = actorRef(actor);
+  const row = await h.sql.begin(async (tx) => {
+    const [a] = await tx<AlertRow[]>`
+      update alerts set status = 'resolved', resolved_at = now(), resolved_by = ${ref as never}, escalation_next_at = null,
+        snoozed_until = null, updated_at = now()
+      where org_id = ${actor.orgId} and id = ${alertId} and status <> 'resolved'
+      returning *`;
+    if (!a) return explainNoRow(tx, actor.orgId, alertId, 'resolved');
+    await removeJobs(tx, [escalationKey(alertId)]);
+    const jobs = await applyEffects(tx, h, [{ alert: a, timeline: { kind: 'resolved', actor: ref }, webhook: 'alert.resolved', updateMessages: true }]);
+    await addJobs(tx, jobs);
+    return a;
+  });
+  return toAlertView(row, h.config.publicUrl);
+}
+
+/** Snooze keeps the alert acknowledged until a time; then the timer reopens it and escalation resumes. */
+export async function snooze(h: Herald, actor: Actor, alertId: number, input: unknown): Promise<AlertView> {
+  require(actor, 'alerts:write');
+  const { minutes } = parse(SnoozeSchema, input);
+  const ref = actorRef(actor);
+  const row = await h.sql.begin(async (tx) => {
+    const [a] = await tx<AlertRow[]>`
+      update alerts set status = 'acknowledged', snoozed_until = now() + make_interval(secs => ${minutes * 60}),
+        acknowledged_at = coalesce(acknowledged_at, now()), acknowledged_by = coalesce(acknowledged_by, ${ref as never}),
+        updated_at = now()
+      where org_id = ${actor.orgId} and id = ${alertId} and status <> 'resolved'
+      returning *`;
+    if (!a) return explainNoRow(tx, actor.orgId, alertId, 'snoozed');
+    const jobs = await applyEffects(tx, h, [{
+      alert: a, timeline: { kind: 'snoozed', actor: ref, detail: { minutes, until: a.snoozed_until!.toISOString() } },
+      webhook: 'alert.snoozed', updateMessages: true,
+    }]);
+    // The alert's one timer now wakes it instead of escalating it.
+    jobs.push({ identifier: ESCALATE_TASK, payload: { alert_id: alertId, wake: true }, run_at: a.snoozed_until!, job_key: escalationKey(alertId) });
+    await addJobs(tx, jobs);
+    return a;
+  });
+  observeAck(row);
+  return toAlertView(row, h.config.publicUrl);
+}
+
+export const BulkAckSchema = z
+  .object({ ids: z.array(z.number().int().positive()).min(1).max(1000).optional(), category: z.string().min(1).max(64).optional() })
+  .strict()
+  .refine((b) => b.ids || b.category, { message: 'give ids or category' });
+
+/** Acknowledges every triggered alert among the ids (or of the category) in one transaction. */
+export async function bulkAcknowledge(h: Herald, actor: Actor, input: unknown): Promise<{ acknowledged: number[] }> {
+  require(actor, 'alerts:write');
+  const b = parse(BulkAckSchema, input);
+  const ref = actorRef(actor);
+  const rows = await h.sql.begin(async (tx) => {
+    const rows = await tx<AlertRow[]>`
+      update alerts set status = 'acknowledged', acknowledged_at = now(), acknowledged_by = ${ref as never},
+        escalation_next_at = null, updated_at = now()
+      where org_id = ${actor.orgId} and status = 'triggered'
+        and (${b.ids ?? null}::bigint[] is null or id = any(${b.ids ?? null}::bigint[]))
+        and (${b.category ?? null}::text is null or category = ${b.category ?? null})
+      returning *`;
+    await removeJobs(tx, rows.map((a) => escalationKey(Number(a.id))));
+    const changes: Change[] = rows.map((a) => ({ alert: a, timeline: { kind: 'acknowledged', actor: ref, detail: { bulk: true } }, webhook: 'alert.acknowledged', updateMessages: true }));
+    await addJobs(tx, await applyEffects(tx, h, changes));
+    return rows;
+  });
+  rows.forEach(observeAck);
+  return { acknowledged: rows.map((a) => Number(a.id)) };
+}
+
+export async function act(h: Herald, actor: Actor, alertId: number, action: AlertAction, minutes = 60): Promise<AlertView> {
+  if (action === 'ack') return acknowledge(h, actor, alertId);
+  if (action === 'resolve') return resolve(h, actor, alertId);
+  return snooze(h, actor, alertId, { minutes });
+}

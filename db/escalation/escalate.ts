@@ -1,0 +1,96 @@
+// The escalation timer's work. One job key per alert (`alert:<id>:escalation`) holds either the next
+// escalation (payload {level}) or the end of a snooze (payload {wake: true}). The job re-reads the alert
+// under a row lock and exits quietly when the work is stale (acknowledged, resolved, already escalated).
+import type { Herald } from '../herald';
+import type { AlertRow } from '../alerts/view';
+import { addJobs, escalationKey, type JobSpec } from '../jobs/enqueue';
+import { applyEffects } from '../alerts/effects';
+import { insertMessages, loadTargetUsers, planMessages } from '../messages/plan';
+import { appendTimeline } from '../timeline/append';
+import { levelDueAt, stepForLevel, ESCALATE_TASK } from './schedule';
+import { escalations, alertTransitions } from '../alerts/metrics';
+
+const SYSTEM = { kind: 'system', name: 'Herald' };
+
+export type TimerOutcome = 'escalated' | 'woke' | 'stale' | 'not_due';
+
+export async function runAlertTimer(h: Herald, alertId: number, payload: { level?: number; wake?: boolean }): Promise<TimerOutcome> {
+  return h.sql.begin(async (tx) => {
+    const [a] = await tx<AlertRow[]>`select * from alerts where id = ${alertId} for update`;
+    if (!a) return 'stale';
+    const jobs: JobSpec[] = [];
+    if (payload.wake) {
+      if (a.status !== 'acknowledged' || !a.snoozed_until) return 'stale';
+      if (a.snoozed_until.getTime() > Date.now() + 1000) return 'not_due';
+      // Back to triggered; the next level is due at its original time, or now if that has passed.
+      const level = a.escalation_level + 1;
+      const due = levelDueAt(a.created_at, a.route.escalation, level);
+      const next = due ? new Date(Math.max(due.getTime(), Date.now())) : null;
+      const [b] = await tx<AlertRow[]>`
+        update alerts set status = 'triggered', snoozed_until = null, acknowledged_at = null, acknowledged_by = null,
+          escalation_next_at = ${next}, updated_at = now()
+        where id = ${alertId} returning *`;
+      if (next) jobs.push({ identifier: ESCALATE_TASK, payload: { alert_id: alertId, level }, run_at: next, job_key: escalationKey(alertId) });
+      jobs.push(...(await applyEffects(tx, h, [{ alert: b, timeline: { kind: 'reopened', actor: SYSTEM, detail: { reason: 'snooze ended' } }, webhook: 'alert.reopened', updateMessages: true }])));
+      await addJobs(tx, jobs);
+      alertTransitions.inc({ to: 'triggered' });
+      return 'woke';
+    }
+    const level = payload.level ?? a.escalation_level + 1;
+    if (a.status !== 'triggered' || a.escalation_level !== level - 1) return 'stale';
+    const s = stepForLevel(a.route.escalation, level);
+    if (!s) return 'stale';
+    const due = levelDueAt(a.created_at, a.route.escalation, level)!;
+    if (due.getTime() > Date.now() + 1000) {
+      // Fired early (clock skew or a replaced job): put the timer back at its due time.
+      await addJobs(tx, [{ identifier: ESCALATE_TASK, payload: { alert_id: alertId, level }, run_at: due, job_key: escalationKey(alertId) }]);
+      return 'not_due';
+    }
+    const next = levelDueAt(a.created_at, a.route.escalation, level + 1);
+    const [b] = await tx<AlertRow[]>`
+      update alerts set escalation_level = ${level}, escalation_next_at = ${next}, updated_at = now()
+      where id = ${alertId} returning *`;
+    const people = await loadTargetUsers(tx, Number(a.org_id), s.step.roles, s.step.users);
+    const plan = planMessages(Number(a.org_id), alertId, level, [{ roles: s.step.roles, users: s.step.users, channels: a.route.escalation.channels }], people, h.channels);
+    const msg = await insertMessages(tx, plan.messages, h.channels, new Map([[alertId, a.title]]));
+    jobs.push(...msg.jobs);
+    if (next) jobs.push({ identifier: ESCALATE_TASK, payload: { alert_id: alertId, level: level + 1 }, run_at: next, job_key: escalationKey(alertId) });
+    const lateMs = Date.now() - due.getTime();
+    await appendTimeline(tx, [{
+      org_id: Number(a.org_id), alert_id: alertId, kind: 'notified', actor: SYSTEM,
+      detail: { level, recipients: new Set(msg.inserted.map((m) => m.recipient)).size, channels: [...new Set(msg.inserted.map((m) => m.channel))], skipped: plan.skipped },
+    }]);
+    jobs.push(...(await applyEffects(tx, h, [{
+      alert: b, webhook: 'alert.escalated', updateMessages: true, extra: { level },
+      timeline: { kind: 'escalated', actor: SYSTEM, detail: { level, roles: s.step.roles, users: s.step.users, cycle: s.cycle, late_ms: lateMs } },
+    }])));
+    await addJobs(tx, jobs);
+    escalations.inc();
+    return 'escalated';
+  });
+}
+
+/**
+ * The safety net on the crontab: a timer that should exist but does not (lost to an operator deleting
+ * jobs, a failed job that ran out of attempts) is re-created. Also wakes overdue snoozes.
+ */
+export async function sweepTimers(h: Herald): Promise<number> {
+  return h.sql.begin(async (tx) => {
+    const due = await tx<{ id: number; escalation_level: number; escalation_next_at: Date | null; snoozed_until: Date | null; status: string }[]>`
+      select a.id, a.escalation_level, a.escalation_next_at, a.snoozed_until, a.status from alerts a
+      where ((a.status = 'triggered' and a.escalation_next_at < now() - interval '10 seconds')
+          or (a.status = 'acknowledged' and a.snoozed_until < now() - interval '10 seconds'))
+        and not exists (select 1 from graphile_worker._private_jobs j where j.key = 'alert:' || a.id || ':escalation')
+      limit 1000`;
+    await addJobs(tx, due.map((a) => ({
+      identifier: ESCALATE_TASK,
+      payload: a.status === 'triggered' ? { alert_id: Number(a.id), level: a.escalation_level + 1 } : { alert_id: Number(a.id), wake: true },
+      job_key: escalationKey(Number(a.id)),
+    })));
+    // Events whose routing job is gone (e.g. exhausted its attempts) are routed again.
+    const stuck = await tx<{ id: number }[]>`
+      select id from events where status = 'accepted' and received_at < now() - interval '60 seconds' limit 5000`;
+    if (stuck.length) await addJobs(tx, [{ identifier: 'event__route', payload: { event_ids: stuck.map((e) => Number(e.id)) } }]);
+    return due.length + stuck.length;
+  });
+}

@@ -1,0 +1,231 @@
+// Routing a batch of accepted events in one transaction: rules in order, dedup on the open alert with
+// the same dedup_key, resolve-by-event, level-0 notifications, the first escalation timer, webhooks.
+//
+// Invariants: an event leaves `accepted` exactly once (rows are locked, SKIP LOCKED lets a concurrent
+// router take other rows); at most one open alert per dedup key (the partial unique index settles races
+// between routers: a conflicting insert aborts the batch and the job retries, then finds the open alert).
+import type { Herald } from '../herald';
+import type { Sql } from '../sql';
+import type { AlertRow, RouteSnapshot } from '../alerts/view';
+import { selectRules } from '../rules/match';
+import type { Rule, Severity } from '../rules/schema';
+import { loadEnabledRules } from '../rules/repo';
+import { addJobs, escalationKey, removeJobs, type JobSpec } from '../jobs/enqueue';
+import { insertMessages, loadTargetUsers, planMessages, type PlanTarget } from '../messages/plan';
+import { applyEffects, type Change } from '../alerts/effects';
+import { appendTimeline } from '../timeline/append';
+import { levelDueAt, ESCALATE_TASK } from '../escalation/schedule';
+import type { EventStatus } from './schema';
+
+interface EventRow {
+  id: number; org_id: number; category: string; type: string; title: string; severity: Severity; body: string | null;
+  source: string | null; dedup_key: string; action: 'trigger' | 'resolve'; metadata: Record<string, unknown>;
+  entity: Record<string, unknown> | null;
+}
+
+const PRIORITY_RANK = { low: 0, normal: 1, high: 2, critical: 3 } as const;
+
+export interface RouteSummary { routed: number; created: number; deduplicated: number; resolved: number; unrouted: number; suppressed: number }
+
+export async function routeEvents(h: Herald, eventIds: number[]): Promise<RouteSummary> {
+  const summary: RouteSummary = { routed: 0, created: 0, deduplicated: 0, resolved: 0, unrouted: 0, suppressed: 0 };
+  await h.sql.begin(async (tx) => {
+    const events = await tx<EventRow[]>`
+      select id, org_id, category, type, title, severity, body, source, dedup_key, action, metadata, entity
+      from events where id = any(${eventIds}::bigint[]) and status = 'accepted'
+      order by id for update skip locked`;
+    if (!events.length) return;
+    const byOrg = new Map<number, EventRow[]>();
+    for (const e of events) {
+      const org = Number(e.org_id);
+      (byOrg.get(org) ?? byOrg.set(org, []).get(org)!).push({ ...e, id: Number(e.id), org_id: org });
+    }
+    const jobs: JobSpec[] = [];
+    for (const [orgId, orgEvents] of byOrg) jobs.push(...(await routeOrg(tx, h, orgId, orgEvents, summary)));
+    await addJobs(tx, jobs);
+  });
+  return summary;
+}
+
+async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], summary: RouteSummary): Promise<JobSpec[]> {
+  const rules = await loadEnabledRules(tx, orgId);
+  const keys = [...new Set(events.map((e) => e.dedup_key))];
+  const open = await tx<AlertRow[]>`
+    select * from alerts where org_id = ${orgId} and dedup_key = any(${keys}::text[]) and status <> 'resolved' for update`;
+  const openByKey = new Map(open.map((a) => [a.dedup_key, a]));
+
+  // Walk events in order, deciding in memory; later events in the batch see alerts planned by earlier ones.
+  type NewAlert = { key: string; first: EventRow; rules: Rule[]; occurrences: number; events: EventRow[]; resolvedBy: EventRow | null };
+  const created = new Map<string, NewAlert>();
+  const bumps = new Map<number, { alert: AlertRow; count: number; last: EventRow }>();
+  const resolveIds = new Map<number, EventRow>();
+  const eventUpdates: Array<{ id: number; status: EventStatus; alert_id: number | null; rule_ids: number[]; key?: string }> = [];
+
+  for (const e of events) {
+    const existing = openByKey.get(e.dedup_key);
+    const pending = created.get(e.dedup_key);
+    if (e.action === 'resolve') {
+      if (pending && !pending.resolvedBy) { pending.resolvedBy = e; eventUpdates.push({ id: e.id, status: 'resolved', alert_id: null, rule_ids: [], key: e.dedup_key }); }
+      else if (existing && !resolveIds.has(Number(existing.id))) { resolveIds.set(Number(existing.id), e); eventUpdates.push({ id: e.id, status: 'resolved', alert_id: Number(existing.id), rule_ids: [] }); }
+      else { eventUpdates.push({ id: e.id, status: 'suppressed', alert_id: existing ? Number(existing.id) : null, rule_ids: [] }); summary.suppressed++; }
+      continue;
+    }
+    if (existing && !resolveIds.has(Number(existing.id))) {
+      const b = bumps.get(Number(existing.id)) ?? { alert: existing, count: 0, last: e };
+      b.count++; b.last = e;
+      bumps.set(Number(existing.id), b);
+      eventUpdates.push({ id: e.id, status: 'deduplicated', alert_id: Number(existing.id), rule_ids: existing.rule_ids.map(Number) });
+      summary.deduplicated++;
+      continue;
+    }
+    if (pending && !pending.resolvedBy) {
+      pending.occurrences++; pending.events.push(e);
+      eventUpdates.push({ id: e.id, status: 'deduplicated', alert_id: null, rule_ids: pending.rules.map((r) => r.id), key: e.dedup_key });
+      summary.deduplicated++;
+      continue;
+    }
+    const matched = selectRules(rules, e);
+    if (!matched.length) { eventUpdates.push({ id: e.id, status: 'unrouted', alert_id: null, rule_ids: [] }); summary.unrouted++; continue; }
+    // A key resolved earlier in this batch (or whose new alert was resolved) opens a fresh alert.
+    if (pending) created.delete(e.dedup_key);
+    if (existing) openByKey.delete(e.dedup_key);
+    created.set(e.dedup_key, { key: e.dedup_key, first: e, rules: matched, occurrences: 1, events: [e], resolvedBy: null });
+    eventUpdates.push({ id: e.id, status: 'routed', alert_id: null, rule_ids: matched.map((r) => r.id), key: e.dedup_key });
+    summary.routed++;
+  }
+
+  const changes: Change[] = [];
+  const jobs: JobSpec[] = [];
+  const system = { kind: 'system', name: 'Herald' };
+
+  // 1. Repeats of open alerts: count occurrences, no new notification.
+  if (bumps.size) {
+    const rows = [...bumps.values()].map((b) => ({ id: Number(b.alert.id), n: b.count }));
+    await tx`
+      update alerts a set occurrences = a.occurrences + t.n, last_event_at = now(), updated_at = now()
+      from json_to_recordset(${JSON.stringify(rows)}::text::json) as t(id bigint, n int) where a.id = t.id`;
+    await appendTimeline(tx, [...bumps.values()].map((b) => ({
+      org_id: orgId, alert_id: Number(b.alert.id), kind: 'deduplicated' as const, actor: system,
+      detail: { events: b.count, occurrences: b.alert.occurrences + b.count, event_id: b.last.id },
+    })));
+  }
+
+  // 2. New alerts, in one insert.
+  const fresh = [...created.values()];
+  let inserted: AlertRow[] = [];
+  if (fresh.length) {
+    const rows = fresh.map((n) => {
+      const route = routeSnapshot(n.rules);
+      const priority = n.rules.map((r) => r.priority).sort((a, b) => PRIORITY_RANK[b] - PRIORITY_RANK[a])[0];
+      const e = n.first;
+      return {
+        org_id: orgId, status: 'triggered', priority, severity: e.severity, category: e.category, type: e.type, title: e.title,
+        body: e.body, source: e.source, dedup_key: e.dedup_key, metadata: e.metadata, entity: e.entity, occurrences: n.occurrences,
+        rule_ids: n.rules.map((r) => r.id), route, sop: n.rules.find((r) => r.sop)?.sop ?? null,
+      };
+    });
+    inserted = await tx<AlertRow[]>`
+      insert into alerts (org_id, status, priority, severity, category, type, title, body, source, dedup_key, metadata, entity,
+        occurrences, rule_ids, route, sop)
+      select org_id, status, priority, severity, category, type, title, body, source, dedup_key, metadata, entity, occurrences,
+        array(select jsonb_array_elements_text(rule_ids)::bigint), route, sop
+      from json_to_recordset(${JSON.stringify(rows)}::text::json) as t(org_id bigint, status text, priority text, severity text,
+        category text, type text, title text, body text, source text, dedup_key text, metadata jsonb, entity jsonb,
+        occurrences int, rule_ids jsonb, route jsonb, sop jsonb)
+      returning *`;
+    const idByKey = new Map(inserted.map((a) => [a.dedup_key, Number(a.id)]));
+    for (const u of eventUpdates) if (u.key && u.alert_id === null) u.alert_id = idByKey.get(u.key) ?? null;
+    summary.created += inserted.length;
+
+    // First escalation timers.
+    const timed: Array<{ id: number; next: Date }> = [];
+    for (const a of inserted) {
+      const next = levelDueAt(a.created_at, a.route.escalation, 1);
+      if (next) timed.push({ id: Number(a.id), next });
+    }
+    if (timed.length) {
+      await tx`
+        update alerts a set escalation_next_at = t.next from json_to_recordset(${JSON.stringify(timed)}::text::json) as t(id bigint, next timestamptz)
+        where a.id = t.id`;
+      const nextById = new Map(timed.map((t) => [t.id, t.next]));
+      for (const a of inserted) a.escalation_next_at = nextById.get(Number(a.id)) ?? null;
+      for (const t of timed) jobs.push({ identifier: ESCALATE_TASK, payload: { alert_id: t.id, level: 1 }, run_at: t.next, job_key: escalationKey(t.id) });
+    }
+
+    // Level-0 notifications.
+    const allRoles = new Set<string>(); const allUsers = new Set<number>();
+    for (const a of inserted) for (const r of a.route.rules) { r.targets.roles.forEach((x) => allRoles.add(x)); r.targets.users.forEach((x) => allUsers.add(x)); }
+    const people = await loadTargetUsers(tx, orgId, [...allRoles], [...allUsers]);
+    const planned = []; const skippedById = new Map<number, string[]>();
+    for (const a of inserted) {
+      const targets: PlanTarget[] = a.route.rules.map((r) => ({ ...r.targets, channels: r.channels, slack_channel: r.slack_channel, discord_channel: r.discord_channel }));
+      const p = planMessages(orgId, Number(a.id), 0, targets, people, h.channels);
+      planned.push(...p.messages);
+      skippedById.set(Number(a.id), p.skipped);
+    }
+    const titles = new Map(inserted.map((a) => [Number(a.id), a.title]));
+    const msg = await insertMessages(tx, planned, h.channels, titles);
+    jobs.push(...msg.jobs);
+    const countById = new Map<number, { recipients: Set<string>; channels: Set<string> }>();
+    for (const m of msg.inserted) {
+      const c = countById.get(Number(m.alert_id)) ?? { recipients: new Set(), channels: new Set() };
+      c.recipients.add(m.recipient); c.channels.add(m.channel);
+      countById.set(Number(m.alert_id), c);
+    }
+    await appendTimeline(tx, inserted.flatMap((a) => {
+      const c = countById.get(Number(a.id));
+      const n = created.get(a.dedup_key)!;
+      return [{
+        org_id: orgId, alert_id: Number(a.id), kind: 'notified' as const, actor: system,
+        detail: { level: 0, recipients: c?.recipients.size ?? 0, channels: [...(c?.channels ?? [])], skipped: skippedById.get(Number(a.id)) ?? [] },
+      }, ...(n.occurrences > 1 ? [{ org_id: orgId, alert_id: Number(a.id), kind: 'deduplicated' as const, actor: system, detail: { events: n.occurrences - 1, occurrences: n.occurrences } }] : [])];
+    }));
+    for (const a of inserted) {
+      const n = created.get(a.dedup_key)!;
+      changes.push({ alert: a, timeline: { kind: 'created', actor: system, detail: { event_id: n.first.id, rule_ids: a.rule_ids.map(Number) } }, webhook: 'alert.triggered', updateMessages: false });
+    }
+  }
+
+  // 3. Resolutions by event (of alerts open before this batch, and of alerts created in it).
+  const resolvePairs: Array<{ id: number; event: EventRow }> = [...resolveIds.entries()].map(([id, event]) => ({ id, event }));
+  for (const n of fresh) if (n.resolvedBy) {
+    const a = inserted.find((x) => x.dedup_key === n.key && !resolvePairs.some((p) => p.id === Number(x.id)));
+    if (a) { resolvePairs.push({ id: Number(a.id), event: n.resolvedBy }); const u = eventUpdates.find((x) => x.id === n.resolvedBy!.id); if (u) u.alert_id = Number(a.id); }
+  }
+  if (resolvePairs.length) {
+    const resolver = { kind: 'integration', name: 'event' };
+    const resolved = await tx<AlertRow[]>`
+      update alerts set status = 'resolved', resolved_at = now(), resolved_by = ${resolver as never}, escalation_next_at = null,
+        snoozed_until = null, updated_at = now()
+      where id = any(${resolvePairs.map((p) => p.id)}::bigint[]) and status <> 'resolved'
+      returning *`;
+    await removeJobs(tx, resolved.map((a) => escalationKey(Number(a.id))));
+    summary.resolved += resolved.length;
+    for (const a of resolved) {
+      const ev = resolvePairs.find((p) => p.id === Number(a.id))!.event;
+      changes.push({ alert: a, timeline: { kind: 'resolved', actor: resolver, detail: { event_id: ev.id } }, webhook: 'alert.resolved', updateMessages: true });
+    }
+  }
+
+  jobs.push(...(await applyEffects(tx, h, changes)));
+
+  // 4. Every event leaves `accepted`, with what became of it.
+  await tx`
+    update events e set status = t.status, alert_id = t.alert_id, rule_ids = array(select jsonb_array_elements_text(t.rule_ids)::bigint), routed_at = now()
+    from json_to_recordset(${JSON.stringify(eventUpdates)}::text::json) as t(id bigint, status text, alert_id bigint, rule_ids jsonb)
+    where e.id = t.id`;
+  return jobs;
+}
+
+export function routeSnapshot(rules: Rule[]): RouteSnapshot {
+  const esc = rules.find((r) => r.escalation.steps.length > 0);
+  return {
+    rules: rules.map((r) => ({
+      rule_id: r.id, name: r.name, targets: { roles: r.targets.roles, users: r.targets.users }, channels: r.channels,
+      slack_channel: r.slack_channel, discord_channel: r.discord_channel,
+    })),
+    escalation: esc
+      ? { rule_id: esc.id, channels: esc.channels, steps: esc.escalation.steps.map((s) => ({ after_minutes: s.after_minutes, roles: s.roles, users: s.users })), repeat: esc.escalation.repeat }
+      : { rule_id: null, channels: [], steps: [], repeat: 0 },
+  };
+}

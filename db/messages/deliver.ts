@@ -1,0 +1,108 @@
+// Loading a message for its adapter and recording what the provider said. The message row moves
+// pending -> sent -> delivered, or to failed_temp (a retry is scheduled) and finally failed.
+import type { Herald } from '../herald';
+import type { Sql } from '../sql';
+import type { ChannelKind, RecipientUser } from './channels';
+import { toAlertView, nextStepLabel, type AlertRow, type AlertView } from '../alerts/view';
+import { appendTimeline } from '../timeline/append';
+import { addJobs } from '../jobs/enqueue';
+import { messagesSent } from '../alerts/metrics';
+
+export interface LoadedMessage {
+  id: number;
+  orgId: number;
+  alert: AlertView;
+  alertRow: AlertRow;
+  level: number;
+  recipient: string;
+  user: RecipientUser | null;
+  room: string | null;
+  channel: ChannelKind;
+  status: string;
+  attempt: number;
+  providerRef: string | null;
+  providerState: unknown;
+  reason: 'triggered' | 'escalated';
+  nextEscalation: { at: string; to: string } | null;
+}
+
+export async function loadMessage(h: Herald, sql: Sql, id: number): Promise<LoadedMessage | null> {
+  const [m] = await sql<Record<string, any>[]>`
+    select m.*, to_jsonb(a.*) as alert_json,
+      case when u.id is null then null else jsonb_build_object('id', u.id, 'name', u.name, 'email', u.email, 'phone', u.phone,
+        'slack_user_id', u.slack_user_id, 'discord_user_id', u.discord_user_id, 'sms_opted_out', u.sms_opted_out) end as user_json
+    from messages m join alerts a on a.id = m.alert_id left join users u on u.id = m.user_id
+    where m.id = ${id}`;
+  if (!m) return null;
+  const aj = m.alert_json;
+  const alertRow: AlertRow = {
+    ...aj, id: Number(aj.id), org_id: Number(aj.org_id),
+    created_at: new Date(aj.created_at), updated_at: new Date(aj.updated_at),
+    acknowledged_at: aj.acknowledged_at ? new Date(aj.acknowledged_at) : null, resolved_at: aj.resolved_at ? new Date(aj.resolved_at) : null,
+    escalation_next_at: aj.escalation_next_at ? new Date(aj.escalation_next_at) : null, snoozed_until: aj.snoozed_until ? new Date(aj.snoozed_until) : null,
+  };
+  const alert = toAlertView(alertRow, h.config.publicUrl);
+  const next = alert.escalation.next_at ? { at: alert.escalation.next_at, to: nextStepLabel(alertRow) ?? '' } : null;
+  return {
+    id: Number(m.id), orgId: Number(m.org_id), alert, alertRow, level: m.level, recipient: m.recipient,
+    user: m.user_json ? { ...m.user_json, id: Number(m.user_json.id) } : null,
+    room: m.recipient.startsWith('room:') ? m.recipient.slice(5) : null,
+    channel: m.channel, status: m.status, attempt: m.attempts + 1, providerRef: m.provider_ref, providerState: m.provider_state,
+    reason: m.level === 0 ? 'triggered' : 'escalated', nextEscalation: next,
+  };
+}
+
+const MAX_SEND_ATTEMPTS = 8;
+/** Backoff for temporary failures: 5 s doubling to ~10 min; a provider's Retry-After wins when longer. */
+export function retryDelayMs(attempt: number, retryAfterMs?: number): number {
+  const base = Math.min(5_000 * 2 ** (attempt - 1), 600_000);
+  return Math.max(base, retryAfterMs ?? 0);
+}
+
+export type Outcome =
+  | { outcome: 'sent'; providerRef?: string; providerState?: unknown; delivered?: boolean }
+  | { outcome: 'failed_temp'; error: string; retryAfterMs?: number }
+  | { outcome: 'failed_perm'; error: string };
+
+/** Records a send outcome; on a temporary failure schedules the next attempt under the message's job key. */
+export async function recordSend(h: Herald, m: LoadedMessage, r: Outcome): Promise<void> {
+  const who = m.user ? m.user.name : m.room;
+  await h.sql.begin(async (tx) => {
+    if (r.outcome === 'sent') {
+      const status = r.delivered ? 'delivered' : 'sent';
+      await tx`update messages set status = ${status}, attempts = attempts + 1, provider_ref = ${r.providerRef ?? null},
+        provider_state = ${(r.providerState ?? null) as never}, last_error = null, updated_at = now() where id = ${m.id}`;
+      await appendTimeline(tx, [{ org_id: m.orgId, alert_id: m.alert.id, kind: 'delivered', actor: { kind: 'system', name: 'Herald' },
+        detail: { message_id: m.id, channel: m.channel, to: who, level: m.level, status } }]);
+      messagesSent.inc({ channel: m.channel, outcome: 'sent' });
+      return;
+    }
+    const final = r.outcome === 'failed_perm' || m.attempt >= MAX_SEND_ATTEMPTS;
+    await tx`update messages set status = ${final ? 'failed' : 'failed_temp'}, attempts = attempts + 1, last_error = ${r.error},
+      updated_at = now() where id = ${m.id}`;
+    if (final) {
+      await appendTimeline(tx, [{ org_id: m.orgId, alert_id: m.alert.id, kind: 'failed', actor: { kind: 'system', name: 'Herald' },
+        detail: { message_id: m.id, channel: m.channel, to: who, level: m.level, error: r.error, attempts: m.attempt } }]);
+    } else {
+      const delay = retryDelayMs(m.attempt, r.outcome === 'failed_temp' ? r.retryAfterMs : undefined);
+      await addJobs(tx, [{ identifier: 'message__send', payload: { message_id: m.id }, job_key: `message:${m.id}:send`, run_at: new Date(Date.now() + delay) }]);
+    }
+    messagesSent.inc({ channel: m.channel, outcome: final ? 'failed' : 'failed_temp' });
+  });
+}
+
+/** Provider callbacks (Twilio status, etc.) move a sent message to delivered or failed. */
+export async function recordProviderStatus(h: Herald, channel: ChannelKind, providerRef: string, status: 'sent' | 'delivered' | 'undelivered' | 'failed', error?: string): Promise<boolean> {
+  return h.sql.begin(async (tx) => {
+    const [m] = await tx<{ id: number; org_id: number; alert_id: number; status: string; channel: string; level: number }[]>`
+      update messages set status = ${status === 'undelivered' ? 'failed' : status}, last_error = ${error ?? null}, updated_at = now()
+      where channel = ${channel} and provider_ref = ${providerRef} and status <> ${status === 'undelivered' ? 'failed' : status}
+      returning id, org_id, alert_id, status, channel, level`;
+    if (!m) return false;
+    if (status !== 'sent') {
+      await appendTimeline(tx, [{ org_id: Number(m.org_id), alert_id: Number(m.alert_id), kind: status === 'delivered' ? 'delivered' : 'failed',
+        actor: { kind: 'system', name: channel }, detail: { message_id: Number(m.id), channel, level: m.level, status, ...(error ? { error } : {}) } }]);
+    }
+    return true;
+  });
+}

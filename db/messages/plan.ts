@@ -1,0 +1,98 @@
+// Planning who gets what: one message row per (alert, level, recipient, channel). The unique key makes
+// planning idempotent: re-running a notify step inserts nothing twice.
+import type { Sql } from '../sql';
+import type { ChannelKind, ChannelMap, RecipientUser } from './channels';
+import { CHANNEL_KINDS } from './channels';
+import type { JobSpec } from '../jobs/enqueue';
+
+export interface PlanTarget {
+  roles: string[];
+  users: number[];
+  channels: string[];
+  slack_channel?: string | null;
+  discord_channel?: string | null;
+}
+
+export interface PlannedMessage {
+  org_id: number;
+  alert_id: number;
+  level: number;
+  recipient: string;
+  user_id: number | null;
+  channel: ChannelKind;
+}
+
+export interface PlanOutcome {
+  messages: PlannedMessage[];
+  skipped: string[];
+}
+
+export interface TargetUser extends RecipientUser { roles: string[] }
+
+/** Loads every live user of the org who holds one of the roles or is named. */
+export async function loadTargetUsers(sql: Sql, orgId: number, roles: string[], userIds: number[]): Promise<TargetUser[]> {
+  if (!roles.length && !userIds.length) return [];
+  const rows = await sql<TargetUser[]>`
+    select id, name, email, phone, slack_user_id, discord_user_id, sms_opted_out, roles
+    from users
+    where org_id = ${orgId} and deleted_at is null and (roles && ${roles}::text[] or id = any(${userIds}::bigint[]))
+    order by id`;
+  return rows.map((r) => ({ ...r, id: Number(r.id) }));
+}
+
+/** Pure: which messages a target set produces, given the people and the channels' capabilities. */
+export function planMessages(
+  orgId: number, alertId: number, level: number, targets: PlanTarget[], people: TargetUser[], channels: ChannelMap,
+): PlanOutcome {
+  const out = new Map<string, PlannedMessage>();
+  const skipped = new Set<string>();
+  for (const t of targets) {
+    const reached = people.filter((u) => t.users.includes(u.id) || u.roles.some((r) => t.roles.includes(r)));
+    for (const ch of t.channels) {
+      if (!(CHANNEL_KINDS as readonly string[]).includes(ch)) continue;
+      const kind = ch as ChannelKind;
+      const info = channels[kind];
+      if (!info.enabled) { skipped.add(`${kind} (not configured)`); continue; }
+      const room = info.room ? t[info.room] : null;
+      if (room) {
+        const key = `room:${room}|${kind}`;
+        out.set(key, { org_id: orgId, alert_id: alertId, level, recipient: `room:${room}`, user_id: null, channel: kind });
+      }
+      for (const u of reached) {
+        if (!info.reaches(u)) { skipped.add(`${kind} for ${u.name} (no address)`); continue; }
+        const key = `user:${u.id}|${kind}`;
+        out.set(key, { org_id: orgId, alert_id: alertId, level, recipient: `user:${u.id}`, user_id: u.id, channel: kind });
+      }
+    }
+  }
+  return { messages: [...out.values()], skipped: [...skipped] };
+}
+
+/**
+ * Inserts planned messages. Inline channels (in_app) are delivered right here: the message is born
+ * `delivered` and its notification row is written in the same transaction. Every other row gets one
+ * `message__send` job, returned for the caller to enqueue with the rest of its jobs.
+ */
+export async function insertMessages(sql: Sql, planned: PlannedMessage[], channels: ChannelMap, titles: Map<number, string>): Promise<{ jobs: JobSpec[]; inserted: Array<PlannedMessage & { id: number; status: string }> }> {
+  if (!planned.length) return { jobs: [], inserted: [] };
+  const rows = planned.map((m) => ({ ...m, status: channels[m.channel].inline ? 'delivered' : 'pending' }));
+  const inserted = await sql<Array<PlannedMessage & { id: number; status: string }>>`
+    insert into messages (org_id, alert_id, level, recipient, user_id, channel, status)
+    select org_id, alert_id, level, recipient, user_id, channel, status
+    from json_to_recordset(${JSON.stringify(rows)}::text::json)
+      as t(org_id bigint, alert_id bigint, level int, recipient text, user_id bigint, channel text, status text)
+    on conflict (alert_id, level, recipient, channel) do nothing
+    returning id, org_id, alert_id, level, recipient, user_id, channel, status`;
+  const notes = inserted.filter((m) => m.channel === 'in_app' && m.user_id);
+  if (notes.length) {
+    await sql`
+      insert into notifications (org_id, user_id, alert_id, message_id, level, title)
+      select * from json_to_recordset(${JSON.stringify(notes.map((m) => ({
+        org_id: m.org_id, user_id: m.user_id, alert_id: m.alert_id, message_id: m.id, level: m.level, title: titles.get(Number(m.alert_id)) ?? '',
+      })))}::text::json) as t(org_id bigint, user_id bigint, alert_id bigint, message_id bigint, level int, title text)`;
+  }
+  const jobs: JobSpec[] = inserted
+    .filter((m) => m.status === 'pending')
+    .map((m) => ({ identifier: 'message__send', payload: { message_id: Number(m.id) }, job_key: `message:${m.id}:send` }));
+  return { jobs, inserted: inserted.map((m) => ({ ...m, id: Number(m.id) })) };
+}

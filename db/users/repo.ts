@@ -1,0 +1,141 @@
+// People and roles. Phones are validated and stored in E.164 (libphonenumber-js) when a user is saved.
+import { z } from 'zod';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import type { Herald } from '../herald';
+import type { Sql } from '../sql';
+import { require, type Actor } from '../actor';
+import { conflict, invalid, notFound, parse } from '../errors';
+import { hashPassword } from '../crypto';
+
+const roleKey = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
+
+export const UserInputSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    email: z.string().trim().toLowerCase().pipe(z.email()),
+    phone: z.string().max(40).nullish(),
+    roles: z.array(roleKey).max(20).default([]),
+    slack_user_id: z.string().max(40).nullish(),
+    discord_user_id: z.string().regex(/^\d{5,25}$/, 'a Discord user id is a number (snowflake)').nullish(),
+    timezone: z.string().max(64).refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'unknown IANA time zone').default('UTC'),
+    password: z.string().min(8).max(200).optional(),
+  })
+  .strict();
+
+export interface UserView {
+  id: number; name: string; email: string; phone: string | null; roles: string[]; slack_user_id: string | null;
+  discord_user_id: string | null; timezone: string; sms_opted_out: boolean; created_at: string;
+}
+
+export const userView = (r: Record<string, any>): UserView => ({
+  id: Number(r.id), name: r.name, email: r.email, phone: r.phone, roles: r.roles, slack_user_id: r.slack_user_id,
+  discord_user_id: r.discord_user_id, timezone: r.timezone, sms_opted_out: r.sms_opted_out, created_at: r.created_at.toISOString(),
+});
+
+export function normalisePhone(raw: string, region: string): string {
+  const p = parsePhoneNumberFromString(raw, region as CountryCode);
+  if (!p || !p.isValid()) throw invalid(`phone: ${raw} is not a valid phone number`, [{ path: 'phone', message: 'not a valid phone number' }]);
+  return p.number;
+}
+
+async function checkRoles(sql: Sql, orgId: number, roles: string[]) {
+  if (!roles.length) return;
+  const known = await sql<{ key: string }[]>`select key from roles where org_id = ${orgId} and key = any(${roles}::text[])`;
+  const missing = roles.filter((r) => !known.some((k) => k.key === r));
+  if (missing.length) throw invalid(`roles: unknown role ${missing.join(', ')}`, missing.map((m) => ({ path: 'roles', message: `unknown role ${m}` })));
+}
+
+export async function createUser(h: Herald, actor: Actor, input: unknown): Promise<UserView> {
+  require(actor, 'admin');
+  const u = parse(UserInputSchema, input);
+  await checkRoles(h.sql, actor.orgId, u.roles);
+  const phone = u.phone ? normalisePhone(u.phone, h.config.HERALD_DEFAULT_REGION) : null;
+  const pw = u.password ? await hashPassword(u.password) : null;
+  try {
+    const [row] = await h.sql`
+      insert into users (org_id, name, email, phone, roles, slack_user_id, discord_user_id, timezone, password_hash)
+      values (${actor.orgId}, ${u.name}, ${u.email}, ${phone}, ${u.roles}, ${u.slack_user_id ?? null}, ${u.discord_user_id ?? null}, ${u.timezone}, ${pw})
+      returning *`;
+    return userView(row);
+  } catch (e) {
+    if ((e as { code?: string }).code === '23505') throw conflict(`A user with that ${String((e as { constraint_name?: string }).constraint_name).includes('phone') ? 'phone' : 'email'} already exists`);
+    throw e;
+  }
+}
+
+export async function updateUser(h: Herald, actor: Actor, id: number, input: unknown): Promise<UserView> {
+  require(actor, 'admin');
+  const u = parse(UserInputSchema.partial(), input);
+  if (u.roles) await checkRoles(h.sql, actor.orgId, u.roles);
+  const phone = u.phone === undefined ? undefined : u.phone === null ? null : normalisePhone(u.phone, h.config.HERALD_DEFAULT_REGION);
+  const pw = u.password ? await hashPassword(u.password) : null;
+  try {
+    const [row] = await h.sql`
+      update users set
+        name = coalesce(${u.name ?? null}, name), email = coalesce(${u.email ?? null}, email),
+        phone = case when ${phone === undefined} then phone else ${phone ?? null} end,
+        roles = coalesce(${u.roles ?? null}::text[], roles),
+        slack_user_id = case when ${u.slack_user_id === undefined} then slack_user_id else ${u.slack_user_id ?? null} end,
+        discord_user_id = case when ${u.discord_user_id === undefined} then discord_user_id else ${u.discord_user_id ?? null} end,
+        timezone = coalesce(${u.timezone ?? null}, timezone), password_hash = coalesce(${pw}, password_hash), updated_at = now()
+      where org_id = ${actor.orgId} and id = ${id} and deleted_at is null returning *`;
+    if (!row) throw notFound(`User ${id}`);
+    return userView(row);
+  } catch (e) {
+    if ((e as { code?: string }).code === '23505') throw conflict('Another user already has that email or phone');
+    throw e;
+  }
+}
+
+export async function listUsers(h: Herald, actor: Actor): Promise<UserView[]> {
+  require(actor, 'alerts:read');
+  const rows = await h.sql`select * from users where org_id = ${actor.orgId} and deleted_at is null order by id`;
+  return rows.map(userView);
+}
+
+export async function getUser(h: Herald, actor: Actor, id: number): Promise<UserView> {
+  require(actor, 'alerts:read');
+  const [row] = await h.sql`select * from users where org_id = ${actor.orgId} and id = ${id} and deleted_at is null`;
+  if (!row) throw notFound(`User ${id}`);
+  return userView(row);
+}
+
+export async function deleteUser(h: Herald, actor: Actor, id: number): Promise<void> {
+  require(actor, 'admin');
+  const r = await h.sql`update users set deleted_at = now() where org_id = ${actor.orgId} and id = ${id} and deleted_at is null`;
+  if (!r.count) throw notFound(`User ${id}`);
+}
+
+export const RoleInputSchema = z.object({ key: roleKey, name: z.string().trim().min(1).max(100) }).strict();
+
+export async function listRoles(h: Herald, actor: Actor) {
+  require(actor, 'alerts:read');
+  return h.sql<{ key: string; name: string; built_in: boolean }[]>`select key, name, built_in from roles where org_id = ${actor.orgId} order by built_in desc, key`;
+}
+
+export async function createRole(h: Herald, actor: Actor, input: unknown) {
+  require(actor, 'admin');
+  const r = parse(RoleInputSchema, input);
+  const [row] = await h.sql`insert into roles (org_id, key, name) values (${actor.orgId}, ${r.key}, ${r.name}) on conflict do nothing returning key, name, built_in`;
+  if (!row) throw conflict(`Role ${r.key} already exists`);
+  return row;
+}
+
+export async function deleteRole(h: Herald, actor: Actor, key: string) {
+  require(actor, 'admin');
+  const [row] = await h.sql`select built_in from roles where org_id = ${actor.orgId} and key = ${key}`;
+  if (!row) throw notFound(`Role ${key}`);
+  if (row.built_in) throw conflict(`Role ${key} is built in and cannot be deleted`);
+  await h.sql`delete from roles where org_id = ${actor.orgId} and key = ${key}`;
+}
+
+/** First start: the admin user, from the environment or generated. */
+export async function ensureAdmin(sql: Sql, email: string, password: string | null): Promise<{ created: boolean }> {
+  const [existing] = await sql`select id from users where org_id = 1 and lower(email) = lower(${email}) and deleted_at is null`;
+  if (existing) {
+    if (password) await sql`update users set password_hash = ${await hashPassword(password)} where id = ${existing.id}`;
+    return { created: false };
+  }
+  await sql`insert into users (org_id, name, email, roles, password_hash) values (1, 'Admin', ${email}, ${['admin']}, ${password ? await hashPassword(password) : null})`;
+  return { created: true };
+}

@@ -1,0 +1,7 @@
+import type { Task } from './task';
+import { sweepTimers } from '../db/escalation/escalate';
+
+/** Crontab safety net: re-creates missing escalation timers and re-routes events whose job was lost. */
+export const alert__sweep: Task = async (h) => {
+  await sweepTimers(h);
+};

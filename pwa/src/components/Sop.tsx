@@ -1,0 +1,85 @@
+// The SOP checklist. Ticks are saved per alert on the server (PUT /v1/alerts/:id/sop/:step) so the next
+// person sees what was already done; a shared cache lets the card and the detail page agree.
+import { useEffect, useState } from 'preact/hooks';
+import { api, errorText } from '../api';
+import { createStore, useStore } from '../store';
+import type { AlertDetail, SopViewT } from '../types';
+
+export const sopProgress = createStore<Record<number, number[]>>({});
+
+export function setProgress(id: number, checked: number[]) {
+  sopProgress.set((p) => ({ ...p, [id]: checked }));
+}
+
+export async function loadProgress(id: number): Promise<void> {
+  const d = await api.get<AlertDetail>(`/v1/alerts/${id}`);
+  setProgress(id, d.sop_progress?.checked ?? []);
+}
+
+export function SopChecklist({ alertId, sop, readOnly }: { alertId: number; sop: SopViewT; readOnly?: boolean }) {
+  const all = useStore(sopProgress);
+  const checked = all[alertId];
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState<number | null>(null);
+
+  useEffect(() => {
+    if (checked === undefined) loadProgress(alertId).catch((e) => setError(errorText(e)));
+  }, [alertId]);
+
+  async function toggle(i: number, on: boolean) {
+    const before = checked ?? [];
+    setProgress(alertId, on ? [...new Set([...before, i])].sort((a, b) => a - b) : before.filter((x) => x !== i));
+    setSaving(i);
+    setError(null);
+    try {
+      const r = await api.put<{ checked: number[] }>(`/v1/alerts/${alertId}/sop/${i}`, { checked: on });
+      setProgress(alertId, r.checked);
+    } catch (e) {
+      setProgress(alertId, before);
+      setError(`Not saved: ${errorText(e)}`);
+    } finally {
+      setSaving(null);
+    }
+  }
+
+  return (
+    <div class="sop">
+      {sop.steps.length > 0 && (
+        <ul class="sop-steps">
+          {sop.steps.map((step, i) => {
+            const id = `sop-${alertId}-${i}`;
+            return (
+              <li key={i}>
+                <input
+                  type="checkbox"
+                  id={id}
+                  checked={!!checked?.includes(i)}
+                  disabled={readOnly || checked === undefined || saving === i}
+                  onChange={(e) => toggle(i, (e.currentTarget as HTMLInputElement).checked)}
+                />
+                <label for={id}>{step}</label>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {sop.url && (
+        <p>
+          <a href={sop.url} target="_blank" rel="noopener noreferrer">
+            Full procedure<span class="sr-only"> for {sop.title} (opens in a new tab)</span>
+          </a>
+        </p>
+      )}
+      {error && (
+        <p class="inline-error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function sopSummary(sop: SopViewT, checked: number[] | undefined): string {
+  if (!sop.steps.length) return sop.title;
+  return checked === undefined ? `${sop.title}` : `${sop.title} (${checked.length}/${sop.steps.length} done)`;
+}

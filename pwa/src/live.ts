@@ -1,0 +1,76 @@
+// Server-sent events from /v1/stream: one EventSource for the whole app. EventSource reconnects by itself
+// after a dropped connection; when the browser gives up (an HTTP error closes it for good) we reopen it
+// with a backoff so a page left open keeps updating.
+import { createStore } from './store';
+import type { AlertView } from './types';
+
+export type LiveStatus = 'off' | 'connecting' | 'live' | 'reconnecting';
+export const liveStatus = createStore<LiveStatus>('off');
+
+type Listener = (a: AlertView) => void;
+const listeners = new Set<Listener>();
+let source: EventSource | null = null;
+let retry: ReturnType<typeof setTimeout> | null = null;
+let backoff = 1000;
+let wanted = false;
+
+export function onAlert(fn: Listener): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+function open() {
+  if (!wanted || source || typeof EventSource === 'undefined') return;
+  liveStatus.set('connecting');
+  const es = new EventSource('/v1/stream', { withCredentials: true });
+  source = es;
+  es.onopen = () => {
+    backoff = 1000;
+    liveStatus.set('live');
+  };
+  es.addEventListener('alert', (ev) => {
+    let a: AlertView;
+    try {
+      a = JSON.parse((ev as MessageEvent<string>).data) as AlertView;
+    } catch {
+      return;
+    }
+    if (a && typeof a.id === 'number') listeners.forEach((fn) => fn(a));
+  });
+  es.onerror = () => {
+    if (es.readyState === EventSource.CLOSED) {
+      source = null;
+      liveStatus.set('reconnecting');
+      if (wanted && !retry) {
+        retry = setTimeout(() => {
+          retry = null;
+          open();
+        }, backoff);
+        backoff = Math.min(backoff * 2, 30000);
+      }
+    } else {
+      liveStatus.set('reconnecting'); // the browser is retrying on its own
+    }
+  };
+}
+
+export function startLive() {
+  wanted = true;
+  open();
+}
+
+export function stopLive() {
+  wanted = false;
+  if (retry) clearTimeout(retry);
+  retry = null;
+  source?.close();
+  source = null;
+  liveStatus.set('off');
+}
+
+addEventListener('online', () => {
+  if (wanted && !source) {
+    backoff = 1000;
+    open();
+  }
+});

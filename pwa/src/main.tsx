@@ -1,0 +1,108 @@
+// Entry: restore the session, route, and keep the live stream and offline replay running while signed in.
+import { render, type JSX } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
+import './styles.css';
+import { setUnauthorizedHandler } from './api';
+import { Layout } from './components/Layout';
+import { lazy } from './components/Lazy';
+import { startLive, stopLive } from './live';
+import { AlertDetailPage } from './pages/AlertDetail';
+import { LoginPage } from './pages/Login';
+import { NotFoundPage, ForbiddenPage } from './pages/NotFound';
+import { NotificationsPage } from './pages/Notifications';
+import { QueuePage } from './pages/Queue';
+import { SettingsPage } from './pages/Settings';
+import { loadQueue, replayPending, resetQueue } from './queue';
+import { match, navigate, useRoute } from './router';
+import { isAdmin, restoreSession, session, sessionEnded } from './session';
+import { enableUnread } from './status';
+import { useStore } from './store';
+import { registerServiceWorker } from './sw-register';
+
+const StatsPage = lazy(() => import('./pages/Stats'));
+const RulesPage = lazy(() => import('./pages/admin/Rules'));
+const RuleEditorPage = lazy<{ id: string | null }>(() => import('./pages/admin/RuleEditor'));
+const RuleTesterPage = lazy(() => import('./pages/admin/RuleTester'));
+const RulesImportPage = lazy(() => import('./pages/admin/RulesImport'));
+const UsersPage = lazy(() => import('./pages/admin/Users'));
+const RolesPage = lazy(() => import('./pages/admin/Roles'));
+
+function Routes() {
+  const { path } = useRoute();
+  const s = useStore(session);
+  const user = s.status === 'authed' ? s.user : null;
+  const admin = isAdmin(user);
+  const adminOnly = (el: JSX.Element) => (admin ? el : <ForbiddenPage />);
+
+  if (path === '/') return <QueuePage />;
+  let m: Record<string, string> | null;
+  if ((m = match('/alerts/:id', path))) return <AlertDetailPage id={Number(m.id)} />;
+  if (path === '/notifications') return <NotificationsPage />;
+  if (path === '/settings') return <SettingsPage />;
+  if (path === '/stats') return <StatsPage />;
+  if (path === '/rules') return adminOnly(<RulesPage />);
+  if (path === '/rules/new') return adminOnly(<RuleEditorPage id={null} />);
+  if (path === '/rules/test') return adminOnly(<RuleTesterPage />);
+  if (path === '/rules/import') return adminOnly(<RulesImportPage />);
+  if ((m = match('/rules/:id', path))) return adminOnly(<RuleEditorPage id={m.id} />);
+  if (path === '/users') return adminOnly(<UsersPage />);
+  if (path === '/roles') return adminOnly(<RolesPage />);
+  return <NotFoundPage />;
+}
+
+function App() {
+  const s = useStore(session);
+  const { path, query } = useRoute();
+  const first = useRef(true);
+
+  // Signed in: stream + unread badge + offline replay. Signed out: stop and forget.
+  useEffect(() => {
+    if (s.status === 'authed') {
+      startLive();
+      enableUnread(true);
+      void replayPending();
+    } else if (s.status === 'anon') {
+      stopLive();
+      enableUnread(false);
+      resetQueue();
+    }
+  }, [s.status]);
+
+  // Route guard: anonymous → /login?next=…; signed in on /login → next.
+  useEffect(() => {
+    if (s.status === 'anon' && path !== '/login') {
+      const next = location.pathname + location.search;
+      navigate(next && next !== '/' ? `/login?next=${encodeURIComponent(next)}` : '/login', { replace: true });
+    } else if (s.status === 'authed' && path === '/login') {
+      const next = query.get('next');
+      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
+    }
+  }, [s.status, path]);
+
+  // Move focus to the new page for keyboard and screen-reader users (not on the first load).
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.getElementById('main')?.focus({ preventScroll: true });
+  }, [path]);
+
+  if (s.status === 'loading') {
+    return (
+      <Layout>
+        <p class="loading" role="status">
+          Loading…
+        </p>
+      </Layout>
+    );
+  }
+  return <Layout>{s.status === 'anon' ? <LoginPage /> : <Routes />}</Layout>;
+}
+
+setUnauthorizedHandler(sessionEnded);
+render(<App />, document.getElementById('app')!);
+registerServiceWorker();
+void restoreSession().then(() => {
+  if (session.get().status === 'authed') void loadQueue();
+});

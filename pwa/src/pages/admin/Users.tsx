@@ -1,0 +1,132 @@
+// /users — list and create people. Roles come from /v1/roles.
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../../api';
+import { ProblemBox } from '../../components/Problem';
+import { useTitle } from '../../hooks';
+import { label, type User } from '../../types';
+import { RolePicker, useRoles } from './shared';
+
+const blank = () => ({
+  name: '',
+  email: '',
+  phone: '',
+  roles: [] as string[],
+  slack_user_id: '',
+  discord_user_id: '',
+  timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || '',
+});
+
+export default function UsersPage() {
+  useTitle('Users');
+  const [users, setUsers] = useState<User[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [form, setForm] = useState(blank);
+  const [busy, setBusy] = useState(false);
+  const [createError, setCreateError] = useState<unknown>(null);
+  const [created, setCreated] = useState<string | null>(null);
+  const { roles } = useRoles();
+
+  useEffect(() => {
+    api.get<{ items: User[] }>('/v1/users').then((r) => setUsers(r.items), setError);
+  }, []);
+
+  const set = (k: keyof ReturnType<typeof blank>) => (e: Event) => setForm((f) => ({ ...f, [k]: (e.currentTarget as HTMLInputElement).value }));
+
+  async function create(e: Event) {
+    e.preventDefault();
+    setBusy(true);
+    setCreateError(null);
+    setCreated(null);
+    const body: Record<string, unknown> = { name: form.name.trim(), email: form.email.trim(), roles: form.roles };
+    for (const k of ['phone', 'slack_user_id', 'discord_user_id', 'timezone'] as const) if (form[k].trim()) body[k] = form[k].trim();
+    try {
+      const u = await api.post<User>('/v1/users', body);
+      setUsers((us) => [...(us ?? []), u]);
+      setCreated(`${u.name ?? body.name} was added.`);
+      setForm(blank());
+    } catch (err) {
+      setCreateError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section class="page" aria-labelledby="users-title">
+      <h1 id="users-title">Users</h1>
+      <ProblemBox error={error} title="Users could not be loaded" />
+      {!users && !error && (
+        <p class="loading" role="status">
+          Loading…
+        </p>
+      )}
+      {users && (
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Users table">
+          <table class="table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Email</th>
+                <th scope="col">Phone</th>
+                <th scope="col">Roles</th>
+                <th scope="col">Chat</th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.map((u) => (
+                <tr key={u.id}>
+                  <th scope="row">{u.name}</th>
+                  <td>{u.email}</td>
+                  <td>{u.phone ?? ''}</td>
+                  <td>{(u.roles ?? []).map(label).join(', ')}</td>
+                  <td>{[u.slack_user_id && 'Slack', u.discord_user_id && 'Discord'].filter(Boolean).join(', ')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <section class="panel" aria-labelledby="new-user-title">
+        <h2 id="new-user-title">Add a user</h2>
+        <form class="form" onSubmit={create}>
+          <div class="row">
+            <div class="field">
+              <label for="u-name">Name</label>
+              <input id="u-name" required autocomplete="off" value={form.name} onInput={set('name')} />
+            </div>
+            <div class="field">
+              <label for="u-email">Email</label>
+              <input id="u-email" type="email" required autocomplete="off" value={form.email} onInput={set('email')} />
+            </div>
+          </div>
+          <div class="row">
+            <div class="field">
+              <label for="u-phone">Phone</label>
+              <input id="u-phone" type="tel" autocomplete="off" value={form.phone} onInput={set('phone')} />
+            </div>
+            <div class="field">
+              <label for="u-tz">Timezone</label>
+              <input id="u-tz" value={form.timezone} onInput={set('timezone')} />
+            </div>
+          </div>
+          <RolePicker legend="Roles" idPrefix="u-role" roles={roles} value={form.roles} onChange={(v) => setForm((f) => ({ ...f, roles: v }))} />
+          <div class="row">
+            <div class="field">
+              <label for="u-slack">Slack user ID</label>
+              <input id="u-slack" value={form.slack_user_id} onInput={set('slack_user_id')} />
+            </div>
+            <div class="field">
+              <label for="u-discord">Discord user ID</label>
+              <input id="u-discord" value={form.discord_user_id} onInput={set('discord_user_id')} />
+            </div>
+          </div>
+          <ProblemBox error={createError} title="The user was not added" />
+          {created && <p role="status">{created}</p>}
+          <button type="submit" class="btn primary" disabled={busy} aria-busy={busy}>
+            Add user
+          </button>
+        </form>
+      </section>
+    </section>
+  );
+}
