@@ -22,7 +22,8 @@ export const unauthenticated = (detail: string) => new HeraldError(401, 'Unauthe
 export const forbidden = (detail: string) => new HeraldError(403, 'Forbidden', detail);
 export const notFound = (what: string) => new HeraldError(404, 'Not found', `${what} does not exist`);
 export const conflict = (detail: string) => new HeraldError(409, 'Conflict', detail);
-export const tooLarge = (detail: string) => new HeraldError(413, 'Payload too large', detail);
+// The rest of an oversized body is not read, so the connection cannot be reused.
+export const tooLarge = (detail: string) => new HeraldError(413, 'Payload too large', detail, undefined, { Connection: 'close' });
 export const rateLimited = (detail: string, retryAfterSeconds: number) =>
   new HeraldError(429, 'Too many requests', detail, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
 

@@ -45,6 +45,13 @@ export const DISCORD_LIMITS = {
   allowedMentionUsers: 100,
 } as const;
 
+// Our own budget inside the 6000-character embed: author 120 + title 256 + footer 700 + 6 facts × 400 +
+// SOP 1124 ≈ 4600, so the description always keeps at least ~1400 characters for the body.
+const AUTHOR_MAX = 120;
+const FOOTER_MAX = 700;
+const FACT_NAME_MAX = 100;
+const FACT_VALUE_MAX = 300;
+
 export const SEVERITY_COLOURS: Record<Severity, number> = {
   info: 0x3498db,
   warning: 0xf1c40f,
@@ -109,7 +116,7 @@ export function alertMessage(alert: AlertView, mentions: string[], opts: { now?:
   const head = headline(alert);
   const embed = new EmbedBuilder()
     .setColor(alert.status === 'resolved' ? RESOLVED_COLOUR : SEVERITY_COLOURS[alert.severity] ?? SEVERITY_COLOURS.warning)
-    .setAuthor({ name: truncate(head, DISCORD_LIMITS.author) })
+    .setAuthor({ name: truncate(head, AUTHOR_MAX) })
     .setTitle(truncate(alert.title?.trim() || '(untitled)', DISCORD_LIMITS.title));
   const url = safeHttpUrl(alert.url, DISCORD_LIMITS.url);
   if (url) embed.setURL(url);
@@ -119,7 +126,9 @@ export function alertMessage(alert: AlertView, mentions: string[], opts: { now?:
   const fields: Array<{ name: string; value: string; inline?: boolean }> = [];
   const { fields: facts, omitted } = keyFields(alert, 6);
   for (const f of facts) {
-    fields.push({ name: truncate(f.label, DISCORD_LIMITS.fieldName) || '—', value: truncate(f.value, DISCORD_LIMITS.fieldValue) || '—', inline: true });
+    // Facts are capped well below the field limits: six full fields alone (6 × 1280) would exceed the
+    // 6000-character embed budget and leave no room for the body.
+    fields.push({ name: truncate(f.label, FACT_NAME_MAX) || '—', value: truncate(f.value, FACT_VALUE_MAX) || '—', inline: true });
   }
   if (alert.sop && (alert.sop.title || alert.sop.steps?.length || alert.sop.url)) {
     const steps = (alert.sop.steps ?? []).map((s, i) => `${i + 1}. ${s}`);
@@ -153,12 +162,12 @@ export function alertMessage(alert: AlertView, mentions: string[], opts: { now?:
   ]
     .filter(Boolean)
     .join(' · ');
-  const footerText = truncate(footer, DISCORD_LIMITS.footer);
+  const footerText = truncate(footer, FOOTER_MAX);
   embed.setFooter({ text: footerText });
 
   // The description gets what is left of the 6000-character embed budget after everything else.
   const used =
-    truncate(head, DISCORD_LIMITS.author).length +
+    truncate(head, AUTHOR_MAX).length +
     (embed.data.title?.length ?? 0) +
     footerText.length +
     fields.reduce((n, f) => n + f.name.length + f.value.length, 0);

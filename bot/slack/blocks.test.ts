@@ -180,7 +180,9 @@ describe('alertBlocks — Slack limits with absurd input', () => {
     expect(sop).toContain('\n1. step 0 ');
   });
 
-  it('still shows the state and the buttons', () => {
+  it('still shows the state, the countdown and the buttons', () => {
+    expect(contextText(blocks)).toContain('🔔 Triggered');
+    expect(contextText(blocks)).toMatch(/⏫ Escalates to Admin, CEO, .*… in 12 min/);
     expect(actionIds(blocks)).toEqual(['herald_ack', 'herald_resolve', 'herald_snooze', 'herald_open']);
   });
 });

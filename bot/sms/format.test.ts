@@ -6,7 +6,7 @@ import { formatAlertSms, formatBundleSms, formatReplyConfirmation, SMS_HELP_TEXT
 import { gsm7Length, isGsm7 } from './gsm7';
 import { parseSmsReply } from './reply';
 
-export function alertView(over: Partial<AlertView> = {}): AlertView {
+function alertView(over: Partial<AlertView> = {}): AlertView {
   return {
     id: 1042,
     status: 'triggered',

@@ -53,7 +53,7 @@ export class EventIngestor {
     while (this.queue.length && this.inFlight < max) {
       const batch = this.take();
       this.inFlight++;
-      this.flush(batch)
+      this.flushWithRetry(batch)
         .catch((e) => batch.forEach((p) => p.reject(e)))
         .finally(() => {
           this.inFlight--;
@@ -75,6 +75,18 @@ export class EventIngestor {
     return out;
   }
 
+  /** Deadlocks and serialization failures between concurrent flushes are retried, never surfaced. */
+  private async flushWithRetry(batch: Pending[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.flush(batch);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (attempt >= 5 || (code !== '40P01' && code !== '40001')) throw e;
+      }
+    }
+  }
+
   private async flush(batch: Pending[]): Promise<void> {
     type Row = { org_id: number; category: string; type: string; title: string; severity: string; body: string | null;
       source: string | null; dedup_key: string; action: string; metadata: unknown; entity: unknown; occurred_at: string | null };
@@ -91,14 +103,26 @@ export class EventIngestor {
         owners.set(k, p);
       }
       if (keyed.length) {
-        const existing = await tx<{ org_id: number; key: string; response: unknown }[]>`
+        // Claim each key with an insert: a concurrent flush holding the same key makes this wait until it
+        // commits, then conflict; the loser answers with the stored response. Keys older than 24 h are void.
+        const owned = [...owners.values()];
+        const orgs = owned.map((p) => p.orgId);
+        const keys = owned.map((p) => p.idempotencyKey!);
+        await tx`delete from idempotency_keys where (org_id, key) in (select * from unnest(${orgs}::bigint[], ${keys}::text[]))
+          and created_at < now() - interval '24 hours'`;
+        const claimed = await tx<{ org_id: number; key: string }[]>`
+          insert into idempotency_keys (org_id, key, response)
+          select o, k, 'null'::jsonb from unnest(${orgs}::bigint[], ${keys}::text[]) as t(o, k) order by o, k
+          on conflict (org_id, key) do nothing returning org_id, key`;
+        const mine = new Set(claimed.map((r) => `${r.org_id}\u0000${r.key}`));
+        const taken = owned.filter((p) => !mine.has(`${p.orgId}\u0000${p.idempotencyKey}`));
+        const stored = taken.length ? await tx<{ org_id: number; key: string; response: unknown }[]>`
           select org_id, key, response from idempotency_keys
-          where (org_id, key) in (select * from unnest(${[...owners.values()].map((p) => p.orgId)}::bigint[], ${[...owners.values()].map((p) => p.idempotencyKey!)}::text[]))
-            and created_at > now() - interval '24 hours'`;
-        const found = new Map(existing.map((r) => [`${r.org_id}\u0000${r.key}`, r.response]));
+          where (org_id, key) in (select * from unnest(${taken.map((p) => p.orgId)}::bigint[], ${taken.map((p) => p.idempotencyKey!)}::text[]))` : [];
+        const found = new Map(stored.map((r) => [`${r.org_id}\u0000${r.key}`, r.response]));
         for (const [k, p] of owners) {
-          if (found.has(k)) results.set(p, { replay: found.get(k) });
-          else toInsert.push(p);
+          if (mine.has(k)) toInsert.push(p);
+          else results.set(p, { replay: found.get(k) ?? [] });
         }
       }
       const rows: Row[] = [];
@@ -128,10 +152,10 @@ export class EventIngestor {
       const keyRows = toInsert.filter((p) => p.idempotencyKey);
       if (keyRows.length) {
         await tx`
-          insert into idempotency_keys (org_id, key, response)
-          select * from unnest(${keyRows.map((p) => p.orgId)}::bigint[], ${keyRows.map((p) => p.idempotencyKey!)}::text[],
-            ${keyRows.map((p) => JSON.stringify(results.get(p)))}::text[]::jsonb[])
-          on conflict (org_id, key) do update set response = excluded.response, created_at = now()`;
+          update idempotency_keys i set response = t.r::jsonb
+          from unnest(${keyRows.map((p) => p.orgId)}::bigint[], ${keyRows.map((p) => p.idempotencyKey!)}::text[],
+            ${keyRows.map((p) => JSON.stringify(results.get(p)))}::text[]) as t(o, k, r)
+          where i.org_id = t.o and i.key = t.k`;
       }
     });
     this.opts.onAccepted?.(batch.reduce((n, p) => n + (Array.isArray(results.get(p)) ? p.events.length : 0), 0));

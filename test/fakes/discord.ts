@@ -336,7 +336,12 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       } catch {
         body = { __invalid_json: raw };
       }
-      const path = url.pathname.replace(/^\/api/, '');
+      let path = url.pathname.replace(/^\/api/, '');
+      try {
+        path = decodeURIComponent(path); // clients may send "@original" as "%40original"
+      } catch {
+        /* keep it raw: it will not match a route */
+      }
       const auth = req.headers.authorization;
       const token = auth?.startsWith('Bot ') ? auth.slice(4) : undefined;
       const method = (req.method ?? 'GET').toUpperCase();

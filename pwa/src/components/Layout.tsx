@@ -38,6 +38,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
       <a class="skip-link" href="#main">
         Skip to content
       </a>
+      <div class="chrome">
       <header class="topbar">
         <Link href="/" class="brand">
           <img src="/icons/favicon-32.png" width={24} height={24} alt="" />
@@ -77,6 +78,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
           </ul>
         </nav>
       )}
+      </div>
       {reload && (
         <div class="banner update" role="status">
           <span>A new version is available</span>
