@@ -49,11 +49,12 @@ async function main() {
     lines.push(`  URL:      ${herald.config.publicUrl}`);
     lines.push(`  Admin:    ${herald.admin.email}`);
     lines.push(`  Password: ${herald.admin.password ?? '(unchanged; set HERALD_ADMIN_PASSWORD to reset it)'}`);
-    const keyHint = herald.config.HERALD_ADMIN_API_KEY ? '$HERALD_ADMIN_API_KEY' : '<api key>';
+    const keyHint = herald.config.HERALD_ADMIN_API_KEY ? '$HERALD_ADMIN_API_KEY' : herald.admin.apiKey ?? '<api key>';
+    if (herald.admin.apiKey) lines.push(`  API key:  ${herald.admin.apiKey}  (admin scope; shown once, keep it)`);
     lines.push('', 'Send a first event:', `  curl -sS -X POST ${herald.config.publicUrl}/v1/events \\`,
       `    -H "Authorization: Bearer ${keyHint}" -H "Content-Type: application/json" \\`,
       `    -d '{"category":"finance","type":"invoice_overdue","title":"Invoice 1042 overdue 30d","severity":"error","metadata":{"amount":12500}}'`);
-    if (!herald.config.HERALD_ADMIN_API_KEY) lines.push('  (create an API key in the app, or start with HERALD_ADMIN_API_KEY=<secret>)');
+    if (!herald.config.HERALD_ADMIN_API_KEY && !herald.admin.apiKey) lines.push('  (use the key printed at first start, create one with POST /v1/api-keys, or start with HERALD_ADMIN_API_KEY=<secret>)');
   }
   if (!process.env.DATABASE_URL) lines.push('', `Data: embedded PostgreSQL under ${path.resolve(herald.config.HERALD_DATA_DIR)}`);
   console.log(lines.join('\n') + '\n');

@@ -8,7 +8,7 @@ import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres, type EmbeddedHandle } from '../db/embedded';
 import { loadInstanceKey, randomToken } from '../db/crypto';
 import { ensureAdmin } from '../db/users/repo';
-import { ensureEnvAdminKey } from '../db/api-keys/repo';
+import { createApiKey, ensureEnvAdminKey } from '../db/api-keys/repo';
 import { EventIngestor } from '../db/events/ingest';
 import type { Herald } from '../db/herald';
 import { createAdapters, channelMap } from '../bot/registry';
@@ -36,7 +36,7 @@ export interface HeraldHandle {
   databaseUrl: string;
   worker: WorkerHandle | null;
   server: ServerType | null;
-  admin: { email: string; password: string | null; created: boolean };
+  admin: { email: string; password: string | null; created: boolean; apiKey: string | null };
   stop: () => Promise<void>;
 }
 
@@ -59,6 +59,13 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
   const password = envPassword ?? (generate ? randomToken(12) : null);
   const { created } = await ensureAdmin(sql, adminEmail, password);
   if (config.HERALD_ADMIN_API_KEY) await ensureEnvAdminKey(sql, config.HERALD_ADMIN_API_KEY);
+  // First start without HERALD_ADMIN_API_KEY: an admin key for the printed curl, shown this once.
+  let firstKey: string | null = null;
+  if (created && !config.HERALD_ADMIN_API_KEY) {
+    const k = await createApiKey({ sql, config, key: Buffer.alloc(0), channels: {} as never }, { kind: 'system', orgId: 1, reason: 'first start' },
+      { name: 'Getting started (created on first start)', scopes: ['admin'] });
+    firstKey = k.key;
+  }
 
   const adapters = (opts.adapters ?? createAdapters)(config);
   const h: Herald = { sql, config, key, channels: channelMap(adapters) };
@@ -92,7 +99,7 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
   return {
     config, ctx, sql, url, databaseUrl, worker, server,
     // The password is reported only when generated now (it cannot be shown again) or given in the environment.
-    admin: { email: adminEmail, password: generate ? password : envPassword ? '(from HERALD_ADMIN_PASSWORD)' : null, created },
+    admin: { email: adminEmail, password: generate ? password : envPassword ? '(from HERALD_ADMIN_PASSWORD)' : null, created, apiKey: firstKey },
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -68,11 +68,11 @@ export default defineConfig({
       // We register with workbox-window ourselves (src/sw-register.ts) to show the update prompt.
       injectRegister: false,
       registerType: 'prompt',
+      includeManifestIcons: false,
       injectManifest: {
         rollupFormat: 'iife',
-        globPatterns: ['**/*.{js,css,html,png,webmanifest}'],
+        globPatterns: ['**/*.{js,css,html,png}'],
       },
-      includeAssets: ['icons/*.png'],
       manifest: {
         id: '/',
         name: 'Herald',

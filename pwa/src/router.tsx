@@ -1,6 +1,6 @@
 // A tiny history-API router: one store holding the current location, `navigate`, a `Link` that keeps
 // ordinary link behaviour (new tab, modifiers), and `match` for patterns like `/alerts/:id`.
-import type { ComponentChildren, JSX } from 'preact';
+import type { AnchorHTMLAttributes, ComponentChildren } from 'preact';
 import { createStore, useStore } from './store';
 
 export interface Loc {
@@ -43,7 +43,7 @@ export function match(pattern: string, path: string): Record<string, string> | n
   return params;
 }
 
-type LinkProps = JSX.HTMLAttributes<HTMLAnchorElement> & { href: string; children?: ComponentChildren };
+type LinkProps = AnchorHTMLAttributes<HTMLAnchorElement> & { href: string; children?: ComponentChildren };
 
 export function Link({ href, onClick, ...rest }: LinkProps) {
   return (

@@ -73,7 +73,7 @@ const ackQueue = new Queue('herald-acks', {
         throw new Error(`acknowledgement replay answered ${res.status}; retrying later`);
       }
       // 2xx done; 409 already acknowledged/resolved meanwhile (done too); other 4xx will never succeed.
-      const alertId = (entry.metadata?.alertId as number | undefined) ?? alertIdOf(entry.request.url);
+      const alertId = (entry.metadata as { alertId?: number | null } | undefined)?.alertId ?? alertIdOf(entry.request.url);
       let alert: AlertView | undefined;
       if (res.ok && (res.headers.get('content-type') || '').includes('json')) alert = await res.json().catch(() => undefined);
       await broadcast({ type: 'ack-replayed', alertId, status: res.status, alert });

@@ -69,7 +69,7 @@ describe('fake Discord REST with the real @discordjs/rest client', () => {
     expect(unknown).toBeInstanceOf(DiscordAPIError);
     expect(unknown).toMatchObject({ status: 404, code: 10008 });
 
-    const long = await rest.post(Routes.channelMessages(CHANNEL), { body: { content: 'x'.repeat(2001) } }).catch((e) => e);
+    const long: any = await rest.post(Routes.channelMessages(CHANNEL), { body: { content: 'x'.repeat(2001) } }).catch((e) => e);
     expect(long).toMatchObject({ status: 400, code: 50035 });
     expect(long.rawError.errors.content._errors[0].code).toBe('BASE_TYPE_MAX_LENGTH');
 
@@ -108,7 +108,7 @@ describe('fake Discord REST with the real @discordjs/rest client', () => {
     const strict = new REST({ api: fake.api, retries: 0, rejectOnRateLimit: () => true }).setToken('x');
     fake.rateLimitNext(3, { method: 'PATCH' });
     const posted = (await strict.post(Routes.channelMessages(CHANNEL), { body: { content: 'x' } })) as APIMessage;
-    const err = await strict.patch(Routes.channelMessage(CHANNEL, posted.id), { body: { content: 'y' } }).catch((e) => e);
+    const err: any = await strict.patch(Routes.channelMessage(CHANNEL, posted.id), { body: { content: 'y' } }).catch((e) => e);
     expect(err).toBeInstanceOf(RateLimitError);
     expect(err.retryAfter).toBeGreaterThanOrEqual(3000);
     strict.clearHashSweeper();

@@ -16,8 +16,11 @@ afterEach(async () => {
   await fake.close();
 });
 
+const noop = () => {};
+/** The WebClient logs Slack's `[ERROR]` response messages; the tests check them instead. */
+const silent = { debug: noop, info: noop, warn: noop, error: noop, setLevel: noop, getLevel: () => LogLevel.ERROR, setName: noop };
 const client = (opts: ConstructorParameters<typeof WebClient>[1] = {}) =>
-  new WebClient('xoxb-test', { slackApiUrl: fake.url, retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR, ...opts });
+  new WebClient('xoxb-test', { slackApiUrl: fake.url, retryConfig: { retries: 0 }, logger: silent, ...opts });
 
 describe('fake Slack Web API with the real WebClient', () => {
   it('listens on 127.0.0.1 and exposes an /api/ base', () => {

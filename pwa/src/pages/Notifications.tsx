@@ -125,7 +125,9 @@ export function NotificationsPage() {
           return (
             <button
               key={k}
-              ref={(el) => (tabRefs.current[k] = el)}
+              ref={(el) => {
+                tabRefs.current[k] = el;
+              }}
               type="button"
               role="tab"
               id={`tab-${k}`}

@@ -1,0 +1,278 @@
+// Benchmark plumbing: an embedded Postgres with a migrated template, a fresh database per run, Herald as a
+// child process (so its memory and CPU can be read from /proc), samplers, a webhook receiver, statistics.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { freePort, startEmbeddedPostgres, type EmbeddedHandle } from '../db/embedded';
+import { connect } from '../db/sql';
+import { migrate } from '../db/migrate';
+import { nowAbs } from './loadgen';
+
+export const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const ADMIN_KEY = 'hk_bench_admin_key_0123456789abcdef0123';
+
+// ---------------------------------------------------------------- statistics
+
+export function percentile(values: number[], p: number): number {
+  if (!values.length) return NaN;
+  const s = Float64Array.from(values).sort();
+  const idx = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
+  return s[idx];
+}
+
+export function summary(values: number[]) {
+  const v = values.filter((x) => Number.isFinite(x));
+  if (!v.length) return { median: NaN, min: NaN, max: NaN, runs: values };
+  return { median: percentile(v, 50), min: Math.min(...v), max: Math.max(...v), runs: values };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- Postgres
+
+export interface BenchPg { adminUrl: string; dataDir: string; template: string; embedded: EmbeddedHandle; stop: () => Promise<void> }
+
+export async function startPostgres(): Promise<BenchPg> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'herald-bench-'));
+  const embedded = await startEmbeddedPostgres({ dataDir: dir, persistent: false });
+  const adminUrl = embedded.url('postgres');
+  const template = 'herald_bench_template';
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${template}`);
+  await admin.end();
+  const templateUrl = withDb(adminUrl, template);
+  const sql = connect(templateUrl, { max: 2 });
+  await migrate(sql, templateUrl);
+  await sql.end();
+  return {
+    adminUrl, dataDir: path.join(dir, 'pg'), template, embedded,
+    stop: async () => {
+      await embedded.stop().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function withDb(url: string, db: string): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+let dbSeq = 0;
+export async function freshDatabase(pg: BenchPg): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const name = `bench_${process.pid}_${++dbSeq}`;
+  const admin = postgres(pg.adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name} template ${pg.template}`);
+  await admin.end();
+  return {
+    url: withDb(pg.adminUrl, name), name,
+    drop: async () => {
+      const a = postgres(pg.adminUrl, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+      await a.end();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- Herald child
+
+export interface HeraldChild {
+  pid: number;
+  url: string;
+  proc: ChildProcess;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts `api/main.ts` as its own Node process (node --import tsx, i.e. what `tsx api/main.ts` runs, without
+ * tsx's wrapper process, so the pid is Herald's own).
+ */
+export async function spawnHerald(databaseUrl: string, extraEnv: Record<string, string> = {}, args: string[] = []): Promise<HeraldChild> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', HERALD_ADMIN_API_KEY: ADMIN_KEY,
+    HERALD_WEBHOOK_ALLOW_PRIVATE: '1', LOG_LEVEL: 'warn', HERALD_SECRET_KEY: 'bench-secret', ...extraEnv,
+  };
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (c: Buffer) => { out += c.toString(); if (out.length > 200_000) out = out.slice(-100_000); };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  let exited = false;
+  const exitP = new Promise<void>((r) => proc.once('exit', () => { exited = true; r(); }));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 240_000; // the first start may build the PWA
+  for (;;) {
+    if (exited) throw new Error(`Herald exited during start:\n${out.slice(-4000)}`);
+    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`Herald did not start:\n${out.slice(-4000)}`); }
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = http.get(`${url}/healthz`, (res) => { res.resume(); resolve(res.statusCode === 200); });
+      req.on('error', () => resolve(false));
+      req.setTimeout(1000, () => { req.destroy(); resolve(false); });
+    });
+    if (ok) break;
+    await sleep(100);
+  }
+  return {
+    pid: proc.pid!, url, proc, output: () => out,
+    stop: async () => {
+      if (exited) return;
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exitP;
+      clearTimeout(t);
+    },
+  };
+}
+
+// ---------------------------------------------------------------- /proc samplers
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+export function procStatus(pid: number): { rssKiB: number; hwmKiB: number } | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /VmRSS:\s+(\d+)/.exec(s);
+    const hwm = /VmHWM:\s+(\d+)/.exec(s);
+    return { rssKiB: rss ? Number(rss[1]) : 0, hwmKiB: hwm ? Number(hwm[1]) : 0 };
+  } catch { return null; }
+}
+
+function statFields(pid: number): string[] | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+  } catch { return null; }
+}
+
+/** CPU ms used by a process (utime + stime), optionally with its reaped children (cutime + cstime). */
+export function cpuMs(pid: number, withChildren = false): number {
+  const f = statFields(pid);
+  if (!f) return 0;
+  // field n (1-based, man proc) is f[n - 3]
+  const t = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
+  return t * TICK_MS;
+}
+
+/** All postgres processes of the cluster: the postmaster, its live children, and the reaped ones. */
+export function postgresCpuMs(dataDir: string): number {
+  let postmaster: number;
+  try { postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]); } catch { return 0; }
+  let total = cpuMs(postmaster, true);
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const f = statFields(Number(d));
+    if (f && Number(f[1]) === postmaster) total += cpuMs(Number(d));
+  }
+  return total;
+}
+
+export interface Sample { at: number; rssKiB: number }
+export interface Usage { rssMaxKiB: number; hwmKiB: number; heraldCpuPct: number; postgresCpuPct: number; benchCpuPct: number; samples: number }
+
+/** Samples Herald's RSS every 100 ms, and CPU of Herald, Postgres and this process over the window. */
+export function startSampler(pid: number, pgDataDir: string) {
+  const t0 = Date.now();
+  const h0 = cpuMs(pid);
+  const p0 = postgresCpuMs(pgDataDir);
+  const b0 = process.cpuUsage();
+  let rssMax = 0;
+  let n = 0;
+  const timer = setInterval(() => {
+    const s = procStatus(pid);
+    if (s) { rssMax = Math.max(rssMax, s.rssKiB); n++; }
+  }, 100);
+  return {
+    stop: (): Usage => {
+      clearInterval(timer);
+      const wall = Math.max(1, Date.now() - t0);
+      const s = procStatus(pid);
+      if (s) rssMax = Math.max(rssMax, s.rssKiB);
+      const b = process.cpuUsage(b0);
+      return {
+        rssMaxKiB: rssMax, hwmKiB: s?.hwmKiB ?? 0, samples: n,
+        heraldCpuPct: ((cpuMs(pid) - h0) / wall) * 100,
+        postgresCpuPct: ((postgresCpuMs(pgDataDir) - p0) / wall) * 100,
+        benchCpuPct: ((b.user + b.system) / 1000 / wall) * 100,
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- webhook receiver
+
+export interface Hit { at: number; webhookId: string; type: string; alertId: number; dedupKey: string; createdAt: string; level?: number }
+
+export interface BenchReceiver {
+  url: string;
+  hits: Hit[];
+  /** deliveries counted into a shared array (index 0) for the load generator's gate */
+  counter: Int32Array;
+  sab: SharedArrayBuffer;
+  onHit: ((h: Hit) => void) | null;
+  close: () => Promise<void>;
+}
+
+export async function startBenchReceiver(): Promise<BenchReceiver> {
+  const sab = new SharedArrayBuffer(4);
+  const counter = new Int32Array(sab);
+  const rec: BenchReceiver = { url: '', hits: [], counter, sab, onHit: null, close: async () => {} };
+  const srv = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const at = nowAbs();
+      res.statusCode = 200;
+      res.end('ok');
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        const a = body?.data?.alert ?? {};
+        const hit: Hit = { at, webhookId: String(req.headers['webhook-id'] ?? ''), type: body.type, alertId: a.id, dedupKey: a.dedup_key, createdAt: a.created_at, level: body?.data?.level };
+        rec.hits.push(hit);
+        Atomics.add(counter, 0, 1);
+        rec.onHit?.(hit);
+      } catch { /* not a Herald webhook */ }
+    });
+  });
+  srv.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  rec.url = `http://127.0.0.1:${(srv.address() as { port: number }).port}/hook`;
+  rec.close = () => new Promise((r) => { srv.closeAllConnections(); srv.close(() => r()); });
+  return rec;
+}
+
+// ---------------------------------------------------------------- Herald API
+
+export async function api(base: string, method: string, p: string, body?: unknown): Promise<any> {
+  const res = await fetch(base + p, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${p} → ${res.status}: ${text.slice(0, 500)}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** A person holding role `bench`, a rule for the category that notifies them in-app, a webhook subscription. */
+export async function seedRouting(base: string, opts: { category: string; hookUrl: string; events: string[]; escalateAfterMinutes?: number }) {
+  for (const key of ['bench', 'bench_manager']) await api(base, 'POST', '/v1/roles', { key, name: key }).catch(() => {});
+  await api(base, 'POST', '/v1/users', { name: 'Bench Person', email: `bench-${opts.category}@example.com`, roles: ['bench'] });
+  await api(base, 'POST', '/v1/users', { name: 'Bench Manager', email: `boss-${opts.category}@example.com`, roles: ['bench_manager'] });
+  await api(base, 'POST', '/v1/rules', {
+    name: `Bench ${opts.category}`, position: 10,
+    match: { category: opts.category, type: null },
+    targets: { roles: ['bench'] }, channels: ['in_app'], priority: 'normal',
+    escalation: opts.escalateAfterMinutes
+      ? { steps: [{ after_minutes: opts.escalateAfterMinutes, roles: ['bench_manager'] }], repeat: 0 }
+      : { steps: [], repeat: 0 },
+  });
+  await api(base, 'POST', '/v1/webhooks', { url: opts.hookUrl, events: opts.events });
+}

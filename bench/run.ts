@@ -1,0 +1,322 @@
+// `npm run bench`: Herald's figures against the Quality bars in docs/DESIGN ("Quality bars").
+//
+// One embedded Postgres (temp dir) for the whole bench; every run of every scenario gets a fresh database
+// (cloned from a migrated template) and a fresh Herald child process (`api/main.ts`, all roles), whose
+// resident memory and CPU are read from /proc. Load comes from a worker thread over keep-alive HTTP; the
+// webhook receiver runs on the bench's main thread.
+//
+// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,sustained,escalation
+// Herald tuning passes through: HERALD_WORKER_CONCURRENCY, HERALD_POLL_INTERVAL_MS.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import postgres from 'postgres';
+import { runInWorker, nowAbs, type LoadResult } from './loadgen';
+import {
+  ADMIN_KEY, ROOT, freshDatabase, percentile, seedRouting, sleep, spawnHerald, startBenchReceiver, startPostgres, startSampler, summary,
+  type BenchPg, type BenchReceiver, type HeraldChild, type Usage,
+} from './lib';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const RUNS = QUICK ? 1 : Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const D = (full: number, quick = 1500) => (QUICK ? quick : full);
+
+interface Ctx { pg: BenchPg; herald: HeraldChild; dbUrl: string; run: number }
+type Metrics = Record<string, number>;
+interface Scenario { name: string; title: string; run: (c: Ctx) => Promise<Metrics> }
+
+const log = (...a: unknown[]) => console.log(`[bench ${new Date().toISOString().slice(11, 23)}]`, ...a);
+const errorsText = (r: LoadResult) => Object.entries(r.errors).map(([k, v]) => `${k}×${v}`).join(', ');
+const sumErrors = (r: LoadResult) => Object.values(r.errors).reduce((a, b) => a + b, 0);
+
+/** Waits until cond() or until no progress (progress() unchanged) for stallMs, or the hard limit. */
+async function waitFor(cond: () => boolean, progress: () => number, stallMs: number, limitMs: number) {
+  const end = Date.now() + limitMs;
+  let last = progress();
+  let lastChange = Date.now();
+  while (!cond() && Date.now() < end) {
+    await sleep(50);
+    const p = progress();
+    if (p !== last) { last = p; lastChange = Date.now(); }
+    else if (Date.now() - lastChange > stallMs) break;
+  }
+}
+
+async function withReceiver<T>(fn: (r: BenchReceiver) => Promise<T>): Promise<T> {
+  const r = await startBenchReceiver();
+  try { return await fn(r); } finally { await r.close(); }
+}
+
+// ---------------------------------------------------------------- scenarios
+
+const single: Scenario = {
+  name: 'single', title: 'a. POST /v1/events, 128 in flight',
+  run: async ({ herald }) => {
+    const r = await runInWorker({
+      url: herald.url, path: '/v1/events', apiKey: ADMIN_KEY, mode: 'closed', concurrency: 128,
+      warmupMs: D(1000, 500), durationMs: D(5000), body: { kind: 'single', prefix: 's-', category: 'load', type: 'single' },
+    });
+    if (sumErrors(r)) log(`  errors: ${errorsText(r)}`);
+    return { events_per_s: r.events / (r.endAbs - r.startAbs) * 1000, errors: sumErrors(r), p50_ms: percentile(r.latencies, 50), p99_ms: percentile(r.latencies, 99) };
+  },
+};
+
+const batch: Scenario = {
+  name: 'batch', title: 'b. POST /v1/events/batch (1,000 events), 4 in flight',
+  run: async ({ herald }) => {
+    const r = await runInWorker({
+      url: herald.url, path: '/v1/events/batch', apiKey: ADMIN_KEY, mode: 'closed', concurrency: 4,
+      warmupMs: D(1000, 500), durationMs: D(5000), body: { kind: 'batch', size: 1000, prefix: 'b-', category: 'load', type: 'batch' },
+    });
+    if (sumErrors(r)) log(`  errors: ${errorsText(r)}`);
+    return { events_per_s: r.events / (r.endAbs - r.startAbs) * 1000, errors: sumErrors(r), p50_ms: percentile(r.latencies, 50), p99_ms: percentile(r.latencies, 99) };
+  },
+};
+
+const latency: Scenario = {
+  name: 'latency', title: 'c. POST /v1/events open loop at 1,000/s',
+  run: async ({ herald }) => {
+    const r = await runInWorker({
+      url: herald.url, path: '/v1/events', apiKey: ADMIN_KEY, mode: 'open', rate: 1000,
+      warmupMs: D(1000, 300), durationMs: D(10_000), body: { kind: 'single', prefix: 'l-', category: 'load', type: 'latency' },
+    });
+    if (sumErrors(r)) log(`  errors: ${errorsText(r)}`);
+    const lat = r.latencies.map((l) => (l < 0 ? Infinity : l));
+    return { p50_ms: percentile(lat, 50), p99_ms: percentile(lat, 99), max_ms: percentile(lat, 100), errors: sumErrors(r), achieved_per_s: r.ok / (D(10_000) / 1000) };
+  },
+};
+
+const e2e: Scenario = {
+  name: 'e2e', title: 'd. event → alert.triggered webhook, open loop at 1,000/s',
+  run: ({ herald }) => withReceiver(async (rec) => {
+    await seedRouting(herald.url, { category: 'bench', hookUrl: rec.url, events: ['alert.triggered'] });
+    const arrivals = new Map<string, number>();
+    rec.onHit = (h) => { if (h.type === 'alert.triggered' && !arrivals.has(h.dedupKey)) arrivals.set(h.dedupKey, h.at); };
+    const prefix = `e-${Date.now()}-`;
+    const r = await runInWorker({
+      url: herald.url, path: '/v1/events', apiKey: ADMIN_KEY, mode: 'open', rate: 1000,
+      warmupMs: D(1000, 300), durationMs: D(10_000), body: { kind: 'single', prefix, category: 'bench', type: 'e2e' },
+    });
+    const total = r.eventsTotal;
+    await waitFor(() => arrivals.size >= total, () => arrivals.size, 10_000, 60_000);
+    const warm = Math.round((r.startAbs - r.plannedT0) / r.intervalMs);
+    const lat: number[] = [];
+    let missing = 0;
+    for (let i = 0; i < r.latencies.length; i++) {
+      const idx = warm + i;
+      const at = arrivals.get(prefix + idx);
+      if (r.latencies[i] < 0) continue; // not accepted: counted as an ingest error
+      if (at === undefined) { missing++; lat.push(Infinity); continue; }
+      lat.push(at - (r.plannedT0 + idx * r.intervalMs));
+    }
+    if (missing) log(`  ${missing} accepted events never reached the receiver`);
+    return { p50_ms: percentile(lat, 50), p99_ms: percentile(lat, 99), max_ms: percentile(lat, 100), missing, ingest_errors: sumErrors(r), ingest_p99_ms: percentile(r.latencies.filter((x) => x >= 0), 99) };
+  }),
+};
+
+const sustained: Scenario = {
+  name: 'sustained', title: 'd. sustained delivery: batches as fast as webhooks keep up',
+  run: ({ herald, dbUrl }) => withReceiver(async (rec) => {
+    await seedRouting(herald.url, { category: 'bench', hookUrl: rec.url, events: ['alert.triggered'] });
+    const prefix = `u-${Date.now()}-`;
+    const r = await runInWorker({
+      url: herald.url, path: '/v1/events/batch', apiKey: ADMIN_KEY, mode: 'closed', concurrency: 2,
+      durationMs: D(10_000), body: { kind: 'batch', size: 500, prefix, category: 'bench', type: 'sustained' },
+      gate: { sab: rec.sab, window: 6000 },
+    });
+    const keys = () => new Set(rec.hits.filter((h) => h.type === 'alert.triggered').map((h) => h.dedupKey)).size;
+    let k = keys();
+    await waitFor(() => (k = keys()) >= r.eventsTotal, () => rec.hits.length, 10_000, 120_000);
+    const triggered = rec.hits.filter((h) => h.type === 'alert.triggered' && h.dedupKey.startsWith(prefix));
+    const last = triggered.reduce((m, h) => Math.max(m, h.at), 0);
+    const uniqueKeys = new Set(triggered.map((h) => h.dedupKey)).size;
+    const seenIds = new Map<string, number>();
+    for (const h of triggered) seenIds.set(h.webhookId, (seenIds.get(h.webhookId) ?? 0) + 1);
+    const sameId = [...seenIds.values()].filter((n) => n > 1).reduce((a, n) => a + n - 1, 0);
+    const idsByKey = new Map<string, Set<string>>();
+    for (const h of triggered) (idsByKey.get(h.dedupKey) ?? idsByKey.set(h.dedupKey, new Set()).get(h.dedupKey)!).add(h.webhookId);
+    const twoIds = [...idsByKey.values()].filter((s) => s.size > 1).length;
+    const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+    const [db] = await sql<{ dup_rows: number; undelivered: number }[]>`
+      select (select count(*)::int from (select alert_id from webhook_deliveries where event_type = 'alert.triggered'
+                group by alert_id having count(*) > 1) x) as dup_rows,
+             (select count(*)::int from webhook_deliveries where status <> 'delivered') as undelivered`;
+    await sql.end();
+    if (sumErrors(r)) log(`  errors: ${errorsText(r)}`);
+    log(`  accepted ${r.eventsTotal}, delivered ${uniqueKeys} (${triggered.length} requests), gated ${Math.round(r.gatedMs / 2)} ms of ${D(10_000)} per sender`);
+    return {
+      delivered_per_s: uniqueKeys / ((last - r.startAbs) / 1000), accepted_per_s: r.eventsTotal / (D(10_000) / 1000),
+      delivered: uniqueKeys, accepted: r.eventsTotal, missing: r.eventsTotal - uniqueKeys,
+      dup_same_webhook_id: sameId, dup_two_webhook_ids: twoIds, db_dup_delivery_rows: db.dup_rows, db_undelivered: db.undelivered,
+      drain_s: (last - (r.startAbs + D(10_000))) / 1000, errors: sumErrors(r),
+    };
+  }),
+};
+
+const escalation: Scenario = {
+  name: 'escalation', title: 'e. escalation timers: 1,000 alerts due over ~10 s',
+  run: ({ herald, dbUrl }) => withReceiver(async (rec) => {
+    const afterMin = QUICK ? 0.05 : 0.2;
+    const n = QUICK ? 150 : 1000;
+    const spreadMs = QUICK ? 1500 : 10_000;
+    await seedRouting(herald.url, { category: 'esc', hookUrl: rec.url, events: ['alert.escalated'], escalateAfterMinutes: afterMin });
+    const r = await runInWorker({
+      url: herald.url, path: '/v1/events', apiKey: ADMIN_KEY, mode: 'open', rate: n / (spreadMs / 1000), maxRequests: n,
+      durationMs: spreadMs, body: { kind: 'single', prefix: `x-${Date.now()}-`, category: 'esc', type: 'timer' },
+    });
+    const esc = () => rec.hits.filter((h) => h.type === 'alert.escalated').length;
+    await sleep(afterMin * 60_000);
+    await waitFor(() => esc() >= r.ok, esc, 15_000, 90_000);
+    const hits = rec.hits.filter((h) => h.type === 'alert.escalated');
+    const hookLate = hits.map((h) => h.at - (Date.parse(h.createdAt) + afterMin * 60_000));
+    const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+    const rows = await sql<{ late: number; recorded_late: number }[]>`
+      select (t.detail->>'late_ms')::float8 as late,
+             extract(epoch from t.at - a.created_at)::float8 * 1000 - ${afterMin * 60_000}::float8 as recorded_late
+      from alert_timeline t join alerts a on a.id = t.alert_id where t.kind = 'escalated'`;
+    await sql.end();
+    const late = rows.map((x) => x.late);
+    if (sumErrors(r)) log(`  errors: ${errorsText(r)}`);
+    return {
+      timeline_p50_ms: percentile(late, 50), timeline_p99_ms: percentile(late, 99), timeline_max_ms: percentile(late, 100),
+      tx_start_p99_ms: percentile(rows.map((x) => x.recorded_late), 99),
+      webhook_p50_ms: percentile(hookLate, 50), webhook_p99_ms: percentile(hookLate, 99),
+      escalated: rows.length, alerts: r.ok, webhooks: hits.length, errors: sumErrors(r),
+    };
+  }),
+};
+
+const SCENARIOS = [single, batch, latency, e2e, sustained, escalation].filter((s) => !ONLY.length || ONLY.includes(s.name));
+
+// ---------------------------------------------------------------- table
+
+interface Row { label: string; scenario: string; metric: string; unit: string; target?: { op: '>=' | '<=' | '<' | '='; value: number }; digits?: number }
+
+const ROWS: Row[] = [
+  { label: 'Ingest, 1 event/request', scenario: 'single', metric: 'events_per_s', unit: '/s', target: { op: '>=', value: 5000 }, digits: 0 },
+  { label: '  errors', scenario: 'single', metric: 'errors', unit: '', target: { op: '=', value: 0 }, digits: 0 },
+  { label: '  request p99 (128 in flight)', scenario: 'single', metric: 'p99_ms', unit: 'ms', digits: 1 },
+  { label: 'Ingest, batch of 1,000', scenario: 'batch', metric: 'events_per_s', unit: '/s', target: { op: '>=', value: 30000 }, digits: 0 },
+  { label: '  errors', scenario: 'batch', metric: 'errors', unit: '', target: { op: '=', value: 0 }, digits: 0 },
+  { label: 'Ingest latency p50 @1,000/s', scenario: 'latency', metric: 'p50_ms', unit: 'ms', digits: 1 },
+  { label: 'Ingest latency p99 @1,000/s', scenario: 'latency', metric: 'p99_ms', unit: 'ms', target: { op: '<=', value: 25 }, digits: 1 },
+  { label: '  errors', scenario: 'latency', metric: 'errors', unit: '', target: { op: '=', value: 0 }, digits: 0 },
+  { label: 'End to end p50 @1,000/s', scenario: 'e2e', metric: 'p50_ms', unit: 'ms', digits: 1 },
+  { label: 'End to end p99 @1,000/s', scenario: 'e2e', metric: 'p99_ms', unit: 'ms', target: { op: '<=', value: 60 }, digits: 1 },
+  { label: '  never delivered', scenario: 'e2e', metric: 'missing', unit: '', target: { op: '=', value: 0 }, digits: 0 },
+  { label: 'Sustained delivered', scenario: 'sustained', metric: 'delivered_per_s', unit: '/s', target: { op: '>=', value: 3000 }, digits: 0 },
+  { label: '  same webhook-id twice', scenario: 'sustained', metric: 'dup_same_webhook_id', unit: '', target: { op: '=', value: 0 }, digits: 0 },
+  { label: '  dedup_key under 2 webhook-ids', scenario: 'sustained', metric: 'dup_two_webhook_ids', unit: '', target: { op: '=', value: 0 }, digits: 0 },
+  { label: '  never delivered', scenario: 'sustained', metric: 'missing', unit: '', target: { op: '=', value: 0 }, digits: 0 },
+  { label: 'Escalation lateness p50 (timeline)', scenario: 'escalation', metric: 'timeline_p50_ms', unit: 'ms', digits: 0 },
+  { label: 'Escalation lateness p99 (timeline)', scenario: 'escalation', metric: 'timeline_p99_ms', unit: 'ms', target: { op: '<=', value: 250 }, digits: 0 },
+  { label: 'Escalation → webhook p50', scenario: 'escalation', metric: 'webhook_p50_ms', unit: 'ms', digits: 0 },
+  { label: 'Escalation → webhook p99', scenario: 'escalation', metric: 'webhook_p99_ms', unit: 'ms', target: { op: '<=', value: 250 }, digits: 0 },
+  { label: 'Peak memory VmHWM (heaviest)', scenario: '*', metric: 'hwm_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
+  { label: 'RSS max sampled under load', scenario: '*', metric: 'rss_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
+];
+
+function pass(t: Row['target'], v: number): string {
+  if (!t) return '';
+  if (!Number.isFinite(v)) return 'FAIL';
+  const ok = t.op === '>=' ? v >= t.value : t.op === '<=' ? v <= t.value : t.op === '<' ? v < t.value : v === t.value;
+  return ok ? 'pass' : 'FAIL';
+}
+
+const fmt = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : String(v));
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const started = Date.now();
+  log(`runs: ${RUNS}${QUICK ? ' (quick)' : ''}; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const pg = await startPostgres();
+  const results: Record<string, { runs: Metrics[]; usage: Usage[]; errors: string[] }> = {};
+  let aborted = false;
+  const onSig = () => { aborted = true; };
+  process.on('SIGINT', onSig);
+  try {
+    for (const s of SCENARIOS) {
+      results[s.name] = { runs: [], usage: [], errors: [] };
+      for (let run = 1; run <= RUNS && !aborted; run++) {
+        const db = await freshDatabase(pg);
+        let herald: HeraldChild | null = null;
+        try {
+          herald = await spawnHerald(db.url);
+          log(`${s.title} — run ${run}/${RUNS} (herald pid ${herald.pid})`);
+          await sleep(300);
+          const sampler = startSampler(herald.pid, pg.dataDir);
+          let m: Metrics;
+          try { m = await s.run({ pg, herald, dbUrl: db.url, run }); } finally { results[s.name].usage.push(sampler.stop()); }
+          const u = results[s.name].usage.at(-1)!;
+          log(`  ${Object.entries(m).map(([k, v]) => `${k}=${fmt(v, 1)}`).join(' ')}`);
+          log(`  cpu herald ${fmt(u.heraldCpuPct)}% postgres ${fmt(u.postgresCpuPct)}% bench ${fmt(u.benchCpuPct)}%; rss max ${fmt(u.rssMaxKiB / 1024)} MiB, hwm ${fmt(u.hwmKiB / 1024)} MiB`);
+          results[s.name].runs.push(m);
+          const errs = herald.output().split('\n').filter((l) => /"level":"(error|warn)"|Error/.test(l));
+          if (errs.length) log(`  herald logged ${errs.length} warnings/errors, e.g. ${errs.slice(0, 3).join(' | ').slice(0, 600)}`);
+        } catch (e) {
+          log(`  run failed: ${(e as Error).stack ?? e}`);
+          results[s.name].errors.push((e as Error).message);
+        } finally {
+          await herald?.stop().catch(() => {});
+          await db.drop();
+        }
+      }
+    }
+  } finally {
+    await pg.stop();
+  }
+
+  // Aggregate.
+  const agg = (scenario: string, metric: string) => summary((results[scenario]?.runs ?? []).map((r) => r[metric] ?? NaN));
+  const allUsage = Object.entries(results).flatMap(([name, r]) => r.usage.map((u) => ({ name, u })));
+  const heaviest = allUsage.reduce<{ name: string; u: Usage } | null>((m, x) => (!m || x.u.hwmKiB > m.u.hwmKiB ? x : m), null);
+  const memByScenario = (pick: (u: Usage) => number) => {
+    // median over runs of the heaviest scenario; min/max over its runs
+    if (!heaviest) return summary([]);
+    return summary(results[heaviest.name].usage.map((u) => pick(u) / 1024));
+  };
+
+  const lines: string[] = [];
+  const header = ['Figure', 'median', 'min', 'max', 'target', ''];
+  const table: string[][] = [];
+  const json: Record<string, unknown> = {};
+  for (const row of ROWS) {
+    if (row.scenario !== '*' && !results[row.scenario]) continue;
+    const s = row.scenario === '*'
+      ? memByScenario(row.metric === 'hwm_mib' ? (u) => u.hwmKiB : (u) => u.rssMaxKiB)
+      : agg(row.scenario, row.metric);
+    if (row.scenario === '*' && !heaviest) continue;
+    const target = row.target ? `${row.target.op === '=' ? '=' : row.target.op === '>=' ? '≥' : row.target.op === '<=' ? '≤' : '<'} ${fmt(row.target.value)}${row.unit ? ' ' + row.unit : ''}` : '';
+    const label = row.scenario === '*' ? `${row.label} [${heaviest!.name}]` : row.label;
+    table.push([label, `${fmt(s.median, row.digits)}${row.unit ? ' ' + row.unit : ''}`, fmt(s.min, row.digits), fmt(s.max, row.digits), target, pass(row.target, s.median)]);
+    json[`${row.scenario}.${row.metric}`] = { ...s, target: row.target ?? null, pass: row.target ? pass(row.target, s.median) === 'pass' : null };
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  lines.push('', line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...table.map(line));
+
+  // Where the CPU went (median per scenario).
+  lines.push('', 'CPU (% of one core, median over runs; the machine has 2 cores) and memory per scenario:');
+  for (const [name, r] of Object.entries(results)) {
+    if (!r.usage.length) continue;
+    const m = (f: (u: Usage) => number) => fmt(summary(r.usage.map(f)).median);
+    lines.push(`  ${name.padEnd(11)} herald ${m((u) => u.heraldCpuPct).padStart(4)}%  postgres ${m((u) => u.postgresCpuPct).padStart(4)}%  bench ${m((u) => u.benchCpuPct).padStart(4)}%  rss max ${m((u) => u.rssMaxKiB / 1024).padStart(4)} MiB  hwm ${m((u) => u.hwmKiB / 1024).padStart(4)} MiB`);
+  }
+  for (const [name, r] of Object.entries(results)) if (r.errors.length) lines.push(`  ${name}: ${r.errors.length} failed run(s): ${r.errors[0].slice(0, 300)}`);
+  lines.push('', `${RUNS} run(s) per scenario${QUICK ? ' (BENCH_QUICK: short scenarios, not comparable with the targets)' : ''}; ${fmt((Date.now() - started) / 1000)} s in all.`);
+  console.log(lines.join('\n'));
+
+  const outDir = path.join(ROOT, 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify({
+    at: new Date().toISOString(), quick: QUICK, runs: RUNS, node: process.version,
+    env: { HERALD_WORKER_CONCURRENCY: process.env.HERALD_WORKER_CONCURRENCY ?? null, HERALD_POLL_INTERVAL_MS: process.env.HERALD_POLL_INTERVAL_MS ?? null },
+    figures: json, heaviest: heaviest?.name ?? null, scenarios: results,
+  }, null, 2));
+  log(`wrote bench/results/latest.json`);
+  process.exit(Object.values(results).some((r) => r.errors.length) ? 1 : 0);
+}
+
+void nowAbs;
+main().catch((e) => { console.error(e); process.exit(1); });
