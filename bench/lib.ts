@@ -100,7 +100,9 @@ export async function spawnHerald(databaseUrl: string, extraEnv: Record<string, 
     DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', HERALD_ADMIN_API_KEY: ADMIN_KEY,
     HERALD_WEBHOOK_ALLOW_PRIVATE: '1', LOG_LEVEL: 'warn', HERALD_SECRET_KEY: 'bench-secret', ...extraEnv,
   };
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_HERALD_NODE_ARGS: extra node flags for the child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env.BENCH_HERALD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'api/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (c: Buffer) => { out += c.toString(); if (out.length > 200_000) out = out.slice(-100_000); };
   proc.stdout!.on('data', keep);

@@ -193,7 +193,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
 export function runInWorker(spec: LoadSpec): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     // Node 20 workers do not inherit tsx's --import loader: register it, then load this module.
-    const boot = `import { register } from 'tsx/esm/api'; register(); await import(${JSON.stringify(import.meta.url)});`;
+    const boot = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(import.meta.url)});`;
     const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`), { workerData: spec });
     let got = false;
     w.once('message', (m: LoadResult) => { got = true; resolve(m); });

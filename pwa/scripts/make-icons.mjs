@@ -1,5 +1,5 @@
 // Writes Herald's app icons as real PNG files into pwa/public/icons/ (run: node pwa/scripts/make-icons.mjs).
-// No image library: a solid background, a white "H" and an amber alert dot, rasterised with 4×4
+// No image library: a solid background, a white "H" and an amber alert dot (the badge: the mark alone), rasterised with 4×4
 // supersampling and written as an RGBA PNG through zlib. The output is committed; re-run only to change it.
 import { deflateSync } from 'node:zlib';
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -51,7 +51,7 @@ function png(size, rgba) {
  * `mark` is the fraction of the icon the mark spans: maskable icons keep it inside the 80 % safe circle.
  * `radius` rounds the background corners (0 for full-bleed maskable icons).
  */
-function draw(size, { mark, radius }) {
+function draw(size, { mark, radius, badge = false }) {
   const buf = Buffer.alloc(size * size * 4);
   const m = mark; // mark box: centred square of side m (in unit coordinates)
   const x0 = (1 - m) / 2, y0 = (1 - m) / 2;
@@ -79,6 +79,8 @@ function draw(size, { mark, radius }) {
         for (let sx = 0; sx < S; sx++) {
           const u = (x + (sx + 0.5) / S) / size, v = (y + (sy + 0.5) / S) / size;
           if (!inBg(u, v)) continue;
+          // A notification badge is a mask: only the mark is opaque (Android draws it in one colour).
+          if (badge && !inDot(u, v) && !inH(u, v)) continue;
           const c = inDot(u, v) ? DOT : inH(u, v) ? FG : BG;
           r += c[0]; g += c[1]; b += c[2]; a += 255;
         }
@@ -101,6 +103,7 @@ const files = {
   'maskable-512.png': draw(512, { mark: 0.42, radius: 0 }),
   'apple-touch-icon-180.png': draw(180, { mark: 0.56, radius: 0 }),
   'favicon-32.png': draw(32, { mark: 0.7, radius: 0.18 }),
+  'badge-96.png': draw(96, { mark: 0.8, radius: 0, badge: true }),
 };
 for (const [name, data] of Object.entries(files)) {
   writeFileSync(OUT + name, data);

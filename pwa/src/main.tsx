@@ -34,6 +34,7 @@ function Routes() {
   const admin = isAdmin(user);
   const adminOnly = (el: JSX.Element) => (admin ? el : <ForbiddenPage />);
 
+  if (path === '/login') return null; // redirecting to ?next=
   if (path === '/') return <QueuePage />;
   let m: Record<string, string> | null;
   if ((m = match('/alerts/:id', path))) return <AlertDetailPage id={Number(m.id)} />;

@@ -7,7 +7,8 @@ import { clearPending, loadQueue, upsertAlert, announce } from './queue';
 import { navigate } from './router';
 import type { AlertView } from './types';
 
-export const updateReady = createStore<null | (() => void)>(null);
+/** Set when a new service worker is waiting; `reload` activates it and reloads the page. */
+export const updateReady = createStore<null | { reload: () => void }>(null);
 
 type SwMessage =
   | { type: 'ack-replayed'; alertId: number; status: number; alert?: AlertView }
@@ -19,10 +20,12 @@ export function registerServiceWorker() {
   const wb = new Workbox('/sw.js', { scope: '/' });
 
   wb.addEventListener('waiting', () => {
-    updateReady.set(() => {
-      // Reload once the new worker has taken over.
-      wb.addEventListener('controlling', () => location.reload());
-      wb.messageSkipWaiting();
+    updateReady.set({
+      reload: () => {
+        // Reload once the new worker has taken over.
+        wb.addEventListener('controlling', () => location.reload());
+        wb.messageSkipWaiting();
+      },
     });
   });
 

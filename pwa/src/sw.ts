@@ -159,7 +159,7 @@ function notificationFor(p: PushPayload): { title: string; options: ShowOptions 
       silent: a.status !== 'triggered',
       requireInteraction: a.status === 'triggered' && a.priority === 'critical',
       icon: '/icons/icon-192.png',
-      badge: '/icons/favicon-32.png',
+      badge: '/icons/badge-96.png',
       timestamp: Date.parse(a.updated_at || a.created_at) || Date.now(),
       data,
       actions: a.status === 'triggered' ? [{ action: 'acknowledge', title: 'Acknowledge' }] : [],

@@ -144,7 +144,18 @@ describe('fake Discord REST with the real @discordjs/rest client', () => {
 
     const stranger = await rest.post(Routes.webhook(DEFAULT_APPLICATION_ID, 'never-answered'), { body: { content: 'x' }, auth: false }).catch((e) => e);
     expect(stranger).toMatchObject({ status: 404, code: 10015 });
-    expect(INTERACTION_CHANNEL).toBe('0');
+    // `?with_response=true` returns the callback resource instead of 204.
+    const j = componentInteraction({ userId: ANA, customId: 'herald:resolve:42', messageId: '1500000000000000005' });
+    const withResponse = await fetch(`${fake.api}/v10/interactions/${j.id}/${j.token}/callback?with_response=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 4, data: { content: 'Resolved #42', flags: 64 } }),
+    });
+    expect(withResponse.status).toBe(200);
+    expect(await withResponse.json()).toMatchObject({
+      interaction: { id: j.id, response_message_ephemeral: true },
+      resource: { type: 4, message: { content: 'Resolved #42', channel_id: INTERACTION_CHANNEL } },
+    });
   });
 
   it('waits for calls and times out naming what it saw', async () => {

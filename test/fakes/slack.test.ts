@@ -44,6 +44,9 @@ describe('fake Slack Web API with the real WebClient', () => {
     const second = await web.chat.postMessage({ channel: 'C0ALERTS', text: 'another' });
     expect(second.ts).not.toBe(posted.ts);
     expect(second.channel).toBe('C0ALERTS');
+    const byName = await web.chat.postMessage({ channel: '#finance-alerts', text: 'by name' });
+    expect(byName.channel).toMatch(/^C/);
+    expect(fake.channelIdOf('#finance-alerts')).toBe(byName.channel);
 
     const next = alertBlocks(acknowledged(), { now: NOW });
     const updated = await web.chat.update({ channel: posted.channel!, ts: posted.ts!, text: next.text, blocks: next.blocks });

@@ -73,6 +73,8 @@ export interface FakeSlack {
   message(channel: string, ts: string): FakeSlackMessage | undefined;
   /** The DM channel id the fake assigned to a user (after conversations.open or a post to the user). */
   dmChannelOf(userId: string): string | undefined;
+  /** The id the fake assigned to a channel first addressed by name ("#alerts"). */
+  channelIdOf(name: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -203,6 +205,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const dms = new Map<string, string>(); // user id → D channel
   const messages = new Map<string, FakeSlackMessage>(); // `${channel}:${ts}`
   const knownChannels = new Set<string>();
+  const named = new Map<string, string>(); // channel name → C id
   const responseUrls = new Map<string, number>(); // path → uses
   let tsCounter = 0;
   let dmCounter = 0;
@@ -229,6 +232,14 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const resolveChannel = (ch: unknown): string | null => {
     if (typeof ch !== 'string' || !ch) return null;
     if (/^[UW][A-Z0-9]+$/.test(ch)) return dmFor(ch);
+    // Slack also accepts a channel name ("#alerts" or "alerts") where it takes a channel id.
+    const name = /^#?([a-z0-9][a-z0-9._-]{0,79})$/.exec(ch)?.[1];
+    if (name) {
+      let id = named.get(name);
+      if (!id) named.set(name, (id = `C${String(named.size + 1).padStart(8, '0')}NAMED`));
+      knownChannels.add(id);
+      return id;
+    }
     if (/^[CG][A-Z0-9]+$/.test(ch)) return ch;
     if (/^D[A-Z0-9]+$/.test(ch) && knownChannels.has(ch)) return ch;
     return null;
@@ -457,6 +468,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     },
     message: (channel, ts) => messages.get(`${channel}:${ts}`),
     dmChannelOf: (userId) => dms.get(userId),
+    channelIdOf: (name) => named.get(name.replace(/^#/, '')),
     close() {
       for (const w of waiters) w.reject(new Error(`fake Slack closed while waiting for ${w.method}`));
       waiters.clear();

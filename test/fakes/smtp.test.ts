@@ -94,6 +94,17 @@ describe('fake SMTP with the real nodemailer transport', () => {
     expect(err).toMatchObject({ responseCode: 550, code: 'EENVELOPE' });
   });
 
+  it('accepts an SMTP URL with credentials, as production uses', async () => {
+    const u = new URL(smtp.url);
+    u.username = 'herald';
+    u.password = 's3cret';
+    const transport = nodemailer.createTransport(u.toString());
+    await transport.sendMail({ from: 'herald@example.com', to: 'cy@example.com', subject: 'with auth', text: 't' });
+    transport.close();
+    expect(smtp.logins).toContain('herald');
+    expect(smtp.messages.at(-1)?.subject).toBe('with auth');
+  });
+
   it('waitFor times out with a clear message', async () => {
     await expect(smtp.waitFor(smtp.messages.length + 1, 50)).rejects.toThrow(/expected \d+ message\(s\) within 50 ms/);
   });

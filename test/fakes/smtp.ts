@@ -1,6 +1,6 @@
 // A local SMTP server for the real nodemailer transport (SMTP_URL=smtp://127.0.0.1:<port>). Plain SMTP, no
-// STARTTLS, no auth required; every accepted message is parsed back with mailparser so tests assert on
-// what a mail client would show (decoded subject, text and HTML parts), not on raw MIME.
+// STARTTLS, auth optional (any login accepted); every accepted message is parsed back with mailparser so
+// tests assert on what a mail client would show (decoded subject, text and HTML parts), not on raw MIME.
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -16,6 +16,8 @@ export interface FakeSmtp {
   messages: ParsedMail[];
   /** SMTP envelopes of `messages`, same order. */
   envelopes: FakeSmtpEnvelope[];
+  /** Usernames of the AUTH logins seen (any password is accepted). */
+  logins: string[];
   /** Resolves with the messages once at least `n` arrived; rejects after `ms`. */
   waitFor(n: number, ms?: number): Promise<ParsedMail[]>;
   /** The next message is refused with this SMTP reply (after DATA, or at RCPT TO when `stage` says so). */
@@ -29,6 +31,7 @@ const smtpError = (code: number, message: string): SmtpError => Object.assign(ne
 export async function startFakeSmtp(): Promise<FakeSmtp> {
   const messages: ParsedMail[] = [];
   const envelopes: FakeSmtpEnvelope[] = [];
+  const logins: string[] = [];
   const rejections: Array<{ code: number; message: string; stage: 'data' | 'rcpt' }> = [];
   const waiters = new Set<() => void>();
   const notify = () => {
@@ -43,7 +46,14 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
   const server = new SMTPServer({
     secure: false,
     authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    disabledCommands: ['STARTTLS'],
+    // AUTH stays available, over plain text, and any credentials pass: an SMTP_URL with a user and
+    // password (as in production) works against the fake unchanged.
+    allowInsecureAuth: true,
+    onAuth(auth, _session, callback) {
+      logins.push(auth.username ?? '');
+      callback(null, { user: auth.username ?? 'anonymous' });
+    },
     logger: false,
     banner: 'Herald fake SMTP',
     closeTimeout: 1000,
@@ -84,6 +94,7 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
     url: `smtp://127.0.0.1:${port}`,
     messages,
     envelopes,
+    logins,
     waitFor(n, ms = 5000) {
       if (messages.length >= n) return Promise.resolve(messages);
       return new Promise((resolve, reject) => {

@@ -28,7 +28,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
   const live = useStore(liveStatus);
   const isOnline = useStore(online);
   const counts = useStore(unread);
-  const reload = useStore(updateReady);
+  const update = useStore(updateReady);
   const pending = Object.keys(useStore(pendingAcks)).length;
   const spoken = useStore(announcement);
   const user = s.status === 'authed' ? s.user : null;
@@ -39,66 +39,68 @@ export function Layout({ children }: { children: ComponentChildren }) {
         Skip to content
       </a>
       <div class="chrome">
-      <header class="topbar">
-        <Link href="/" class="brand">
-          <img src="/icons/favicon-32.png" width={24} height={24} alt="" />
-          <span>Herald</span>
-        </Link>
+        <header class="topbar">
+          <Link href="/" class="brand">
+            <img src="/icons/favicon-32.png" width={24} height={24} alt="" />
+            <span>Herald</span>
+          </Link>
+          {user && (
+            <span class={`live-dot live-${isOnline ? live : 'off'}`} title="Live updates">
+              <span aria-hidden="true" class="dot" />
+              {isOnline ? LIVE_TEXT[live] : 'Offline'}
+            </span>
+          )}
+        </header>
         {user && (
-          <span class={`live-dot live-${isOnline ? live : 'off'}`} title="Live updates">
-            <span aria-hidden="true" class="dot" />
-            {isOnline ? LIVE_TEXT[live] : 'Offline'}
-          </span>
-        )}
-      </header>
-      {user && (
-        <nav aria-label="Main" class="mainnav">
-          <ul>
-            <NavLink href="/" exact>
-              Queue
-            </NavLink>
-            <NavLink href="/notifications">
-              Notifications
-              {!!counts?.all && (
-                <span class="badge">
-                  {counts.all}
-                  <span class="sr-only"> unread</span>
-                </span>
+          <nav aria-label="Main" class="mainnav">
+            <ul>
+              <NavLink href="/" exact>
+                Queue
+              </NavLink>
+              <NavLink href="/notifications">
+                Notifications
+                {!!counts?.all && (
+                  <span class="badge">
+                    {counts.all}
+                    <span class="sr-only"> unread</span>
+                  </span>
+                )}
+              </NavLink>
+              <NavLink href="/stats">Stats</NavLink>
+              {isAdmin(user) && (
+                <>
+                  <NavLink href="/rules">Rules</NavLink>
+                  <NavLink href="/users">Users</NavLink>
+                  <NavLink href="/roles">Roles</NavLink>
+                </>
               )}
-            </NavLink>
-            <NavLink href="/stats">Stats</NavLink>
-            {isAdmin(user) && (
-              <>
-                <NavLink href="/rules">Rules</NavLink>
-                <NavLink href="/users">Users</NavLink>
-                <NavLink href="/roles">Roles</NavLink>
-              </>
-            )}
-            <NavLink href="/settings">Settings</NavLink>
-          </ul>
-        </nav>
-      )}
+              <NavLink href="/settings">Settings</NavLink>
+            </ul>
+          </nav>
+        )}
       </div>
-      {reload && (
-        <div class="banner update" role="status">
-          <span>A new version is available</span>
-          <button type="button" class="btn small" onClick={reload}>
-            Reload
-          </button>
-        </div>
-      )}
-      {!isOnline && user && (
-        <div class="banner offline" role="status">
-          You are offline. {pending ? `${pending} acknowledgement${pending > 1 ? 's' : ''} pending; ` : ''}
-          acknowledgements are sent when you are back online.
-        </div>
-      )}
       <main id="main" tabIndex={-1}>
+        {update && (
+          <div class="banner update" role="status">
+            <span>
+              A new version is available<span aria-hidden="true"> —</span>
+            </span>
+            <button type="button" class="btn small" onClick={update.reload}>
+              Reload
+            </button>
+          </div>
+        )}
+        {!isOnline && user && (
+          <div class="banner offline" role="status">
+            You are offline. {pending ? `${pending} acknowledgement${pending > 1 ? 's' : ''} pending; ` : ''}
+            acknowledgements are sent when you are back online.
+          </div>
+        )}
         {children}
+        <div class="sr-only" aria-live="polite" aria-atomic="true">
+          {spoken}
+        </div>
       </main>
-      <div class="sr-only" aria-live="polite" aria-atomic="true">
-        {spoken}
-      </div>
     </>
   );
 }

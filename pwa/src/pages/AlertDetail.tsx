@@ -47,7 +47,7 @@ function str(v: unknown): string {
 }
 
 /** A readable line for a timeline entry's detail (free-form JSON from the server). */
-export function describeDetail(detail: unknown): string {
+export function describeDetail(detail: unknown, kind = ''): string {
   if (detail === null || detail === undefined) return '';
   if (typeof detail !== 'object' || Array.isArray(detail)) return str(detail);
   const d = { ...(detail as Record<string, unknown>) };
@@ -69,7 +69,7 @@ export function describeDetail(detail: unknown): string {
   if (channel) parts.push(`via ${CHANNEL_LABELS[String(channel)] ?? str(channel)}`);
   if (level !== undefined && level !== null) parts.push(`level ${str(level)}`);
   if (Array.isArray(roles) && roles.length) parts.push(`roles ${roles.map((r) => label(String(r))).join(', ')}`);
-  if (status) parts.push(str(status));
+  if (status && String(status) !== kind) parts.push(str(status));
   if (minutes !== undefined) parts.push(`for ${str(minutes)} min`);
   if (typeof until === 'string' && !Number.isNaN(Date.parse(until))) parts.push(`until ${clock(until)}`);
   if (reason) parts.push(`(${str(reason)})`);
@@ -78,7 +78,7 @@ export function describeDetail(detail: unknown): string {
 }
 
 function TimelineItem({ e, now }: { e: TimelineEntry; now: number }) {
-  const text = describeDetail(e.detail);
+  const text = describeDetail(e.detail, e.kind);
   return (
     <li class={`tl tl-${KIND_TONE[e.kind] ?? 'info'}`}>
       <span class="tl-dot" aria-hidden="true" />

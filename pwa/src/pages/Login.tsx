@@ -34,7 +34,7 @@ export function LoginPage() {
   return (
     <section class="login" aria-labelledby="login-title">
       <h1 id="login-title">Sign in to Herald</h1>
-      <form onSubmit={submit} class="form" noValidate={false}>
+      <form onSubmit={submit} class="form">
         <div class="field">
           <label for="login-email">Email</label>
           <input

@@ -171,7 +171,7 @@ export default function RuleEditorPage({ id }: { id: string | null }) {
   const debounced = useDebounced(built, 350);
 
   useEffect(() => {
-    if (!debounced) return;
+    if (!debounced || draft === EMPTY) return; // a blank new rule: nothing to preview yet
     if (debounced.error !== null) {
       setPreviewError(new Error(debounced.error));
       return;
