@@ -34,5 +34,6 @@ export async function appliedMigrations(sql: Pool): Promise<number> {
 
 import { Logger } from 'graphile-worker';
 export const quietLogger = new Logger(() => (level: string, message: string) => {
-  if (level === 'error') console.error(JSON.stringify({ level: 'error', component: 'worker', msg: message }));
+  // Idle pool clients see this when PostgreSQL stops after the worker during shutdown: not an error.
+  if (level === 'error' && !message.includes('terminating connection due to administrator command')) console.error(JSON.stringify({ level: 'error', component: 'worker', msg: message }));
 });

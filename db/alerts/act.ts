@@ -11,7 +11,7 @@ import { addJobs, escalationKey, removeJobs } from '../jobs/enqueue';
 import { applyEffects, type Change } from './effects';
 import { toAlertView, type AlertRow, type AlertView, type ActorRef } from './view';
 import { ESCALATE_TASK } from '../escalation/schedule';
-import { observeAck } from './metrics';
+import { alertTransitions, observeAck } from './metrics';
 
 export type AlertAction = 'ack' | 'resolve' | 'snooze';
 
@@ -63,6 +63,7 @@ export async function resolve(h: Herald, actor: Actor, alertId: number): Promise
     await addJobs(tx, jobs);
     return a;
   });
+  alertTransitions.inc({ to: 'resolved' });
   return toAlertView(row, h.config.publicUrl);
 }
 
@@ -88,7 +89,7 @@ export async function snooze(h: Herald, actor: Actor, alertId: number, input: un
     await addJobs(tx, jobs);
     return a;
   });
-  observeAck(row);
+  alertTransitions.inc({ to: 'snoozed' });
   return toAlertView(row, h.config.publicUrl);
 }
 

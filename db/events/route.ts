@@ -14,6 +14,7 @@ import { addJobs, escalationKey, removeJobs, type JobSpec } from '../jobs/enqueu
 import { insertMessages, loadTargetUsers, planMessages, type PlanTarget } from '../messages/plan';
 import { applyEffects, type Change } from '../alerts/effects';
 import { appendTimeline } from '../timeline/append';
+import { alertTransitions } from '../alerts/metrics';
 import { levelDueAt, ESCALATE_TASK } from '../escalation/schedule';
 import type { EventStatus } from './schema';
 
@@ -136,6 +137,7 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
     const idByKey = new Map(inserted.map((a) => [a.dedup_key, Number(a.id)]));
     for (const u of eventUpdates) if (u.key && u.alert_id === null) u.alert_id = idByKey.get(u.key) ?? null;
     summary.created += inserted.length;
+    alertTransitions.inc({ to: 'triggered' }, inserted.length);
 
     // First escalation timers.
     const timed: Array<{ id: number; next: Date }> = [];
@@ -201,6 +203,7 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
       returning *`;
     await removeJobs(tx, resolved.map((a) => escalationKey(Number(a.id))));
     summary.resolved += resolved.length;
+    alertTransitions.inc({ to: 'resolved' }, resolved.length);
     for (const a of resolved) {
       const ev = resolvePairs.find((p) => p.id === Number(a.id))!.event;
       changes.push({ alert: a, timeline: { kind: 'resolved', actor: resolver, detail: { event_id: ev.id } }, webhook: 'alert.resolved', updateMessages: true });

@@ -6,7 +6,8 @@ import https from 'node:https';
 import { Webhook } from 'standardwebhooks';
 import type { Herald } from '../herald';
 import { addJobs } from '../jobs/enqueue';
-import { BlockedAddressError, guardedLookup } from './ssrf';
+import { BlockedAddressError, guardedLookup, isPrivateAddress } from './ssrf';
+import { isIP } from 'node:net';
 import { loadDelivery } from './repo';
 import { webhookDeliveries } from '../alerts/metrics';
 
@@ -32,6 +33,10 @@ function post(url: string, headers: Record<string, string>, body: string, allowP
   return new Promise((resolve) => {
     let u: URL;
     try { u = new URL(url); } catch { return resolve({ status: null, body: '', error: 'invalid URL', blocked: false, ms: 0 }); }
+    // Literal IP hosts never reach the lookup hook, so they are checked here.
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    if (!allowPrivate && isIP(host) && isPrivateAddress(host))
+      return resolve({ status: null, body: '', error: `${host} is a private address`, blocked: true, ms: 0 });
     const lib = u.protocol === 'https:' ? https : http;
     const req = lib.request(u, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent: agentFor(u.protocol, allowPrivate), timeout: timeoutMs }, (res) => {
       let text = '';
