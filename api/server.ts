@@ -73,7 +73,7 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
 
   let worker: WorkerHandle | null = null;
   if (roles.worker) worker = await startWorker(h, adapters, databaseUrl);
-  const ctx: ApiContext = { ...h, adapters, ingestor, roles, workerAlive: () => worker !== null };
+  const ctx: ApiContext = { ...h, adapters, ingestor, roles, workerAlive: () => worker !== null && Date.now() - worker.lastActivity() < 30_000 };
   for (const a of Object.values(adapters)) await a.start?.({ sql, config, key });
 
   let server: ServerType | null = null;

@@ -7,6 +7,7 @@ import { message__send } from './message__send';
 import { message__update } from './message__update';
 import { webhook__deliver } from './webhook__deliver';
 import { idempotency__cleanup } from './idempotency__cleanup';
+import { sms__bundle } from './sms__bundle';
 
 export const TASKS: Record<string, Task> = {
   event__route,
@@ -16,6 +17,7 @@ export const TASKS: Record<string, Task> = {
   message__update,
   webhook__deliver,
   idempotency__cleanup,
+  sms__bundle,
 };
 
 /** graphile-worker crontab lines. */

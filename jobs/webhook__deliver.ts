@@ -1,12 +1,16 @@
 import { z } from 'zod';
 import type { Task } from './task';
-import { deliverWebhook } from '../db/webhooks/deliver';
+import { deliverWebhooks } from '../db/webhooks/deliver';
 
-const Payload = z.object({ delivery_id: z.number().int().positive(), manual: z.boolean().optional() });
+const Payload = z.union([
+  z.object({ delivery_ids: z.array(z.number().int().positive()).min(1), manual: z.boolean().optional() }),
+  z.object({ delivery_id: z.number().int().positive(), manual: z.boolean().optional() }),
+]);
 
-/** One webhook delivery attempt; retries are scheduled by deliverWebhook itself, with the same webhook-id. */
+/** Delivery attempts for a group of deliveries (or one retry); later retries are scheduled per delivery. */
 export const webhook__deliver: Task = async (h, raw) => {
   const p = Payload.safeParse(raw);
   if (!p.success) return;
-  await deliverWebhook(h, p.data.delivery_id, p.data.manual ?? false);
+  const ids = 'delivery_ids' in p.data ? p.data.delivery_ids : [p.data.delivery_id];
+  await deliverWebhooks(h, ids, p.data.manual ?? false);
 };

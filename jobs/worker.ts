@@ -1,6 +1,8 @@
 // Runs graphile-worker in this process with Herald's tasks. Several worker processes may share one
 // database: graphile-worker's row locking hands each job to exactly one of them.
-import { run, type Runner, type TaskList } from 'graphile-worker';
+import { run, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
+import { EventEmitter } from 'node:events';
+import { beat, forget, HEARTBEAT_MS } from '../db/jobs/liveness';
 import type { Herald } from '../db/herald';
 import type { Adapters } from '../bot/adapter';
 import { TASKS, CRONTAB } from './tasks';
@@ -23,6 +25,13 @@ export async function startWorker(h: Herald, adapters: Adapters, connectionStrin
       }
     };
   }
+  // Every id graphile-worker locks jobs under (the pool's, with localQueue, and each worker's).
+  const ids = new Set<string>();
+  const events: WorkerEvents = new EventEmitter() as WorkerEvents;
+  events.on('pool:create', ({ workerPool }) => { ids.add(workerPool.id); void beat(h.sql, [workerPool.id]).catch(() => {}); });
+  events.on('worker:create', ({ worker }) => { ids.add(worker.workerId); void beat(h.sql, [worker.workerId]).catch(() => {}); });
+  const heartbeat = setInterval(() => { beat(h.sql, [...ids]).then(() => { last = Date.now(); }, (e) => log.warn('heartbeat failed', { error: (e as Error).message })); }, HEARTBEAT_MS);
+  heartbeat.unref();
   const concurrency = h.config.HERALD_WORKER_CONCURRENCY;
   const runner = await run({
     connectionString,
@@ -33,6 +42,7 @@ export async function startWorker(h: Herald, adapters: Adapters, connectionStrin
     noHandleSignals: true,
     logger: quietLogger,
     taskList,
+    events,
     crontab: CRONTAB,
     preset: {
       worker: {
@@ -46,6 +56,10 @@ export async function startWorker(h: Herald, adapters: Adapters, connectionStrin
   return {
     runner,
     lastActivity: () => last,
-    stop: async () => { await runner.stop(); },
+    stop: async () => {
+      clearInterval(heartbeat);
+      await runner.stop();
+      await forget(h.sql, [...ids]).catch(() => {});
+    },
   };
 }

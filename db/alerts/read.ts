@@ -6,6 +6,7 @@ import { invalid, notFound, parse } from '../errors';
 import { toAlertView, type AlertRow, type AlertView } from './view';
 import { listTimeline } from '../timeline/append';
 import { PRIORITIES } from '../rules/schema';
+import { sopProgress } from '../sop/progress';
 
 const csv = <T extends string>(values: readonly T[]) =>
   z.string().transform((s, ctx) => {
@@ -53,5 +54,6 @@ export async function getAlert(h: Herald, actor: Actor, id: number) {
   const [row] = await h.sql<AlertRow[]>`select * from alerts where org_id = ${actor.orgId} and id = ${id}`;
   if (!row) throw notFound(`Alert ${id}`);
   const timeline = await listTimeline(h.sql, actor.orgId, id);
-  return { ...toAlertView(row, h.config.publicUrl), timeline: timeline.map((t) => ({ ...t, id: Number(t.id), at: t.at.toISOString() })) };
+  return { ...toAlertView(row, h.config.publicUrl), timeline: timeline.map((t) => ({ ...t, id: Number(t.id), at: t.at.toISOString() })),
+    sop_progress: await sopProgress(h.sql, actor.orgId, id) };
 }

@@ -9,6 +9,7 @@ import { insertMessages, loadTargetUsers, planMessages } from '../messages/plan'
 import { appendTimeline } from '../timeline/append';
 import { levelDueAt, stepForLevel, ESCALATE_TASK } from './schedule';
 import { escalations, alertTransitions } from '../alerts/metrics';
+import { unlockDeadWorkers } from '../jobs/liveness';
 
 const SYSTEM = { kind: 'system', name: 'Herald' };
 
@@ -75,6 +76,7 @@ export async function runAlertTimer(h: Herald, alertId: number, payload: { level
  * jobs, a failed job that ran out of attempts) is re-created. Also wakes overdue snoozes.
  */
 export async function sweepTimers(h: Herald): Promise<number> {
+  await unlockDeadWorkers(h.sql);
   return h.sql.begin(async (tx) => {
     const due = await tx<{ id: number; escalation_level: number; escalation_next_at: Date | null; snoozed_until: Date | null; status: string }[]>`
       select a.id, a.escalation_level, a.escalation_next_at, a.snoozed_until, a.status from alerts a

@@ -1,5 +1,6 @@
 // Loading a message for its adapter and recording what the provider said. The message row moves
-// pending -> sent -> delivered, or to failed_temp (a retry is scheduled) and finally failed.
+// pending -> sent -> delivered, or to failed_temp (a retry is scheduled) and finally failed; an SMS over its
+// phone's rate limit waits as `held` until the bundle text that covers it is sent.
 import type { Herald } from '../herald';
 import type { Sql } from '../sql';
 import type { ChannelKind, RecipientUser } from './channels';
@@ -60,20 +61,34 @@ export function retryDelayMs(attempt: number, retryAfterMs?: number): number {
 }
 
 export type Outcome =
-  | { outcome: 'sent'; providerRef?: string; providerState?: unknown; delivered?: boolean }
+  /** `detail` is added to the timeline row (e.g. `{ bundled: true }`). */
+  | { outcome: 'sent'; providerRef?: string; providerState?: unknown; delivered?: boolean; detail?: Record<string, unknown> }
   | { outcome: 'failed_temp'; error: string; retryAfterMs?: number }
-  | { outcome: 'failed_perm'; error: string };
+  | { outcome: 'failed_perm'; error: string }
+  /** The channel finishes the message later itself (an SMS held for a bundle text): status 'held', no retry, no timeline row yet. */
+  | { outcome: 'deferred'; reason: string };
 
 /** Records a send outcome; on a temporary failure schedules the next attempt under the message's job key. */
 export async function recordSend(h: Herald, m: LoadedMessage, r: Outcome): Promise<void> {
   const who = m.user ? m.user.name : m.room;
   await h.sql.begin(async (tx) => {
+    if (r.outcome === 'deferred') {
+      await tx`update messages set status = 'held', attempts = attempts + 1, last_error = ${r.reason}, updated_at = now() where id = ${m.id}`;
+      messagesSent.inc({ channel: m.channel, outcome: 'deferred' });
+      return;
+    }
     if (r.outcome === 'sent') {
       const status = r.delivered ? 'delivered' : 'sent';
-      await tx`update messages set status = ${status}, attempts = attempts + 1, provider_ref = ${r.providerRef ?? null},
-        provider_state = ${(r.providerState ?? null) as never}, last_error = null, updated_at = now() where id = ${m.id}`;
+      // A provider callback for this very reference may have landed first (the ref is saved the moment the
+      // provider accepts): a delivered or failed it recorded is newer news than "sent" and is kept.
+      const ref = r.providerRef ?? null;
+      await tx`update messages set
+        status = case when status in ('delivered', 'failed') and provider_ref = ${ref} then status else ${status} end,
+        last_error = case when status = 'failed' and provider_ref = ${ref} then last_error else null end,
+        attempts = attempts + 1, provider_ref = ${ref},
+        provider_state = ${(r.providerState ?? null) as never}, updated_at = now() where id = ${m.id}`;
       await appendTimeline(tx, [{ org_id: m.orgId, alert_id: m.alert.id, kind: 'delivered', actor: { kind: 'system', name: 'Herald' },
-        detail: { message_id: m.id, channel: m.channel, to: who, level: m.level, status } }]);
+        detail: { message_id: m.id, channel: m.channel, to: who, level: m.level, status, ...(r.detail ?? {}) } }]);
       messagesSent.inc({ channel: m.channel, outcome: 'sent' });
       return;
     }
@@ -91,17 +106,22 @@ export async function recordSend(h: Herald, m: LoadedMessage, r: Outcome): Promi
   });
 }
 
-/** Provider callbacks (Twilio status, etc.) move a sent message to delivered or failed. */
+/**
+ * Provider callbacks (Twilio status, etc.) move a sent message to delivered or failed. Several messages
+ * can share one provider reference (SMS held for a bundle all carry the bundle text's SID): each moves and
+ * gets its timeline row. A late `sent` (callbacks arrive out of order) never moves a message back.
+ */
 export async function recordProviderStatus(h: Herald, channel: ChannelKind, providerRef: string, status: 'sent' | 'delivered' | 'undelivered' | 'failed', error?: string): Promise<boolean> {
   return h.sql.begin(async (tx) => {
-    const [m] = await tx<{ id: number; org_id: number; alert_id: number; status: string; channel: string; level: number }[]>`
+    const rows = await tx<{ id: number; org_id: number; alert_id: number; status: string; channel: string; level: number }[]>`
       update messages set status = ${status === 'undelivered' ? 'failed' : status}, last_error = ${error ?? null}, updated_at = now()
       where channel = ${channel} and provider_ref = ${providerRef} and status <> ${status === 'undelivered' ? 'failed' : status}
+        and not (${status} = 'sent' and status in ('delivered', 'failed'))
       returning id, org_id, alert_id, status, channel, level`;
-    if (!m) return false;
+    if (!rows.length) return false;
     if (status !== 'sent') {
-      await appendTimeline(tx, [{ org_id: Number(m.org_id), alert_id: Number(m.alert_id), kind: status === 'delivered' ? 'delivered' : 'failed',
-        actor: { kind: 'system', name: channel }, detail: { message_id: Number(m.id), channel, level: m.level, status, ...(error ? { error } : {}) } }]);
+      await appendTimeline(tx, rows.map((m) => ({ org_id: Number(m.org_id), alert_id: Number(m.alert_id), kind: status === 'delivered' ? 'delivered' as const : 'failed' as const,
+        actor: { kind: 'system', name: channel }, detail: { message_id: Number(m.id), channel, level: m.level, status, ...(error ? { error } : {}) } })));
     }
     return true;
   });

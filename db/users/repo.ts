@@ -66,6 +66,8 @@ export async function createUser(h: Herald, actor: Actor, input: unknown): Promi
 export async function updateUser(h: Herald, actor: Actor, id: number, input: unknown): Promise<UserView> {
   require(actor, 'admin');
   const u = parse(UserInputSchema.partial(), input);
+  // partial() keeps the schema's defaults (roles [], timezone UTC): a field the PATCH did not send must stay as it is.
+  for (const k of ['roles', 'timezone'] as const) if (!input || typeof input !== 'object' || !(k in input)) delete u[k];
   if (u.roles) await checkRoles(h.sql, actor.orgId, u.roles);
   const phone = u.phone === undefined ? undefined : u.phone === null ? null : normalisePhone(u.phone, h.config.HERALD_DEFAULT_REGION);
   const pw = u.password ? await hashPassword(u.password) : null;

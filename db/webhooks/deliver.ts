@@ -8,7 +8,7 @@ import type { Herald } from '../herald';
 import { addJobs } from '../jobs/enqueue';
 import { BlockedAddressError, guardedLookup, isPrivateAddress } from './ssrf';
 import { isIP } from 'node:net';
-import { loadDelivery } from './repo';
+import { loadDeliveries, type DeliveryWork } from './repo';
 import { webhookDeliveries } from '../alerts/metrics';
 
 /** Delay before attempt n+1 after n failed attempts: about 24 hours in all over 10 attempts. */
@@ -53,14 +53,14 @@ function post(url: string, headers: Record<string, string>, body: string, allowP
 
 export type DeliveryOutcome = 'delivered' | 'retrying' | 'failed' | 'stale';
 
-export async function deliverWebhook(h: Herald, deliveryId: number, manual = false): Promise<DeliveryOutcome> {
-  const d = await loadDelivery(h.sql, h.key, deliveryId);
-  if (!d) return 'stale';
-  if (d.status === 'delivered' || (d.status === 'failed' && !manual)) return 'stale';
-  if (!d.enabled) {
-    await h.sql`update webhook_deliveries set status = 'failed', last_error = 'webhook disabled' where id = ${d.id} and status <> 'delivered'`;
-    return 'failed';
-  }
+interface Attempt {
+  id: number; webhook_id: number; status: string; attempts: number; response_status: number | null; response_body: string | null;
+  last_error: string | null; duration_ms: number; last_attempt_at: string; next_attempt_at: string | null; delivered_at: string | null;
+  outcome: DeliveryOutcome; gone: boolean;
+}
+
+/** One attempt at one delivery: sign, POST, decide what happened (nothing is written here). */
+async function attempt(h: Herald, d: DeliveryWork): Promise<Attempt> {
   const body = JSON.stringify(d.payload);
   const now = new Date();
   const signature = new Webhook(d.secret).sign(d.msg_id, now, body);
@@ -74,16 +74,50 @@ export async function deliverWebhook(h: Herald, deliveryId: number, manual = fal
   const exhausted = attempts >= WEBHOOK_BACKOFF_SECONDS.length + 1;
   const outcome: DeliveryOutcome = ok ? 'delivered' : gone || r.blocked || exhausted ? 'failed' : 'retrying';
   const next = outcome === 'retrying' ? new Date(Date.now() + WEBHOOK_BACKOFF_SECONDS[Math.min(attempts - 1, WEBHOOK_BACKOFF_SECONDS.length - 1)] * 1000) : null;
-  const error = ok ? null : r.error ?? `HTTP ${r.status}`;
-  await h.sql.begin(async (tx) => {
-    await tx`
-      update webhook_deliveries set status = ${outcome === 'retrying' ? 'failed_temp' : outcome}, attempts = ${attempts},
-        response_status = ${r.status}, response_body = ${r.body || null}, last_error = ${error}, duration_ms = ${Math.round(r.ms)},
-        last_attempt_at = ${now}, next_attempt_at = ${next}, delivered_at = ${ok ? now : null}
-      where id = ${d.id}`;
-    if (gone) await tx`update webhooks set enabled = false, disabled_reason = 'receiver answered 410 Gone', updated_at = now() where id = ${d.webhook_id}`;
-    if (next) await addJobs(tx, [{ identifier: 'webhook__deliver', payload: { delivery_id: d.id }, run_at: next, job_key: `delivery:${d.id}` }]);
-  });
-  webhookDeliveries.inc({ outcome });
-  return outcome;
+  return {
+    id: d.id, webhook_id: d.webhook_id, status: outcome === 'retrying' ? 'failed_temp' : outcome, attempts,
+    response_status: r.status, response_body: r.body || null, last_error: ok ? null : r.error ?? `HTTP ${r.status}`,
+    duration_ms: Math.round(r.ms), last_attempt_at: now.toISOString(), next_attempt_at: next?.toISOString() ?? null,
+    delivered_at: ok ? now.toISOString() : null, outcome, gone,
+  };
+}
+
+/**
+ * Delivers a group of deliveries (those one routing transaction produced): POSTs run concurrently and
+ * every result is written by one statement. A failed one gets its own retry job keyed by its id, so its
+ * retries never re-send the others. The log write is an asynchronous commit: the job's completion commits
+ * synchronously afterwards and flushes it with it, so a crash loses neither (at worst the job runs again
+ * and the receiver sees the same webhook-id twice).
+ */
+export async function deliverWebhooks(h: Herald, ids: number[], manual = false): Promise<DeliveryOutcome[]> {
+  const work = await loadDeliveries(h.sql, h.key, ids);
+  const disabled = work.filter((d) => !d.enabled && d.status !== 'delivered');
+  if (disabled.length) await h.sql`update webhook_deliveries set status = 'failed', last_error = 'webhook disabled' where id = any(${disabled.map((d) => d.id)}::bigint[]) and status <> 'delivered'`;
+  const live = work.filter((d) => d.enabled && d.status !== 'delivered' && (d.status !== 'failed' || manual));
+  const results = await Promise.all(live.map((d) => attempt(h, d)));
+  if (results.length) {
+    const failed = results.filter((r) => r.outcome !== 'delivered');
+    await h.sql.begin(async (tx) => {
+      await tx`set local synchronous_commit = off`;
+      await tx`
+        update webhook_deliveries w set status = t.status, attempts = t.attempts, response_status = t.response_status,
+          response_body = t.response_body, last_error = t.last_error, duration_ms = t.duration_ms, last_attempt_at = t.last_attempt_at,
+          next_attempt_at = t.next_attempt_at, delivered_at = t.delivered_at
+        from json_to_recordset(${JSON.stringify(results)}::text::json) as t(id bigint, status text, attempts int, response_status int,
+          response_body text, last_error text, duration_ms int, last_attempt_at timestamptz, next_attempt_at timestamptz, delivered_at timestamptz)
+        where w.id = t.id`;
+      const gone = [...new Set(failed.filter((r) => r.gone).map((r) => r.webhook_id))];
+      if (gone.length) await tx`update webhooks set enabled = false, disabled_reason = 'receiver answered 410 Gone', updated_at = now() where id = any(${gone}::bigint[])`;
+      await addJobs(tx, failed.filter((r) => r.next_attempt_at).map((r) => ({
+        identifier: 'webhook__deliver', payload: { delivery_id: r.id }, run_at: r.next_attempt_at!, job_key: `delivery:${r.id}`,
+      })));
+    });
+  }
+  for (const r of results) webhookDeliveries.inc({ outcome: r.outcome });
+  const byId = new Map(results.map((r) => [r.id, r.outcome]));
+  return ids.map((id) => byId.get(id) ?? (disabled.some((d) => d.id === id) ? 'failed' : 'stale'));
+}
+
+export async function deliverWebhook(h: Herald, deliveryId: number, manual = false): Promise<DeliveryOutcome> {
+  return (await deliverWebhooks(h, [deliveryId], manual))[0];
 }

@@ -8,6 +8,8 @@ import type { AlertView } from '../alerts/view';
 export const WEBHOOK_EVENT_TYPES = [
   'alert.triggered', 'alert.acknowledged', 'alert.escalated', 'alert.snoozed', 'alert.reopened', 'alert.resolved',
 ] as const;
+export const DELIVERY_GROUP = 100;
+
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 export interface WebhookEvent {
@@ -43,5 +45,10 @@ export async function fanOutWebhooks(sql: Sql, events: WebhookEvent[]): Promise<
     select * from json_to_recordset(${JSON.stringify(rows)}::text::json)
       as t(org_id bigint, webhook_id bigint, msg_id text, event_type text, alert_id bigint, payload jsonb)
     returning id`;
-  return ids.map((r) => ({ identifier: 'webhook__deliver', payload: { delivery_id: Number(r.id) }, max_attempts: 3 }));
+  // Deliveries go out in groups: one job (one fetch, one log write) per DELIVERY_GROUP deliveries.
+  const jobs: JobSpec[] = [];
+  for (let i = 0; i < ids.length; i += DELIVERY_GROUP) {
+    jobs.push({ identifier: 'webhook__deliver', payload: { delivery_ids: ids.slice(i, i + DELIVERY_GROUP).map((r) => Number(r.id)) }, max_attempts: 3 });
+  }
+  return jobs;
 }

@@ -119,11 +119,22 @@ export interface DeliveryWork {
   url: string; secret: string; enabled: boolean; created_at: Date;
 }
 
-export async function loadDelivery(sql: Sql, key: Buffer, id: number): Promise<DeliveryWork | null> {
-  const [r] = await sql`
+const secrets = new Map<string, string>();
+/** Decrypting is cheap but not free: the plaintext of each sealed secret is kept in memory. */
+function openSecret(key: Buffer, sealed: string): string {
+  let s = secrets.get(sealed);
+  if (!s) {
+    if (secrets.size > 10_000) secrets.clear();
+    s = decrypt(key, sealed);
+    secrets.set(sealed, s);
+  }
+  return s;
+}
+
+export async function loadDeliveries(sql: Sql, key: Buffer, ids: number[]): Promise<DeliveryWork[]> {
+  const rows = await sql`
     select d.id, d.org_id, d.webhook_id, d.msg_id, d.payload, d.status, d.attempts, d.created_at, w.url, w.secret_enc, w.enabled
-    from webhook_deliveries d join webhooks w on w.id = d.webhook_id where d.id = ${id}`;
-  if (!r) return null;
-  return { id: Number(r.id), org_id: Number(r.org_id), webhook_id: Number(r.webhook_id), msg_id: r.msg_id, payload: r.payload,
-    status: r.status, attempts: r.attempts, url: r.url, secret: decrypt(key, r.secret_enc), enabled: r.enabled, created_at: r.created_at };
+    from webhook_deliveries d join webhooks w on w.id = d.webhook_id where d.id = any(${ids}::bigint[])`;
+  return rows.map((r) => ({ id: Number(r.id), org_id: Number(r.org_id), webhook_id: Number(r.webhook_id), msg_id: r.msg_id, payload: r.payload,
+    status: r.status, attempts: r.attempts, url: r.url, secret: openSecret(key, r.secret_enc), enabled: r.enabled, created_at: r.created_at }));
 }

@@ -242,3 +242,11 @@ create table sessions (
   created_at timestamptz not null default now(),
   last_seen_at timestamptz not null default now()
 );
+
+-- Worker liveness: each worker process refreshes its graphile-worker ids here. Jobs locked by ids that
+-- stopped refreshing (a killed process) are unlocked by the sweeper instead of waiting graphile-worker's
+-- four-hour lock timeout.
+create table worker_heartbeats (
+  worker_id text primary key,
+  seen_at timestamptz not null default now()
+);

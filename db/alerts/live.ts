@@ -1,0 +1,117 @@
+// Live alert changes for open views (the PWA's server-sent events). Every transition notifies
+// `herald_alert` with "<org>:<id>,<org>:<id>…" in the transaction that made it (see effects.ts), so the
+// notification arrives only once the change is committed, from whichever process made it.
+//
+// One LISTEN connection per process (postgres.js multiplexes every listen of a pool on one connection),
+// however many browsers are connected: notifications are collected for a few milliseconds, the changed
+// alerts are read in one query, and each subscriber of the alert's org receives its AlertView. Nothing is
+// read while nobody of that org is connected.
+import type { Pool } from '../sql';
+import type { Config } from '../config';
+import { ALERT_CHANNEL } from './effects';
+import { toAlertView, type AlertRow, type AlertView } from './view';
+import { sopCheckedMany } from '../sop/progress';
+import { log } from '../log';
+
+/** What a live view receives: the alert as the API returns it, plus its SOP ticks. */
+export type LiveAlert = AlertView & { sop_progress: { checked: number[] } };
+export type LiveListener = (alert: LiveAlert) => void;
+
+const BATCH_MS = 15;
+const MAX_IDS_PER_QUERY = 1000;
+
+export class AlertHub {
+  private subscribers = new Map<number, Set<LiveListener>>();
+  private listening: Promise<void> | null = null;
+  private unlisten: (() => Promise<void>) | null = null;
+  private pending = new Set<number>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private sql: Pool, private config: Pick<Config, 'publicUrl'>) {}
+
+  /** Resolves once this process LISTENs (the first call starts it; a failure lets the next call retry). */
+  ready(): Promise<void> {
+    this.listening ??= this.sql
+      .listen(ALERT_CHANNEL, (payload) => this.onNotify(payload))
+      .then((l) => {
+        this.unlisten = l.unlisten;
+      })
+      .catch((e: Error) => {
+        this.listening = null;
+        throw e;
+      });
+    return this.listening;
+  }
+
+  subscribe(orgId: number, fn: LiveListener): () => void {
+    let set = this.subscribers.get(orgId);
+    if (!set) this.subscribers.set(orgId, (set = new Set()));
+    set.add(fn);
+    return () => {
+      set!.delete(fn);
+      if (!set!.size) this.subscribers.delete(orgId);
+    };
+  }
+
+  get connected(): number {
+    let n = 0;
+    for (const s of this.subscribers.values()) n += s.size;
+    return n;
+  }
+
+  private onNotify(payload: string) {
+    for (const part of payload.split(',')) {
+      const i = part.indexOf(':');
+      const org = Number(part.slice(0, i));
+      const id = Number(part.slice(i + 1));
+      if (Number.isSafeInteger(id) && id > 0 && this.subscribers.has(org)) this.pending.add(id);
+    }
+    if (this.pending.size && !this.timer) this.timer = setTimeout(() => this.flush(), BATCH_MS);
+  }
+
+  private flush() {
+    this.timer = null;
+    const ids = [...this.pending];
+    this.pending.clear();
+    // One read at a time, in order: a later flush never overtakes an earlier one.
+    this.flushing = this.flushing.then(() => this.deliver(ids)).catch((e: Error) => log.warn('live alert delivery failed', { error: e.message }));
+  }
+
+  private async deliver(ids: number[]) {
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_QUERY) {
+      const chunk = ids.slice(i, i + MAX_IDS_PER_QUERY);
+      const rows = await this.sql<AlertRow[]>`select * from alerts where id = any(${chunk}::bigint[])`;
+      const ticks = await sopCheckedMany(this.sql, chunk);
+      for (const row of rows) {
+        const subs = this.subscribers.get(Number(row.org_id));
+        if (!subs?.size) continue;
+        const view: LiveAlert = { ...toAlertView(row, this.config.publicUrl), sop_progress: { checked: ticks.get(Number(row.id)) ?? [] } };
+        for (const fn of subs) {
+          try {
+            fn(view);
+          } catch (e) {
+            log.warn('live alert listener failed', { error: (e as Error).message });
+          }
+        }
+      }
+    }
+  }
+
+  async stop() {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.unlisten?.().catch(() => {});
+    this.listening = null;
+    this.unlisten = null;
+  }
+}
+
+const hubs = new WeakMap<Pool, AlertHub>();
+
+/** The process's hub for this database (one per pool, so several Heralds in one process stay apart). */
+export function alertHub(sql: Pool, config: Pick<Config, 'publicUrl'>): AlertHub {
+  let hub = hubs.get(sql);
+  if (!hub) hubs.set(sql, (hub = new AlertHub(sql, config)));
+  return hub;
+}
