@@ -1,5 +1,5 @@
 // The HTTP surface: one Hono app, one error handler, auth on /v1, the PWA as static files.
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { serveStatic } from '@hono/node-server/serve-static';
@@ -54,6 +54,7 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
 
   if (existsSync(PWA_DIST)) {
     const root = path.relative(process.cwd(), PWA_DIST) || '.';
+    app.use('/*', pwaCacheHeaders);
     app.use('/*', serveStatic({ root }));
     // SPA fallback: client-side routes get index.html.
     app.get('*', async (c, next) => {
@@ -63,3 +64,15 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
   }
   return app;
 }
+
+/**
+ * The PWA's caching: /sw.js, the HTML (SPA fallback included) and the manifest are revalidated on every
+ * load, so a deploy reaches phones at once (the service worker then offers "Reload"); hashed build assets
+ * never change, so they are cached for good.
+ */
+const pwaCacheHeaders: MiddlewareHandler = async (c, next) => {
+  await next();
+  if ((c.req.method !== 'GET' && c.req.method !== 'HEAD') || !c.res.ok) return;
+  const p = c.req.path;
+  c.res.headers.set('Cache-Control', p.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : p.startsWith('/icons/') ? 'public, max-age=86400' : 'no-cache');
+};

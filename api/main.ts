@@ -22,7 +22,7 @@ function rolesFromArgs(argv: string[]) {
 function ensurePwaBuilt() {
   if (existsSync(path.join(ROOT, 'pwa', 'dist', 'index.html')) || !existsSync(path.join(ROOT, 'pwa', 'vite.config.ts'))) return;
   console.log('Building the PWA (first start)…');
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'pwa/vite.config.ts'], { cwd: ROOT, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'pwa/vite.config.ts'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   if (r.status !== 0) console.error('The PWA build failed; the API still runs.');
 }
 

@@ -1,5 +1,14 @@
 // Routers contributed by channel and PWA modules (provider endpoints, notifications, stream, push).
 // Each module adds its Mount here.
 import type { Mount } from './app';
+import { pwaRoutes } from './routes/pwa';
+import { twilioRoutes } from './routes/twilio';
+import { emailLinkRoutes } from './routes/email-links';
+import { chatMount } from './routes/chat';
 
-export const MOUNTS: Mount[] = [];
+export const MOUNTS: Mount[] = [
+  (app, ctx) => app.route('/', pwaRoutes(ctx)),
+  (app, ctx) => app.route('/', twilioRoutes(ctx)),
+  (app, ctx) => app.route('/', emailLinkRoutes(ctx)),
+  chatMount,
+];

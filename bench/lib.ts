@@ -176,8 +176,20 @@ export function postgresCpuMs(dataDir: string): number {
   return total;
 }
 
-export interface Sample { at: number; rssKiB: number }
-export interface Usage { rssMaxKiB: number; hwmKiB: number; heraldCpuPct: number; postgresCpuPct: number; benchCpuPct: number; samples: number }
+/** Machine-wide busy CPU ms (all cores; /proc/stat minus idle and iowait). */
+export function machineBusyMs(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return (total - f[3] - f[4]) * TICK_MS;
+  } catch { return 0; }
+}
+
+export interface Usage {
+  rssMaxKiB: number; hwmKiB: number; heraldCpuPct: number; postgresCpuPct: number; benchCpuPct: number;
+  /** CPU used by everything else on the machine during the run (other sessions, builds, browsers): noise */
+  otherCpuPct: number; samples: number;
+}
 
 /** Samples Herald's RSS every 100 ms, and CPU of Herald, Postgres and this process over the window. */
 export function startSampler(pid: number, pgDataDir: string) {
@@ -185,6 +197,7 @@ export function startSampler(pid: number, pgDataDir: string) {
   const h0 = cpuMs(pid);
   const p0 = postgresCpuMs(pgDataDir);
   const b0 = process.cpuUsage();
+  const m0 = machineBusyMs();
   let rssMax = 0;
   let n = 0;
   const timer = setInterval(() => {
@@ -198,11 +211,13 @@ export function startSampler(pid: number, pgDataDir: string) {
       const s = procStatus(pid);
       if (s) rssMax = Math.max(rssMax, s.rssKiB);
       const b = process.cpuUsage(b0);
+      const heraldCpuPct = ((cpuMs(pid) - h0) / wall) * 100;
+      const postgresCpuPct = ((postgresCpuMs(pgDataDir) - p0) / wall) * 100;
+      const benchCpuPct = ((b.user + b.system) / 1000 / wall) * 100;
+      const machinePct = ((machineBusyMs() - m0) / wall) * 100;
       return {
-        rssMaxKiB: rssMax, hwmKiB: s?.hwmKiB ?? 0, samples: n,
-        heraldCpuPct: ((cpuMs(pid) - h0) / wall) * 100,
-        postgresCpuPct: ((postgresCpuMs(pgDataDir) - p0) / wall) * 100,
-        benchCpuPct: ((b.user + b.system) / 1000 / wall) * 100,
+        rssMaxKiB: rssMax, hwmKiB: s?.hwmKiB ?? 0, samples: n, heraldCpuPct, postgresCpuPct, benchCpuPct,
+        otherCpuPct: Math.max(0, machinePct - heraldCpuPct - postgresCpuPct - benchCpuPct),
       };
     },
   };

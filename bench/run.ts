@@ -7,7 +7,7 @@
 //
 // Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,sustained,escalation
 // Herald tuning passes through: HERALD_WORKER_CONCURRENCY, HERALD_POLL_INTERVAL_MS.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import { runInWorker, nowAbs, type LoadResult } from './loadgen';
@@ -229,7 +229,7 @@ const fmt = (v: number, d = 0) => (Number.isFinite(v) ? v.toLocaleString('en-US'
 
 async function main() {
   const started = Date.now();
-  log(`runs: ${RUNS}${QUICK ? ' (quick)' : ''}; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  log(`runs: ${RUNS}${QUICK ? ' (quick)' : ''}; scenarios: ${SCENARIOS.map((s) => s.name).join(', ')}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   const pg = await startPostgres();
   const results: Record<string, { runs: Metrics[]; usage: Usage[]; errors: string[] }> = {};
   let aborted = false;
@@ -250,7 +250,7 @@ async function main() {
           try { m = await s.run({ pg, herald, dbUrl: db.url, run }); } finally { results[s.name].usage.push(sampler.stop()); }
           const u = results[s.name].usage.at(-1)!;
           log(`  ${Object.entries(m).map(([k, v]) => `${k}=${fmt(v, 1)}`).join(' ')}`);
-          log(`  cpu herald ${fmt(u.heraldCpuPct)}% postgres ${fmt(u.postgresCpuPct)}% bench ${fmt(u.benchCpuPct)}%; rss max ${fmt(u.rssMaxKiB / 1024)} MiB, hwm ${fmt(u.hwmKiB / 1024)} MiB`);
+          log(`  cpu herald ${fmt(u.heraldCpuPct)}% postgres ${fmt(u.postgresCpuPct)}% bench ${fmt(u.benchCpuPct)}% other processes ${fmt(u.otherCpuPct)}%; rss max ${fmt(u.rssMaxKiB / 1024)} MiB, hwm ${fmt(u.hwmKiB / 1024)} MiB`);
           results[s.name].runs.push(m);
           const errs = herald.output().split('\n').filter((l) => /"level":"(error|warn)"|Error/.test(l));
           if (errs.length) log(`  herald logged ${errs.length} warnings/errors, e.g. ${errs.slice(0, 3).join(' | ').slice(0, 600)}`);
@@ -301,8 +301,10 @@ async function main() {
   for (const [name, r] of Object.entries(results)) {
     if (!r.usage.length) continue;
     const m = (f: (u: Usage) => number) => fmt(summary(r.usage.map(f)).median);
-    lines.push(`  ${name.padEnd(11)} herald ${m((u) => u.heraldCpuPct).padStart(4)}%  postgres ${m((u) => u.postgresCpuPct).padStart(4)}%  bench ${m((u) => u.benchCpuPct).padStart(4)}%  rss max ${m((u) => u.rssMaxKiB / 1024).padStart(4)} MiB  hwm ${m((u) => u.hwmKiB / 1024).padStart(4)} MiB`);
+    lines.push(`  ${name.padEnd(11)} herald ${m((u) => u.heraldCpuPct).padStart(4)}%  postgres ${m((u) => u.postgresCpuPct).padStart(4)}%  bench ${m((u) => u.benchCpuPct).padStart(4)}%  other ${m((u) => u.otherCpuPct).padStart(4)}%  rss max ${m((u) => u.rssMaxKiB / 1024).padStart(4)} MiB  hwm ${m((u) => u.hwmKiB / 1024).padStart(4)} MiB`);
   }
+  const noisy = Object.values(results).flatMap((r) => r.usage).filter((u) => u.otherCpuPct > 15).length;
+  if (noisy) lines.push(`  WARNING: in ${noisy} run(s) other processes used more than 15% of a core: the figures are not clean; rerun on a quiet machine.`);
   for (const [name, r] of Object.entries(results)) if (r.errors.length) lines.push(`  ${name}: ${r.errors.length} failed run(s): ${r.errors[0].slice(0, 300)}`);
   lines.push('', `${RUNS} run(s) per scenario${QUICK ? ' (BENCH_QUICK: short scenarios, not comparable with the targets)' : ''}; ${fmt((Date.now() - started) / 1000)} s in all.`);
   console.log(lines.join('\n'));

@@ -31,6 +31,12 @@ export type SendResult =
   | { outcome: 'failed_temp'; error: string; retryAfterMs?: number }
   | { outcome: 'failed_perm'; error: string };
 
+/**
+ * `send` only: the channel took the message but will finish it later itself (SMS over a phone's rate
+ * limit waits for one bundle text, which then records the message as sent). No retry is scheduled.
+ */
+export type DeferredResult = { outcome: 'deferred'; reason: string };
+
 export interface AdapterContext {
   sql: Pool;
   config: Config;
@@ -45,7 +51,7 @@ export interface ChannelHealth {
 export interface Adapter extends ChannelInfo {
   kind: ChannelKind;
   /** Post the alert to the recipient. Must be safe to retry: same message id, same effect. */
-  send(msg: OutgoingMessage, ctx: AdapterContext): Promise<SendResult>;
+  send(msg: OutgoingMessage, ctx: AdapterContext): Promise<SendResult | DeferredResult>;
   /** Edit what `send` posted so it shows the alert's current state (updatable channels only). */
   update?(msg: OutgoingMessage, ctx: AdapterContext): Promise<SendResult>;
   health(): ChannelHealth;

@@ -6,15 +6,20 @@ import { offAdapter } from './adapter';
 import type { Config } from '../db/config';
 import type { ChannelMap } from '../db/messages/channels';
 import { inAppAdapter } from './in_app/adapter';
+import { webPushAdapter } from './push/adapter';
+import { createSmsAdapter, smsConfigured } from './sms/adapter';
+import { createEmailAdapter, emailConfigured } from './email/adapter';
+import { createSlackAdapter, slackConfigured } from './slack/adapter';
+import { createDiscordAdapter, discordConfigured } from './discord/adapter';
 
 export function createAdapters(config: Config): Adapters {
   return {
     in_app: inAppAdapter,
-    slack: offAdapter('slack', 'SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set'),
-    discord: offAdapter('discord', 'DISCORD_BOT_TOKEN, DISCORD_APPLICATION_ID and DISCORD_PUBLIC_KEY are not set'),
-    sms: offAdapter('sms', 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER are not set'),
-    email: offAdapter('email', 'SMTP_URL is not set'),
-    push: offAdapter('push', 'web push is not wired yet'),
+    slack: slackConfigured(config) ? createSlackAdapter(config) : offAdapter('slack', 'SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode) are not set'),
+    discord: discordConfigured(config) ? createDiscordAdapter(config) : offAdapter('discord', 'DISCORD_BOT_TOKEN, DISCORD_APPLICATION_ID and DISCORD_PUBLIC_KEY are not set'),
+    sms: smsConfigured(config) ? createSmsAdapter(config) : offAdapter('sms', 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER are not set'),
+    email: emailConfigured(config) ? createEmailAdapter(config) : offAdapter('email', 'SMTP_URL is not set'),
+    push: webPushAdapter(config),
   } satisfies Record<keyof Adapters, Adapter> & { [k: string]: unknown } as Adapters;
   void config;
 }

@@ -9,6 +9,9 @@ export const liveStatus = createStore<LiveStatus>('off');
 
 type Listener = (a: AlertView) => void;
 const listeners = new Set<Listener>();
+const reconnectListeners = new Set<() => void>();
+/** Set once the stream has been open: a later open is a reconnection. */
+let wasOpen = false;
 let source: EventSource | null = null;
 let retry: ReturnType<typeof setTimeout> | null = null;
 let backoff = 1000;
@@ -19,6 +22,12 @@ export function onAlert(fn: Listener): () => void {
   return () => listeners.delete(fn);
 }
 
+/** Called when the stream is back after a drop: changes made meanwhile were not streamed, so reload. */
+export function onReconnect(fn: () => void): () => void {
+  reconnectListeners.add(fn);
+  return () => reconnectListeners.delete(fn);
+}
+
 function open() {
   if (!wanted || source || typeof EventSource === 'undefined') return;
   liveStatus.set('connecting');
@@ -27,6 +36,8 @@ function open() {
   es.onopen = () => {
     backoff = 1000;
     liveStatus.set('live');
+    if (wasOpen) reconnectListeners.forEach((fn) => fn());
+    wasOpen = true;
   };
   es.addEventListener('alert', (ev) => {
     let a: AlertView;
@@ -61,6 +72,7 @@ export function startLive() {
 
 export function stopLive() {
   wanted = false;
+  wasOpen = false;
   if (retry) clearTimeout(retry);
   retry = null;
   source?.close();

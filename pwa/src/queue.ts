@@ -2,7 +2,7 @@
 // use, and the one place alert actions (acknowledge, resolve, snooze) go through, including the offline
 // acknowledgement queue.
 import { api, ApiError, NetworkError, errorText } from './api';
-import { onAlert } from './live';
+import { onAlert, onReconnect } from './live';
 import { createStore } from './store';
 import { PRIORITY_RANK, type AlertList, type AlertView } from './types';
 
@@ -123,6 +123,9 @@ export function upsertAlert(a: AlertView) {
 }
 
 onAlert(upsertAlert);
+onReconnect(() => {
+  if (queue.get().loaded) refetchSoon();
+});
 
 export function clearPending(id: number) {
   if (pendingAcks.get()[id] === undefined) return;

@@ -16,7 +16,7 @@ let unreadEnabled = false;
 export async function refreshUnread(): Promise<void> {
   if (!unreadEnabled) return;
   try {
-    const r = await api.get<NotificationList>('/v1/notifications');
+    const r = await api.get<NotificationList>('/v1/notifications?limit=0');
     unread.set(r.unread);
   } catch {
     /* the badge is a hint; keep the last value */

@@ -1,5 +1,5 @@
 // A minimal observable value and its hook (no state library: the first screen stays small).
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 export interface Store<T> {
   get(): T;
@@ -26,13 +26,15 @@ export function createStore<T>(initial: T): Store<T> {
 }
 
 export function useStore<T>(store: Store<T>): T {
+  const value = store.get();
   const [, force] = useState(0);
+  // The value this render used: a change between render and subscribe (effects run later) must re-render.
+  const rendered = useRef(value);
+  rendered.current = value;
   useEffect(() => {
-    // Re-render on every change; also catch a change between render and subscribe.
-    const seen = store.get();
     const off = store.subscribe(() => force((n) => n + 1));
-    if (store.get() !== seen) force((n) => n + 1);
+    if (!Object.is(store.get(), rendered.current)) force((n) => n + 1);
     return off;
   }, [store]);
-  return store.get();
+  return value;
 }

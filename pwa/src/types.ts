@@ -33,7 +33,7 @@ export interface TimelineEntry {
 
 export interface AlertDetail extends AlertView {
   timeline: TimelineEntry[];
-  sop_progress: { checked: number[] };
+  sop_progress: { checked: number[]; ticks?: Array<{ step: number; by: ActorRef; at: string }> };
 }
 
 export interface AlertList {

@@ -52,6 +52,8 @@ export interface FakeDiscord {
   message(channelId: string, messageId: string): FakeDiscordMessage | undefined;
   /** Registered commands: `commands()` global, `commands(guildId)` per guild. */
   commands(guildId?: string): any[];
+  /** The DM channel the fake opened with a user (POST /users/@me/channels), if any. */
+  dmChannelOf(userId: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -148,6 +150,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
   const answered = new Map<string, { token: string; type: number; originalId: string | null }>(); // interaction id →
   const tokens = new Map<string, { channelId: string; originalId: string | null }>(); // interaction token → follow-up webhook
   const commandSets = new Map<string, any[]>(); // '' global, else guild id
+  const dmChannels = new Map<string, string>(); // recipient user id → DM channel id
   let seq = 0n;
 
   const snowflake = () => {
@@ -256,6 +259,16 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       if (opts.token && token !== opts.token) return { status: 401, body: { message: '401: Unauthorized', code: 0 } };
       return null;
     };
+    // Opening (or reusing) the DM channel with a user: POST /users/@me/channels {recipient_id}.
+    if (path === '/v10/users/@me/channels' && method === 'POST') {
+      const denied = needsBot();
+      if (denied) return denied;
+      const rid = body?.recipient_id;
+      if (typeof rid !== 'string' || !/^\d{15,21}$/.test(rid)) return { status: 400, body: formErrors([['recipient_id', 'NUMBER_TYPE_COERCE', `Value "${rid}" is not snowflake.`]]) };
+      let id = dmChannels.get(rid);
+      if (!id) dmChannels.set(rid, (id = snowflake()));
+      return { status: 200, body: { id, type: 1, last_message_id: null, flags: 0, recipients: [{ id: rid, username: `user${rid.slice(-4)}`, discriminator: '0', global_name: null, avatar: null }] } };
+    }
     if ((m = /^\/v10\/channels\/(\d+)\/messages$/.exec(path)) && method === 'POST') {
       return needsBot() ?? createMessage(m[1], body);
     }
@@ -430,6 +443,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     },
     message: (channelId, messageId) => messages.get(`${channelId}:${messageId}`),
     commands: (guildId) => commandSets.get(guildId ?? '') ?? [],
+    dmChannelOf: (userId) => dmChannels.get(userId),
     close() {
       for (const w of waiters) w.reject(new Error(`fake Discord closed while waiting for ${w.method} ${w.re}`));
       waiters.clear();

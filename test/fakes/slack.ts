@@ -345,6 +345,19 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         },
       };
     },
+    // The reverse of lookupByEmail, over the same directory: what a profile shows with users:read.email.
+    'users.info': (b) => {
+      const found = [...directory.entries()].find(([, v]) => v.id === b.user);
+      if (!found) return { ok: false, error: 'user_not_found' };
+      const [email, entry] = found;
+      return {
+        ok: true,
+        user: {
+          id: entry.id, team_id: teamId, name: entry.name, deleted: false, real_name: entry.name, tz: 'Europe/Berlin', is_bot: false, is_admin: false,
+          profile: { email, real_name: entry.name, display_name: entry.name, team: teamId },
+        },
+      };
+    },
   };
 
   const record = (call: FakeSlackCall) => {

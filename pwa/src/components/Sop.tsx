@@ -2,6 +2,7 @@
 // person sees what was already done; a shared cache lets the card and the detail page agree.
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorText } from '../api';
+import { onAlert } from '../live';
 import { createStore, useStore } from '../store';
 import type { AlertDetail, SopViewT } from '../types';
 
@@ -11,12 +12,20 @@ export function setProgress(id: number, checked: number[]) {
   sopProgress.set((p) => ({ ...p, [id]: checked }));
 }
 
+// The stream sends each changed alert with its ticks (someone else ticked a step, on another phone).
+onAlert((a) => {
+  const p = (a as { sop_progress?: { checked?: unknown } }).sop_progress;
+  if (p && Array.isArray(p.checked)) setProgress(a.id, p.checked.filter((x): x is number => typeof x === 'number'));
+});
+
 export async function loadProgress(id: number): Promise<void> {
   const d = await api.get<AlertDetail>(`/v1/alerts/${id}`);
   setProgress(id, d.sop_progress?.checked ?? []);
 }
 
-export function SopChecklist({ alertId, sop, readOnly }: { alertId: number; sop: SopViewT; readOnly?: boolean }) {
+type Tick = { step: number; by: { name: string }; at: string };
+
+export function SopChecklist({ alertId, sop, readOnly, ticks }: { alertId: number; sop: SopViewT; readOnly?: boolean; ticks?: Tick[] }) {
   const all = useStore(sopProgress);
   const checked = all[alertId];
   const [error, setError] = useState<string | null>(null);
@@ -58,6 +67,9 @@ export function SopChecklist({ alertId, sop, readOnly }: { alertId: number; sop:
                   onChange={(e) => toggle(i, (e.currentTarget as HTMLInputElement).checked)}
                 />
                 <label for={id}>{step}</label>
+                {checked?.includes(i) && ticks?.find((t) => t.step === i) && (
+                  <span class="sop-by"> (ticked by {ticks.find((t) => t.step === i)!.by.name})</span>
+                )}
               </li>
             );
           })}

@@ -201,7 +201,7 @@ export function AlertDetailPage({ id }: { id: number }) {
       {alert.sop && (
         <section aria-labelledby="sop-title" class="panel">
           <h2 id="sop-title">SOP: {alert.sop.title}</h2>
-          <SopChecklist alertId={alert.id} sop={alert.sop} readOnly={alert.status === 'resolved'} />
+          <SopChecklist alertId={alert.id} sop={alert.sop} readOnly={alert.status === 'resolved'} ticks={alert.sop_progress?.ticks} />
         </section>
       )}
       <section aria-labelledby="timeline-title" class="panel">

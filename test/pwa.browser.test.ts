@@ -1,0 +1,258 @@
+// The PWA in a real headless Chromium (Debian's `chromium`, driven by playwright-core), against a real
+// Herald on a fresh database: sign in, the queue, acknowledging, live updates from elsewhere, offline
+// acknowledgement, installability as the browser sees it, the service worker, accessibility (axe-core)
+// and a phone-sized screenshot. Chromium is found at /usr/bin/chromium (or HERALD_CHROMIUM); without it
+// the file is skipped with a message, unless HERALD_REQUIRE_BROWSER=1 (CI), where that is a failure.
+// Nothing leaves 127.0.0.1: every host name resolves to nothing, and the test checks no request tried.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { startTestHerald, type TestHerald } from './harness';
+import { ensurePwaBuilt, ROOT } from './pwa-build';
+
+const CHROMIUM = process.env.HERALD_CHROMIUM || ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) || null;
+const REQUIRED = process.env.HERALD_REQUIRE_BROWSER === '1';
+if (!CHROMIUM && !REQUIRED) {
+  console.warn('[pwa.browser] SKIPPED: Chromium not found at /usr/bin/chromium (set HERALD_CHROMIUM, or install Debian\'s `chromium`; CI sets HERALD_REQUIRE_BROWSER=1 and fails instead)');
+}
+const suite = CHROMIUM || REQUIRED ? describe : describe.skip;
+
+const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+let h: TestHerald;
+let profile = '';
+let context: BrowserContext;
+let page: Page;
+const outside: string[] = [];
+const pageErrors: string[] = [];
+let firstScreen = '';
+
+const rule = {
+  name: 'Overdue invoices', position: 10,
+  match: { category: 'finance', type: 'invoice_overdue' },
+  targets: { roles: ['admin'] }, channels: ['in_app'], priority: 'high',
+  escalation: { steps: [{ after_minutes: 60, roles: ['ceo'] }], repeat: 0 },
+  sop: { title: 'Chase the invoice', steps: ['Call the customer', 'Log the promise date'] },
+};
+
+async function postEvent(title: string, id: string): Promise<number> {
+  const ev = await h.api('POST', '/v1/events', { category: 'finance', type: 'invoice_overdue', title, severity: 'error', entity: { kind: 'invoice', id } });
+  expect(ev.status).toBe(202);
+  return (await h.eventually(async () => {
+    const e = await h.api('GET', `/v1/events/${ev.body.event_id}`);
+    return e.body.status === 'routed' && e.body;
+  })).alert_id;
+}
+
+const card = (title: string): Locator => page.getByRole('article', { name: title });
+const serverAlert = async (id: number) => (await h.api('GET', `/v1/alerts/${id}`)).body;
+
+async function axeViolations(): Promise<Array<{ id: string; impact: string; help: string; nodes: string[] }>> {
+  await page.addScriptTag({ path: AXE });
+  const found = await page.evaluate(async () => {
+    const r = await (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }> } })
+      .axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+suite('the PWA in Chromium', () => {
+  beforeAll(async () => {
+    if (!CHROMIUM) throw new Error('HERALD_REQUIRE_BROWSER=1 but Chromium was not found at /usr/bin/chromium (apt-get install chromium, or set HERALD_CHROMIUM)');
+    const log = await ensurePwaBuilt();
+    firstScreen = /first-screen JS[^\n]*/.exec(log ?? '')?.[0] ?? '(build was up to date)';
+    h = await startTestHerald();
+    expect((await h.api('POST', '/v1/rules', rule)).status).toBe(201);
+    await h.api('POST', '/v1/users', { name: 'Carl CEO', email: 'carl@example.com', roles: ['ceo'] });
+    // A persistent profile: an incognito context is never installable (and keeps no Background Sync state).
+    profile = mkdtempSync(path.join(tmpdir(), 'herald-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      baseURL: h.url, viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, hasTouch: true, locale: 'en-US',
+      args: [
+        '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--disable-domain-reliability', '--no-default-browser-check',
+        // Nothing may leave 127.0.0.1: every name fails to resolve (the app is addressed by IP).
+        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+      ],
+    });
+    context.on('request', (r) => {
+      const u = r.url();
+      if (!u.startsWith(h.url) && !u.startsWith('data:') && !u.startsWith('blob:')) outside.push(u);
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => { pageErrors.push(e.message); console.log('PAGEERROR', e.stack); });
+    page.on('console', (m) => console.log('CONSOLE', m.type(), m.text()));
+    page.on('requestfailed', (r) => console.log('REQFAILED', r.url(), r.failure()?.errorText));
+  });
+
+  afterAll(async () => {
+    await context?.close().catch(() => {});
+    await h?.stop();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('signs in with email and password (HttpOnly, SameSite session cookie); the login page is accessible', async () => {
+    await page.goto('/');
+    await page.waitForURL(/\/login$/);
+    await page.getByLabel('Email').waitFor();
+    expect(await axeViolations()).toEqual([]);
+    await page.getByLabel('Email').fill('admin@example.com');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'My queue' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/');
+    const cookie = (await context.cookies()).find((c) => c.name === 'herald_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+    console.log(`[pwa.browser] ${firstScreen}`);
+  }, 60_000);
+
+  it('the queue shows a fresh alert as it is created, with its countdown', async () => {
+    await page.locator('.live-dot', { hasText: 'Live' }).waitFor();
+    await postEvent('Invoice 1042 overdue 30d', '1042');
+    const c = card('Invoice 1042 overdue 30d');
+    await c.waitFor({ timeout: 5000 }); // no reload: the stream told the page
+    const text = await c.innerText();
+    expect(text).toMatch(/Escalates to CEO in (1 h|59 min)/);
+    expect(text).toContain('Finance');
+  });
+
+  it('Acknowledge changes the server state', async () => {
+    const c = card('Invoice 1042 overdue 30d');
+    await c.getByRole('button', { name: 'Acknowledge' }).click();
+    await c.getByText('Acknowledged by Admin').waitFor();
+    const id = Number(await c.getAttribute('data-alert-id'));
+    const a = await serverAlert(id);
+    expect(a.status).toBe('acknowledged');
+    expect(a.acknowledged_by).toMatchObject({ kind: 'user', name: 'Admin', via: 'pwa' });
+    expect(await c.getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
+  });
+
+  it('an acknowledgement made through the API appears in the open page within a second', async () => {
+    const id = await postEvent('Invoice 2001 overdue', '2001');
+    const c = card('Invoice 2001 overdue');
+    await c.getByRole('button', { name: 'Acknowledge' }).waitFor();
+    const t0 = Date.now();
+    expect((await h.api('POST', `/v1/alerts/${id}/acknowledge`)).status).toBe(200);
+    await c.getByText('Acknowledged by').waitFor({ timeout: 1000 });
+    const elapsed = Date.now() - t0;
+    expect(elapsed).toBeLessThan(1000);
+    console.log(`[pwa.browser] API acknowledgement visible in the page after ${elapsed} ms`);
+  });
+
+  it('an acknowledgement made offline is kept, shown as pending, and sent when back online', async () => {
+    const id = await postEvent('Invoice 3003 overdue', '3003');
+    const c = card('Invoice 3003 overdue');
+    await c.getByRole('button', { name: 'Acknowledge' }).waitFor();
+    expect(await page.evaluate(async () => !!(await navigator.serviceWorker.ready).active)).toBe(true);
+    await context.setOffline(true);
+    await c.getByRole('button', { name: 'Acknowledge' }).click();
+    await c.getByText('Acknowledgement pending').waitFor();
+    await page.getByText(/You are offline\. 1 acknowledgement pending/).waitFor();
+    expect((await serverAlert(id)).status).toBe('triggered');
+    await context.setOffline(false);
+    const a = await h.eventually(async () => {
+      const x = await serverAlert(id);
+      return x.status === 'acknowledged' && x;
+    }, 15_000);
+    expect(a.acknowledged_by).toMatchObject({ kind: 'user', name: 'Admin', via: 'pwa' });
+    await c.getByText('Acknowledged by Admin').waitFor({ timeout: 5000 });
+    expect(await c.getByText('Acknowledgement pending').count()).toBe(0);
+  }, 60_000);
+
+  it('is installable: the manifest parses without errors as Chromium reads it, and the service worker controls the page', async () => {
+    await page.reload();
+    await page.getByRole('heading', { name: 'My queue' }).waitFor();
+    const sw = await page.evaluate(async () => {
+      const reg = await navigator.serviceWorker.ready;
+      return { controlled: navigator.serviceWorker.controller !== null, scope: reg.scope, script: reg.active?.scriptURL };
+    });
+    expect(sw).toEqual({ controlled: true, scope: `${h.url}/`, script: `${h.url}/sw.js` });
+    const cdp = await context.newCDPSession(page);
+    const m = (await cdp.send('Page.getAppManifest')) as { url: string; errors: Array<{ message: string }>; data?: string };
+    expect(m.errors).toEqual([]);
+    expect(m.url).toBe(`${h.url}/manifest.webmanifest`);
+    const manifest = JSON.parse(m.data!);
+    expect(manifest).toMatchObject({ name: 'Herald', short_name: 'Herald', start_url: '/', display: 'standalone', theme_color: expect.stringMatching(/^#/) });
+    const icons = manifest.icons as Array<{ sizes: string; purpose?: string; src: string }>;
+    expect(icons.some((i) => i.sizes === '192x192')).toBe(true);
+    expect(icons.some((i) => i.sizes === '512x512' && (i.purpose ?? 'any').includes('any'))).toBe(true);
+    expect(icons.some((i) => i.purpose?.includes('maskable'))).toBe(true);
+    for (const i of icons) expect((await fetch(new URL(i.src, h.url))).status, i.src).toBe(200);
+    const inst = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: Array<{ errorId: string }> };
+    expect(inst.installabilityErrors).toEqual([]);
+    await cdp.detach();
+  }, 60_000);
+
+  it('opens offline: the app shell and the last queue come from the service worker', async () => {
+    await context.setOffline(true);
+    try {
+      await page.reload();
+      await page.waitForTimeout(3000);
+      console.log('OFFLINE DEBUG', await page.evaluate(async () => {
+        const t = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(() => r('TIMEOUT'), 4000))]);
+        const a = await t(fetch('/v1/auth/me').then((r) => r.status, (e) => 'ERR ' + e));
+        const b = await t(fetch('/v1/alerts?status=triggered,acknowledged&mine=true&limit=100').then((r) => r.status, (e) => 'ERR ' + e));
+        const c = await t(fetch('/icons/icon-192.png').then((r) => r.status, (e) => 'ERR ' + e));
+        return { a, b, c, online: navigator.onLine, res: performance.getEntriesByType('resource').map((e) => `${e.name} ${Math.round(e.startTime)} ${Math.round(e.duration)}`), main: document.querySelector('main')?.textContent };
+      }));
+      await page.getByRole('heading', { name: 'My queue' }).waitFor();
+      await card('Invoice 3003 overdue').waitFor();
+      await page.getByText('You are offline.').waitFor();
+    } finally {
+      await context.setOffline(false);
+    }
+  }, 60_000);
+
+  it('has no serious or critical axe-core violations on the queue, detail, notifications, settings and rules pages', async () => {
+    const id = await postEvent('Invoice 4004 overdue', '4004');
+    const pages: Array<[string, () => Promise<unknown>]> = [
+      ['/', () => card('Invoice 4004 overdue').waitFor()],
+      [`/alerts/${id}`, () => page.getByRole('heading', { name: 'Timeline' }).waitFor()],
+      ['/notifications', () => page.getByRole('link', { name: /Invoice 4004 overdue/ }).waitFor()],
+      ['/settings', () => page.getByRole('heading', { name: 'Push notifications' }).waitFor()],
+      ['/rules', () => page.getByText('Overdue invoices').first().waitFor()],
+    ];
+    const report: Record<string, unknown> = {};
+    for (const [url, ready] of pages) {
+      await page.goto(url);
+      await ready();
+      await page.waitForTimeout(150); // let late renders settle
+      const v = await axeViolations();
+      if (v.length) report[url] = v;
+    }
+    expect(report).toEqual({});
+  }, 90_000);
+
+  it('the SOP ticked on the detail page is saved and shown to the next person', async () => {
+    const id = await postEvent('Invoice 5005 overdue', '5005');
+    await page.goto(`/alerts/${id}`);
+    await page.getByRole('checkbox', { name: 'Call the customer' }).check();
+    await h.eventually(async () => (await serverAlert(id)).sop_progress.checked.includes(0));
+    expect((await serverAlert(id)).sop_progress.ticks[0].by).toMatchObject({ name: 'Admin', via: 'pwa' });
+    await page.reload();
+    expect(await page.getByRole('checkbox', { name: 'Call the customer' }).isChecked()).toBe(true);
+    await page.getByText('(ticked by Admin)').waitFor();
+  }, 60_000);
+
+  it('writes a 390×844 screenshot of the queue', async () => {
+    await page.goto('/');
+    await card('Invoice 5005 overdue').waitFor();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const file = path.join(ARTIFACTS, 'queue-390x844.png');
+    await page.screenshot({ path: file });
+    const png = readFileSync(file);
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([390, 844]);
+  });
+
+  it('made no request beyond 127.0.0.1 and threw no uncaught errors', () => {
+    expect(outside).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
