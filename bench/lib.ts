@@ -89,6 +89,15 @@ export interface HeraldChild {
   stop: () => Promise<void>;
 }
 
+/** Node flags in package.json's start script (`tsx --flag … api/main.ts`), so the bench runs what `npm start` runs. */
+export function startScriptFlags(): string[] {
+  try {
+    const start: string = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts?.start ?? '';
+    const m = /\btsx\s+((?:--\S+\s+)*)api\/main\.ts/.exec(start);
+    return m ? m[1].split(/\s+/).filter((f) => f.startsWith('--')) : [];
+  } catch { return []; }
+}
+
 /**
  * Starts `api/main.ts` as its own Node process (node --import tsx, i.e. what `tsx api/main.ts` runs, without
  * tsx's wrapper process, so the pid is Herald's own).
@@ -100,8 +109,8 @@ export async function spawnHerald(databaseUrl: string, extraEnv: Record<string, 
     DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', HERALD_ADMIN_API_KEY: ADMIN_KEY,
     HERALD_WEBHOOK_ALLOW_PRIVATE: '1', LOG_LEVEL: 'warn', HERALD_SECRET_KEY: 'bench-secret', ...extraEnv,
   };
-  // BENCH_HERALD_NODE_ARGS: extra node flags for the child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = (process.env.BENCH_HERALD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  // The node flags `npm start` gives tsx (e.g. a heap limit), then BENCH_HERALD_NODE_ARGS (e.g. "--cpu-prof").
+  const nodeArgs = [...startScriptFlags(), ...(process.env.BENCH_HERALD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
   const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'api/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (c: Buffer) => { out += c.toString(); if (out.length > 200_000) out = out.slice(-100_000); };

@@ -13,8 +13,10 @@ const BATCHES = 10; // of 100 events each; the rest are single requests
 const BATCH_SIZE = 100;
 const KEYS = 1800; // events i and i + 1800 share a dedup key: some repeats are deduplicated into open alerts
 
-// How long the new worker gets to route what the dead one left (CRASH_WAIT_MS to explore recovery paths).
-const WAIT_MS = Number(process.env.CRASH_WAIT_MS ?? 45_000);
+// How long the new worker gets to route what the dead one left. The dead worker's locked jobs (its local
+// queue holds up to 200) come back when db/jobs/liveness.ts declares it dead: after 30 s without heartbeat, on
+// the minute sweep, i.e. 30 to 90 s after the kill. Events older than 60 s are also re-routed by that sweep.
+const WAIT_MS = Number(process.env.CRASH_WAIT_MS ?? 100_000);
 
 let h: TestHerald;
 let hook: Receiver;
@@ -128,6 +130,7 @@ describe('kill -9 of the worker during a burst', () => {
     const [{ n: stored }] = await h.sql<{ n: number }[]>`select count(*)::int as n from events where id = any(${ids}::bigint[])`;
     expect(stored).toBe(TOTAL);
     const waitStart = Date.now();
+    const recoveryDeadline = waitStart + WAIT_MS;
     let left = -1;
     try {
       await h.eventually(async () => {
@@ -168,7 +171,7 @@ describe('kill -9 of the worker during a burst', () => {
       [{ n: undelivered }] = await h.sql<{ n: number }[]>`
         select count(*)::int as n from webhook_deliveries where alert_id = any(${alertIds}::bigint[]) and status <> 'delivered'`;
       return undelivered === 0;
-    }, 15_000).catch(() => {});
+    }, Math.max(15_000, recoveryDeadline - Date.now())).catch(() => {});
     expect(undelivered).toBe(0);
     const seen = new Set(hook.hits.map((x) => (JSON.parse(x.body) as { data: { alert: { id: number } } }).data.alert.id));
     expect(alertIds.filter((id) => !seen.has(id)).slice(0, 5)).toEqual([]);

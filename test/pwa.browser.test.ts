@@ -12,11 +12,15 @@ import { createRequire } from 'node:module';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { startTestHerald, type TestHerald } from './harness';
 import { ensurePwaBuilt, ROOT } from './pwa-build';
+import { startPushFake, type PushFake } from './fakes/webpush';
+import { signIn } from './pwa-session';
+import { createAdapters } from '../bot/registry';
+import { webPushAdapter } from '../bot/push/adapter';
 
-const CHROMIUM = process.env.HERALD_CHROMIUM || ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) || null;
+const CHROMIUM = (process.env.HERALD_CHROMIUM ? [process.env.HERALD_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']).find((p) => existsSync(p)) ?? null;
 const REQUIRED = process.env.HERALD_REQUIRE_BROWSER === '1';
 if (!CHROMIUM && !REQUIRED) {
-  console.warn('[pwa.browser] SKIPPED: Chromium not found at /usr/bin/chromium (set HERALD_CHROMIUM, or install Debian\'s `chromium`; CI sets HERALD_REQUIRE_BROWSER=1 and fails instead)');
+  console.warn(`[pwa.browser] SKIPPED: Chromium not found at ${process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium'} (install Debian's \`chromium\` or set HERALD_CHROMIUM; CI sets HERALD_REQUIRE_BROWSER=1 and fails instead)`);
 }
 const suite = CHROMIUM || REQUIRED ? describe : describe.skip;
 
@@ -25,6 +29,8 @@ const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 let h: TestHerald;
 let profile = '';
+let push: PushFake;
+let ruleId: number;
 let context: BrowserContext;
 let page: Page;
 const outside: string[] = [];
@@ -48,6 +54,15 @@ async function postEvent(title: string, id: string): Promise<number> {
   })).alert_id;
 }
 
+/** Names the step that timed out (eventually() only says that something did). */
+async function labelled<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw new Error(`${what}: ${(e as Error).message}`);
+  }
+}
+
 const card = (title: string): Locator => page.getByRole('article', { name: title });
 const serverAlert = async (id: number) => (await h.api('GET', `/v1/alerts/${id}`)).body;
 
@@ -63,11 +78,14 @@ async function axeViolations(): Promise<Array<{ id: string; impact: string; help
 
 suite('the PWA in Chromium', () => {
   beforeAll(async () => {
-    if (!CHROMIUM) throw new Error('HERALD_REQUIRE_BROWSER=1 but Chromium was not found at /usr/bin/chromium (apt-get install chromium, or set HERALD_CHROMIUM)');
+    if (!CHROMIUM) throw new Error(`HERALD_REQUIRE_BROWSER=1 but Chromium was not found at ${process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium'} (apt-get install chromium, or set HERALD_CHROMIUM)`);
     const log = await ensurePwaBuilt();
     firstScreen = /first-screen JS[^\n]*/.exec(log ?? '')?.[0] ?? '(build was up to date)';
-    h = await startTestHerald();
-    expect((await h.api('POST', '/v1/rules', rule)).status).toBe(201);
+    push = await startPushFake();
+    h = await startTestHerald({}, { adapters: (config) => ({ ...createAdapters(config), push: webPushAdapter(config, { ca: push.ca }) }) });
+    const created = await h.api('POST', '/v1/rules', rule);
+    expect(created.status).toBe(201);
+    ruleId = created.body.id;
     await h.api('POST', '/v1/users', { name: 'Carl CEO', email: 'carl@example.com', roles: ['ceo'] });
     // A persistent profile: an incognito context is never installable (and keeps no Background Sync state).
     profile = mkdtempSync(path.join(tmpdir(), 'herald-chromium-'));
@@ -86,14 +104,13 @@ suite('the PWA in Chromium', () => {
       if (!u.startsWith(h.url) && !u.startsWith('data:') && !u.startsWith('blob:')) outside.push(u);
     });
     page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => { pageErrors.push(e.message); console.log('PAGEERROR', e.stack); });
-    page.on('console', (m) => console.log('CONSOLE', m.type(), m.text()));
-    page.on('requestfailed', (r) => console.log('REQFAILED', r.url(), r.failure()?.errorText));
+    page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
   });
 
   afterAll(async () => {
     await context?.close().catch(() => {});
     await h?.stop();
+    await push?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
@@ -192,24 +209,18 @@ suite('the PWA in Chromium', () => {
   it('opens offline: the app shell and the last queue come from the service worker', async () => {
     await context.setOffline(true);
     try {
-      await page.reload();
-      await page.waitForTimeout(3000);
-      console.log('OFFLINE DEBUG', await page.evaluate(async () => {
-        const t = (p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(() => r('TIMEOUT'), 4000))]);
-        const a = await t(fetch('/v1/auth/me').then((r) => r.status, (e) => 'ERR ' + e));
-        const b = await t(fetch('/v1/alerts?status=triggered,acknowledged&mine=true&limit=100').then((r) => r.status, (e) => 'ERR ' + e));
-        const c = await t(fetch('/icons/icon-192.png').then((r) => r.status, (e) => 'ERR ' + e));
-        return { a, b, c, online: navigator.onLine, res: performance.getEntriesByType('resource').map((e) => `${e.name} ${Math.round(e.startTime)} ${Math.round(e.duration)}`), main: document.querySelector('main')?.textContent };
-      }));
+      const queueAnswer = page.waitForResponse((r) => r.url().includes('/v1/alerts?'));
+      const shell = await page.reload();
+      expect(shell?.fromServiceWorker()).toBe(true);
+      expect((await queueAnswer).fromServiceWorker()).toBe(true);
       await page.getByRole('heading', { name: 'My queue' }).waitFor();
       await card('Invoice 3003 overdue').waitFor();
-      await page.getByText('You are offline.').waitFor();
     } finally {
       await context.setOffline(false);
     }
   }, 60_000);
 
-  it('has no serious or critical axe-core violations on the queue, detail, notifications, settings and rules pages', async () => {
+  it('has no serious or critical axe-core violations on the queue, detail, notifications, settings, rules and users pages', async () => {
     const id = await postEvent('Invoice 4004 overdue', '4004');
     const pages: Array<[string, () => Promise<unknown>]> = [
       ['/', () => card('Invoice 4004 overdue').waitFor()],
@@ -217,6 +228,8 @@ suite('the PWA in Chromium', () => {
       ['/notifications', () => page.getByRole('link', { name: /Invoice 4004 overdue/ }).waitFor()],
       ['/settings', () => page.getByRole('heading', { name: 'Push notifications' }).waitFor()],
       ['/rules', () => page.getByText('Overdue invoices').first().waitFor()],
+      ['/rules/new', () => page.getByRole('heading', { level: 1 }).waitFor()],
+      ['/users', () => page.getByRole('cell', { name: 'admin@example.com' }).waitFor()],
     ];
     const report: Record<string, unknown> = {};
     for (const [url, ready] of pages) {
@@ -238,6 +251,75 @@ suite('the PWA in Chromium', () => {
     await page.reload();
     expect(await page.getByRole('checkbox', { name: 'Call the customer' }).isChecked()).toBe(true);
     await page.getByText('(ticked by Admin)').waitFor();
+  }, 60_000);
+
+  it('a push becomes a notification whose Acknowledge action acknowledges from the service worker', async () => {
+    // Chromium's own push service is Google's, so the browser is not subscribed: Herald pushes to the local
+    // fake (which decrypts the payload as a browser would) and CDP hands that payload to the service worker.
+    const node = await signIn(h, 'admin@example.com', 'correct horse battery');
+    const sub = push.subscribe();
+    expect((await node.call('POST', '/v1/push/subscriptions', { endpoint: sub.endpoint, keys: sub.keys })).status).toBe(201);
+    expect((await h.api('PATCH', `/v1/rules/${ruleId}`, { channels: ['in_app', 'push'] })).status).toBe(200);
+    await labelled('the dry run reaches the admin by push', () => h.eventually(async () => {
+      const t = await h.api('POST', '/v1/rules/test', { event: { category: 'finance', type: 'invoice_overdue', title: 't' } });
+      return t.body.recipients.some((r: { channels: string[] }) => r.channels.includes('push'));
+    }));
+    const id = await postEvent('Invoice 6006 overdue', '6006');
+    const got = await labelled('the fake push service receives the alert', () => h.eventually(async () => push.received.find((r) => r.payload.alert.id === id)));
+
+    await context.grantPermissions(['notifications'], { origin: h.url });
+    await page.goto('/');
+    await card('Invoice 6006 overdue').waitFor();
+    const cdp = await context.newCDPSession(page);
+    const registrationId = await new Promise<string>((resolve) => {
+      cdp.on('ServiceWorker.workerRegistrationUpdated' as never, ((e: { registrations: Array<{ registrationId: string; scopeURL: string; isDeleted: boolean }> }) => {
+        const r = e.registrations.find((x) => x.scopeURL === `${h.url}/` && !x.isDeleted);
+        if (r) resolve(r.registrationId);
+      }) as never);
+      void cdp.send('ServiceWorker.enable' as never);
+    });
+    // Headless Chromium on a machine without a notification daemon drops displayed notifications within
+    // moments, so getNotifications() is a race: the worker's showNotification calls are recorded instead.
+    const worker = context.serviceWorkers().find((w) => w.url() === `${h.url}/sw.js`)!;
+    await worker.evaluate(() => {
+      const g = self as unknown as { registration: ServiceWorkerRegistration; __shown: Array<{ title: string; options: NotificationOptions }> };
+      g.__shown = [];
+      const show = g.registration.showNotification.bind(g.registration);
+      g.registration.showNotification = (title: string, options: NotificationOptions = {}) => {
+        g.__shown.push({ title, options });
+        return show(title, options);
+      };
+    });
+    await cdp.send('ServiceWorker.deliverPushMessage' as never, { origin: h.url, registrationId, data: JSON.stringify(got.payload) } as never);
+    type Shown = { title: string; options: { body: string; tag: string; data: Record<string, unknown>; actions: Array<{ action: string; title: string }> } };
+    const shown = await labelled('the service worker shows the notification', () => h.eventually(async () =>
+      (await worker.evaluate(() => (self as unknown as { __shown: Shown[] }).__shown)).find((n) => n.options.tag === `alert-${id}`)));
+    expect(shown).toMatchObject({
+      title: '[HIGH] Invoice 6006 overdue',
+      options: { tag: `alert-${id}`, actions: [{ action: 'acknowledge', title: 'Acknowledge' }], data: { alertId: id, url: `/alerts/${id}`, ack_url: got.payload.ack_url } },
+    });
+    expect(shown!.options.body).toContain('Escalates to CEO at');
+    await cdp.detach();
+
+    // Tapping "Acknowledge" on the lock screen: no CDP command clicks a notification, so the worker's own
+    // notificationclick listeners get the event the browser would dispatch (with the notification's data).
+    await worker.evaluate((n) => {
+      const ev = Object.assign(new Event('notificationclick'), {
+        action: 'acknowledge',
+        notification: { data: n.options.data, close() {} },
+        waitUntil(p: Promise<unknown>) {
+          (self as unknown as { __click: Promise<unknown> }).__click = p;
+        },
+      });
+      self.dispatchEvent(ev);
+      return (self as unknown as { __click: Promise<unknown> }).__click;
+    }, shown!);
+    const a = await labelled('the action acknowledges the alert', () => h.eventually(async () => {
+      const x = await serverAlert(id);
+      return x.status === 'acknowledged' && x;
+    }));
+    expect(a.acknowledged_by).toMatchObject({ kind: 'user', name: 'Admin', via: 'pwa' });
+    await card('Invoice 6006 overdue').getByText('Acknowledged by Admin').waitFor({ timeout: 5000 });
   }, 60_000);
 
   it('writes a 390×844 screenshot of the queue', async () => {

@@ -115,7 +115,8 @@ describe('fitSms', () => {
         expect(out.startsWith(toGsm7(p))).toBe(true);
         expect(out.endsWith(toGsm7(x))).toBe(true);
         if (gsm7Length(p) + gsm7Length(x) <= limit) expect(gsm7Length(out)).toBeLessThanOrEqual(limit);
-        if (gsm7Length(p) + gsm7Length(t) + gsm7Length(x) <= limit) expect(out).toBe(toGsm7(p + t + x));
+        // Parts are converted separately (a combining mark at the start of a part does not join the previous part).
+        if (gsm7Length(p) + gsm7Length(t) + gsm7Length(x) <= limit) expect(out).toBe(toGsm7(p) + toGsm7(t) + toGsm7(x));
       }),
       { numRuns: 2000 },
     );

@@ -19,7 +19,12 @@ export function Countdown({ alert }: { alert: AlertView }) {
   const left = Date.parse(alert.escalation.next_at!) - now;
   return (
     <p class={`countdown${left < 5 * 60_000 ? ' urgent' : ''}`} role="timer">
-      <span aria-hidden="true" class="countdown-icon">⏱</span> {text}
+      {/* An inline clock rather than the ⏱ emoji: phones without an emoji font showed a blank box. */}
+      <svg class="countdown-icon" aria-hidden="true" focusable="false" width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round">
+        <circle cx="12" cy="13" r="8" />
+        <path d="M12 9v4l2.5 2.5M9 2h6" />
+      </svg>{' '}
+      {text}
     </p>
   );
 }

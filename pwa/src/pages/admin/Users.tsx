@@ -13,6 +13,7 @@ const blank = () => ({
   roles: [] as string[],
   slack_user_id: '',
   discord_user_id: '',
+  password: '',
   timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || '',
 });
 
@@ -39,6 +40,7 @@ export default function UsersPage() {
     setCreated(null);
     const body: Record<string, unknown> = { name: form.name.trim(), email: form.email.trim(), roles: form.roles };
     for (const k of ['phone', 'slack_user_id', 'discord_user_id', 'timezone'] as const) if (form[k].trim()) body[k] = form[k].trim();
+    if (form.password) body.password = form.password;
     try {
       const u = await api.post<User>('/v1/users', body);
       setUsers((us) => [...(us ?? []), u]);
@@ -108,6 +110,11 @@ export default function UsersPage() {
               <label for="u-tz">Timezone</label>
               <input id="u-tz" value={form.timezone} onInput={set('timezone')} />
             </div>
+          </div>
+          <div class="field">
+            <label for="u-password">Password for the app</label>
+            <input id="u-password" type="password" minLength={8} autocomplete="new-password" aria-describedby="u-password-hint" value={form.password} onInput={set('password')} />
+            <p id="u-password-hint" class="hint">At least 8 characters. Leave empty for people who only get Slack, SMS or email.</p>
           </div>
           <RolePicker legend="Roles" idPrefix="u-role" roles={roles} value={form.roles} onChange={(v) => setForm((f) => ({ ...f, roles: v }))} />
           <div class="row">
