@@ -6,9 +6,8 @@
 // transaction with one multi-row insert and one add_jobs call. Several flushes may run at once (one per
 // pool connection) so a slow fsync does not stall the queue.
 import { randomUUID } from 'node:crypto';
-import type { Pool } from '../sql';
+import type { Pool, Sql } from '../sql';
 import type { EventInput } from './schema';
-import { addJobs } from '../jobs/enqueue';
 
 export interface Accepted { event_id: number; dedup_key: string }
 
@@ -88,8 +87,23 @@ export class EventIngestor {
   }
 
   private async flush(batch: Pending[]): Promise<void> {
-    type Row = { org_id: number; category: string; type: string; title: string; severity: string; body: string | null;
-      source: string | null; dedup_key: string; action: string; metadata: unknown; entity: unknown; occurred_at: string | null };
+    if (batch.every((p) => !p.idempotencyKey)) return this.flushPlain(batch);
+    return this.flushKeyed(batch);
+  }
+
+  /**
+   * The common case: no idempotency keys, so the events and their routing jobs go in as one statement,
+   * which Postgres runs atomically on its own: one round trip and one commit for the whole flush.
+   */
+  private async flushPlain(batch: Pending[]): Promise<void> {
+    const rows = batch.flatMap((p) => p.events.map((e) => toRow(p.orgId, e)));
+    const ids = await insertWithRouteJobs(this.sql, rows);
+    this.opts.onAccepted?.(rows.length);
+    let i = 0;
+    for (const p of batch) p.resolve(p.events.map(() => ({ event_id: ids[i], dedup_key: rows[i++].dedup_key })));
+  }
+
+  private async flushKeyed(batch: Pending[]): Promise<void> {
     const results = new Map<Pending, Accepted[] | { replay: unknown }>();
     await this.sql.begin(async (tx) => {
       // Idempotency: claim each key first; a key already stored answers with its first response.
@@ -125,29 +139,13 @@ export class EventIngestor {
           else results.set(p, { replay: found.get(k) ?? [] });
         }
       }
-      const rows: Row[] = [];
-      for (const p of toInsert) for (const e of p.events) rows.push({
-        org_id: p.orgId, category: e.category, type: e.type, title: e.title, severity: e.severity, body: e.body ?? null,
-        source: e.source ?? null, dedup_key: dedupKeyFor(e), action: e.action, metadata: e.metadata, entity: e.entity ?? null,
-        occurred_at: e.occurred_at ?? null,
-      });
+      const rows = toInsert.flatMap((p) => p.events.map((e) => toRow(p.orgId, e)));
       if (rows.length) {
-        const ids = await tx<{ id: number }[]>`
-          insert into events (org_id, category, type, title, severity, body, source, dedup_key, action, metadata, entity, occurred_at)
-          select org_id, category, type, title, severity, body, source, dedup_key, action, metadata, entity, occurred_at
-          from json_to_recordset(${JSON.stringify(rows)}::text::json) as t(org_id bigint, category text, type text, title text,
-            severity text, body text, source text, dedup_key text, action text, metadata jsonb, entity jsonb, occurred_at timestamptz)
-          returning id`;
-        // A plain INSERT … SELECT from json_to_recordset inserts, numbers and returns rows in array order.
+        const ids = await insertWithRouteJobs(tx, rows);
         let i = 0;
         for (const p of toInsert) {
-          results.set(p, p.events.map(() => ({ event_id: Number(ids[i].id), dedup_key: rows[i++].dedup_key })));
+          results.set(p, p.events.map(() => ({ event_id: ids[i], dedup_key: rows[i++].dedup_key })));
         }
-        const jobs = [];
-        for (let j = 0; j < ids.length; j += ROUTE_BATCH) {
-          jobs.push({ identifier: 'event__route', payload: { event_ids: ids.slice(j, j + ROUTE_BATCH).map((r) => Number(r.id)) } });
-        }
-        await addJobs(tx, jobs);
       }
       const keyRows = toInsert.filter((p) => p.idempotencyKey);
       if (keyRows.length) {
@@ -169,6 +167,41 @@ export class EventIngestor {
       }
     }
   }
+}
+
+type Row = { org_id: number; category: string; type: string; title: string; severity: string; body: string | null;
+  source: string | null; dedup_key: string; action: string; metadata: unknown; entity: unknown; occurred_at: string | null };
+
+function toRow(orgId: number, e: EventInput): Row {
+  return {
+    org_id: orgId, category: e.category, type: e.type, title: e.title, severity: e.severity, body: e.body ?? null,
+    source: e.source ?? null, dedup_key: dedupKeyFor(e), action: e.action, metadata: e.metadata, entity: e.entity ?? null,
+    occurred_at: e.occurred_at ?? null,
+  };
+}
+
+/**
+ * Inserts the events and one `event__route` job per ROUTE_BATCH of them in a single statement (atomic by
+ * itself, or part of the caller's transaction). Ids come back in input order: identity values are drawn
+ * in the order json_to_recordset yields the array's elements.
+ */
+async function insertWithRouteJobs(sql: Sql, rows: Row[]): Promise<number[]> {
+  const out = await sql<{ id: number }[]>`
+    with ins as (
+      insert into events (org_id, category, type, title, severity, body, source, dedup_key, action, metadata, entity, occurred_at)
+      select org_id, category, type, title, severity, body, source, dedup_key, action, metadata, entity, occurred_at
+      from json_to_recordset(${JSON.stringify(rows)}::text::json) as t(org_id bigint, category text, type text, title text,
+        severity text, body text, source text, dedup_key text, action text, metadata jsonb, entity jsonb, occurred_at timestamptz)
+      returning id
+    ), groups as (
+      select json_build_object('event_ids', array_agg(id order by id)) as payload
+      from (select id, (row_number() over (order by id) - 1) / ${ROUTE_BATCH} as g from ins) x group by g
+    ), jobs as (
+      select count(*) as n from graphile_worker.add_jobs(array(
+        select row('event__route', payload, null, null, null, null, null, null)::graphile_worker.job_spec from groups))
+    )
+    select ins.id from ins, jobs order by ins.id`;
+  return out.map((r) => Number(r.id));
 }
 
 function storedShape(r: Accepted[] | { replay: unknown }): unknown {
