@@ -89,7 +89,7 @@ const latency: Scenario = {
 
 const e2e: Scenario = {
   name: 'e2e', title: 'd. event → alert.triggered webhook, open loop at 1,000/s',
-  run: ({ herald }) => withReceiver(async (rec) => {
+  run: ({ herald, dbUrl }) => withReceiver(async (rec) => {
     await seedRouting(herald.url, { category: 'bench', hookUrl: rec.url, events: ['alert.triggered'] });
     const arrivals = new Map<string, number>();
     rec.onHit = (h) => { if (h.type === 'alert.triggered' && !arrivals.has(h.dedupKey)) arrivals.set(h.dedupKey, h.at); };
@@ -111,7 +111,29 @@ const e2e: Scenario = {
       lat.push(at - (r.plannedT0 + idx * r.intervalMs));
     }
     if (missing) log(`  ${missing} accepted events never reached the receiver`);
-    return { p50_ms: percentile(lat, 50), p99_ms: percentile(lat, 99), max_ms: percentile(lat, 100), missing, ingest_errors: sumErrors(r), ingest_p99_ms: percentile(r.latencies.filter((x) => x >= 0), 99) };
+    // Where the time goes: planned send → ingest transaction (received_at), → routing transaction (routed_at),
+    // → webhook received. Both timestamps are the transactions' start (now()).
+    const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+    const rows = await sql<{ k: string; rcv: number; rt: number | null }[]>`
+      select dedup_key as k, extract(epoch from received_at)::float8 * 1000 as rcv, extract(epoch from routed_at)::float8 * 1000 as rt
+      from events where dedup_key like ${prefix + '%'}`;
+    await sql.end();
+    const toRoute: number[] = []; const toHook: number[] = []; const toIngest: number[] = [];
+    for (const x of rows) {
+      const idx = Number(x.k.slice(prefix.length));
+      if (idx < warm || x.rt === null) continue;
+      toIngest.push(x.rcv - (r.plannedT0 + idx * r.intervalMs));
+      toRoute.push(x.rt - x.rcv);
+      const at = arrivals.get(x.k);
+      if (at !== undefined) toHook.push(at - x.rt);
+    }
+    return {
+      p50_ms: percentile(lat, 50), p99_ms: percentile(lat, 99), max_ms: percentile(lat, 100), missing, ingest_errors: sumErrors(r),
+      ingest_p99_ms: percentile(r.latencies.filter((x) => x >= 0), 99),
+      to_ingest_tx_p50_ms: percentile(toIngest, 50), to_ingest_tx_p99_ms: percentile(toIngest, 99),
+      ingest_to_route_p50_ms: percentile(toRoute, 50), ingest_to_route_p99_ms: percentile(toRoute, 99),
+      route_to_webhook_p50_ms: percentile(toHook, 50), route_to_webhook_p99_ms: percentile(toHook, 99),
+    };
   }),
 };
 
@@ -205,6 +227,9 @@ const ROWS: Row[] = [
   { label: 'End to end p50 @1,000/s', scenario: 'e2e', metric: 'p50_ms', unit: 'ms', digits: 1 },
   { label: 'End to end p99 @1,000/s', scenario: 'e2e', metric: 'p99_ms', unit: 'ms', target: { op: '<=', value: 60 }, digits: 1 },
   { label: '  never delivered', scenario: 'e2e', metric: 'missing', unit: '', target: { op: '=', value: 0 }, digits: 0 },
+  { label: '  send → ingest tx p99', scenario: 'e2e', metric: 'to_ingest_tx_p99_ms', unit: 'ms', digits: 1 },
+  { label: '  ingest tx → routing tx p99', scenario: 'e2e', metric: 'ingest_to_route_p99_ms', unit: 'ms', digits: 1 },
+  { label: '  routing tx → webhook p99', scenario: 'e2e', metric: 'route_to_webhook_p99_ms', unit: 'ms', digits: 1 },
   { label: 'Sustained delivered', scenario: 'sustained', metric: 'delivered_per_s', unit: '/s', target: { op: '>=', value: 3000 }, digits: 0 },
   { label: '  same webhook-id twice', scenario: 'sustained', metric: 'dup_same_webhook_id', unit: '', target: { op: '=', value: 0 }, digits: 0 },
   { label: '  dedup_key under 2 webhook-ids', scenario: 'sustained', metric: 'dup_two_webhook_ids', unit: '', target: { op: '=', value: 0 }, digits: 0 },

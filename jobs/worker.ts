@@ -2,7 +2,8 @@
 // database: graphile-worker's row locking hands each job to exactly one of them.
 import { run, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
 import { EventEmitter } from 'node:events';
-import { beat, forget, HEARTBEAT_MS } from '../db/jobs/liveness';
+import postgres from 'postgres';
+import { beat, forget, HEARTBEAT_MS, POOL_APPLICATION_PREFIX, unlockDeadWorkers } from '../db/jobs/liveness';
 import type { Herald } from '../db/herald';
 import type { Adapters } from '../bot/adapter';
 import { TASKS, CRONTAB } from './tasks';
@@ -28,9 +29,19 @@ export async function startWorker(h: Herald, adapters: Adapters, connectionStrin
   // Every id graphile-worker locks jobs under (the pool's, with localQueue, and each worker's).
   const ids = new Set<string>();
   const events: WorkerEvents = new EventEmitter() as WorkerEvents;
-  events.on('pool:create', ({ workerPool }) => { ids.add(workerPool.id); void beat(h.sql, [workerPool.id]).catch(() => {}); });
+  // The pool's marker connection (see POOL_APPLICATION_PREFIX): open while this process lives.
+  let marker: postgres.Sql | null = null;
+  events.on('pool:create', ({ workerPool }) => {
+    ids.add(workerPool.id);
+    void beat(h.sql, [workerPool.id]).catch(() => {});
+    marker = postgres(connectionString, { max: 1, idle_timeout: 0, onnotice: () => {}, connection: { application_name: POOL_APPLICATION_PREFIX + workerPool.id } });
+    marker`select 1`.catch((e: Error) => log.warn('worker marker connection failed', { error: e.message }));
+  });
   events.on('worker:create', ({ worker }) => { ids.add(worker.workerId); void beat(h.sql, [worker.workerId]).catch(() => {}); });
-  const heartbeat = setInterval(() => { beat(h.sql, [...ids]).then(() => { last = Date.now(); }, (e) => log.warn('heartbeat failed', { error: (e as Error).message })); }, HEARTBEAT_MS);
+  const heartbeat = setInterval(() => {
+    beat(h.sql, [...ids]).then(() => { last = Date.now(); }, (e) => log.warn('heartbeat failed', { error: (e as Error).message }));
+    if (marker) (marker as postgres.Sql)`select 1`.catch(() => {}); // reconnects the marker after a dropped connection
+  }, HEARTBEAT_MS);
   heartbeat.unref();
   const concurrency = h.config.HERALD_WORKER_CONCURRENCY;
   const runner = await run({
@@ -53,13 +64,23 @@ export async function startWorker(h: Herald, adapters: Adapters, connectionStrin
     },
   });
   runner.events.on('pool:listen:success', () => { last = Date.now(); });
+  // A worker started after a crash takes over the dead process's jobs now, and again once the marker grace
+  // has passed (locks taken in the last seconds before the crash); the minute sweep repeats it.
+  const recover = () => unlockDeadWorkers(h.sql).then(
+    (freed) => { if (freed.length) log.warn('unlocked jobs held by dead workers', { workers: freed }); },
+    (e: Error) => log.warn('unlocking dead workers failed', { error: e.message }));
+  void recover();
+  const recoverAgain = setTimeout(() => void recover(), 6_000);
+  recoverAgain.unref();
   return {
     runner,
     lastActivity: () => last,
     stop: async () => {
       clearInterval(heartbeat);
+      clearTimeout(recoverAgain);
       await runner.stop();
       await forget(h.sql, [...ids]).catch(() => {});
+      await (marker as postgres.Sql | null)?.end({ timeout: 5 }).catch(() => {});
     },
   };
 }

@@ -16,7 +16,7 @@ const KEYS = 1800; // events i and i + 1800 share a dedup key: some repeats are 
 // How long the new worker gets to route what the dead one left. The dead worker's locked jobs (its local
 // queue holds up to 200) come back when db/jobs/liveness.ts declares it dead: after 30 s without heartbeat, on
 // the minute sweep, i.e. 30 to 90 s after the kill. Events older than 60 s are also re-routed by that sweep.
-const WAIT_MS = Number(process.env.CRASH_WAIT_MS ?? 100_000);
+const WAIT_MS = Number(process.env.CRASH_WAIT_MS ?? 45_000);
 
 let h: TestHerald;
 let hook: Receiver;

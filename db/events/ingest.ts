@@ -3,8 +3,8 @@
 // Invariant: an event is acknowledged (202) only after its row AND the job that routes it are committed
 // in the same transaction. To afford that at thousands of requests per second, concurrent requests are
 // grouped: each request queues its events and awaits the flush that carries them; a flush is one
-// transaction with one multi-row insert and one add_jobs call. Several flushes may run at once (one per
-// pool connection) so a slow fsync does not stall the queue.
+// statement (events and their routing jobs) or, with idempotency keys, one transaction. A second flush
+// runs beside the first only when a full batch is waiting (see pump).
 import { randomUUID } from 'node:crypto';
 import type { Pool, Sql } from '../sql';
 import type { EventInput } from './schema';
@@ -27,6 +27,8 @@ export function dedupKeyFor(e: EventInput): string {
 }
 
 export const ROUTE_BATCH = 500;
+/** Queued events that justify a second concurrent flush. */
+const PARALLEL_FLUSH_EVENTS = 500;
 
 export class EventIngestor {
   private queue: Pending[] = [];
@@ -47,9 +49,13 @@ export class EventIngestor {
     });
   }
 
+  // A flush in flight gathers the next requests: another flush starts beside it only when enough events wait
+  // to fill it (batch traffic), so single-event traffic makes few large transactions, not six small ones that
+  // each pay the round trips and the fsync (measured: 7 events per flush and 17–34 ms each with six in flight;
+  // 30 events per flush, 7–12 ms each with one).
   private pump() {
     const max = this.opts.maxConcurrentFlushes ?? 6;
-    while (this.queue.length && this.inFlight < max) {
+    while (this.queue.length && this.inFlight < max && (this.inFlight === 0 || this.queuedEvents >= PARALLEL_FLUSH_EVENTS)) {
       const batch = this.take();
       this.inFlight++;
       this.flushWithRetry(batch)

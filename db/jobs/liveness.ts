@@ -5,6 +5,14 @@ import type { Sql } from '../sql';
 
 export const HEARTBEAT_MS = 5_000;
 const DEAD_AFTER = '30 seconds';
+/**
+ * Each worker process keeps one connection named `herald-pool:<pool id>` (jobs/worker.ts). When the process
+ * dies (kill -9, OOM) the kernel closes it and Postgres drops the session at once, so a pool whose jobs are
+ * locked but whose connection is gone is dead now, without waiting for its heartbeat to age.
+ */
+export const POOL_APPLICATION_PREFIX = 'herald-pool:';
+/** A pool opens its marker connection as it starts; locks younger than this are left to the heartbeat rule. */
+const MARKER_GRACE = '5 seconds';
 
 export async function beat(sql: Sql, workerIds: string[]): Promise<void> {
   if (!workerIds.length) return;
@@ -21,8 +29,12 @@ export async function forget(sql: Sql, workerIds: string[]): Promise<void> {
 export async function unlockDeadWorkers(sql: Sql): Promise<string[]> {
   const dead = await sql<{ locked_by: string }[]>`
     select distinct j.locked_by from graphile_worker._private_jobs j
-    where j.locked_by is not null and j.locked_at < now() - ${DEAD_AFTER}::interval
-      and not exists (select 1 from worker_heartbeats h where h.worker_id = j.locked_by and h.seen_at > now() - ${DEAD_AFTER}::interval)`;
+    where j.locked_by is not null
+      and (
+        (j.locked_at < now() - ${DEAD_AFTER}::interval
+          and not exists (select 1 from worker_heartbeats h where h.worker_id = j.locked_by and h.seen_at > now() - ${DEAD_AFTER}::interval))
+        or (j.locked_by like 'pool-%' and j.locked_at < now() - ${MARKER_GRACE}::interval
+          and not exists (select 1 from pg_stat_activity a where a.application_name = ${POOL_APPLICATION_PREFIX} || j.locked_by)))`;
   const ids = dead.map((d) => d.locked_by);
   if (ids.length) {
     await sql`select graphile_worker.force_unlock_workers(${ids}::text[])`;

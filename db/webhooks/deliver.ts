@@ -3,7 +3,7 @@
 // schedule the next attempt with backoff for about a day, and disable the subscription on 410 Gone.
 import http from 'node:http';
 import https from 'node:https';
-import { Webhook } from 'standardwebhooks';
+import { createHmac } from 'node:crypto';
 import type { Herald } from '../herald';
 import { addJobs } from '../jobs/enqueue';
 import { BlockedAddressError, guardedLookup, isPrivateAddress } from './ssrf';
@@ -51,6 +51,16 @@ function post(url: string, headers: Record<string, string>, body: string, allowP
   });
 }
 
+/**
+ * Standard Webhooks signature: `v1,` + base64 HMAC-SHA256 of `<id>.<unix seconds>.<body>` under the base64
+ * key after `whsec_`. node:crypto rather than the standardwebhooks package (pure-JS SHA-256, 7x slower);
+ * the tests verify every delivery with the package.
+ */
+function sign(secret: string, msgId: string, at: Date, body: string): string {
+  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
+  return `v1,${createHmac('sha256', key).update(`${msgId}.${Math.floor(at.getTime() / 1000)}.${body}`).digest('base64')}`;
+}
+
 export type DeliveryOutcome = 'delivered' | 'retrying' | 'failed' | 'stale';
 
 interface Attempt {
@@ -63,7 +73,7 @@ interface Attempt {
 async function attempt(h: Herald, d: DeliveryWork): Promise<Attempt> {
   const body = JSON.stringify(d.payload);
   const now = new Date();
-  const signature = new Webhook(d.secret).sign(d.msg_id, now, body);
+  const signature = sign(d.secret, d.msg_id, now, body);
   const r = await post(d.url, {
     'content-type': 'application/json', 'user-agent': 'Herald-Webhooks/1',
     'webhook-id': d.msg_id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': signature,
