@@ -11,6 +11,6 @@ const Payload = z.union([
 export const webhook__deliver: Task = async (h, raw) => {
   const p = Payload.safeParse(raw);
   if (!p.success) return;
-  const ids = 'delivery_ids' in p.data ? p.data.delivery_ids : [p.data.delivery_id];
-  await deliverWebhooks(h, ids, p.data.manual ?? false);
+  if ('delivery_ids' in p.data) await deliverWebhooks(h, p.data.delivery_ids, p.data.manual ?? false, true);
+  else await deliverWebhooks(h, [p.data.delivery_id], p.data.manual ?? false);
 };

@@ -15,6 +15,8 @@ import { insertMessages, loadTargetUsers, planMessages, type PlanTarget } from '
 import { applyEffects, type Change } from '../alerts/effects';
 import { appendTimeline } from '../timeline/append';
 import { alertTransitions } from '../alerts/metrics';
+import { deliverWebhooks } from '../webhooks/deliver';
+import { log } from '../log';
 import { levelDueAt, ESCALATE_TASK } from '../escalation/schedule';
 import type { EventStatus } from './schema';
 
@@ -30,6 +32,7 @@ export interface RouteSummary { routed: number; created: number; deduplicated: n
 
 export async function routeEvents(h: Herald, eventIds: number[]): Promise<RouteSummary> {
   const summary: RouteSummary = { routed: 0, created: 0, deduplicated: 0, resolved: 0, unrouted: 0, suppressed: 0 };
+  const inline: number[] = [];
   await h.sql.begin(async (tx) => {
     const events = await tx<EventRow[]>`
       select id, org_id, category, type, title, severity, body, source, dedup_key, action, metadata, entity
@@ -43,10 +46,22 @@ export async function routeEvents(h: Herald, eventIds: number[]): Promise<RouteS
     }
     const jobs: JobSpec[] = [];
     for (const [orgId, orgEvents] of byOrg) jobs.push(...(await routeOrg(tx, h, orgId, orgEvents, summary)));
+    // Webhooks of this batch are delivered by this job right after the commit (one hop less on the hot
+    // path); their queued jobs are the safety net, due later, that finds them delivered and does nothing
+    // unless this process died in between.
+    for (const j of jobs) {
+      if (j.identifier !== 'webhook__deliver') continue;
+      inline.push(...(j.payload.delivery_ids as number[]));
+      j.run_at = new Date(Date.now() + INLINE_DELIVERY_GRACE_MS);
+    }
     await addJobs(tx, jobs);
   });
+  if (inline.length) await deliverWebhooks(h, inline).catch((e: Error) => log.warn('inline webhook delivery failed; the queued jobs will deliver', { error: e.message }));
   return summary;
 }
+
+/** How long the queued delivery jobs wait for the inline attempt before they deliver themselves. */
+export const INLINE_DELIVERY_GRACE_MS = 20_000;
 
 async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], summary: RouteSummary): Promise<JobSpec[]> {
   const rules = await loadEnabledRules(tx, orgId);

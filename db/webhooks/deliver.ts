@@ -99,8 +99,9 @@ async function attempt(h: Herald, d: DeliveryWork): Promise<Attempt> {
  * synchronously afterwards and flushes it with it, so a crash loses neither (at worst the job runs again
  * and the receiver sees the same webhook-id twice).
  */
-export async function deliverWebhooks(h: Herald, ids: number[], manual = false): Promise<DeliveryOutcome[]> {
-  const work = await loadDeliveries(h.sql, h.key, ids);
+export async function deliverWebhooks(h: Herald, ids: number[], manual = false, firstOnly = false): Promise<DeliveryOutcome[]> {
+  // A group job only makes first attempts: later ones belong to each delivery's own retry job.
+  const work = (await loadDeliveries(h.sql, h.key, ids)).filter((d) => !firstOnly || d.attempts === 0);
   const disabled = work.filter((d) => !d.enabled && d.status !== 'delivered');
   if (disabled.length) await h.sql`update webhook_deliveries set status = 'failed', last_error = 'webhook disabled' where id = any(${disabled.map((d) => d.id)}::bigint[]) and status <> 'delivered'`;
   const live = work.filter((d) => d.enabled && d.status !== 'delivered' && (d.status !== 'failed' || manual));
