@@ -36,7 +36,7 @@ const EnvSchema = z.object({
   HERALD_WEBHOOK_ALLOW_PRIVATE: z.preprocess(emptyToUndefined, z.enum(['0', '1']).default('0')),
   /** Worker tuning (not part of the public contract). */
   HERALD_WORKER_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(24)),
-  HERALD_POLL_INTERVAL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(100)),
+  HERALD_POLL_INTERVAL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(50)),
 });
 
 export type Env = z.output<typeof EnvSchema>;
