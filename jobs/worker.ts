@@ -3,6 +3,7 @@
 import { run, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
 import { EventEmitter } from 'node:events';
 import postgres from 'postgres';
+import pg from 'pg';
 import { beat, forget, HEARTBEAT_MS, POOL_APPLICATION_PREFIX, unlockDeadWorkers } from '../db/jobs/liveness';
 import type { Herald } from '../db/herald';
 import type { Adapters } from '../bot/adapter';
@@ -44,10 +45,13 @@ export async function startWorker(h: Herald, adapters: Adapters, connectionStrin
   }, HEARTBEAT_MS);
   heartbeat.unref();
   const concurrency = h.config.HERALD_WORKER_CONCURRENCY;
+  // Our own pool for graphile-worker, so a connection error on an idle client (PostgreSQL stopping first on
+  // Ctrl-C, which reaches the embedded server too; a restart of an external server) is logged, not a crash.
+  const pgPool = new pg.Pool({ connectionString, max: concurrency + 4 });
+  pgPool.on('error', (e) => { if (!String(e.message).includes('administrator command')) log.warn('worker pool connection error', { error: e.message }); });
   const runner = await run({
-    connectionString,
+    pgPool,
     concurrency,
-    maxPoolSize: concurrency + 4,
     // Escalation timers fire within one poll interval of their due time.
     pollInterval: h.config.HERALD_POLL_INTERVAL_MS,
     noHandleSignals: true,
@@ -79,6 +83,7 @@ export async function startWorker(h: Herald, adapters: Adapters, connectionStrin
       clearInterval(heartbeat);
       clearTimeout(recoverAgain);
       await runner.stop();
+      await pgPool.end().catch(() => {});
       await forget(h.sql, [...ids]).catch(() => {});
       await (marker as postgres.Sql | null)?.end({ timeout: 5 }).catch(() => {});
     },
