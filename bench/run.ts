@@ -5,7 +5,7 @@
 // resident memory and CPU are read from /proc. Load comes from a worker thread over keep-alive HTTP; the
 // webhook receiver runs on the bench's main thread.
 //
-// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,sustained,escalation,
+// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,sustained,escalation,chatops,
 // BENCH_NICE=-15 (priority on a shared machine), BENCH_HERALD_NODE_ARGS (e.g. --cpu-prof for the Herald child).
 // Herald tuning passes through: HERALD_WORKER_CONCURRENCY, HERALD_POLL_INTERVAL_MS.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -209,6 +209,8 @@ const escalation: Scenario = {
   }),
 };
 
+import { benchChatops } from './chatops';
+
 const SCENARIOS = [single, batch, latency, e2e, sustained, escalation].filter((s) => !ONLY.length || ONLY.includes(s.name));
 
 // ---------------------------------------------------------------- table
@@ -238,6 +240,8 @@ const ROWS: Row[] = [
   { label: 'Escalation lateness p99 (timeline)', scenario: 'escalation', metric: 'timeline_p99_ms', unit: 'ms', target: { op: '<=', value: 250 }, digits: 0 },
   { label: 'Escalation → webhook p50', scenario: 'escalation', metric: 'webhook_p50_ms', unit: 'ms', digits: 0 },
   { label: 'Escalation → webhook p99', scenario: 'escalation', metric: 'webhook_p99_ms', unit: 'ms', target: { op: '<=', value: 250 }, digits: 0 },
+  { label: 'Slack ack → all messages edited p50', scenario: 'chatops', metric: 'p50_ms', unit: 'ms', digits: 1 },
+  { label: 'Slack ack → all messages edited p99', scenario: 'chatops', metric: 'p99_ms', unit: 'ms', target: { op: '<=', value: 300 }, digits: 1 },
   { label: 'Peak memory VmHWM (heaviest)', scenario: '*', metric: 'hwm_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
   { label: 'RSS max sampled under load', scenario: '*', metric: 'rss_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
 ];
@@ -302,6 +306,23 @@ async function main() {
     }
   } finally {
     await pg.stop();
+  }
+
+  // Chat-ops: acknowledge in Slack → every Slack and Discord message of the alert edited (bench/chatops.ts
+  // brings its own Postgres, fake Slack and fake Discord).
+  if (!aborted && (!ONLY.length || ONLY.includes('chatops'))) {
+    results.chatops = { runs: [], usage: [], errors: [] };
+    for (let run = 1; run <= RUNS; run++) {
+      log(`g. acknowledge in Slack → every message edited — run ${run}/${RUNS}`);
+      try {
+        const r = await benchChatops({ alerts: QUICK ? 40 : 200 });
+        log(`  p50_ms=${fmt(r.p50, 1)} p99_ms=${fmt(r.p99, 1)} samples=${r.samples}`);
+        results.chatops.runs.push({ p50_ms: r.p50, p99_ms: r.p99, samples: r.samples });
+      } catch (e) {
+        log(`  run failed: ${(e as Error).stack ?? e}`);
+        results.chatops.errors.push((e as Error).message);
+      }
+    }
   }
 
   // Aggregate.
