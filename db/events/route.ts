@@ -17,7 +17,7 @@ import { appendTimeline } from '../timeline/append';
 import { alertTransitions } from '../alerts/metrics';
 import { deliverWebhooks } from '../webhooks/deliver';
 import { log } from '../log';
-import { levelDueAt, ESCALATE_TASK } from '../escalation/schedule';
+import { ESCALATE_TASK } from '../escalation/schedule';
 import type { EventStatus } from './schema';
 
 interface EventRow {
@@ -64,10 +64,13 @@ export async function routeEvents(h: Herald, eventIds: number[]): Promise<RouteS
 export const INLINE_DELIVERY_GRACE_MS = 20_000;
 
 async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], summary: RouteSummary): Promise<JobSpec[]> {
-  const rules = await loadEnabledRules(tx, orgId);
   const keys = [...new Set(events.map((e) => e.dedup_key))];
-  const open = await tx<AlertRow[]>`
-    select * from alerts where org_id = ${orgId} and dedup_key = any(${keys}::text[]) and status <> 'resolved' for update`;
+  // Independent reads are issued together: postgres.js pipelines them on the transaction's connection.
+  const [rules, open] = await Promise.all([
+    loadEnabledRules(tx, orgId),
+    tx<AlertRow[]>`
+      select * from alerts where org_id = ${orgId} and dedup_key = any(${keys}::text[]) and status <> 'resolved' for update`,
+  ]);
   const openByKey = new Map(open.map((a) => [a.dedup_key, a]));
 
   // Walk events in order, deciding in memory; later events in the batch see alerts planned by earlier ones.
@@ -138,41 +141,38 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
         org_id: orgId, status: 'triggered', priority, severity: e.severity, category: e.category, type: e.type, title: e.title,
         body: e.body, source: e.source, dedup_key: e.dedup_key, metadata: e.metadata, entity: e.entity, occurrences: n.occurrences,
         rule_ids: n.rules.map((r) => r.id), route, sop: n.rules.find((r) => r.sop)?.sop ?? null,
+        // Level 1 is due `after_minutes` of the first step after creation (created_at is the same now()).
+        first_after_s: route.escalation.steps.length ? route.escalation.steps[0].after_minutes * 60 : null,
       };
     });
-    inserted = await tx<AlertRow[]>`
+    // The people the new alerts reach are read while the alerts are inserted (pipelined on the connection).
+    const allRoles = new Set<string>(); const allUsers = new Set<number>();
+    for (const n of fresh) for (const r of n.rules) { r.targets.roles.forEach((x) => allRoles.add(x)); r.targets.users.forEach((x) => allUsers.add(x)); }
+    let people: Awaited<ReturnType<typeof loadTargetUsers>>;
+    [inserted, people] = await Promise.all([
+      tx<AlertRow[]>`
       insert into alerts (org_id, status, priority, severity, category, type, title, body, source, dedup_key, metadata, entity,
-        occurrences, rule_ids, route, sop)
+        occurrences, rule_ids, route, sop, escalation_next_at)
       select org_id, status, priority, severity, category, type, title, body, source, dedup_key, metadata, entity, occurrences,
-        array(select jsonb_array_elements_text(rule_ids)::bigint), route, sop
+        array(select jsonb_array_elements_text(rule_ids)::bigint), route, sop,
+        case when first_after_s is null then null else now() + make_interval(secs => first_after_s) end
       from json_to_recordset(${JSON.stringify(rows)}::text::json) as t(org_id bigint, status text, priority text, severity text,
         category text, type text, title text, body text, source text, dedup_key text, metadata jsonb, entity jsonb,
-        occurrences int, rule_ids jsonb, route jsonb, sop jsonb)
-      returning *`;
+        occurrences int, rule_ids jsonb, route jsonb, sop jsonb, first_after_s float8)
+      returning *`,
+      loadTargetUsers(tx, orgId, [...allRoles], [...allUsers]),
+    ]);
     const idByKey = new Map(inserted.map((a) => [a.dedup_key, Number(a.id)]));
     for (const u of eventUpdates) if (u.key && u.alert_id === null) u.alert_id = idByKey.get(u.key) ?? null;
     summary.created += inserted.length;
     alertTransitions.inc({ to: 'triggered' }, inserted.length);
 
-    // First escalation timers.
-    const timed: Array<{ id: number; next: Date }> = [];
+    // First escalation timers (escalation_next_at was set by the insert).
     for (const a of inserted) {
-      const next = levelDueAt(a.created_at, a.route.escalation, 1);
-      if (next) timed.push({ id: Number(a.id), next });
-    }
-    if (timed.length) {
-      await tx`
-        update alerts a set escalation_next_at = t.next from json_to_recordset(${JSON.stringify(timed)}::text::json) as t(id bigint, next timestamptz)
-        where a.id = t.id`;
-      const nextById = new Map(timed.map((t) => [t.id, t.next]));
-      for (const a of inserted) a.escalation_next_at = nextById.get(Number(a.id)) ?? null;
-      for (const t of timed) jobs.push({ identifier: ESCALATE_TASK, payload: { alert_id: t.id, level: 1 }, run_at: t.next, job_key: escalationKey(t.id) });
+      if (a.escalation_next_at) jobs.push({ identifier: ESCALATE_TASK, payload: { alert_id: Number(a.id), level: 1 }, run_at: a.escalation_next_at, job_key: escalationKey(Number(a.id)) });
     }
 
     // Level-0 notifications.
-    const allRoles = new Set<string>(); const allUsers = new Set<number>();
-    for (const a of inserted) for (const r of a.route.rules) { r.targets.roles.forEach((x) => allRoles.add(x)); r.targets.users.forEach((x) => allUsers.add(x)); }
-    const people = await loadTargetUsers(tx, orgId, [...allRoles], [...allUsers]);
     const planned = []; const skippedById = new Map<number, string[]>();
     for (const a of inserted) {
       const targets: PlanTarget[] = a.route.rules.map((r) => ({ ...r.targets, channels: r.channels, slack_channel: r.slack_channel, discord_channel: r.discord_channel }));
