@@ -70,7 +70,9 @@ export function verifyToken<T>(key: Buffer, purpose: string, token: string): T |
   if (!body || !mac) return null;
   const expected = createHmac('sha256', key).update(`${purpose}.${body}`).digest();
   const given = Buffer.from(mac, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  // Only the canonical encoding is accepted: base64url's last character carries unused bits, so a
+  // different final character can decode to the same bytes.
+  if (given.length !== expected.length || given.toString('base64url') !== mac || !timingSafeEqual(given, expected)) return null;
   try {
     return JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as T;
   } catch {
