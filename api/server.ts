@@ -11,7 +11,7 @@ import { ensureAdmin } from '../db/users/repo';
 import { createApiKey, ensureEnvAdminKey } from '../db/api-keys/repo';
 import { EventIngestor } from '../db/events/ingest';
 import type { Herald } from '../db/herald';
-import { createAdapters, channelMap } from '../bot/registry';
+import { createAdapters } from '../bot/registry';
 import type { Adapters } from '../bot/adapter';
 import { startWorker, type WorkerHandle } from '../jobs/worker';
 import { createApp, type Mount } from './app';
@@ -68,7 +68,7 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
   }
 
   const adapters = (opts.adapters ?? createAdapters)(config);
-  const h: Herald = { sql, config, key, channels: channelMap(adapters) };
+  const h: Herald = { sql, config, key, channels: adapters };
   const ingestor = new EventIngestor(sql);
 
   let worker: WorkerHandle | null = null;

@@ -1,10 +1,9 @@
 // Every channel, wired. `Adapters` is a Record<ChannelKind, Adapter>: adding a channel kind without an
 // adapter here fails to compile. A channel without credentials is an off adapter: it says so in /readyz
 // and at start, and the engine skips it (never a failed alert).
-import type { Adapters, Adapter } from './adapter';
+import type { Adapters } from './adapter';
 import { offAdapter } from './adapter';
 import type { Config } from '../db/config';
-import type { ChannelMap } from '../db/messages/channels';
 import { inAppAdapter } from './in_app/adapter';
 import { webPushAdapter } from './push/adapter';
 import { createSmsAdapter, smsConfigured } from './sms/adapter';
@@ -12,6 +11,7 @@ import { createEmailAdapter, emailConfigured } from './email/adapter';
 import { createSlackAdapter, slackConfigured } from './slack/adapter';
 import { createDiscordAdapter, discordConfigured } from './discord/adapter';
 
+// Adapters extend ChannelInfo, so the same record is the engine's ChannelMap (Herald.channels).
 export function createAdapters(config: Config): Adapters {
   return {
     in_app: inAppAdapter,
@@ -20,11 +20,5 @@ export function createAdapters(config: Config): Adapters {
     sms: smsConfigured(config) ? createSmsAdapter(config) : offAdapter('sms', 'TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER are not set'),
     email: emailConfigured(config) ? createEmailAdapter(config) : offAdapter('email', 'SMTP_URL is not set'),
     push: webPushAdapter(config),
-  } satisfies Record<keyof Adapters, Adapter> & { [k: string]: unknown } as Adapters;
-  void config;
-}
-
-/** The engine's view of the channels (capabilities only). Adapters are ChannelInfo already. */
-export function channelMap(adapters: Adapters): ChannelMap {
-  return adapters;
+  };
 }

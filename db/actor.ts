@@ -40,4 +40,7 @@ export function require(a: Actor, scope: Scope): void {
   if (!can(a, scope)) throw forbidden(`This action needs the ${scope} permission`);
 }
 
+/** How Herald itself appears on the timeline when no person or key acted (routing, timers, deliveries). */
+export const SYSTEM_REF: Record<string, unknown> = { kind: 'system', name: 'Herald' };
+
 export const systemActor = (orgId: number, reason: string): Actor => ({ kind: 'system', orgId, reason });

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { Task } from './task';
-import { loadMessage } from '../db/messages/deliver';
 import { addJobs } from '../db/jobs/enqueue';
-import { retryDelayMs } from '../db/messages/deliver';
+import { loadMessage, retryDelayMs } from '../db/messages/deliver';
 import { log } from '../db/log';
 
 const Payload = z.object({ message_id: z.number().int().positive(), attempt: z.number().int().optional() });

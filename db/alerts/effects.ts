@@ -20,9 +20,10 @@ export interface Change {
 
 export const ALERT_CHANNEL = 'herald_alert';
 
-export async function applyEffects(sql: Sql, h: Herald, changes: Change[]): Promise<JobSpec[]> {
+/** `extraTimeline`: other rows the caller's transaction writes (notified, deduplicated), in the same insert. */
+export async function applyEffects(sql: Sql, h: Herald, changes: Change[], extraTimeline: TimelineEntry[] = []): Promise<JobSpec[]> {
+  await appendTimeline(sql, [...extraTimeline, ...changes.map((c) => ({ org_id: Number(c.alert.org_id), alert_id: Number(c.alert.id), ...c.timeline }))]);
   if (!changes.length) return [];
-  await appendTimeline(sql, changes.map((c) => ({ org_id: Number(c.alert.org_id), alert_id: Number(c.alert.id), ...c.timeline })));
   const jobs = await fanOutWebhooks(sql, changes.filter((c) => c.webhook).map((c) => ({
     org_id: Number(c.alert.org_id), type: c.webhook!, alert: toAlertView(c.alert, h.config.publicUrl), actor: c.timeline.actor, extra: c.extra,
   })));

@@ -5,13 +5,12 @@ import type { Herald } from '../herald';
 import type { AlertRow } from '../alerts/view';
 import { addJobs, escalationKey, type JobSpec } from '../jobs/enqueue';
 import { applyEffects } from '../alerts/effects';
-import { insertMessages, loadTargetUsers, planMessages } from '../messages/plan';
-import { appendTimeline } from '../timeline/append';
+import { loadTargetUsers, notifyLevel } from '../messages/plan';
+import { SYSTEM_REF } from '../actor';
 import { levelDueAt, stepForLevel, ESCALATE_TASK } from './schedule';
 import { escalations, alertTransitions } from '../alerts/metrics';
 import { unlockDeadWorkers } from '../jobs/liveness';
 
-const SYSTEM = { kind: 'system', name: 'Herald' };
 
 export type TimerOutcome = 'escalated' | 'woke' | 'stale' | 'not_due';
 
@@ -32,7 +31,7 @@ export async function runAlertTimer(h: Herald, alertId: number, payload: { level
           escalation_next_at = ${next}, updated_at = now()
         where id = ${alertId} returning *`;
       if (next) jobs.push({ identifier: ESCALATE_TASK, payload: { alert_id: alertId, level }, run_at: next, job_key: escalationKey(alertId) });
-      jobs.push(...(await applyEffects(tx, h, [{ alert: b, timeline: { kind: 'reopened', actor: SYSTEM, detail: { reason: 'snooze ended' } }, webhook: 'alert.reopened', updateMessages: true }])));
+      jobs.push(...(await applyEffects(tx, h, [{ alert: b, timeline: { kind: 'reopened', actor: SYSTEM_REF, detail: { reason: 'snooze ended' } }, webhook: 'alert.reopened', updateMessages: true }])));
       await addJobs(tx, jobs);
       alertTransitions.inc({ to: 'triggered' });
       return 'woke';
@@ -52,19 +51,15 @@ export async function runAlertTimer(h: Herald, alertId: number, payload: { level
       update alerts set escalation_level = ${level}, escalation_next_at = ${next}, updated_at = now()
       where id = ${alertId} returning *`;
     const people = await loadTargetUsers(tx, Number(a.org_id), s.step.roles, s.step.users);
-    const plan = planMessages(Number(a.org_id), alertId, level, [{ roles: s.step.roles, users: s.step.users, channels: a.route.escalation.channels }], people, h.channels);
-    const msg = await insertMessages(tx, plan.messages, h.channels, new Map([[alertId, a.title]]));
-    jobs.push(...msg.jobs);
+    const notified = await notifyLevel(tx, h.channels, level,
+      [{ orgId: a.org_id, alertId, title: a.title, targets: [{ roles: s.step.roles, users: s.step.users, channels: a.route.escalation.channels }] }], people);
+    jobs.push(...notified.jobs);
     if (next) jobs.push({ identifier: ESCALATE_TASK, payload: { alert_id: alertId, level: level + 1 }, run_at: next, job_key: escalationKey(alertId) });
     const lateMs = Date.now() - due.getTime();
-    await appendTimeline(tx, [{
-      org_id: Number(a.org_id), alert_id: alertId, kind: 'notified', actor: SYSTEM,
-      detail: { level, recipients: new Set(msg.inserted.map((m) => m.recipient)).size, channels: [...new Set(msg.inserted.map((m) => m.channel))], skipped: plan.skipped },
-    }]);
     jobs.push(...(await applyEffects(tx, h, [{
       alert: b, webhook: 'alert.escalated', updateMessages: true, extra: { level },
-      timeline: { kind: 'escalated', actor: SYSTEM, detail: { level, roles: s.step.roles, users: s.step.users, cycle: s.cycle, late_ms: lateMs } },
-    }])));
+      timeline: { kind: 'escalated', actor: SYSTEM_REF, detail: { level, roles: s.step.roles, users: s.step.users, cycle: s.cycle, late_ms: lateMs } },
+    }], notified.timeline)));
     await addJobs(tx, jobs);
     escalations.inc();
     return 'escalated';

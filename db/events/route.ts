@@ -11,9 +11,10 @@ import { selectRules } from '../rules/match';
 import type { Rule, Severity } from '../rules/schema';
 import { loadEnabledRules } from '../rules/repo';
 import { addJobs, escalationKey, removeJobs, type JobSpec } from '../jobs/enqueue';
-import { insertMessages, loadTargetUsers, planMessages, type PlanTarget } from '../messages/plan';
+import { loadTargetUsers, notifyLevel } from '../messages/plan';
 import { applyEffects, type Change } from '../alerts/effects';
-import { appendTimeline } from '../timeline/append';
+import type { TimelineEntry } from '../timeline/append';
+import { SYSTEM_REF } from '../actor';
 import { alertTransitions } from '../alerts/metrics';
 import { deliverWebhooks } from '../webhooks/deliver';
 import { log } from '../log';
@@ -74,7 +75,7 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
   const openByKey = new Map(open.map((a) => [a.dedup_key, a]));
 
   // Walk events in order, deciding in memory; later events in the batch see alerts planned by earlier ones.
-  type NewAlert = { key: string; first: EventRow; rules: Rule[]; occurrences: number; events: EventRow[]; resolvedBy: EventRow | null };
+  type NewAlert = { key: string; first: EventRow; rules: Rule[]; occurrences: number; resolvedBy: EventRow | null };
   const created = new Map<string, NewAlert>();
   const bumps = new Map<number, { alert: AlertRow; count: number; last: EventRow }>();
   const resolveIds = new Map<number, EventRow>();
@@ -98,7 +99,7 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
       continue;
     }
     if (pending && !pending.resolvedBy) {
-      pending.occurrences++; pending.events.push(e);
+      pending.occurrences++;
       eventUpdates.push({ id: e.id, status: 'deduplicated', alert_id: null, rule_ids: pending.rules.map((r) => r.id), key: e.dedup_key });
       summary.deduplicated++;
       continue;
@@ -108,14 +109,15 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
     // A key resolved earlier in this batch (or whose new alert was resolved) opens a fresh alert.
     if (pending) created.delete(e.dedup_key);
     if (existing) openByKey.delete(e.dedup_key);
-    created.set(e.dedup_key, { key: e.dedup_key, first: e, rules: matched, occurrences: 1, events: [e], resolvedBy: null });
+    created.set(e.dedup_key, { key: e.dedup_key, first: e, rules: matched, occurrences: 1, resolvedBy: null });
     eventUpdates.push({ id: e.id, status: 'routed', alert_id: null, rule_ids: matched.map((r) => r.id), key: e.dedup_key });
     summary.routed++;
   }
 
   const changes: Change[] = [];
   const jobs: JobSpec[] = [];
-  const system = { kind: 'system', name: 'Herald' };
+  // Timeline rows besides the transitions' own, written by applyEffects in one insert.
+  const timeline: TimelineEntry[] = [];
 
   // 1. Repeats of open alerts: count occurrences, no new notification.
   if (bumps.size) {
@@ -123,10 +125,10 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
     await tx`
       update alerts a set occurrences = a.occurrences + t.n, last_event_at = now(), updated_at = now()
       from json_to_recordset(${JSON.stringify(rows)}::text::json) as t(id bigint, n int) where a.id = t.id`;
-    await appendTimeline(tx, [...bumps.values()].map((b) => ({
-      org_id: orgId, alert_id: Number(b.alert.id), kind: 'deduplicated' as const, actor: system,
+    for (const b of bumps.values()) timeline.push({
+      org_id: orgId, alert_id: b.alert.id, kind: 'deduplicated', actor: SYSTEM_REF,
       detail: { events: b.count, occurrences: b.alert.occurrences + b.count, event_id: b.last.id },
-    })));
+    });
   }
 
   // 2. New alerts, in one insert.
@@ -173,42 +175,33 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
     }
 
     // Level-0 notifications.
-    const planned = []; const skippedById = new Map<number, string[]>();
-    for (const a of inserted) {
-      const targets: PlanTarget[] = a.route.rules.map((r) => ({ ...r.targets, channels: r.channels, slack_channel: r.slack_channel, discord_channel: r.discord_channel }));
-      const p = planMessages(orgId, Number(a.id), 0, targets, people, h.channels);
-      planned.push(...p.messages);
-      skippedById.set(Number(a.id), p.skipped);
-    }
-    const titles = new Map(inserted.map((a) => [Number(a.id), a.title]));
-    const msg = await insertMessages(tx, planned, h.channels, titles);
-    jobs.push(...msg.jobs);
-    const countById = new Map<number, { recipients: Set<string>; channels: Set<string> }>();
-    for (const m of msg.inserted) {
-      const c = countById.get(Number(m.alert_id)) ?? { recipients: new Set(), channels: new Set() };
-      c.recipients.add(m.recipient); c.channels.add(m.channel);
-      countById.set(Number(m.alert_id), c);
-    }
-    await appendTimeline(tx, inserted.flatMap((a) => {
-      const c = countById.get(Number(a.id));
-      const n = created.get(a.dedup_key)!;
-      return [{
-        org_id: orgId, alert_id: Number(a.id), kind: 'notified' as const, actor: system,
-        detail: { level: 0, recipients: c?.recipients.size ?? 0, channels: [...(c?.channels ?? [])], skipped: skippedById.get(Number(a.id)) ?? [] },
-      }, ...(n.occurrences > 1 ? [{ org_id: orgId, alert_id: Number(a.id), kind: 'deduplicated' as const, actor: system, detail: { events: n.occurrences - 1, occurrences: n.occurrences } }] : [])];
-    }));
+    const level0 = await notifyLevel(tx, h.channels, 0, inserted.map((a) => ({
+      orgId, alertId: a.id, title: a.title,
+      targets: a.route.rules.map((r) => ({ ...r.targets, channels: r.channels, slack_channel: r.slack_channel, discord_channel: r.discord_channel })),
+    })), people);
+    jobs.push(...level0.jobs);
+    timeline.push(...level0.timeline);
     for (const a of inserted) {
       const n = created.get(a.dedup_key)!;
-      changes.push({ alert: a, timeline: { kind: 'created', actor: system, detail: { event_id: n.first.id, rule_ids: a.rule_ids.map(Number) } }, webhook: 'alert.triggered', updateMessages: false });
+      if (n.occurrences > 1) timeline.push({ org_id: orgId, alert_id: a.id, kind: 'deduplicated', actor: SYSTEM_REF, detail: { events: n.occurrences - 1, occurrences: n.occurrences } });
+    }
+    for (const a of inserted) {
+      const n = created.get(a.dedup_key)!;
+      changes.push({ alert: a, timeline: { kind: 'created', actor: SYSTEM_REF, detail: { event_id: n.first.id, rule_ids: a.rule_ids.map(Number) } }, webhook: 'alert.triggered', updateMessages: false });
     }
   }
 
   // 3. Resolutions by event (of alerts open before this batch, and of alerts created in it).
   const resolvePairs: Array<{ id: number; event: EventRow }> = [...resolveIds.entries()].map(([id, event]) => ({ id, event }));
-  for (const n of fresh) if (n.resolvedBy) {
-    const a = inserted.find((x) => x.dedup_key === n.key && !resolvePairs.some((p) => p.id === Number(x.id)));
-    if (a) { resolvePairs.push({ id: Number(a.id), event: n.resolvedBy }); const u = eventUpdates.find((x) => x.id === n.resolvedBy!.id); if (u) u.alert_id = Number(a.id); }
+  const insertedByKey = new Map(inserted.map((a) => [a.dedup_key, a]));
+  const updateByEvent = new Map(eventUpdates.map((u) => [u.id, u]));
+  for (const n of fresh) {
+    const a = n.resolvedBy && insertedByKey.get(n.key);
+    if (!a) continue;
+    resolvePairs.push({ id: a.id, event: n.resolvedBy! });
+    updateByEvent.get(n.resolvedBy!.id)!.alert_id = a.id;
   }
+  const resolvingEvent = new Map(resolvePairs.map((p) => [p.id, p.event]));
   if (resolvePairs.length) {
     const resolver = { kind: 'integration', name: 'event' };
     const resolved = await tx<AlertRow[]>`
@@ -220,12 +213,11 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
     summary.resolved += resolved.length;
     alertTransitions.inc({ to: 'resolved' }, resolved.length);
     for (const a of resolved) {
-      const ev = resolvePairs.find((p) => p.id === Number(a.id))!.event;
-      changes.push({ alert: a, timeline: { kind: 'resolved', actor: resolver, detail: { event_id: ev.id } }, webhook: 'alert.resolved', updateMessages: true });
+      changes.push({ alert: a, timeline: { kind: 'resolved', actor: resolver, detail: { event_id: resolvingEvent.get(a.id)!.id } }, webhook: 'alert.resolved', updateMessages: true });
     }
   }
 
-  jobs.push(...(await applyEffects(tx, h, changes)));
+  jobs.push(...(await applyEffects(tx, h, changes, timeline)));
 
   // 4. Every event leaves `accepted`, with what became of it.
   await tx`

@@ -6,6 +6,7 @@ import type { Sql } from '../sql';
 import type { ChannelKind, RecipientUser } from './channels';
 import { toAlertView, nextStepLabel, type AlertRow, type AlertView } from '../alerts/view';
 import { appendTimeline } from '../timeline/append';
+import { SYSTEM_REF } from '../actor';
 import { addJobs } from '../jobs/enqueue';
 import { messagesSent } from '../alerts/metrics';
 
@@ -87,7 +88,7 @@ export async function recordSend(h: Herald, m: LoadedMessage, r: Outcome): Promi
         last_error = case when status = 'failed' and provider_ref = ${ref} then last_error else null end,
         attempts = attempts + 1, provider_ref = ${ref},
         provider_state = ${(r.providerState ?? null) as never}, updated_at = now() where id = ${m.id}`;
-      await appendTimeline(tx, [{ org_id: m.orgId, alert_id: m.alert.id, kind: 'delivered', actor: { kind: 'system', name: 'Herald' },
+      await appendTimeline(tx, [{ org_id: m.orgId, alert_id: m.alert.id, kind: 'delivered', actor: SYSTEM_REF,
         detail: { message_id: m.id, channel: m.channel, to: who, level: m.level, status, ...(r.detail ?? {}) } }]);
       messagesSent.inc({ channel: m.channel, outcome: 'sent' });
       return;
@@ -96,7 +97,7 @@ export async function recordSend(h: Herald, m: LoadedMessage, r: Outcome): Promi
     await tx`update messages set status = ${final ? 'failed' : 'failed_temp'}, attempts = attempts + 1, last_error = ${r.error},
       updated_at = now() where id = ${m.id}`;
     if (final) {
-      await appendTimeline(tx, [{ org_id: m.orgId, alert_id: m.alert.id, kind: 'failed', actor: { kind: 'system', name: 'Herald' },
+      await appendTimeline(tx, [{ org_id: m.orgId, alert_id: m.alert.id, kind: 'failed', actor: SYSTEM_REF,
         detail: { message_id: m.id, channel: m.channel, to: who, level: m.level, error: r.error, attempts: m.attempt } }]);
     } else {
       const delay = retryDelayMs(m.attempt, r.outcome === 'failed_temp' ? r.retryAfterMs : undefined);

@@ -4,6 +4,8 @@ import type { Sql } from '../sql';
 import type { ChannelKind, ChannelMap, RecipientUser } from './channels';
 import { CHANNEL_KINDS } from './channels';
 import type { JobSpec } from '../jobs/enqueue';
+import type { TimelineEntry } from '../timeline/append';
+import { SYSTEM_REF } from '../actor';
 
 export interface PlanTarget {
   roles: string[];
@@ -95,4 +97,34 @@ export async function insertMessages(sql: Sql, planned: PlannedMessage[], channe
     .filter((m) => m.status === 'pending')
     .map((m) => ({ identifier: 'message__send', payload: { message_id: Number(m.id) }, job_key: `message:${m.id}:send` }));
   return { jobs, inserted: inserted.map((m) => ({ ...m, id: Number(m.id) })) };
+}
+
+export interface NotifyItem { orgId: number; alertId: number; title: string; targets: PlanTarget[] }
+
+/**
+ * One notification level for several alerts (level 0 at routing, level N at escalation): plans and inserts
+ * the messages, and returns their send jobs and one `notified` timeline entry per alert for the caller
+ * to write with the rest of its transaction.
+ */
+export async function notifyLevel(sql: Sql, channels: ChannelMap, level: number, items: NotifyItem[], people: TargetUser[]): Promise<{ jobs: JobSpec[]; timeline: TimelineEntry[] }> {
+  const planned: PlannedMessage[] = [];
+  const skipped = new Map<number, string[]>();
+  for (const it of items) {
+    const p = planMessages(it.orgId, it.alertId, level, it.targets, people, channels);
+    planned.push(...p.messages);
+    skipped.set(it.alertId, p.skipped);
+  }
+  const msg = await insertMessages(sql, planned, channels, new Map(items.map((it) => [it.alertId, it.title])));
+  const reached = new Map<number, { recipients: Set<string>; channels: Set<string> }>();
+  for (const m of msg.inserted) {
+    const r = reached.get(m.alert_id) ?? { recipients: new Set<string>(), channels: new Set<string>() };
+    r.recipients.add(m.recipient);
+    r.channels.add(m.channel);
+    reached.set(m.alert_id, r);
+  }
+  const timeline = items.map((it): TimelineEntry => ({
+    org_id: it.orgId, alert_id: it.alertId, kind: 'notified', actor: SYSTEM_REF,
+    detail: { level, recipients: reached.get(it.alertId)?.recipients.size ?? 0, channels: [...(reached.get(it.alertId)?.channels ?? [])], skipped: skipped.get(it.alertId) ?? [] },
+  }));
+  return { jobs: msg.jobs, timeline };
 }
