@@ -7,7 +7,7 @@ import type { Herald } from '../herald';
 import type { Sql } from '../sql';
 import { actorRef, require, type Actor } from '../actor';
 import { conflict, notFound, parse } from '../errors';
-import { addJobs, escalationKey, removeJobs } from '../jobs/enqueue';
+import { addJobs, escalationKey, removeJobs, type JobSpec } from '../jobs/enqueue';
 import { applyEffects, type Change } from './effects';
 import { toAlertView, type AlertRow, type AlertView, type ActorRef } from './view';
 import { ESCALATE_TASK } from '../escalation/schedule';
@@ -29,21 +29,36 @@ async function explainNoRow(sql: Sql, orgId: number, id: number, wanted: string)
   throw conflict(`Alert ${id} cannot be ${wanted} in state ${a.status}`);
 }
 
-export async function acknowledge(h: Herald, actor: Actor, alertId: number): Promise<AlertView> {
-  require(actor, 'alerts:write');
-  const ref = actorRef(actor);
-  const row = await h.sql.begin(async (tx) => {
-    const [a] = await tx<AlertRow[]>`
-      update alerts set status = 'acknowledged', acknowledged_at = now(), acknowledged_by = ${ref as never},
-        escalation_next_at = null, updated_at = now()
-      where org_id = ${actor.orgId} and id = ${alertId} and status = 'triggered'
-      returning *`;
-    if (!a) return explainNoRow(tx, actor.orgId, alertId, 'acknowledged');
-    await removeJobs(tx, [escalationKey(alertId)]);
-    const jobs = await applyEffects(tx, h, [{ alert: a, timeline: { kind: 'acknowledged', actor: ref }, webhook: 'alert.acknowledged', updateMessages: true }]);
+/**
+ * What every single-alert verb shares, in one transaction: the change settled by one UPDATE (no row: a 404
+ * or a 409 that says why), then the alert's timer (cancelled, or replaced by `timer`) and the effects.
+ */
+async function transition(
+  h: Herald, actor: Actor, alertId: number, wanted: string,
+  update: (tx: Sql) => Promise<AlertRow[]>,
+  then: (a: AlertRow) => { change: Omit<Change, 'alert'>; timer: 'cancel' | JobSpec },
+): Promise<AlertRow> {
+  return h.sql.begin(async (tx) => {
+    const [a] = await update(tx);
+    if (!a) return explainNoRow(tx, actor.orgId, alertId, wanted);
+    const { change, timer } = then(a);
+    if (timer === 'cancel') await removeJobs(tx, [escalationKey(alertId)]);
+    const jobs = await applyEffects(tx, h, [{ alert: a, ...change }]);
+    if (timer !== 'cancel') jobs.push(timer);
     await addJobs(tx, jobs);
     return a;
   });
+}
+
+export async function acknowledge(h: Herald, actor: Actor, alertId: number): Promise<AlertView> {
+  require(actor, 'alerts:write');
+  const ref = actorRef(actor);
+  const row = await transition(h, actor, alertId, 'acknowledged', (tx) => tx<AlertRow[]>`
+      update alerts set status = 'acknowledged', acknowledged_at = now(), acknowledged_by = ${ref as never},
+        escalation_next_at = null, updated_at = now()
+      where org_id = ${actor.orgId} and id = ${alertId} and status = 'triggered'
+      returning *`,
+    () => ({ change: { timeline: { kind: 'acknowledged', actor: ref }, webhook: 'alert.acknowledged', updateMessages: true }, timer: 'cancel' }));
   observeAck(row);
   return toAlertView(row, h.config.publicUrl);
 }
@@ -51,18 +66,12 @@ export async function acknowledge(h: Herald, actor: Actor, alertId: number): Pro
 export async function resolve(h: Herald, actor: Actor, alertId: number): Promise<AlertView> {
   require(actor, 'alerts:write');
   const ref = actorRef(actor);
-  const row = await h.sql.begin(async (tx) => {
-    const [a] = await tx<AlertRow[]>`
+  const row = await transition(h, actor, alertId, 'resolved', (tx) => tx<AlertRow[]>`
       update alerts set status = 'resolved', resolved_at = now(), resolved_by = ${ref as never}, escalation_next_at = null,
         snoozed_until = null, updated_at = now()
       where org_id = ${actor.orgId} and id = ${alertId} and status <> 'resolved'
-      returning *`;
-    if (!a) return explainNoRow(tx, actor.orgId, alertId, 'resolved');
-    await removeJobs(tx, [escalationKey(alertId)]);
-    const jobs = await applyEffects(tx, h, [{ alert: a, timeline: { kind: 'resolved', actor: ref }, webhook: 'alert.resolved', updateMessages: true }]);
-    await addJobs(tx, jobs);
-    return a;
-  });
+      returning *`,
+    () => ({ change: { timeline: { kind: 'resolved', actor: ref }, webhook: 'alert.resolved', updateMessages: true }, timer: 'cancel' }));
   alertTransitions.inc({ to: 'resolved' });
   return toAlertView(row, h.config.publicUrl);
 }
@@ -72,23 +81,17 @@ export async function snooze(h: Herald, actor: Actor, alertId: number, input: un
   require(actor, 'alerts:write');
   const { minutes } = parse(SnoozeSchema, input);
   const ref = actorRef(actor);
-  const row = await h.sql.begin(async (tx) => {
-    const [a] = await tx<AlertRow[]>`
+  const row = await transition(h, actor, alertId, 'snoozed', (tx) => tx<AlertRow[]>`
       update alerts set status = 'acknowledged', snoozed_until = now() + make_interval(secs => ${minutes * 60}),
         acknowledged_at = coalesce(acknowledged_at, now()), acknowledged_by = coalesce(acknowledged_by, ${ref as never}),
         updated_at = now()
       where org_id = ${actor.orgId} and id = ${alertId} and status <> 'resolved'
-      returning *`;
-    if (!a) return explainNoRow(tx, actor.orgId, alertId, 'snoozed');
-    const jobs = await applyEffects(tx, h, [{
-      alert: a, timeline: { kind: 'snoozed', actor: ref, detail: { minutes, until: a.snoozed_until!.toISOString() } },
-      webhook: 'alert.snoozed', updateMessages: true,
-    }]);
-    // The alert's one timer now wakes it instead of escalating it.
-    jobs.push({ identifier: ESCALATE_TASK, payload: { alert_id: alertId, wake: true }, run_at: a.snoozed_until!, job_key: escalationKey(alertId) });
-    await addJobs(tx, jobs);
-    return a;
-  });
+      returning *`,
+    (a) => ({
+      change: { timeline: { kind: 'snoozed', actor: ref, detail: { minutes, until: a.snoozed_until!.toISOString() } }, webhook: 'alert.snoozed', updateMessages: true },
+      // The alert's one timer now wakes it instead of escalating it.
+      timer: { identifier: ESCALATE_TASK, payload: { alert_id: alertId, wake: true }, run_at: a.snoozed_until!, job_key: escalationKey(alertId) },
+    }));
   alertTransitions.inc({ to: 'snoozed' });
   return toAlertView(row, h.config.publicUrl);
 }
