@@ -111,18 +111,14 @@ export class EventIngestor {
 
   private async flushKeyed(batch: Pending[]): Promise<void> {
     const results = new Map<Pending, Accepted[] | { replay: unknown }>();
+    const keyOf = (p: Pending) => `${p.orgId}\u0000${p.idempotencyKey}`;
+    // The first request with each key owns it; a second one in the same flush answers with the owner's result.
+    const owners = new Map<string, Pending>();
+    for (const p of batch) if (p.idempotencyKey && !owners.has(keyOf(p))) owners.set(keyOf(p), p);
     await this.sql.begin(async (tx) => {
       // Idempotency: claim each key first; a key already stored answers with its first response.
-      const keyed = batch.filter((p) => p.idempotencyKey);
-      const owners = new Map<string, Pending>();
-      const toInsert: Pending[] = [];
-      for (const p of batch) {
-        if (!p.idempotencyKey) { toInsert.push(p); continue; }
-        const k = `${p.orgId}\u0000${p.idempotencyKey}`;
-        if (owners.has(k)) continue; // same key twice in one flush: the second waits for the first's answer
-        owners.set(k, p);
-      }
-      if (keyed.length) {
+      const toInsert = batch.filter((p) => !p.idempotencyKey);
+      if (owners.size) {
         // Claim each key with an insert: a concurrent flush holding the same key makes this wait until it
         // commits, then conflict; the loser answers with the stored response. Keys older than 24 h are void.
         const owned = [...owners.values()];
@@ -135,7 +131,7 @@ export class EventIngestor {
           select o, k, 'null'::jsonb from unnest(${orgs}::bigint[], ${keys}::text[]) as t(o, k) order by o, k
           on conflict (org_id, key) do nothing returning org_id, key`;
         const mine = new Set(claimed.map((r) => `${r.org_id}\u0000${r.key}`));
-        const taken = owned.filter((p) => !mine.has(`${p.orgId}\u0000${p.idempotencyKey}`));
+        const taken = owned.filter((p) => !mine.has(keyOf(p)));
         const stored = taken.length ? await tx<{ org_id: number; key: string; response: unknown }[]>`
           select org_id, key, response from idempotency_keys
           where (org_id, key) in (select * from unnest(${taken.map((p) => p.orgId)}::bigint[], ${taken.map((p) => p.idempotencyKey!)}::text[]))` : [];
@@ -164,13 +160,8 @@ export class EventIngestor {
     });
     this.opts.onAccepted?.(batch.reduce((n, p) => n + (Array.isArray(results.get(p)) ? p.events.length : 0), 0));
     for (const p of batch) {
-      const r = results.get(p);
-      if (r) p.resolve(r);
-      else {
-        // Duplicate key within this flush: answer with the owner's result.
-        const owner = batch.find((o) => o !== p && o.orgId === p.orgId && o.idempotencyKey === p.idempotencyKey && results.has(o));
-        p.resolve({ replay: storedShape(owner ? results.get(owner)! : []) });
-      }
+      const r = results.get(p) ?? results.get(owners.get(keyOf(p))!)!;
+      p.resolve(results.has(p) || 'replay' in r ? r : { replay: r });
     }
   }
 }
@@ -210,6 +201,3 @@ async function insertWithRouteJobs(sql: Sql, rows: Row[]): Promise<number[]> {
   return out.map((r) => Number(r.id));
 }
 
-function storedShape(r: Accepted[] | { replay: unknown }): unknown {
-  return 'replay' in (r as object) ? (r as { replay: unknown }).replay : r;
-}

@@ -74,7 +74,7 @@ export async function updateWebhook(h: Herald, actor: Actor, id: number, input: 
 
 export async function deleteWebhook(h: Herald, actor: Actor, id: number): Promise<void> {
   require(actor, 'admin');
-  const r = await h.sql`update webhooks set enabled = false, disabled_reason = 'deleted', url = url where org_id = ${actor.orgId} and id = ${id}`;
+  const r = await h.sql`update webhooks set enabled = false, disabled_reason = 'deleted', updated_at = now() where org_id = ${actor.orgId} and id = ${id}`;
   if (!r.count) throw notFound(`Webhook ${id}`);
 }
 
