@@ -32,7 +32,7 @@ const DOUBLE_CLICK_MINUTES = 2;
 
 /** Minutes a Snooze button or a `/herald snooze <id>` without minutes snoozes for. */
 export const DEFAULT_SNOOZE_MINUTES = 60;
-const MAX_SNOOZE_MINUTES = 60 * 24 * 7;
+export const MAX_SNOOZE_MINUTES = 60 * 24 * 7;
 
 export type ChatCommand =
   | { cmd: 'list' }

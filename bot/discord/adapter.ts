@@ -29,15 +29,16 @@ import type { Herald } from '../../db/herald';
 import { claimInteraction } from '../../db/chat/interactions';
 import { recipientChatIds, roomRecipients } from '../../db/messages/rooms';
 import { log } from '../../db/log';
+import { AuthState } from '../chat/auth-state';
 import { alertMessage, heraldCommandDefinition, parseCustomId } from './render';
 import { verifyDiscordSignature } from './verify';
-import { discordReply, listMessage, parseListCustomId, unlinkedContent } from './replies';
+import { discordReply, ephemeral, listMessage, parseListCustomId } from './replies';
 import {
-  actorFor, CHAT_ORG_ID, DEFAULT_SNOOZE_MINUTES, identify, linkUrl, myOpenAlerts, parseAlertId, performAction, runCommand,
+  actorFor, CHAT_ORG_ID, DEFAULT_SNOOZE_MINUTES, identify, MAX_SNOOZE_MINUTES, linkUrl, myOpenAlerts, parseAlertId, performAction, runCommand,
   type ChatCommand, type ChatPerson,
 } from '../chat/core';
 
-export const DISCORD_API_DEFAULT = 'https://discord.com/api';
+const DISCORD_API_DEFAULT = 'https://discord.com/api';
 /** Wait out rate limits shorter than this inside the call; longer ones become failed_temp. */
 const MAX_INLINE_RATE_LIMIT_MS = 1_500;
 const INTERACTION_DEADLINE_MS = 2_500;
@@ -61,7 +62,7 @@ export class DiscordAdapter implements Adapter {
   private readonly publicKey: string;
   private readonly guildId: string | null;
   private h: Herald | null = null;
-  private authProblem: string | null = null;
+  private readonly auth = new AuthState('discord');
   private commands: 'pending' | 'registered' | string = 'pending';
   /** Follow-ups of late interactions, awaited by stop(). */
   private pending = new Set<Promise<unknown>>();
@@ -82,7 +83,8 @@ export class DiscordAdapter implements Adapter {
   reaches = (u: RecipientUser): boolean => Boolean(u.discord_user_id);
 
   health(): ChannelHealth {
-    if (this.authProblem) return { status: 'error', detail: this.authProblem };
+    const refused = this.auth.health();
+    if (refused) return refused;
     const cmd = this.commands === 'registered' ? '/herald registered' : this.commands === 'pending' ? '/herald not registered yet' : `/herald not registered: ${this.commands}`;
     return { status: 'ok', detail: `interactions at POST /discord/interactions; ${cmd}` };
   }
@@ -93,11 +95,11 @@ export class DiscordAdapter implements Adapter {
     try {
       await this.rest.put(route, { body: [heraldCommandDefinition()] });
       this.commands = 'registered';
-      this.authOk();
+      this.auth.ok();
     } catch (e) {
       const f = this.failure(e, 'registering /herald');
       this.commands = f.error;
-      if (f.outcome !== 'failed_perm' || !this.authProblem) log.warn('discord: could not register the /herald command', { error: f.error });
+      if (f.outcome !== 'failed_perm' || !this.auth.problem) log.warn('discord: could not register the /herald command', { error: f.error });
     }
   }
 
@@ -118,7 +120,7 @@ export class DiscordAdapter implements Adapter {
       if (msg.room) {
         const mentions = await recipientChatIds(ctx.sql, msg.alert.id, msg.level, 'discord', 'discord_user_id');
         const m = (await this.rest.post(Routes.channelMessages(msg.room), { body: alertMessage(msg.alert, mentions) })) as APIMessage;
-        this.authOk();
+        this.auth.ok();
         return { outcome: 'sent', providerRef: m.id, providerState: { channel_id: m.channel_id, mentions } satisfies RoomState };
       }
       const discordId = msg.user?.discord_user_id;
@@ -128,7 +130,7 @@ export class DiscordAdapter implements Adapter {
       if (rooms.length) return { outcome: 'sent', providerState: { mentioned_in: rooms } };
       const dm = (await this.rest.post(Routes.userChannels(), { body: { recipient_id: discordId } })) as APIChannel;
       const m = (await this.rest.post(Routes.channelMessages(dm.id), { body: alertMessage(msg.alert, []) })) as APIMessage;
-      this.authOk();
+      this.auth.ok();
       return { outcome: 'sent', providerRef: m.id, providerState: { channel_id: m.channel_id, dm: true } satisfies RoomState };
     } catch (e) {
       return this.failure(e, msg.room ? `posting to channel ${msg.room}` : `messaging user ${msg.user?.id}`);
@@ -140,16 +142,11 @@ export class DiscordAdapter implements Adapter {
     if (!state.channel_id || !msg.providerRef) return { outcome: 'failed_perm', error: 'no Discord channel and message id recorded' };
     try {
       await this.rest.patch(Routes.channelMessage(state.channel_id, msg.providerRef), { body: alertMessage(msg.alert, state.mentions ?? []) });
-      this.authOk();
+      this.auth.ok();
       return { outcome: 'sent' };
     } catch (e) {
       return this.failure(e, `editing message ${msg.providerRef}`);
     }
-  }
-
-  private authOk() {
-    if (this.authProblem) log.info('discord: the bot token works again');
-    this.authProblem = null;
   }
 
   private failure(e: unknown, what: string): Extract<SendResult, { outcome: 'failed_temp' | 'failed_perm' }> {
@@ -159,8 +156,7 @@ export class DiscordAdapter implements Adapter {
     if (e instanceof DiscordAPIError) {
       if (e.status === 401) {
         const detail = `Discord refused the bot token (401 ${e.message}) ${what}. Set a valid DISCORD_BOT_TOKEN.`;
-        if (this.authProblem !== detail) log.error(`discord: ${detail}`);
-        this.authProblem = detail;
+        this.auth.fail(detail);
         return { outcome: 'failed_perm', error: `401 ${e.message}` };
       }
       if (e.status >= 500) return { outcome: 'failed_temp', error: `${e.status} ${e.message} ${what}` };
@@ -243,7 +239,7 @@ export class DiscordAdapter implements Adapter {
     return this.withinDeadline(i, { type: InteractionResponseType.DeferredMessageUpdate }, async () => {
       const user = await identify(h, 'discord', person.chatId);
       if (!user) {
-        return { type: InteractionResponseType.ChannelMessageWithSource, data: { content: unlinkedContent(linkUrl(h, person)), flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } } };
+        return { type: InteractionResponseType.ChannelMessageWithSource, data: discordReply({ kind: 'unlinked', url: linkUrl(h, person) }) };
       }
       const actor = actorFor(user, 'discord');
       const outcome = await performAction(h, actor, target.alertId, target.action, DEFAULT_SNOOZE_MINUTES, { button: true });
@@ -260,11 +256,10 @@ export class DiscordAdapter implements Adapter {
 
   private async onCommand(i: APIChatInputApplicationCommandInteraction): Promise<APIInteractionResponse> {
     const person = this.person(i);
-    const ephemeral = (content: string): APIInteractionResponse =>
-      ({ type: InteractionResponseType.ChannelMessageWithSource, data: { content, flags: MessageFlags.Ephemeral, allowed_mentions: { parse: [] } } });
-    if (i.data.name !== 'herald' || !person) return ephemeral('Herald only knows `/herald`.');
+    const answer = (content: string): APIInteractionResponse => ({ type: InteractionResponseType.ChannelMessageWithSource, data: ephemeral(content) });
+    if (i.data.name !== 'herald' || !person) return answer('Herald only knows `/herald`.');
     const h = this.engine();
-    if (!(await claimInteraction(h.sql, CHAT_ORG_ID, 'discord', `interaction:${i.id}`))) return ephemeral('Already handled.');
+    if (!(await claimInteraction(h.sql, CHAT_ORG_ID, 'discord', `interaction:${i.id}`))) return answer('Already handled.');
     const command = commandFromOptions(i.data.options?.[0] as APIApplicationCommandInteractionDataSubcommandOption | undefined);
     return this.withinDeadline(i, { type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: MessageFlags.Ephemeral } }, async () => {
       const user = await identify(h, 'discord', person.chatId);
@@ -286,7 +281,7 @@ export function commandFromOptions(sub: APIApplicationCommandInteractionDataSubc
       return id ? { cmd: 'act', action: sub.name, alertId: id } : { cmd: 'help', unknown: `${sub.name} ${opts.id ?? ''}`.trim() };
     case 'snooze': {
       const minutes = opts.minutes === undefined ? DEFAULT_SNOOZE_MINUTES : Number(opts.minutes);
-      if (!id || !(minutes > 0 && minutes <= 60 * 24 * 7)) return { cmd: 'help', unknown: `snooze ${opts.id ?? ''} ${opts.minutes ?? ''}`.trim() };
+      if (!id || !(minutes > 0 && minutes <= MAX_SNOOZE_MINUTES)) return { cmd: 'help', unknown: `snooze ${opts.id ?? ''} ${opts.minutes ?? ''}`.trim() };
       return { cmd: 'act', action: 'snooze', alertId: id, minutes };
     }
     case 'oncall': return { cmd: 'oncall', role: typeof opts.role === 'string' && opts.role.trim() ? opts.role.trim() : null };

@@ -12,11 +12,11 @@ export type DiscordReply = APIInteractionResponseCallbackData;
 
 const NO_PINGS = { parse: [] as never[] };
 /** Alerts whose buttons fit in one list message (Discord allows 5 action rows). */
-export const LIST_BUTTON_ALERTS = 5;
+const LIST_BUTTON_ALERTS = 5;
 const LIST_LINES = 25;
 
 /** List buttons carry their own prefix: a click re-renders the list, not a single alert. */
-export const listCustomId = (action: AlertAction, alertId: number) => `herald-list:${action}:${alertId}`;
+const listCustomId = (action: AlertAction, alertId: number) => `herald-list:${action}:${alertId}`;
 
 export function parseListCustomId(s: unknown): { action: AlertAction; alertId: number } | null {
   if (typeof s !== 'string' || s.length > 100) return null;
@@ -49,7 +49,7 @@ export function listMessage(alerts: AlertView[], now = new Date()): DiscordReply
   return { embeds: [embed], components, flags: MessageFlags.Ephemeral, allowed_mentions: NO_PINGS };
 }
 
-export function helpContent(): string {
+function helpContent(): string {
   return [
     '**Herald commands**',
     '• `/herald list` — your open alerts, with buttons',
@@ -61,11 +61,12 @@ export function helpContent(): string {
   ].join('\n');
 }
 
-export function unlinkedContent(url: string): string {
+function unlinkedContent(url: string): string {
   return `👋 Herald doesn't know your Discord account yet, so nothing was changed. [Link your Discord account to Herald](${url}) (sign in to Herald, then confirm; the link works for ${LINK_TTL_MINUTES} minutes), or ask an admin to add your Discord id to your Herald user.`;
 }
 
-const ephemeral = (content: string): DiscordReply => ({ content: truncate(content, 2000), flags: MessageFlags.Ephemeral, allowed_mentions: NO_PINGS });
+/** A short ephemeral text answer that pings nobody. */
+export const ephemeral = (content: string): DiscordReply => ({ content: truncate(content, 2000), flags: MessageFlags.Ephemeral, allowed_mentions: NO_PINGS });
 
 /** An ephemeral answer to a command or a refused click. */
 export function discordReply(o: ChatOutcome): DiscordReply {

@@ -26,6 +26,7 @@ import type { Herald } from '../../db/herald';
 import { claimInteraction } from '../../db/chat/interactions';
 import { rememberChatId } from '../../db/users/chat-links';
 import { log } from '../../db/log';
+import { AuthState } from '../chat/auth-state';
 import { ACTION_IDS, alertBlocks, alertListBlocks, SNOOZE_BUTTON_MINUTES } from './blocks';
 import { slackReply, unlinkedText } from './replies';
 import {
@@ -162,7 +163,7 @@ export class SlackAdapter implements Adapter {
   readonly httpReceiver: HonoSlackReceiver | null = null;
   private readonly socketReceiver: SocketModeReceiver | null = null;
   private h: Herald | null = null;
-  private authProblem: string | null = null;
+  private readonly auth = new AuthState('slack');
   private socket: SocketState = 'off';
   private socketError: string | null = null;
   private bot: { userId?: string; botId?: string; team?: string } = {};
@@ -203,7 +204,8 @@ export class SlackAdapter implements Adapter {
   reaches = (u: RecipientUser): boolean => Boolean(u.slack_user_id || u.email);
 
   health(): ChannelHealth {
-    if (this.authProblem) return { status: 'error', detail: this.authProblem };
+    const refused = this.auth.health();
+    if (refused) return refused;
     if (this.mode === 'socket' && this.socket !== 'off' && this.socket !== 'connected') {
       return { status: 'error', detail: `Socket Mode is ${this.socket}${this.socketError ? `: ${this.socketError}` : ''}` };
     }
@@ -215,7 +217,7 @@ export class SlackAdapter implements Adapter {
     try {
       const r = await this.web.auth.test();
       this.bot = { userId: r.user_id, botId: r.bot_id, team: r.team };
-      this.authOk();
+      this.auth.ok();
     } catch (e) {
       const f = this.failure(e, 'auth.test');
       if (f.outcome !== 'failed_perm') log.warn('slack: could not check the bot token at start', { error: f.error });
@@ -272,7 +274,7 @@ export class SlackAdapter implements Adapter {
       } else return { outcome: 'failed_perm', error: 'the recipient has no Slack id or email' };
       // A user id as `channel` posts to the bot's DM with that person; Slack answers with the DM's id.
       const r = await this.web.chat.postMessage({ channel, text, blocks, unfurl_links: false, unfurl_media: false });
-      this.authOk();
+      this.auth.ok();
       return { outcome: 'sent', providerRef: r.ts!, providerState: { channel: r.channel } };
     } catch (e) {
       return this.failure(e, what, msg.user ? `user ${msg.user.id}` : `channel ${msg.room}`);
@@ -286,16 +288,11 @@ export class SlackAdapter implements Adapter {
     const { text, blocks } = alertBlocks(msg.alert);
     try {
       await this.web.chat.update({ channel, ts: msg.providerRef, text, blocks });
-      this.authOk();
+      this.auth.ok();
       return { outcome: 'sent' };
     } catch (e) {
       return this.failure(e, 'chat.update', `channel ${channel}`);
     }
-  }
-
-  private authOk() {
-    if (this.authProblem) log.info('slack: the bot token works again');
-    this.authProblem = null;
   }
 
   /** Names what went wrong as temporary or permanent; auth problems also show in health(). */
@@ -309,8 +306,7 @@ export class SlackAdapter implements Adapter {
       if (AUTH_ERRORS.has(code)) {
         const detail = `Slack refused the bot token: ${code}${err.data?.needed ? ` (needs scope ${err.data.needed})` : ''} on ${what}. ` +
           'Reinstall the app or set a valid SLACK_BOT_TOKEN with the scopes in docs/slack-app-manifest.yaml.';
-        if (this.authProblem !== detail) log.error(`slack: ${detail}`);
-        this.authProblem = detail;
+        this.auth.fail(detail);
         return { outcome: 'failed_perm', error: `${code} on ${what}` };
       }
       if (TRANSIENT_ERRORS.has(code)) return { outcome: 'failed_temp', error: `${code} on ${what}` };
