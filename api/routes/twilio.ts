@@ -44,7 +44,8 @@ function twiml(text: string | null): Response {
   return new Response(r.toString(), { status: 200, headers: { 'content-type': 'text/xml; charset=utf-8' } });
 }
 
-const STATUSES = new Set(['sent', 'delivered', 'undelivered', 'failed']);
+type SmsStatus = Parameters<typeof recordProviderStatus>[3];
+const STATUSES = new Set<string>(['sent', 'delivered', 'undelivered', 'failed'] satisfies SmsStatus[]);
 
 export function twilioRoutes(ctx: ApiContext) {
   const r = new Hono<AppEnv>();
@@ -66,9 +67,11 @@ export function twilioRoutes(ctx: ApiContext) {
     const code = one(p, 'ErrorCode');
     // queued, accepted, sending, read…: not a state Herald tracks.
     if (sid && STATUSES.has(status)) {
-      const error = code ? `twilio error ${code}${one(p, 'ErrorMessage') ? `: ${one(p, 'ErrorMessage')}` : ''}` : undefined;
-      await recordProviderStatus(ctx, 'sms', sid, status as 'sent' | 'delivered' | 'undelivered' | 'failed', error);
-      if (Number(code) === TWILIO_OPTED_OUT && one(p, 'To')) await setSmsOptOut(ctx.sql, one(p, 'To'), true);
+      const detail = one(p, 'ErrorMessage');
+      const error = code ? `twilio error ${code}${detail ? `: ${detail}` : ''}` : undefined;
+      await recordProviderStatus(ctx, 'sms', sid, status as SmsStatus, error);
+      const to = one(p, 'To');
+      if (Number(code) === TWILIO_OPTED_OUT && to) await setSmsOptOut(ctx.sql, to, true);
     }
     return c.body(null, 204);
   });

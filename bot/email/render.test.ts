@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AlertView } from '../../db/alerts/view';
 import { PRIORITIES } from '../../db/rules/schema';
+import { sampleAlert } from '../../test/fakes/alert-fixture';
 import {
   alertSubject,
   CATEGORY_ACCENTS,
@@ -13,35 +14,15 @@ import {
   renderStatePage,
 } from './render';
 
-function alertView(over: Partial<AlertView> = {}): AlertView {
-  return {
-    id: 1042,
-    status: 'triggered',
-    priority: 'high',
-    severity: 'error',
-    category: 'finance',
-    type: 'invoice_overdue',
-    title: 'Invoice 1042 overdue',
+const alertView = (over: Partial<AlertView> = {}): AlertView =>
+  sampleAlert({
     body: 'Globex has not paid invoice 1042.\n\nLast reminder sent on 2024-04-15.',
-    source: 'accounting',
-    dedup_key: 'inv-1042',
-    occurrences: 1,
     metadata: { amount: 12400, currency: 'EUR', customer_name: 'Globex', tags: ['key-account'] },
     entity: { kind: 'invoice', id: '1042', name: 'INV-1042' },
-    created_at: '2024-05-01T14:03:00.000Z',
-    updated_at: '2024-05-01T14:03:00.000Z',
-    acknowledged_at: null,
-    acknowledged_by: null,
-    resolved_at: null,
-    resolved_by: null,
-    snoozed_until: null,
     escalation: { level: 0, next_at: '2024-05-01T15:03:00.000Z', next_to: 'Admin' },
     sop: { title: 'Chase the invoice', steps: ['Call the customer', 'Log the promise date'], url: 'https://wiki.example.com/sop/invoices' },
-    rule_ids: [1],
-    url: 'http://127.0.0.1:8080/alerts/1042',
     ...over,
-  };
-}
+  });
 
 const links = {
   open: 'http://127.0.0.1:8080/alerts/1042',

@@ -2,39 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AlertView } from '../../db/alerts/view';
 import { PRIORITIES } from '../../db/rules/schema';
+import { sampleAlert } from '../../test/fakes/alert-fixture';
 import { formatAlertSms, formatBundleSms, formatReplyConfirmation, SMS_HELP_TEXT, SMS_UNKNOWN_TEXT } from './format';
 import { gsm7Length, isGsm7 } from './gsm7';
 import { parseSmsReply } from './reply';
 
-function alertView(over: Partial<AlertView> = {}): AlertView {
-  return {
-    id: 1042,
-    status: 'triggered',
-    priority: 'high',
-    severity: 'error',
-    category: 'finance',
-    type: 'invoice_overdue',
-    title: 'Invoice 1042 overdue 30d',
-    body: null,
-    source: 'accounting',
-    dedup_key: 'inv-1042',
-    occurrences: 1,
-    metadata: {},
-    entity: null,
-    created_at: '2024-05-01T14:03:00.000Z',
-    updated_at: '2024-05-01T14:03:00.000Z',
-    acknowledged_at: null,
-    acknowledged_by: null,
-    resolved_at: null,
-    resolved_by: null,
-    snoozed_until: null,
-    escalation: { level: 0, next_at: null, next_to: null },
-    sop: null,
-    rule_ids: [1],
-    url: 'http://127.0.0.1:8080/alerts/1042',
-    ...over,
-  };
-}
+const alertView = (over: Partial<AlertView> = {}): AlertView => sampleAlert({ title: 'Invoice 1042 overdue 30d', ...over });
 
 describe('formatAlertSms', () => {
   it('is exactly the documented text', () => {

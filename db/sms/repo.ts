@@ -212,12 +212,6 @@ export async function latestAlertSentTo(sql: Sql, phone: string): Promise<SentAl
   return r ? { orgId: Number(r.org_id), alertId: Number(r.alert_id) } : null;
 }
 
-/** The SMS message text a Twilio SID belongs to (for status callbacks of bundles). */
-export async function textBySid(sql: Sql, sid: string): Promise<{ id: number; kind: 'alert' | 'bundle'; phone: string } | null> {
-  const [r] = await sql<{ id: number; kind: 'alert' | 'bundle'; phone: string }[]>`select id, kind, phone from sms_texts where sid = ${sid} limit 1`;
-  return r ? { ...r, id: Number(r.id) } : null;
-}
-
 // ---- inbound log ------------------------------------------------------------------------------------
 
 export interface InboundRecord {

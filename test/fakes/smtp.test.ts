@@ -1,36 +1,17 @@
 // The real nodemailer SMTP transport against the fake SMTP server, with a rendered alert email.
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertView } from '../../db/alerts/view';
 import { renderAlertEmail } from '../../bot/email/render';
+import { sampleAlert } from './alert-fixture';
 import { startFakeSmtp, type FakeSmtp } from './smtp';
 
-const alert: AlertView = {
-  id: 1042,
-  status: 'triggered',
-  priority: 'high',
-  severity: 'error',
-  category: 'finance',
-  type: 'invoice_overdue',
+const alert = sampleAlert({
   title: 'Invoice 1042 overdue — Müller & Søn “Globex” 🔥',
   body: 'Line one.\n\nLine two with ümlauts and €.',
-  source: 'accounting',
-  dedup_key: 'inv-1042',
   occurrences: 2,
   metadata: { amount: 12400 },
-  entity: null,
-  created_at: '2024-05-01T14:03:00.000Z',
-  updated_at: '2024-05-01T14:03:00.000Z',
-  acknowledged_at: null,
-  acknowledged_by: null,
-  resolved_at: null,
-  resolved_by: null,
-  snoozed_until: null,
-  escalation: { level: 0, next_at: null, next_to: null },
   sop: { title: 'Chase the invoice', steps: ['Call the customer'], url: null },
-  rule_ids: [1],
-  url: 'http://127.0.0.1:8080/alerts/1042',
-};
+});
 
 let smtp: FakeSmtp;
 beforeAll(async () => {
