@@ -5,7 +5,9 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../db/config';
 import { connect, type Pool } from '../db/sql';
 import { migrate } from '../db/migrate';
-import { startEmbeddedPostgres, type EmbeddedHandle } from '../db/embedded';
+import { freePort, startEmbeddedPostgres, type EmbeddedHandle } from '../db/embedded';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { systemActor } from '../db/actor';
 import { loadInstanceKey, randomToken } from '../db/crypto';
 import { ensureAdmin } from '../db/users/repo';
 import { createApiKey, ensureEnvAdminKey } from '../db/api-keys/repo';
@@ -59,16 +61,13 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
   const password = envPassword ?? (generate ? randomToken(12) : null);
   const { created } = await ensureAdmin(sql, adminEmail, password);
   if (config.HERALD_ADMIN_API_KEY) await ensureEnvAdminKey(sql, config.HERALD_ADMIN_API_KEY);
-  // First start without HERALD_ADMIN_API_KEY: an admin key for the printed curl, shown this once.
-  let firstKey: string | null = null;
-  if (created && !config.HERALD_ADMIN_API_KEY) {
-    const k = await createApiKey({ sql, config, key: Buffer.alloc(0), channels: {} as never }, { kind: 'system', orgId: 1, reason: 'first start' },
-      { name: 'Getting started (created on first start)', scopes: ['admin'] });
-    firstKey = k.key;
-  }
 
   const adapters = (opts.adapters ?? createAdapters)(config);
   const h: Herald = { sql, config, key, channels: adapters };
+  // First start without HERALD_ADMIN_API_KEY: an admin key for the printed curl, shown this once.
+  const firstKey = created && !config.HERALD_ADMIN_API_KEY
+    ? (await createApiKey(h, systemActor(1, 'first start'), { name: 'Getting started (created on first start)', scopes: ['admin'] })).key
+    : null;
   const ingestor = new EventIngestor(sql);
 
   let worker: WorkerHandle | null = null;
@@ -119,8 +118,6 @@ async function adminHasPassword(sql: Pool, email: string): Promise<boolean> {
 
 /** The embedded cluster keeps its port across restarts (stored beside the data) so URLs stay stable. */
 async function embeddedPort(config: Config): Promise<number> {
-  const { readFileSync, writeFileSync, mkdirSync } = await import('node:fs');
-  const { freePort } = await import('../db/embedded');
   const file = path.join(config.HERALD_DATA_DIR, 'pg-port');
   try { return Number(readFileSync(file, 'utf8').trim()) || (await freePort()); } catch {
     const p = await freePort();
