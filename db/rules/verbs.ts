@@ -111,11 +111,14 @@ export async function testVerb(h: Herald, actor: Actor, input: unknown) {
   }
   const now = new Date();
   const escalation = [];
+  // Everyone any step reaches, read once; repeat cycles reuse the same steps.
+  const steps = route.escalation.steps;
+  const stepPeople = await loadTargetUsers(h.sql, actor.orgId, [...new Set(steps.flatMap((st) => st.roles))], [...new Set(steps.flatMap((st) => st.users))]);
   for (let level = 1; level <= 50; level++) {
     const at = levelDueAt(now, route.escalation, level);
     if (!at) break;
-    const step = route.escalation.steps[(level - 1) % route.escalation.steps.length];
-    const reached = await loadTargetUsers(h.sql, actor.orgId, step.roles, step.users);
+    const step = steps[(level - 1) % steps.length];
+    const reached = stepPeople.filter((u) => step.users.includes(u.id) || u.roles.some((r) => step.roles.includes(r)));
     escalation.push({ level, after_minutes: (at.getTime() - now.getTime()) / 60_000, at: at.toISOString(), roles: step.roles, users: reached.map((u) => ({ id: u.id, name: u.name })), channels: route.escalation.channels });
   }
   return {
