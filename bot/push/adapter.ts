@@ -118,7 +118,7 @@ export function webPushAdapter(config: Config, opts: WebPushOptions = {}): Adapt
     );
     if (sent) return { outcome: 'sent', providerState: { devices: sent, of: subs.length } };
     if (temp.length) return { outcome: 'failed_temp', error: temp.join('; '), retryAfterMs };
-    if (subs.length && perm.every((p) => p.startsWith('subscription expired'))) reachable.delete(msg.user.id);
+    if (perm.every((p) => p.startsWith('subscription expired'))) reachable.delete(msg.user.id);
     return { outcome: 'failed_perm', error: perm.join('; ') || 'no push subscription' };
   }
 

@@ -82,8 +82,11 @@ export class AlertHub {
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_QUERY) {
       const chunk = ids.slice(i, i + MAX_IDS_PER_QUERY);
       const rows = await this.sql<AlertRow[]>`select * from alerts where id = any(${chunk}::bigint[])`;
-      const ticks = await sopCheckedMany(this.sql, chunk);
-      for (const row of rows) {
+      // Ticks only for alerts someone still listens to (they may have disconnected while the batch waited).
+      const wanted = rows.filter((row) => this.subscribers.get(Number(row.org_id))?.size);
+      if (!wanted.length) continue;
+      const ticks = await sopCheckedMany(this.sql, wanted.map((row) => Number(row.id)));
+      for (const row of wanted) {
         const subs = this.subscribers.get(Number(row.org_id));
         if (!subs?.size) continue;
         const view: LiveAlert = { ...toAlertView(row, this.config.publicUrl), sop_progress: { checked: ticks.get(Number(row.id)) ?? [] } };

@@ -55,7 +55,9 @@ export async function listNotifications(h: Herald, actor: Actor, query: unknown)
   const me = personOf(actor);
   const q = parse(NotificationQuerySchema, query, 'query');
   const onlyUnread = q.unread === 'true';
-  const rows = q.limit === 0 ? [] : await h.sql<Array<Omit<NotificationItem, 'escalation_next_at' | 'created_at' | 'read_at'> & { escalation_next_at: Date | null; created_at: Date; read_at: Date | null }>>`
+  // The page and the unread counts are independent: read them concurrently.
+  const [rows, counts] = await Promise.all([
+    q.limit === 0 ? [] : h.sql<Array<Omit<NotificationItem, 'escalation_next_at' | 'created_at' | 'read_at'> & { escalation_next_at: Date | null; created_at: Date; read_at: Date | null }>>`
     select n.id, n.alert_id, n.title, a.category, a.priority, a.severity, a.status as alert_status,
       case when a.status = 'triggered' then a.escalation_next_at end as escalation_next_at,
       n.level, n.created_at, n.read_at
@@ -63,12 +65,13 @@ export async function listNotifications(h: Herald, actor: Actor, query: unknown)
     where n.user_id = ${me.userId} and n.org_id = ${me.orgId}
       and (${q.category ?? null}::text is null or a.category = ${q.category ?? null})
       and (${onlyUnread} = false or n.read_at is null)
-    order by n.id desc limit ${q.limit}`;
-  const counts = await h.sql<{ category: string; n: number }[]>`
+    order by n.id desc limit ${q.limit}`,
+    h.sql<{ category: string; n: number }[]>`
     select a.category, count(*)::int as n
     from notifications n join alerts a on a.id = n.alert_id
     where n.user_id = ${me.userId} and n.org_id = ${me.orgId} and n.read_at is null
-    group by a.category`;
+    group by a.category`,
+  ]);
   const unread: UnreadCounts = { all: 0, finance: 0, sales: 0, production: 0, system: 0 };
   for (const c of counts) {
     unread.all += c.n;

@@ -57,8 +57,8 @@ export async function setSopStep(h: Herald, actor: Actor, alertId: number, step:
     const [a] = await tx<{ status: string; sop: SopView | null }[]>`
       select status, sop from alerts where org_id = ${actor.orgId} and id = ${alertId} for share`;
     if (!a) throw notFound(`Alert ${alertId}`);
-    const steps = a.sop?.steps ?? [];
     if (!a.sop) throw invalid(`Alert ${alertId} has no SOP checklist`, [{ path: 'step', message: 'no SOP' }]);
+    const steps = a.sop.steps ?? [];
     if (step >= steps.length) throw invalid(`step: the SOP "${a.sop.title}" has ${steps.length} step${steps.length === 1 ? '' : 's'} (0 to ${steps.length - 1})`, [{ path: 'step', message: 'no such step' }]);
     if (a.status === 'resolved') throw conflict(`Alert ${alertId} is resolved; its checklist is closed`);
     if (checked) {

@@ -1,8 +1,9 @@
 // Shapes the PWA reads from the API. AlertView is imported from the domain layer so the PWA cannot drift
 // from what the server builds (type-only: nothing from db/ reaches the bundle).
 import type { AlertView, ActorRef } from '../../db/alerts/view';
+import type { NotificationItem, UnreadCounts } from '../../db/notifications/repo';
 
-export type { AlertView, ActorRef };
+export type { AlertView, ActorRef, NotificationItem };
 export type Priority = AlertView['priority'];
 export type Severity = AlertView['severity'];
 export type SopViewT = NonNullable<AlertView['sop']>;
@@ -44,22 +45,9 @@ export interface AlertList {
 export const CATEGORIES = ['finance', 'sales', 'production', 'system'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-export interface NotificationItem {
-  id: number;
-  alert_id: number;
-  title: string;
-  category: string;
-  priority: Priority;
-  severity: Severity;
-  alert_status: AlertView['status'];
-  escalation_next_at: string | null;
-  created_at: string;
-  read_at: string | null;
-}
-
 export interface NotificationList {
   items: NotificationItem[];
-  unread: Record<'all' | Category, number>;
+  unread: UnreadCounts;
 }
 
 export interface Problem {

@@ -4,6 +4,35 @@ import { ProblemBox } from '../components/Problem';
 import { useTitle } from '../hooks';
 import { login } from '../session';
 
+interface FieldProps {
+  id: string;
+  name: string;
+  type: string;
+  label: string;
+  autocomplete: string;
+  inputMode?: 'email';
+  value: string;
+  set: (v: string) => void;
+}
+
+function Field({ id, name, type, label, autocomplete, inputMode, value, set }: FieldProps) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <input
+        id={id}
+        name={name}
+        type={type}
+        autocomplete={autocomplete}
+        inputMode={inputMode}
+        required
+        value={value}
+        onInput={(e) => set((e.currentTarget as HTMLInputElement).value)}
+      />
+    </div>
+  );
+}
+
 export function LoginPage() {
   useTitle('Sign in');
   const [email, setEmail] = useState('');
@@ -35,31 +64,8 @@ export function LoginPage() {
     <section class="login" aria-labelledby="login-title">
       <h1 id="login-title">Sign in to Herald</h1>
       <form onSubmit={submit} class="form">
-        <div class="field">
-          <label for="login-email">Email</label>
-          <input
-            id="login-email"
-            name="email"
-            type="email"
-            autocomplete="username"
-            inputMode="email"
-            required
-            value={email}
-            onInput={(e) => setEmail((e.currentTarget as HTMLInputElement).value)}
-          />
-        </div>
-        <div class="field">
-          <label for="login-password">Password</label>
-          <input
-            id="login-password"
-            name="password"
-            type="password"
-            autocomplete="current-password"
-            required
-            value={password}
-            onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)}
-          />
-        </div>
+        <Field id="login-email" name="email" type="email" label="Email" autocomplete="username" inputMode="email" value={email} set={setEmail} />
+        <Field id="login-password" name="password" type="password" label="Password" autocomplete="current-password" value={password} set={setPassword} />
         <ProblemBox error={error} title={title} />
         <button type="submit" class="btn primary wide" disabled={busy} aria-busy={busy}>
           {busy ? 'Signing in…' : 'Sign in'}

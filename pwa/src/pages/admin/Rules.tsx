@@ -18,15 +18,16 @@ export default function RulesPage() {
     api.get<{ items: Rule[] }>('/v1/rules').then((r) => setRules(r.items), setError);
   }, []);
 
+  const patchRule = (id: number, change: Partial<Rule>) => setRules((rs) => rs && rs.map((r) => (r.id === id ? { ...r, ...change } : r)));
+
   async function setEnabled(rule: Rule, enabled: boolean) {
     setBusy(rule.id);
     setError(null);
-    setRules((rs) => rs && rs.map((r) => (r.id === rule.id ? { ...r, enabled } : r)));
+    patchRule(rule.id, { enabled });
     try {
-      const updated = await api.patch<Rule>(`/v1/rules/${rule.id}`, { enabled });
-      setRules((rs) => rs && rs.map((r) => (r.id === rule.id ? { ...r, ...updated } : r)));
+      patchRule(rule.id, await api.patch<Rule>(`/v1/rules/${rule.id}`, { enabled }));
     } catch (e) {
-      setRules((rs) => rs && rs.map((r) => (r.id === rule.id ? { ...r, enabled: !enabled } : r)));
+      patchRule(rule.id, { enabled: !enabled });
       setError(e);
     } finally {
       setBusy(null);
