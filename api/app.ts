@@ -16,7 +16,7 @@ import { ruleRoutes } from './routes/rules';
 import { apiKeyRoutes, roleRoutes, userRoutes, webhookRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
 import { opsRoutes } from './routes/ops';
-import { log } from '../db/log';
+import { log } from '../db/platform/log';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 const PWA_DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'pwa', 'dist');

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHerald } from './server';
-import { log } from '../db/log';
+import { log } from '../db/platform/log';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -2,13 +2,13 @@
 // HTTP server, in the roles asked for. Returns a handle whose stop() shuts everything down in order.
 import { serve, type ServerType } from '@hono/node-server';
 import path from 'node:path';
-import { loadConfig, type Config } from '../db/config';
+import { loadConfig, type Config } from '../db/platform/config';
 import { connect, type Pool } from '../db/sql';
 import { migrate } from '../db/migrate';
 import { freePort, startEmbeddedPostgres, type EmbeddedHandle } from '../db/embedded';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { systemActor } from '../db/actor';
-import { loadInstanceKey, randomToken } from '../db/crypto';
+import { loadInstanceKey, randomToken } from '../db/platform/crypto';
 import { ensureAdmin } from '../db/users/repo';
 import { createApiKey, ensureEnvAdminKey } from '../db/api-keys/repo';
 import { EventIngestor } from '../db/events/ingest';
@@ -18,7 +18,7 @@ import type { Adapters } from '../bot/adapter';
 import { startWorker, type WorkerHandle } from '../jobs/worker';
 import { createApp, type Mount } from './app';
 import type { ApiContext } from './context';
-import { log } from '../db/log';
+import { log } from '../db/platform/log';
 import { MOUNTS } from './mounts';
 
 export interface StartOptions {

@@ -2,7 +2,7 @@
 // provider it talks to: it creates message rows, and `message__send` / `message__update` call these.
 import type { ChannelInfo, ChannelKind, RecipientUser } from '../db/messages/channels';
 import type { AlertView } from '../db/alerts/view';
-import type { Config } from '../db/config';
+import type { Config } from '../db/platform/config';
 import type { Pool } from '../db/sql';
 
 /** A message row joined with everything a provider needs to render and address it. */

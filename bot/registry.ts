@@ -3,7 +3,7 @@
 // and at start, and the engine skips it (never a failed alert).
 import type { Adapters } from './adapter';
 import { offAdapter } from './adapter';
-import type { Config } from '../db/config';
+import type { Config } from '../db/platform/config';
 import { inAppAdapter } from './in_app/adapter';
 import { webPushAdapter } from './push/adapter';
 import { createSmsAdapter, smsConfigured } from './sms/adapter';

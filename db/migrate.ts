@@ -1,6 +1,7 @@
 // Applies Herald's SQL migrations (postgres-shift, numbered folders under db/migrations) and
 // graphile-worker's own schema. A session advisory lock serialises concurrent starters
 // (several API and worker processes booting against one database).
+import { quietLogger } from '../jobs/logger';
 import shift from 'postgres-shift';
 import { runMigrations } from 'graphile-worker';
 import path from 'node:path';
@@ -31,9 +32,3 @@ export async function appliedMigrations(sql: Pool): Promise<number> {
   const [row] = await sql<{ n: number }[]>`select count(*)::int as n from migrations`;
   return row.n;
 }
-
-import { Logger } from 'graphile-worker';
-export const quietLogger = new Logger(() => (level: string, message: string) => {
-  // Idle pool clients see this when PostgreSQL stops after the worker during shutdown: not an error.
-  if (level === 'error' && !message.includes('terminating connection due to administrator command')) console.error(JSON.stringify({ level: 'error', component: 'worker', msg: message }));
-});

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Task } from './task';
 import { addJobs } from '../db/jobs/enqueue';
 import { loadMessage, retryDelayMs } from '../db/messages/deliver';
-import { log } from '../db/log';
+import { log } from '../db/platform/log';
 
 const Payload = z.object({ message_id: z.number().int().positive(), attempt: z.number().int().optional() });
 

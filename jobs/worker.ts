@@ -8,8 +8,8 @@ import { beat, forget, HEARTBEAT_MS, POOL_APPLICATION_PREFIX, unlockDeadWorkers 
 import type { Herald } from '../db/herald';
 import type { Adapters } from '../bot/adapter';
 import { TASKS, CRONTAB } from './tasks';
-import { quietLogger } from '../db/migrate';
-import { log } from '../db/log';
+import { quietLogger } from './logger';
+import { log } from '../db/platform/log';
 
 export interface WorkerHandle { runner: Runner; stop: () => Promise<void>; lastActivity: () => number }
 
@@ -48,7 +48,10 @@ export async function startWorker(h: Herald, adapters: Adapters, connectionStrin
   // Our own pool for graphile-worker, so a connection error on an idle client (PostgreSQL stopping first on
   // Ctrl-C, which reaches the embedded server too; a restart of an external server) is logged, not a crash.
   const pgPool = new pg.Pool({ connectionString, max: concurrency + 4 });
-  pgPool.on('error', (e) => { if (!String(e.message).includes('administrator command')) log.warn('worker pool connection error', { error: e.message }); });
+  const onPoolError = (e: Error) => { if (!String(e.message).includes('administrator command')) log.warn('worker pool connection error', { error: e.message }); };
+  pgPool.on('error', onPoolError);
+  // graphile-worker checks that checked-out clients have an error handler too (else it warns on every start).
+  pgPool.on('connect', (client) => { client.on('error', onPoolError); });
   const runner = await run({
     pgPool,
     concurrency,

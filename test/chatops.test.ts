@@ -445,8 +445,8 @@ describe('linking a chat account to a Herald user', () => {
     const wrongProvider = await fetch(url.replace('/link/slack', '/link/discord'));
     expect(wrongProvider.status).toBe(400);
     expect(await wrongProvider.text()).toContain('older than an hour');
-    const { signToken } = await import('../db/crypto');
-    const { loadInstanceKey } = await import('../db/crypto');
+    const { signToken } = await import('../db/platform/crypto');
+    const { loadInstanceKey } = await import('../db/platform/crypto');
     const key = await loadInstanceKey(h.sql, 'test-secret');
     const expired = signToken(key, 'chat-link', { p: 'slack', sub: 'U0DAVE', name: 'dave', exp: Math.floor(Date.now() / 1000) - 1 });
     expect((await fetch(`${h.url}/link/slack?token=${encodeURIComponent(expired)}`)).status).toBe(400);

@@ -8,7 +8,7 @@ import { signIn, type PwaSession } from './pwa-session';
 import { ensurePwaBuilt } from './pwa-build';
 import { streamSettings } from '../api/routes/stream';
 import { alertHub } from '../db/alerts/live';
-import { hashPassword } from '../db/crypto';
+import { hashPassword } from '../db/platform/crypto';
 import webpush from 'web-push';
 
 let h: TestHerald;

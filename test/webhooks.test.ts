@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { startReceiver, startTestHerald, type Receiver, type TestHerald } from './harness';
-import { checkWebhookUrl, guardedLookup, isPrivateAddress } from '../db/webhooks/ssrf';
+import { checkWebhookUrl, guardedLookup, isPrivateAddress } from '../db/platform/outbound-guard';
 import { deliverWebhook } from '../db/webhooks/deliver';
 
 let h: TestHerald;

@@ -15,7 +15,7 @@ import { linkChatId } from '../../db/users/chat-links';
 import { SlackAdapter } from '../../bot/slack/adapter';
 import { DiscordAdapter } from '../../bot/discord/adapter';
 import { CHAT_ID_FIELD, PROVIDER_LABEL, verifyLinkToken, type ChatProvider, type LinkClaim } from '../../bot/chat/core';
-import { log } from '../../db/log';
+import { log } from '../../db/platform/log';
 
 export function chatRoutes(ctx: ApiContext) {
   const r = new Hono<AppEnv>();

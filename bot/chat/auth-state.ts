@@ -1,7 +1,7 @@
 // A chat adapter's bot-token health: an auth failure is logged once per cause and shown in /readyz
 // (health()) until a call succeeds again. Shared by the Slack and Discord adapters.
 import type { ChannelHealth } from '../adapter';
-import { log } from '../../db/log';
+import { log } from '../../db/platform/log';
 
 export class AuthState {
   /** Why the provider refuses the bot token, or null while it works. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { LINK_PURPOSE, parseAlertId, parseCommandText, parseMinutes, verifyLinkToken } from './core';
 import { commandFromOptions } from '../discord/adapter';
-import { signToken } from '../../db/crypto';
+import { signToken } from '../../db/platform/crypto';
 
 describe('parseCommandText (the text after /herald in Slack)', () => {
   it.each([

@@ -8,13 +8,13 @@ import { act, type AlertAction } from '../../db/alerts/act';
 import { getAlert, listAlerts } from '../../db/alerts/read';
 import type { AlertView } from '../../db/alerts/view';
 import { HeraldError } from '../../db/errors';
-import { signToken, verifyToken } from '../../db/crypto';
+import { signToken, verifyToken } from '../../db/platform/crypto';
 import { CHANNEL_KINDS, CHANNEL_LABELS } from '../../db/messages/channels';
 import { loadTargetUsers } from '../../db/messages/plan';
 import { listRoles } from '../../db/users/repo';
 import { findUnlinkedUserByEmail, findUserByChatId, rememberChatId, type ChatIdField, type ChatUser } from '../../db/users/chat-links';
 import type { ChatProvider } from '../../db/chat/interactions';
-import { log } from '../../db/log';
+import { log } from '../../db/platform/log';
 
 export type { ChatProvider, ChatUser };
 

@@ -24,11 +24,11 @@ import {
 } from 'discord-api-types/v10';
 import type { Adapter, AdapterContext, ChannelHealth, OutgoingMessage, SendResult } from '../adapter';
 import type { RecipientUser } from '../../db/messages/channels';
-import type { Config } from '../../db/config';
+import type { Config } from '../../db/platform/config';
 import type { Herald } from '../../db/herald';
 import { claimInteraction } from '../../db/chat/interactions';
 import { recipientChatIds, roomRecipients } from '../../db/messages/rooms';
-import { log } from '../../db/log';
+import { log } from '../../db/platform/log';
 import { AuthState } from '../chat/auth-state';
 import { alertMessage, heraldCommandDefinition, parseCustomId } from './render';
 import { verifyDiscordSignature } from './verify';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { signToken } from '../../db/crypto';
+import { signToken } from '../../db/platform/crypto';
 import { messageIdDomain, messageIdFor, smtpErrorToSendResult } from './adapter';
 import { EMAIL_ACTION_PURPOSE, readEmailAction, signEmailAction } from './links';
 

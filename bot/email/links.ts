@@ -11,7 +11,7 @@ import type { AlertView } from '../../db/alerts/view';
 import { act } from '../../db/alerts/act';
 import { getAlert } from '../../db/alerts/read';
 import { HeraldError } from '../../db/errors';
-import { signToken, verifyToken } from '../../db/crypto';
+import { signToken, verifyToken } from '../../db/platform/crypto';
 import { findActiveUser } from '../../db/users/lookup';
 import { escapeHtml, renderConfirmPage, renderStatePage, type LinkAction } from './render';
 

@@ -12,16 +12,16 @@
 import https from 'node:https';
 import webpush from 'web-push';
 import type { Adapter, AdapterContext, OutgoingMessage, SendResult } from '../adapter';
-import type { Config } from '../../db/config';
+import type { Config } from '../../db/platform/config';
 import type { Pool } from '../../db/sql';
 import { vapidKeys, type VapidKeys } from '../../db/push/vapid';
 import {
   dropSubscription, hasSubscription, PUSH_CHANNEL, recordPushResult, subscribedUsers, subscriptionsOf, checkPushEndpoint,
 } from '../../db/push/subscriptions';
 import { pushAckUrl } from '../../db/push/ack';
-import { guardedLookup } from '../../db/webhooks/ssrf';
+import { guardedLookup } from '../../db/platform/outbound-guard';
 import { pushPayload, reasonText } from './payload';
-import { log } from '../../db/log';
+import { log } from '../../db/platform/log';
 
 export interface WebPushOptions {
   /** Extra trusted CA certificates (PEM) for the push services' TLS — tests use a self-signed fake. */

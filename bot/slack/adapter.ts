@@ -21,11 +21,11 @@ import type { BlockAction, ButtonAction, SlashCommand, RespondFn, AckFn } from '
 import { ErrorCode, WebClient, type WebClientOptions } from '@slack/web-api';
 import type { Adapter, AdapterContext, ChannelHealth, OutgoingMessage, SendResult } from '../adapter';
 import type { RecipientUser } from '../../db/messages/channels';
-import type { Config } from '../../db/config';
+import type { Config } from '../../db/platform/config';
 import type { Herald } from '../../db/herald';
 import { claimInteraction } from '../../db/chat/interactions';
 import { rememberChatId } from '../../db/users/chat-links';
-import { log } from '../../db/log';
+import { log } from '../../db/platform/log';
 import { AuthState } from '../chat/auth-state';
 import { ACTION_IDS, alertBlocks, alertListBlocks, SNOOZE_BUTTON_MINUTES } from './blocks';
 import { slackReply, unlinkedText } from './replies';

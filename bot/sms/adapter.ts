@@ -10,7 +10,7 @@
 //   accepted, then it is recorded as sent (timeline: delivered, bundled) with the bundle's SID, so the
 //   bundle's status callbacks move it to delivered or failed like any other text.
 import type { Adapter, AdapterContext, DeferredResult, OutgoingMessage, SendResult } from '../adapter';
-import type { Config } from '../../db/config';
+import type { Config } from '../../db/platform/config';
 import type { Herald } from '../../db/herald';
 import type { RecipientUser } from '../../db/messages/channels';
 import { loadMessage, recordSend, retryDelayMs } from '../../db/messages/deliver';
@@ -20,7 +20,7 @@ import {
 } from '../../db/sms/repo';
 import { addJobs } from '../../db/jobs/enqueue';
 import { findUsersByPhone, setSmsOptOut } from '../../db/users/lookup';
-import { log } from '../../db/log';
+import { log } from '../../db/platform/log';
 import { createTwilioClient, twilioErrorToSendResult, type TwilioClient } from './client';
 import { formatAlertSms, formatBundleSms } from './format';
 

@@ -11,7 +11,7 @@ import { addJobs, escalationKey, removeJobs, type JobSpec } from '../jobs/enqueu
 import { applyEffects, type Change } from './effects';
 import { toAlertView, type AlertRow, type AlertView, type ActorRef } from './view';
 import { ESCALATE_TASK } from '../escalation/schedule';
-import { alertTransitions, observeAck } from './metrics';
+import { alertTransitions, observeAck } from '../platform/metrics';
 
 export type AlertAction = 'ack' | 'resolve' | 'snooze';
 

@@ -7,11 +7,11 @@
 // alerts are read in one query, and each subscriber of the alert's org receives its AlertView. Nothing is
 // read while nobody of that org is connected.
 import type { Pool } from '../sql';
-import type { Config } from '../config';
+import type { Config } from '../platform/config';
 import { ALERT_CHANNEL } from './effects';
 import { toAlertView, type AlertRow, type AlertView } from './view';
 import { sopCheckedMany } from '../sop/progress';
-import { log } from '../log';
+import { log } from '../platform/log';
 
 /** What a live view receives: the alert as the API returns it, plus its SOP ticks. */
 export type LiveAlert = AlertView & { sop_progress: { checked: number[] } };

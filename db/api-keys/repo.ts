@@ -7,7 +7,7 @@ import type { Herald } from '../herald';
 import type { Sql } from '../sql';
 import { require, SCOPES, type Actor, type Scope } from '../actor';
 import { notFound, parse } from '../errors';
-import { randomToken, sha256 } from '../crypto';
+import { randomToken, sha256 } from '../platform/crypto';
 
 export const ApiKeyInputSchema = z
   .object({

@@ -8,7 +8,7 @@ import { applyEffects } from '../alerts/effects';
 import { loadTargetUsers, notifyLevel } from '../messages/plan';
 import { SYSTEM_REF } from '../actor';
 import { levelDueAt, stepForLevel, ESCALATE_TASK } from './schedule';
-import { escalations, alertTransitions } from '../alerts/metrics';
+import { escalations, alertTransitions } from '../platform/metrics';
 import { unlockDeadWorkers } from '../jobs/liveness';
 
 

@@ -4,7 +4,7 @@ import { require } from '../actor';
 import { parse } from '../errors';
 import { EventBatchSchema, EventInputSchema, type EventInput } from './schema';
 import type { Accepted, EventIngestor } from './ingest';
-import { eventsIngested } from '../alerts/metrics';
+import { eventsIngested } from '../platform/metrics';
 
 export async function acceptEvent(ing: EventIngestor, actor: Actor, body: unknown, idempotencyKey: string | null): Promise<Accepted> {
   require(actor, 'events:write');

@@ -15,9 +15,9 @@ import { loadTargetUsers, notifyLevel } from '../messages/plan';
 import { applyEffects, type Change } from '../alerts/effects';
 import type { TimelineEntry } from '../timeline/append';
 import { SYSTEM_REF } from '../actor';
-import { alertTransitions } from '../alerts/metrics';
+import { alertTransitions } from '../platform/metrics';
 import { deliverWebhooks } from '../webhooks/deliver';
-import { log } from '../log';
+import { log } from '../platform/log';
 import { ESCALATE_TASK } from '../escalation/schedule';
 import type { EventStatus } from './schema';
 

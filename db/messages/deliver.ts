@@ -8,7 +8,7 @@ import { toAlertView, nextStepLabel, type AlertRow, type AlertView } from '../al
 import { appendTimeline } from '../timeline/append';
 import { SYSTEM_REF } from '../actor';
 import { addJobs } from '../jobs/enqueue';
-import { messagesSent } from '../alerts/metrics';
+import { messagesSent } from '../platform/metrics';
 
 export interface LoadedMessage {
   id: number;

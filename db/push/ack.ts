@@ -5,7 +5,7 @@
 // expires after 24 hours. It can only acknowledge; a second use answers 409 like any late acknowledgement.
 import type { Herald } from '../herald';
 import type { Actor } from '../actor';
-import { signToken, verifyToken } from '../crypto';
+import { signToken, verifyToken } from '../platform/crypto';
 import { HeraldError, notFound } from '../errors';
 import { acknowledge } from '../alerts/act';
 import type { AlertView } from '../alerts/view';

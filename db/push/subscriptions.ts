@@ -7,7 +7,7 @@ import type { Herald } from '../herald';
 import type { Pool, Sql } from '../sql';
 import { require, type Actor } from '../actor';
 import { forbidden, invalid, parse } from '../errors';
-import { checkWebhookUrl } from '../webhooks/ssrf';
+import { checkWebhookUrl } from '../platform/outbound-guard';
 
 export const PUSH_CHANNEL = 'herald_push';
 /** Phones, laptops, browsers: more than this per person is a leak (the oldest are dropped). */

@@ -4,7 +4,7 @@
 // has no data dir at all), and every API and worker process must sign with the same key the browsers
 // subscribed with — so the keys live where the instance key lives.
 import webpush from 'web-push';
-import type { Config } from '../config';
+import type { Config } from '../platform/config';
 import type { Pool } from '../sql';
 
 export interface VapidKeys {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Sql } from '../sql';
 import type { Actor } from '../actor';
 import { parse, rateLimited, unauthenticated } from '../errors';
-import { randomToken, sha256, verifyPassword } from '../crypto';
+import { randomToken, sha256, verifyPassword } from '../platform/crypto';
 
 export const SESSION_COOKIE = 'herald_session';
 const SESSION_DAYS = 30;

@@ -5,7 +5,7 @@ import type { Herald } from '../herald';
 import type { Sql } from '../sql';
 import { require, type Actor } from '../actor';
 import { conflict, invalid, notFound, parse } from '../errors';
-import { hashPassword } from '../crypto';
+import { hashPassword } from '../platform/crypto';
 
 const roleKey = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
 

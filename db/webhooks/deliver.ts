@@ -6,10 +6,10 @@ import https from 'node:https';
 import { createHmac } from 'node:crypto';
 import type { Herald } from '../herald';
 import { addJobs } from '../jobs/enqueue';
-import { BlockedAddressError, guardedLookup, isPrivateAddress } from './ssrf';
+import { BlockedAddressError, guardedLookup, isPrivateAddress } from '../platform/outbound-guard';
 import { isIP } from 'node:net';
 import { loadDeliveries, type DeliveryWork } from './repo';
-import { webhookDeliveries } from '../alerts/metrics';
+import { webhookDeliveries } from '../platform/metrics';
 
 /** Delay before attempt n+1 after n failed attempts: about 24 hours in all over 10 attempts. */
 export const WEBHOOK_BACKOFF_SECONDS = [5, 30, 120, 600, 1800, 3600, 7200, 14400, 28800, 28800];

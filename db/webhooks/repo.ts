@@ -4,9 +4,9 @@ import type { Herald } from '../herald';
 import type { Sql } from '../sql';
 import { require, type Actor } from '../actor';
 import { invalid, notFound, parse } from '../errors';
-import { decrypt, encrypt, randomToken } from '../crypto';
+import { decrypt, encrypt, randomToken } from '../platform/crypto';
 import { addJobs } from '../jobs/enqueue';
-import { checkWebhookUrl } from './ssrf';
+import { checkWebhookUrl } from '../platform/outbound-guard';
 import { WEBHOOK_EVENT_TYPES } from './fanout';
 import { randomUUID } from 'node:crypto';
 
