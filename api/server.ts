@@ -3,7 +3,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import path from 'node:path';
 import { loadConfig, type Config } from '../db/platform/config';
-import { connect, type Pool } from '../db/sql';
+import { connect, type Pool } from '../db/platform/sql';
 import { migrate } from '../db/migrate';
 import { freePort, startEmbeddedPostgres, type EmbeddedHandle } from '../db/embedded';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

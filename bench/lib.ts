@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { freePort, startEmbeddedPostgres, type EmbeddedHandle } from '../db/embedded';
-import { connect } from '../db/sql';
+import { connect } from '../db/platform/sql';
 import { migrate } from '../db/migrate';
 import { nowAbs } from './loadgen';
 

@@ -1,9 +1,9 @@
 // The one interface every outbound channel implements. The engine (db/, jobs/) never knows which
 // provider it talks to: it creates message rows, and `message__send` / `message__update` call these.
-import type { ChannelInfo, ChannelKind, RecipientUser } from '../db/messages/channels';
-import type { AlertView } from '../db/alerts/view';
+import type { ChannelInfo, ChannelKind, RecipientUser } from '../db/model/channels';
+import type { AlertView } from '../db/model/alert';
 import type { Config } from '../db/platform/config';
-import type { Pool } from '../db/sql';
+import type { Pool } from '../db/platform/sql';
 
 /** A message row joined with everything a provider needs to render and address it. */
 export interface OutgoingMessage {

@@ -7,7 +7,7 @@ import { runMigrations } from 'graphile-worker';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readdirSync } from 'node:fs';
-import type { Pool } from './sql';
+import type { Pool } from './platform/sql';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 const LOCK_ID = 0x68657261; // 'hera'

@@ -1,5 +1,6 @@
-// The task list: every graphile-worker task Herald runs, named `entity__verb`.
-import type { Task } from './task';
+// The task list: one implementation per entry of the job catalog (db/jobs/catalog.ts), named `entity__verb`.
+// `TaskList` makes the compiler refuse a catalog entry without its task, or a task with the wrong payload.
+import type { TaskList } from './task';
 import { event__route } from './event__route';
 import { alert__escalate } from './alert__escalate';
 import { alert__sweep } from './alert__sweep';
@@ -9,7 +10,7 @@ import { webhook__deliver } from './webhook__deliver';
 import { idempotency__cleanup } from './idempotency__cleanup';
 import { sms__bundle } from './sms__bundle';
 
-export const TASKS: Record<string, Task> = {
+export const TASKS: TaskList = {
   event__route,
   alert__escalate,
   alert__sweep,
@@ -20,8 +21,4 @@ export const TASKS: Record<string, Task> = {
   sms__bundle,
 };
 
-/** graphile-worker crontab lines. */
-export const CRONTAB = [
-  '* * * * * alert__sweep ?max=1',
-  '17 * * * * idempotency__cleanup ?max=1',
-].join('\n');
+export { CRONTAB } from '../db/jobs/catalog';

@@ -8,6 +8,8 @@ import { beat, forget, HEARTBEAT_MS, POOL_APPLICATION_PREFIX, unlockDeadWorkers 
 import type { Herald } from '../db/herald';
 import type { Adapters } from '../bot/adapter';
 import { TASKS, CRONTAB } from './tasks';
+import type { Task } from './task';
+import { parsePayload, TASK_NAMES, type TaskName } from '../db/jobs/catalog';
 import { quietLogger } from './logger';
 import { log } from '../db/platform/log';
 
@@ -16,9 +18,12 @@ export interface WorkerHandle { runner: Runner; stop: () => Promise<void>; lastA
 export async function startWorker(h: Herald, adapters: Adapters, connectionString: string): Promise<WorkerHandle> {
   let last = Date.now();
   const taskList: TaskList = {};
-  for (const [name, task] of Object.entries(TASKS)) {
-    taskList[name] = async (payload) => {
+  for (const name of TASK_NAMES) {
+    const task = TASKS[name] as Task<TaskName>;
+    taskList[name] = async (raw) => {
       last = Date.now();
+      const payload = parsePayload(name, raw);
+      if (!payload) { log.warn('job payload no longer fits its task; dropped', { task: name }); return; }
       try {
         await task(h, payload, adapters);
       } catch (e) {

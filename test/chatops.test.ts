@@ -1,6 +1,7 @@
 // Chat-ops stories: a real Herald with the real Slack (Bolt, WebClient) and Discord (@discordjs/rest) SDKs
 // pointed at local fake provider APIs; inbound requests signed exactly as Slack and Discord sign them, in
 // the providers' payload shapes.
+import { escalationKey } from '../db/jobs/catalog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHerald, type TestHerald } from './harness';
 import { startFakeSlack, type FakeSlack, type FakeSlackCall } from './fakes/slack';
@@ -160,7 +161,7 @@ describe('an overdue invoice handled from Slack', () => {
     const a = await alertRow(alertId);
     expect(a.status).toBe('acknowledged');
     expect(a.acknowledged_by).toMatchObject({ kind: 'user', id: ana, name: 'Ana Accountant', via: 'slack' });
-    expect(await h.sql`select 1 from graphile_worker._private_jobs where key = ${`alert:${alertId}:escalation`}`).toHaveLength(0);
+    expect(await h.sql`select 1 from graphile_worker._private_jobs where key = ${escalationKey(alertId)}`).toHaveLength(0);
 
     // Slack retries the same delivery: acknowledged, and nothing happens again.
     const updatesBefore = slack.callsOf('chat.update').length;

@@ -1,4 +1,5 @@
 // Stories about time: snooze and resume, repeating escalation, and two people acknowledging at once.
+import { escalationKey } from '../db/jobs/catalog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReceiver, startTestHerald, type Receiver, type TestHerald } from './harness';
 
@@ -38,7 +39,7 @@ describe('machine down on the night shift', () => {
     expect(a.status).toBe('triggered');
     const notified = await h.sql`select level, count(*)::int as n from notifications where alert_id = ${id} group by level order by level`;
     expect(notified.map((r) => r.level)).toEqual([0, 1, 2, 3]);
-    const jobs = await h.sql`select 1 from graphile_worker._private_jobs where key = ${`alert:${id}:escalation`}`;
+    const jobs = await h.sql`select 1 from graphile_worker._private_jobs where key = ${escalationKey(id)}`;
     expect(jobs).toHaveLength(0);
   });
 
@@ -48,12 +49,12 @@ describe('machine down on the night shift', () => {
     expect(s.status).toBe(200);
     expect(s.body.status).toBe('acknowledged');
     expect(new Date(s.body.snoozed_until).getTime() - Date.now()).toBeGreaterThan(29 * 60_000);
-    const [job] = await h.sql`select payload, run_at from graphile_worker._private_jobs where key = ${`alert:${id}:escalation`}`;
+    const [job] = await h.sql`select payload, run_at from graphile_worker._private_jobs where key = ${escalationKey(id)}`;
     expect(job.payload).toMatchObject({ wake: true });
 
     // Time passes: the snooze ends.
     await h.sql`update alerts set snoozed_until = now() - interval '1 second' where id = ${id}`;
-    await h.sql`update graphile_worker._private_jobs set run_at = now() where key = ${`alert:${id}:escalation`}`;
+    await h.sql`update graphile_worker._private_jobs set run_at = now() where key = ${escalationKey(id)}`;
     const reopened = await h.eventually(async () => { const a = (await h.api('GET', `/v1/alerts/${id}`)).body; return a.status === 'triggered' && a; });
     expect(reopened.timeline.map((t: { kind: string }) => t.kind)).toEqual(expect.arrayContaining(['snoozed', 'reopened']));
     expect(reopened.escalation.next_at).not.toBeNull();
@@ -91,7 +92,7 @@ describe('machine down on the night shift', () => {
 
   it('the sweeper re-creates a lost escalation timer', async () => {
     const id = await newAlert('Mill 4 down');
-    await h.sql`delete from graphile_worker._private_jobs where key = ${`alert:${id}:escalation`}`;
+    await h.sql`delete from graphile_worker._private_jobs where key = ${escalationKey(id)}`;
     await h.sql`update alerts set created_at = created_at - interval '6 minutes', escalation_next_at = now() - interval '1 minute' where id = ${id}`;
     const { sweepTimers } = await import('../db/escalation/escalate');
     expect(await sweepTimers(h.ctx)).toBeGreaterThanOrEqual(1);

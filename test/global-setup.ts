@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { startEmbeddedPostgres, type EmbeddedHandle } from '../db/embedded';
-import { connect } from '../db/sql';
+import { connect } from '../db/platform/sql';
 import { migrate } from '../db/migrate';
 
 declare module 'vitest' {

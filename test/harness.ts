@@ -1,5 +1,6 @@
 // Test harness: a fresh database cloned from the migrated template, and a real Herald (API + worker)
 // on a random port. Nothing is mocked: tests talk HTTP to the server and read Postgres.
+import { escalationKey } from '../db/jobs/catalog';
 import { inject } from 'vitest';
 import postgres from 'postgres';
 import { randomBytes } from 'node:crypto';
@@ -59,7 +60,7 @@ export async function startTestHerald(env: Record<string, string> = {}, opts: Om
   const fastForward = async (alertId: number) => {
     await h.sql`update alerts set created_at = created_at - (escalation_next_at - now()) - interval '1 second',
       escalation_next_at = now() - interval '1 second' where id = ${alertId} and escalation_next_at is not null`;
-    await h.sql`update graphile_worker._private_jobs set run_at = now() where key = ${`alert:${alertId}:escalation`}`;
+    await h.sql`update graphile_worker._private_jobs set run_at = now() where key = ${escalationKey(alertId)}`;
   };
   const eventually = async <T,>(fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> => {
     const end = Date.now() + ms;

@@ -1,4 +1,5 @@
 // Incident stories for the core loop, on real Postgres with a real worker and a real HTTP receiver.
+import { escalationKey } from '../db/jobs/catalog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { startReceiver, startTestHerald, type Receiver, type TestHerald } from './harness';
@@ -68,7 +69,7 @@ describe('an overdue invoice', () => {
     const ack = await h.api('POST', `/v1/alerts/${alertId}/acknowledge`);
     expect(ack.status).toBe(200);
     expect(ack.body.status).toBe('acknowledged');
-    const jobs = await h.sql`select 1 from graphile_worker._private_jobs where key = ${`alert:${alertId}:escalation`}`;
+    const jobs = await h.sql`select 1 from graphile_worker._private_jobs where key = ${escalationKey(alertId)}`;
     expect(jobs).toHaveLength(0);
     await h.eventually(async () => hitsOf('alert.acknowledged', alertId).length > 0);
 

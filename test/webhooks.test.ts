@@ -1,5 +1,6 @@
 // Outbound webhooks: the delivery log, retries under one webhook-id, manual retry, the test event,
 // disabling on 410 Gone, and the SSRF guard.
+import { jobKey } from '../db/jobs/catalog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { startReceiver, startTestHerald, type Receiver, type TestHerald } from './harness';
@@ -34,7 +35,7 @@ describe('webhook deliveries', () => {
     });
     expect(d).toMatchObject({ response_status: 500, attempts: 1 });
     expect(new Date(d.next_attempt_at).getTime()).toBeGreaterThan(Date.now());
-    const [job] = await h.sql`select run_at from graphile_worker._private_jobs where key = ${`delivery:${d.id}`}`;
+    const [job] = await h.sql`select run_at from graphile_worker._private_jobs where key = ${jobKey('webhook__deliver', { delivery_id: Number(d.id) })}`;
     expect(job.run_at.getTime()).toBeGreaterThan(Date.now());
 
     rx.status = 200;

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import client from 'prom-client';
 import type { ApiContext } from '../context';
 import { appliedMigrations, knownMigrations } from '../../db/migrate';
-import { CHANNEL_KINDS } from '../../db/messages/channels';
+import { CHANNEL_KINDS } from '../../db/model/channels';
 
 const queueDepth = new client.Gauge({ name: 'herald_job_queue_depth', help: 'Jobs waiting to run now (run_at passed, not locked)' });
 const oldestJob = new client.Gauge({ name: 'herald_job_oldest_runnable_age_seconds', help: 'Age of the oldest runnable job past its run_at' });

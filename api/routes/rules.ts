@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import type { ApiContext, AppEnv } from '../context';
 import { idParam, readJson } from '../http';
-import { createRuleVerb, deleteRuleVerb, exportVerb, getRuleVerb, importVerb, listRulesVerb, patchRuleVerb, previewVerb, testVerb } from '../../db/rules/verbs';
+import { createRuleVerb, deleteRuleVerb, exportVerb, getRuleVerb, importVerb, listRulesVerb, patchRuleVerb, previewVerb } from '../../db/rules/verbs';
+import { dryRunVerb } from '../../db/events/dry-run';
 
 export function ruleRoutes(ctx: ApiContext) {
   const r = new Hono<AppEnv>();
@@ -16,7 +17,7 @@ export function ruleRoutes(ctx: ApiContext) {
     });
   });
   r.post('/import', async (c) => c.json(await importVerb(ctx, c.get('actor'), await c.req.text(), c.req.header('content-type'))));
-  r.post('/test', async (c) => c.json(await testVerb(ctx, c.get('actor'), await readJson(c))));
+  r.post('/test', async (c) => c.json(await dryRunVerb(ctx, c.get('actor'), await readJson(c))));
   r.post('/preview', async (c) => c.json(await previewVerb(ctx, c.get('actor'), await readJson(c))));
   r.get('/:id', async (c) => c.json(await getRuleVerb(ctx, c.get('actor'), idParam(c))));
   r.patch('/:id', async (c) => c.json(await patchRuleVerb(ctx, c.get('actor'), idParam(c), await readJson(c))));

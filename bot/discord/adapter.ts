@@ -23,7 +23,7 @@ import {
   type APIApplicationCommandInteractionDataSubcommandOption, type APIMessageComponentInteraction, type APIChatInputApplicationCommandInteraction,
 } from 'discord-api-types/v10';
 import type { Adapter, AdapterContext, ChannelHealth, OutgoingMessage, SendResult } from '../adapter';
-import type { RecipientUser } from '../../db/messages/channels';
+import type { RecipientUser } from '../../db/model/channels';
 import type { Config } from '../../db/platform/config';
 import type { Herald } from '../../db/herald';
 import { claimInteraction } from '../../db/chat/interactions';

@@ -16,8 +16,8 @@ import {
   type RESTPostAPIChannelMessageJSONBody,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord-api-types/v10';
-import type { AlertView } from '../../db/alerts/view';
-import type { Severity } from '../../db/rules/schema';
+import type { AlertView } from '../../db/model/alert';
+import type { Severity } from '../../db/model/levels';
 import {
   escalationText,
   headline,

@@ -2,7 +2,7 @@
 // and the `/herald list` message (one embed, a row of buttons per alert for the first five).
 // Replies never ping anyone (`allowed_mentions: {parse: []}`), whatever names or titles contain.
 import { ButtonStyle, MessageFlags, type APIActionRowComponent, type APIButtonComponent, type APIEmbed, type APIInteractionResponseCallbackData } from 'discord-api-types/v10';
-import type { AlertView } from '../../db/alerts/view';
+import type { AlertView } from '../../db/model/alert';
 import type { AlertAction } from '../../db/alerts/act';
 import { ACTION_PAST, LINK_TTL_MINUTES, minutesText, type ChatOutcome } from '../chat/core';
 import { escalationText, priorityEmoji, stateEmoji, stateText, truncate } from '../slack/alert-text';

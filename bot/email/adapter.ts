@@ -12,7 +12,7 @@ import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { Adapter, AdapterContext, OutgoingMessage, SendResult } from '../adapter';
 import type { Config } from '../../db/platform/config';
-import type { RecipientUser } from '../../db/messages/channels';
+import type { RecipientUser } from '../../db/model/channels';
 import { saveProviderRef } from '../../db/messages/provider';
 import { renderAlertEmail } from './render';
 import { emailActionUrl } from './links';

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { Herald } from '../../db/herald';
 import type { Actor } from '../../db/actor';
-import type { AlertView } from '../../db/alerts/view';
+import type { AlertView } from '../../db/model/alert';
 import { act } from '../../db/alerts/act';
 import { getAlert } from '../../db/alerts/read';
 import { HeraldError } from '../../db/errors';

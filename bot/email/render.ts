@@ -5,8 +5,8 @@
 // http(s) URLs become links: an event is outside input and must not be able to inject markup or a
 // javascript: link into someone's mailbox. HTML is self-contained (inline styles, no images or remote
 // CSS) so it renders the same with remote content blocked.
-import type { ActorRef, AlertView } from '../../db/alerts/view';
-import type { Priority } from '../../db/rules/schema';
+import type { ActorRef, AlertView } from '../../db/model/alert';
+import type { Priority } from '../../db/model/levels';
 
 export type EmailReason = 'triggered' | 'escalated';
 export interface AlertEmailLinks {

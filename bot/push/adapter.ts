@@ -13,7 +13,7 @@ import https from 'node:https';
 import webpush from 'web-push';
 import type { Adapter, AdapterContext, OutgoingMessage, SendResult } from '../adapter';
 import type { Config } from '../../db/platform/config';
-import type { Pool } from '../../db/sql';
+import type { Pool } from '../../db/platform/sql';
 import { vapidKeys, type VapidKeys } from '../../db/push/vapid';
 import {
   dropSubscription, hasSubscription, PUSH_CHANNEL, recordPushResult, subscribedUsers, subscriptionsOf, checkPushEndpoint,

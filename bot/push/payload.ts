@@ -2,7 +2,7 @@
 // message carries at most 4 KB after encryption (RFC 8291: 4096 bytes per record, minus the header, the
 // tag and the padding delimiter), so a large alert is slimmed — metadata first, then the body, the SOP
 // steps, and at last the title — rather than refused by the push service.
-import type { AlertView } from '../../db/alerts/view';
+import type { AlertView } from '../../db/model/alert';
 
 export interface PushPayload {
   alert: AlertView;

@@ -20,7 +20,7 @@ import { App, LogLevel, SocketModeReceiver, isValidSlackRequest, type Logger, ty
 import type { BlockAction, ButtonAction, SlashCommand, RespondFn, AckFn } from '@slack/bolt';
 import { ErrorCode, WebClient, type WebClientOptions } from '@slack/web-api';
 import type { Adapter, AdapterContext, ChannelHealth, OutgoingMessage, SendResult } from '../adapter';
-import type { RecipientUser } from '../../db/messages/channels';
+import type { RecipientUser } from '../../db/model/channels';
 import type { Config } from '../../db/platform/config';
 import type { Herald } from '../../db/herald';
 import { claimInteraction } from '../../db/chat/interactions';

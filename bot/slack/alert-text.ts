@@ -2,8 +2,8 @@
 // embeds). Pure functions of an AlertView and "now": the renderers decide markup, these decide words, so
 // "Acknowledged by Ana 3 min ago" or "Escalates to Admin in 12 min" cannot drift between channels.
 // (Lives under bot/slack/ for now; bot/discord/render.ts imports it. It has no Slack dependency.)
-import type { ActorRef, AlertView } from '../../db/alerts/view';
-import type { Priority } from '../../db/rules/schema';
+import type { ActorRef, AlertView } from '../../db/model/alert';
+import type { Priority } from '../../db/model/levels';
 
 const PRIORITY_EMOJI: Record<Priority, string> = { critical: '🚨', high: '🔴', normal: '🟡', low: '🔵' };
 

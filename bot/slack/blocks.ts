@@ -10,7 +10,7 @@
 // - Buttons carry only the alert id; the action is the action_id. The receiver re-checks state, so a stale
 //   button on an old message is harmless.
 import type { types as slackTypes } from '@slack/bolt';
-import type { AlertView } from '../../db/alerts/view';
+import type { AlertView } from '../../db/model/alert';
 import {
   escalationText,
   headline,

@@ -12,13 +12,13 @@
 import type { Adapter, AdapterContext, DeferredResult, OutgoingMessage, SendResult } from '../adapter';
 import type { Config } from '../../db/platform/config';
 import type { Herald } from '../../db/herald';
-import type { RecipientUser } from '../../db/messages/channels';
+import type { RecipientUser } from '../../db/model/channels';
 import { loadMessage, recordSend, retryDelayMs } from '../../db/messages/deliver';
 import {
-  BUNDLE_TASK, bundleJobKey, cancelAlertText, cancelBundle, claimBundle, confirmAlertText, confirmBundle, reserveAlertText,
+  cancelAlertText, cancelBundle, claimBundle, confirmAlertText, confirmBundle, reserveAlertText,
   DEFAULT_SMS_RATE, type SmsRate,
 } from '../../db/sms/repo';
-import { addJobs } from '../../db/jobs/enqueue';
+import { addJobs, job } from '../../db/jobs/enqueue';
 import { findUsersByPhone, setSmsOptOut } from '../../db/users/lookup';
 import { log } from '../../db/platform/log';
 import { createTwilioClient, twilioErrorToSendResult, type TwilioClient } from './client';
@@ -114,8 +114,8 @@ export function createSmsAdapter(config: Config, opts: { rate?: SmsRate; client?
       }
       await cancelBundle(h.sql, claim.textId, { release: true });
       log.warn('sms bundle failed; will retry', { phone, attempt, error: r.error });
-      await addJobs(h.sql, [{ identifier: BUNDLE_TASK, payload: { phone, attempt: attempt + 1 }, job_key: bundleJobKey(phone),
-        run_at: new Date(Date.now() + retryDelayMs(attempt, r.outcome === 'failed_temp' ? r.retryAfterMs : undefined)) }]);
+      await addJobs(h.sql, [job('sms__bundle', { phone, attempt: attempt + 1 },
+        { run_at: new Date(Date.now() + retryDelayMs(attempt, r.outcome === 'failed_temp' ? r.retryAfterMs : undefined)) })]);
       return;
     }
     const state = { phone, bundle: claim.textId };

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AlertView } from '../../db/alerts/view';
-import { PRIORITIES } from '../../db/rules/schema';
+import type { AlertView } from '../../db/model/alert';
+import { PRIORITIES } from '../../db/model/levels';
 import { sampleAlert } from '../../test/fakes/alert-fixture';
 import { formatAlertSms, formatBundleSms, formatReplyConfirmation, SMS_HELP_TEXT, SMS_UNKNOWN_TEXT } from './format';
 import { gsm7Length, isGsm7 } from './gsm7';

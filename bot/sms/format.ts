@@ -1,6 +1,6 @@
 // The texts Herald sends by SMS. Each fits one GSM-7 segment (160) when it can: see gsm7.ts for why.
-import type { AlertView } from '../../db/alerts/view';
-import type { Priority } from '../../db/rules/schema';
+import type { AlertView } from '../../db/model/alert';
+import type { Priority } from '../../db/model/levels';
 import { fitSms, toGsm7 } from './gsm7';
 import type { SmsAction } from './reply';
 

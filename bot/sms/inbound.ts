@@ -8,7 +8,7 @@
 // - Twilio retrying the same MessageSid gets the first answer again and acts once.
 import type { Herald } from '../../db/herald';
 import type { Actor } from '../../db/actor';
-import type { Sql } from '../../db/sql';
+import type { Sql } from '../../db/platform/sql';
 import { act } from '../../db/alerts/act';
 import { HeraldError } from '../../db/errors';
 import { findUsersByPhone, setSmsOptOut, type ActingUser } from '../../db/users/lookup';

@@ -4,13 +4,13 @@
 // escalation timer, queues edits of every posted message and tells the webhooks.
 import { z } from 'zod';
 import type { Herald } from '../herald';
-import type { Sql } from '../sql';
+import type { Sql } from '../platform/sql';
 import { actorRef, require, type Actor } from '../actor';
 import { conflict, notFound, parse } from '../errors';
-import { addJobs, escalationKey, removeJobs, type JobSpec } from '../jobs/enqueue';
+import { addJobs, escalationKey, job, removeJobs, type JobSpec } from '../jobs/enqueue';
 import { applyEffects, type Change } from './effects';
-import { toAlertView, type AlertRow, type AlertView, type ActorRef } from './view';
-import { ESCALATE_TASK } from '../escalation/schedule';
+import { toAlertView } from './view';
+import { type AlertRow, type AlertView, type ActorRef } from '../model/alert';
 import { alertTransitions, observeAck } from '../platform/metrics';
 
 export type AlertAction = 'ack' | 'resolve' | 'snooze';
@@ -90,7 +90,7 @@ export async function snooze(h: Herald, actor: Actor, alertId: number, input: un
     (a) => ({
       change: { timeline: { kind: 'snoozed', actor: ref, detail: { minutes, until: a.snoozed_until!.toISOString() } }, webhook: 'alert.snoozed', updateMessages: true },
       // The alert's one timer now wakes it instead of escalating it.
-      timer: { identifier: ESCALATE_TASK, payload: { alert_id: alertId, wake: true }, run_at: a.snoozed_until!, job_key: escalationKey(alertId) },
+      timer: job('alert__escalate', { alert_id: alertId, wake: true }, { run_at: a.snoozed_until! }),
     }));
   alertTransitions.inc({ to: 'snoozed' });
   return toAlertView(row, h.config.publicUrl);

@@ -1,13 +1,14 @@
 // What follows every alert transition, in the transaction that made it: the timeline row, the outbound
 // webhooks, edits of every message already posted on an editable channel (Slack, Discord), and a
 // notification for live views (SSE). Verbs call this so no channel or transition can forget one.
-import type { Sql } from '../sql';
+import type { Sql } from '../platform/sql';
 import type { Herald } from '../herald';
-import type { JobSpec } from '../jobs/enqueue';
+import { job, type JobSpec } from '../jobs/enqueue';
 import { appendTimeline, type TimelineEntry } from '../timeline/append';
 import { fanOutWebhooks, type WebhookEventType } from '../webhooks/fanout';
-import { toAlertView, type AlertRow } from './view';
-import { CHANNEL_KINDS } from '../messages/channels';
+import { toAlertView } from './view';
+import { ALERT_CHANNEL, type AlertRow } from '../model/alert';
+import { CHANNEL_KINDS } from '../model/channels';
 
 export interface Change {
   alert: AlertRow;
@@ -18,7 +19,6 @@ export interface Change {
   extra?: Record<string, unknown>;
 }
 
-export const ALERT_CHANNEL = 'herald_alert';
 
 /** `extraTimeline`: other rows the caller's transaction writes (notified, deduplicated), in the same insert. */
 export async function applyEffects(sql: Sql, h: Herald, changes: Change[], extraTimeline: TimelineEntry[] = []): Promise<JobSpec[]> {
@@ -34,7 +34,7 @@ export async function applyEffects(sql: Sql, h: Herald, changes: Change[], extra
       select id from messages where alert_id = any(${toEdit}::bigint[]) and channel = any(${editable}::text[])
         and provider_ref is not null`;
     // One pending update per message: the job key coalesces rapid changes; the job renders the latest state.
-    for (const m of msgs) jobs.push({ identifier: 'message__update', payload: { message_id: Number(m.id) }, job_key: `message:${m.id}:update` });
+    for (const m of msgs) jobs.push(job('message__update', { message_id: Number(m.id) }));
   }
   const ids = [...new Set(changes.map((c) => `${c.alert.org_id}:${c.alert.id}`))];
   for (let i = 0; i < ids.length; i += 400) {

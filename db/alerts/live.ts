@@ -6,10 +6,11 @@
 // however many browsers are connected: notifications are collected for a few milliseconds, the changed
 // alerts are read in one query, and each subscriber of the alert's org receives its AlertView. Nothing is
 // read while nobody of that org is connected.
-import type { Pool } from '../sql';
+import type { Pool } from '../platform/sql';
 import type { Config } from '../platform/config';
-import { ALERT_CHANNEL } from './effects';
-import { toAlertView, type AlertRow, type AlertView } from './view';
+import { ALERT_CHANNEL } from '../model/alert';
+import { toAlertView } from './view';
+import { type AlertRow, type AlertView } from '../model/alert';
 import { sopCheckedMany } from '../sop/progress';
 import { log } from '../platform/log';
 

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import type { Herald } from '../herald';
 import { require, type Actor } from '../actor';
 import { invalid, notFound, parse } from '../errors';
-import { toAlertView, type AlertRow, type AlertView } from './view';
+import { toAlertView } from './view';
+import { type AlertRow, type AlertView } from '../model/alert';
 import { listTimeline } from '../timeline/append';
-import { PRIORITIES } from '../rules/schema';
+import { PRIORITIES } from '../model/levels';
 import { sopProgress } from '../sop/progress';
 
 const csv = <T extends string>(values: readonly T[]) =>

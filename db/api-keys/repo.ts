@@ -4,7 +4,7 @@
 // written at most once a minute per key.
 import { z } from 'zod';
 import type { Herald } from '../herald';
-import type { Sql } from '../sql';
+import type { Sql } from '../platform/sql';
 import { require, SCOPES, type Actor, type Scope } from '../actor';
 import { notFound, parse } from '../errors';
 import { randomToken, sha256 } from '../platform/crypto';

@@ -3,7 +3,7 @@
 // that was not acknowledged in time, a request can be replayed): the first delivery claims the key by
 // insert, every later one finds it taken and changes nothing. Without this a retried click would run the
 // verb again — harmless for acknowledge (409), but a second snooze would move the timer.
-import type { Sql } from '../sql';
+import type { Sql } from '../platform/sql';
 
 export type ChatProvider = 'slack' | 'discord';
 

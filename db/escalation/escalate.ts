@@ -2,12 +2,12 @@
 // escalation (payload {level}) or the end of a snooze (payload {wake: true}). The job re-reads the alert
 // under a row lock and exits quietly when the work is stale (acknowledged, resolved, already escalated).
 import type { Herald } from '../herald';
-import type { AlertRow } from '../alerts/view';
-import { addJobs, escalationKey, type JobSpec } from '../jobs/enqueue';
+import type { AlertRow } from '../model/alert';
+import { addJobs, escalationKey, job, type JobSpec } from '../jobs/enqueue';
 import { applyEffects } from '../alerts/effects';
 import { loadTargetUsers, notifyLevel } from '../messages/plan';
 import { SYSTEM_REF } from '../actor';
-import { levelDueAt, stepForLevel, ESCALATE_TASK } from './schedule';
+import { levelDueAt, stepForLevel } from './schedule';
 import { escalations, alertTransitions } from '../platform/metrics';
 import { unlockDeadWorkers } from '../jobs/liveness';
 
@@ -30,7 +30,7 @@ export async function runAlertTimer(h: Herald, alertId: number, payload: { level
         update alerts set status = 'triggered', snoozed_until = null, acknowledged_at = null, acknowledged_by = null,
           escalation_next_at = ${next}, updated_at = now()
         where id = ${alertId} returning *`;
-      if (next) jobs.push({ identifier: ESCALATE_TASK, payload: { alert_id: alertId, level }, run_at: next, job_key: escalationKey(alertId) });
+      if (next) jobs.push(job('alert__escalate', { alert_id: alertId, level }, { run_at: next }));
       jobs.push(...(await applyEffects(tx, h, [{ alert: b, timeline: { kind: 'reopened', actor: SYSTEM_REF, detail: { reason: 'snooze ended' } }, webhook: 'alert.reopened', updateMessages: true }])));
       await addJobs(tx, jobs);
       alertTransitions.inc({ to: 'triggered' });
@@ -43,7 +43,7 @@ export async function runAlertTimer(h: Herald, alertId: number, payload: { level
     const due = levelDueAt(a.created_at, a.route.escalation, level)!;
     if (due.getTime() > Date.now() + 1000) {
       // Fired early (clock skew or a replaced job): put the timer back at its due time.
-      await addJobs(tx, [{ identifier: ESCALATE_TASK, payload: { alert_id: alertId, level }, run_at: due, job_key: escalationKey(alertId) }]);
+      await addJobs(tx, [job('alert__escalate', { alert_id: alertId, level }, { run_at: due })]);
       return 'not_due';
     }
     const next = levelDueAt(a.created_at, a.route.escalation, level + 1);
@@ -54,7 +54,7 @@ export async function runAlertTimer(h: Herald, alertId: number, payload: { level
     const notified = await notifyLevel(tx, h.channels, level,
       [{ orgId: a.org_id, alertId, title: a.title, targets: [{ roles: s.step.roles, users: s.step.users, channels: a.route.escalation.channels }] }], people);
     jobs.push(...notified.jobs);
-    if (next) jobs.push({ identifier: ESCALATE_TASK, payload: { alert_id: alertId, level: level + 1 }, run_at: next, job_key: escalationKey(alertId) });
+    if (next) jobs.push(job('alert__escalate', { alert_id: alertId, level: level + 1 }, { run_at: next }));
     const lateMs = Date.now() - due.getTime();
     jobs.push(...(await applyEffects(tx, h, [{
       alert: b, webhook: 'alert.escalated', updateMessages: true, extra: { level },
@@ -73,21 +73,22 @@ export async function runAlertTimer(h: Herald, alertId: number, payload: { level
 export async function sweepTimers(h: Herald): Promise<number> {
   await unlockDeadWorkers(h.sql);
   return h.sql.begin(async (tx) => {
-    const due = await tx<{ id: number; escalation_level: number; escalation_next_at: Date | null; snoozed_until: Date | null; status: string }[]>`
-      select a.id, a.escalation_level, a.escalation_next_at, a.snoozed_until, a.status from alerts a
-      where ((a.status = 'triggered' and a.escalation_next_at < now() - interval '10 seconds')
-          or (a.status = 'acknowledged' and a.snoozed_until < now() - interval '10 seconds'))
-        and not exists (select 1 from graphile_worker._private_jobs j where j.key = 'alert:' || a.id || ':escalation')
+    // Overdue alerts, then those among them whose timer job is missing (keys from the job catalog).
+    const overdue = await tx<{ id: number; escalation_level: number; status: string }[]>`
+      select a.id, a.escalation_level, a.status from alerts a
+      where (a.status = 'triggered' and a.escalation_next_at < now() - interval '10 seconds')
+         or (a.status = 'acknowledged' and a.snoozed_until < now() - interval '10 seconds')
       limit 1000`;
-    await addJobs(tx, due.map((a) => ({
-      identifier: ESCALATE_TASK,
-      payload: a.status === 'triggered' ? { alert_id: Number(a.id), level: a.escalation_level + 1 } : { alert_id: Number(a.id), wake: true },
-      job_key: escalationKey(Number(a.id)),
-    })));
+    const keys = overdue.map((a) => escalationKey(Number(a.id)));
+    const present = new Set(keys.length ? (await tx<{ key: string }[]>`
+      select key from graphile_worker._private_jobs where key = any(${keys}::text[])`).map((r) => r.key) : []);
+    const due = overdue.filter((a) => !present.has(escalationKey(Number(a.id))));
+    await addJobs(tx, due.map((a) => job('alert__escalate',
+      a.status === 'triggered' ? { alert_id: Number(a.id), level: a.escalation_level + 1 } : { alert_id: Number(a.id), wake: true })));
     // Events whose routing job is gone (e.g. exhausted its attempts) are routed again.
     const stuck = await tx<{ id: number }[]>`
       select id from events where status = 'accepted' and received_at < now() - interval '60 seconds' limit 5000`;
-    if (stuck.length) await addJobs(tx, [{ identifier: 'event__route', payload: { event_ids: stuck.map((e) => Number(e.id)) } }]);
+    if (stuck.length) await addJobs(tx, [job('event__route', { event_ids: stuck.map((e) => Number(e.id)) })]);
     return due.length + stuck.length;
   });
 }

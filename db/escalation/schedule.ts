@@ -1,7 +1,7 @@
 // Escalation arithmetic. Level 0 is the first notification; level L >= 1 is step (L-1) mod n of cycle
 // floor((L-1)/n). `after_minutes` counts from the alert's creation; each repeat cycle is shifted by the
 // last step's after_minutes, so steps at 60 and 120 with repeat 1 fire at 60, 120, 180 and 240 minutes.
-import type { RouteSnapshot } from '../alerts/view';
+import type { RouteSnapshot } from '../model/alert';
 
 type Policy = RouteSnapshot['escalation'];
 
@@ -20,5 +20,3 @@ export function levelDueAt(createdAt: Date, policy: Policy, level: number): Date
   const minutes = s.cycle * last + s.step.after_minutes;
   return new Date(createdAt.getTime() + minutes * 60_000);
 }
-
-export const ESCALATE_TASK = 'alert__escalate';

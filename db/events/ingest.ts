@@ -5,8 +5,9 @@
 // grouped: each request queues its events and awaits the flush that carries them; a flush is one
 // statement (events and their routing jobs) or, with idempotency keys, one transaction. A second flush
 // runs beside the first only when a full batch is waiting (see pump).
+import type { TaskName } from '../jobs/catalog';
 import { randomUUID } from 'node:crypto';
-import type { Pool, Sql } from '../sql';
+import type { Pool, Sql } from '../platform/sql';
 import type { EventInput } from './schema';
 
 export interface Accepted { event_id: number; dedup_key: string }
@@ -195,7 +196,7 @@ async function insertWithRouteJobs(sql: Sql, rows: Row[]): Promise<number[]> {
       from (select id, (row_number() over (order by id) - 1) / ${ROUTE_BATCH} as g from ins) x group by g
     ), jobs as (
       select count(*) as n from graphile_worker.add_jobs(array(
-        select row('event__route', payload, null, null, null, null, null, null)::graphile_worker.job_spec from groups))
+        select row(${'event__route' satisfies TaskName}::text, payload, null, null, null, null, null, null)::graphile_worker.job_spec from groups))
     )
     select ins.id from ins, jobs order by ins.id`;
   return out.map((r) => Number(r.id));

@@ -5,12 +5,14 @@
 // router take other rows); at most one open alert per dedup key (the partial unique index settles races
 // between routers: a conflicting insert aborts the batch and the job retries, then finds the open alert).
 import type { Herald } from '../herald';
-import type { Sql } from '../sql';
-import type { AlertRow, RouteSnapshot } from '../alerts/view';
+import type { Sql } from '../platform/sql';
+import type { AlertRow, RouteSnapshot } from '../model/alert';
 import { selectRules } from '../rules/match';
-import type { Rule, Severity } from '../rules/schema';
+import type { Rule } from '../rules/schema';
+import { routeSnapshot } from '../rules/snapshot';
+import type { Severity } from '../model/levels';
 import { loadEnabledRules } from '../rules/repo';
-import { addJobs, escalationKey, removeJobs, type JobSpec } from '../jobs/enqueue';
+import { addJobs, escalationKey, job, removeJobs, type JobSpec } from '../jobs/enqueue';
 import { loadTargetUsers, notifyLevel } from '../messages/plan';
 import { applyEffects, type Change } from '../alerts/effects';
 import type { TimelineEntry } from '../timeline/append';
@@ -18,7 +20,6 @@ import { SYSTEM_REF } from '../actor';
 import { alertTransitions } from '../platform/metrics';
 import { deliverWebhooks } from '../webhooks/deliver';
 import { log } from '../platform/log';
-import { ESCALATE_TASK } from '../escalation/schedule';
 import type { EventStatus } from './schema';
 
 interface EventRow {
@@ -51,8 +52,8 @@ export async function routeEvents(h: Herald, eventIds: number[]): Promise<RouteS
     // path); their queued jobs are the safety net, due later, that finds them delivered and does nothing
     // unless this process died in between.
     for (const j of jobs) {
-      if (j.identifier !== 'webhook__deliver') continue;
-      inline.push(...(j.payload.delivery_ids as number[]));
+      if (j.identifier !== 'webhook__deliver' || !('delivery_ids' in j.payload)) continue;
+      inline.push(...(j.payload as { delivery_ids: number[] }).delivery_ids);
       j.run_at = new Date(Date.now() + INLINE_DELIVERY_GRACE_MS);
     }
     await addJobs(tx, jobs);
@@ -171,7 +172,7 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
 
     // First escalation timers (escalation_next_at was set by the insert).
     for (const a of inserted) {
-      if (a.escalation_next_at) jobs.push({ identifier: ESCALATE_TASK, payload: { alert_id: Number(a.id), level: 1 }, run_at: a.escalation_next_at, job_key: escalationKey(Number(a.id)) });
+      if (a.escalation_next_at) jobs.push(job('alert__escalate', { alert_id: Number(a.id), level: 1 }, { run_at: a.escalation_next_at }));
     }
 
     // Level-0 notifications.
@@ -225,17 +226,4 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
     from json_to_recordset(${JSON.stringify(eventUpdates)}::text::json) as t(id bigint, status text, alert_id bigint, rule_ids jsonb)
     where e.id = t.id`;
   return jobs;
-}
-
-export function routeSnapshot(rules: Rule[]): RouteSnapshot {
-  const esc = rules.find((r) => r.escalation.steps.length > 0);
-  return {
-    rules: rules.map((r) => ({
-      rule_id: r.id, name: r.name, targets: { roles: r.targets.roles, users: r.targets.users }, channels: r.channels,
-      slack_channel: r.slack_channel, discord_channel: r.discord_channel,
-    })),
-    escalation: esc
-      ? { rule_id: esc.id, channels: esc.channels, steps: esc.escalation.steps.map((s) => ({ after_minutes: s.after_minutes, roles: s.roles, users: s.users })), repeat: esc.escalation.repeat }
-      : { rule_id: null, channels: [], steps: [], repeat: 0 },
-  };
 }

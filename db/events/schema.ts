@@ -1,6 +1,6 @@
 // The event contract (DESIGN "POST /v1/events").
 import { z } from 'zod';
-import { SEVERITIES } from '../rules/schema';
+import { SEVERITIES } from '../model/levels';
 
 const slug = z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9_.-]*$/, 'use lowercase letters, digits, _ . -');
 

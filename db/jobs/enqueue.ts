@@ -1,17 +1,11 @@
 // Adds graphile-worker jobs inside the caller's transaction, many per statement: one `add_jobs` call
 // costs about as much as one `add_job`, so callers collect every job of a transaction and enqueue once.
-import type { Sql } from '../sql';
+// Jobs are described with `job(name, payload)` from the catalog (./catalog.ts), which types the payload
+// and supplies the key.
+import type { Sql } from '../platform/sql';
+import type { JobSpec } from './catalog';
 
-export interface JobSpec {
-  identifier: string;
-  payload: Record<string, unknown>;
-  run_at?: Date | string;
-  /** A job key replaces the pending job with the same key (timers: one per alert). */
-  job_key?: string;
-  max_attempts?: number;
-  priority?: number;
-  queue_name?: string;
-}
+export { job, escalationKey, type JobSpec } from './catalog';
 
 export async function addJobs(sql: Sql, specs: JobSpec[]): Promise<void> {
   if (!specs.length) return;
@@ -30,10 +24,8 @@ export async function addJobs(sql: Sql, specs: JobSpec[]): Promise<void> {
     )`;
 }
 
-/** Cancels a timer inside the caller's transaction (a running job with the key is prevented from retrying). */
+/** Cancels timers inside the caller's transaction (a running job with the key is prevented from retrying). */
 export async function removeJobs(sql: Sql, keys: string[]): Promise<void> {
   if (!keys.length) return;
   await sql`select graphile_worker.remove_job(k) from unnest(${keys}::text[]) k`;
 }
-
-export const escalationKey = (alertId: number) => `alert:${alertId}:escalation`;

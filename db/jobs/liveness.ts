@@ -1,7 +1,7 @@
 // Jobs held by dead workers. graphile-worker frees a job locked by a crashed process only after four
 // hours; Herald's worker processes refresh a heartbeat per graphile worker id, and the sweeper unlocks
 // jobs whose holder stopped refreshing, so a kill -9 delays work by about a minute, not four hours.
-import type { Sql } from '../sql';
+import type { Sql } from '../platform/sql';
 
 export const HEARTBEAT_MS = 5_000;
 const DEAD_AFTER = '30 seconds';

@@ -2,12 +2,13 @@
 // pending -> sent -> delivered, or to failed_temp (a retry is scheduled) and finally failed; an SMS over its
 // phone's rate limit waits as `held` until the bundle text that covers it is sent.
 import type { Herald } from '../herald';
-import type { Sql } from '../sql';
-import type { ChannelKind, RecipientUser } from './channels';
-import { toAlertView, nextStepLabel, type AlertRow, type AlertView } from '../alerts/view';
+import type { Sql } from '../platform/sql';
+import type { ChannelKind, RecipientUser } from '../model/channels';
+import { toAlertView, nextStepLabel } from '../alerts/view';
+import { type AlertRow, type AlertView } from '../model/alert';
 import { appendTimeline } from '../timeline/append';
 import { SYSTEM_REF } from '../actor';
-import { addJobs } from '../jobs/enqueue';
+import { addJobs, job } from '../jobs/enqueue';
 import { messagesSent } from '../platform/metrics';
 
 export interface LoadedMessage {
@@ -101,7 +102,7 @@ export async function recordSend(h: Herald, m: LoadedMessage, r: Outcome): Promi
         detail: { message_id: m.id, channel: m.channel, to: who, level: m.level, error: r.error, attempts: m.attempt } }]);
     } else {
       const delay = retryDelayMs(m.attempt, r.outcome === 'failed_temp' ? r.retryAfterMs : undefined);
-      await addJobs(tx, [{ identifier: 'message__send', payload: { message_id: m.id }, job_key: `message:${m.id}:send`, run_at: new Date(Date.now() + delay) }]);
+      await addJobs(tx, [job('message__send', { message_id: m.id }, { run_at: new Date(Date.now() + delay) })]);
     }
     messagesSent.inc({ channel: m.channel, outcome: final ? 'failed' : 'failed_temp' });
   });

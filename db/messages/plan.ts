@@ -1,9 +1,9 @@
 // Planning who gets what: one message row per (alert, level, recipient, channel). The unique key makes
 // planning idempotent: re-running a notify step inserts nothing twice.
-import type { Sql } from '../sql';
-import type { ChannelKind, ChannelMap, RecipientUser } from './channels';
-import { CHANNEL_KINDS } from './channels';
-import type { JobSpec } from '../jobs/enqueue';
+import type { Sql } from '../platform/sql';
+import type { ChannelKind, ChannelMap, RecipientUser } from '../model/channels';
+import { CHANNEL_KINDS } from '../model/channels';
+import { job, type JobSpec } from '../jobs/enqueue';
 import type { TimelineEntry } from '../timeline/append';
 import { SYSTEM_REF } from '../actor';
 
@@ -95,7 +95,7 @@ export async function insertMessages(sql: Sql, planned: PlannedMessage[], channe
   }
   const jobs: JobSpec[] = inserted
     .filter((m) => m.status === 'pending')
-    .map((m) => ({ identifier: 'message__send', payload: { message_id: Number(m.id) }, job_key: `message:${m.id}:send` }));
+    .map((m) => job('message__send', { message_id: Number(m.id) }));
   return { jobs, inserted: inserted.map((m) => ({ ...m, id: Number(m.id) })) };
 }
 

@@ -1,6 +1,6 @@
 // What a provider accepted, written down the moment it accepted it (before the send job records its
 // outcome): a retry of a message that already has a provider_ref must not send it again.
-import type { Sql } from '../sql';
+import type { Sql } from '../platform/sql';
 
 export async function saveProviderRef(sql: Sql, messageId: number, providerRef: string, providerState: unknown): Promise<void> {
   await sql`

@@ -1,8 +1,8 @@
 // What a room message (a rule's Slack or Discord channel) needs to know about its siblings: the people the
 // same notify step reached on that channel (to mention them in the room), and whether a room message
 // exists at all (then a person is reached by the mention instead of a second, private copy).
-import type { Sql } from '../sql';
-import type { ChannelKind } from './channels';
+import type { Sql } from '../platform/sql';
+import type { ChannelKind } from '../model/channels';
 
 /** Chat ids of the people with a message on `channel` at this alert level (e.g. Discord user ids to mention). */
 export async function recipientChatIds(sql: Sql, alertId: number, level: number, channel: ChannelKind, field: 'slack_user_id' | 'discord_user_id'): Promise<string[]> {

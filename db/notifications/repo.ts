@@ -5,8 +5,8 @@ import { z } from 'zod';
 import type { Herald } from '../herald';
 import { require, type Actor } from '../actor';
 import { forbidden, parse } from '../errors';
-import type { AlertStatus } from '../alerts/view';
-import type { Priority, Severity } from '../rules/schema';
+import type { AlertStatus } from '../model/alert';
+import type { Priority, Severity } from '../model/levels';
 
 /** The tabs of the notification centre; other categories count under `all` only. */
 export const NOTIFICATION_CATEGORIES = ['finance', 'sales', 'production', 'system'] as const;

@@ -3,7 +3,7 @@
 // sessions) use HMAC-SHA256 under a key derived from the same instance key.
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { Pool } from '../sql';
+import type { Pool } from './sql';
 
 const scryptAsync = promisify(scrypt) as (p: string, s: Buffer, len: number) => Promise<Buffer>;
 

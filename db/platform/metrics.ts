@@ -1,6 +1,6 @@
 // Prometheus metrics for the alert lifecycle. prom-client's default registry is shared by the process.
 import client from 'prom-client';
-import type { AlertRow } from '../alerts/view';
+import type { AlertRow } from '../model/alert';
 
 export const eventsIngested = new client.Counter({ name: 'herald_events_ingested_total', help: 'Events accepted (202) by the API' });
 export const alertTransitions = new client.Counter({ name: 'herald_alert_transitions_total', help: 'Alert state changes', labelNames: ['to'] });

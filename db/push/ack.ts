@@ -8,7 +8,7 @@ import type { Actor } from '../actor';
 import { signToken, verifyToken } from '../platform/crypto';
 import { HeraldError, notFound } from '../errors';
 import { acknowledge } from '../alerts/act';
-import type { AlertView } from '../alerts/view';
+import type { AlertView } from '../model/alert';
 
 const PURPOSE = 'push-ack';
 export const PUSH_ACK_TTL_SECONDS = 24 * 3600;

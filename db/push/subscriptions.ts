@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { createPublicKey } from 'node:crypto';
 import type { Herald } from '../herald';
-import type { Pool, Sql } from '../sql';
+import type { Pool, Sql } from '../platform/sql';
 import { require, type Actor } from '../actor';
 import { forbidden, invalid, parse } from '../errors';
 import { checkWebhookUrl } from '../platform/outbound-guard';

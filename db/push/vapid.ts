@@ -5,7 +5,7 @@
 // subscribed with — so the keys live where the instance key lives.
 import webpush from 'web-push';
 import type { Config } from '../platform/config';
-import type { Pool } from '../sql';
+import type { Pool } from '../platform/sql';
 
 export interface VapidKeys {
   publicKey: string;

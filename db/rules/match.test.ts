@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { conditionHolds, getField, MATCH_INPUT_LIMIT, regexCacheSize, ruleMatches, selectRules } from './match';
-import { OPS, RuleInputSchema, SEVERITIES, type Condition, type MatchableEvent, type RuleInput, type Severity } from './schema';
+import { OPS, RuleInputSchema, type Condition, type MatchableEvent, type RuleInput } from './schema';
+import { SEVERITIES, type Severity } from '../model/levels';
 
 function event(over: Partial<MatchableEvent> = {}): MatchableEvent {
   return {

@@ -24,7 +24,8 @@
 //   finite-number field; any other field never matches. Input longer than 10,000 characters is cut to
 //   its first 10,000 before testing (bounds the cost of a pathological pattern on a huge string).
 //   Compiled patterns are cached (bounded, least recently used evicted); an invalid pattern never matches.
-import { severityRank, type Condition, type MatchableEvent, type RuleInput } from './schema';
+import { type Condition, type MatchableEvent, type RuleInput } from './schema';
+import { severityRank } from '../model/levels';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 

@@ -3,8 +3,8 @@
 // and Slack, escalating to Admin after 60 min and to CEO after 120 min."
 // People read it to check a rule does what they meant, so it says every thing that changes who gets paged:
 // what matches, who, how, the escalation, repeats, and whether the rule is off.
-import { CHANNEL_LABELS } from '../messages/channels';
-import { roleLabel } from '../alerts/view';
+import { CHANNEL_LABELS } from '../model/channels';
+import { roleLabel } from '../model/alert';
 import type { Condition, RuleInput } from './schema';
 
 const OP_SYMBOLS: Record<string, string> = { eq: '=', neq: '≠', gt: '>', gte: '≥', lt: '<', lte: '≤' };

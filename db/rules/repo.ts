@@ -1,5 +1,5 @@
 // Rules storage. Only this module queries the rules table.
-import type { Sql } from '../sql';
+import type { Sql } from '../platform/sql';
 import type { Rule, RuleInput } from './schema';
 
 const COLS = ['name', 'enabled', 'position', 'continue', 'match', 'targets', 'channels', 'priority', 'escalation', 'slack_channel', 'discord_channel', 'sop'] as const;

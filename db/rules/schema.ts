@@ -1,13 +1,9 @@
 // The rule contract (DESIGN "A rule"). Unknown fields are rejected so a typo never silently does nothing.
 import { z } from 'zod';
-import { CHANNEL_KINDS } from '../messages/channels';
+import { CHANNEL_KINDS } from '../model/channels';
 
-export const SEVERITIES = ['info', 'warning', 'error', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-export const severityRank = (s: Severity) => SEVERITIES.indexOf(s);
-
-export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
-export type Priority = (typeof PRIORITIES)[number];
+import { SEVERITIES, PRIORITIES, type Severity, type Priority } from '../model/levels';
+export { SEVERITIES, PRIORITIES, severityRank, type Severity, type Priority } from '../model/levels';
 
 export const OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'exists', 'matches'] as const;
 export type Op = (typeof OPS)[number];

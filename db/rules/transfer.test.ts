@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { HeraldError } from '../errors';
-import { CHANNEL_KINDS } from '../messages/channels';
-import { OPS, PRIORITIES, RuleInputSchema, SEVERITIES, type RuleInput } from './schema';
+import { CHANNEL_KINDS } from '../model/channels';
+import { OPS, RuleInputSchema, type RuleInput } from './schema';
+import { PRIORITIES, SEVERITIES } from '../model/levels';
 import { exportRules, parseRulesDocument } from './transfer';
 
 const overdue = RuleInputSchema.parse({

@@ -1,18 +1,14 @@
-// Rule verbs: permission, validation, storage, preview sentence, dry run, import/export.
+// Rule verbs: permission, validation, storage, preview sentence, import/export. (The dry run of an event
+// through the rules is a routing question: db/events/dry-run.ts.)
 import type { Herald } from '../herald';
 import { require, type Actor } from '../actor';
 import { invalid, notFound, parse } from '../errors';
 import { RuleInputSchema, type Rule, type RuleInput } from './schema';
 import { deleteRule, getRule, insertRule, listRules, ruleInputOf, updateRule } from './repo';
 import { rulePreview } from './preview';
-import { selectRules } from './match';
 import { exportRules, parseRulesDocument } from './transfer';
-import { EventInputSchema } from '../events/schema';
-import { loadTargetUsers, planMessages } from '../messages/plan';
-import { routeSnapshot } from '../events/route';
-import { levelDueAt } from '../escalation/schedule';
 
-async function userNames(h: Herald, orgId: number, rules: RuleInput[]): Promise<Map<number, string>> {
+export async function userNames(h: Herald, orgId: number, rules: RuleInput[]): Promise<Map<number, string>> {
   const ids = [...new Set(rules.flatMap((r) => [...r.targets.users, ...r.escalation.steps.flatMap((s) => s.users)]))];
   if (!ids.length) return new Map();
   const rows = await h.sql<{ id: number; name: string }[]>`select id, name from users where org_id = ${orgId} and id = any(${ids}::bigint[])`;
@@ -86,45 +82,4 @@ export async function importVerb(h: Herald, actor: Actor, text: string, contentT
     return out;
   });
   return { imported: saved.length, items: await withPreview(h, actor.orgId, saved) };
-}
-
-/** Dry run: which rules match, who would be reached on which channels, when each escalation would fire. */
-export async function testVerb(h: Herald, actor: Actor, input: unknown) {
-  require(actor, 'alerts:read');
-  const body = input && typeof input === 'object' && 'event' in (input as object) ? (input as { event: unknown }).event : input;
-  const ev = parse(EventInputSchema, body, 'event');
-  const rules = (await listRules(h.sql, actor.orgId)).filter((r) => r.enabled);
-  const matched = selectRules(rules, { ...ev, entity: ev.entity ?? null });
-  const names = await userNames(h, actor.orgId, matched);
-  if (!matched.length) return { matched: [], recipients: [], escalation: [], skipped: [] };
-  const route = routeSnapshot(matched);
-  const roles = [...new Set(route.rules.flatMap((r) => r.targets.roles))];
-  const users = [...new Set(route.rules.flatMap((r) => r.targets.users))];
-  const people = await loadTargetUsers(h.sql, actor.orgId, roles, users);
-  const plan = planMessages(actor.orgId, 0, 0, route.rules.map((r) => ({ ...r.targets, channels: r.channels, slack_channel: r.slack_channel, discord_channel: r.discord_channel })), people, h.channels);
-  const byRecipient = new Map<string, { user_id: number | null; name: string; channels: string[] }>();
-  for (const m of plan.messages) {
-    const u = people.find((p) => p.id === m.user_id);
-    const entry = byRecipient.get(m.recipient) ?? { user_id: m.user_id, name: u?.name ?? m.recipient.replace(/^room:/, '#'), channels: [] };
-    entry.channels.push(m.channel);
-    byRecipient.set(m.recipient, entry);
-  }
-  const now = new Date();
-  const escalation = [];
-  // Everyone any step reaches, read once; repeat cycles reuse the same steps.
-  const steps = route.escalation.steps;
-  const stepPeople = await loadTargetUsers(h.sql, actor.orgId, [...new Set(steps.flatMap((st) => st.roles))], [...new Set(steps.flatMap((st) => st.users))]);
-  for (let level = 1; level <= 50; level++) {
-    const at = levelDueAt(now, route.escalation, level);
-    if (!at) break;
-    const step = steps[(level - 1) % steps.length];
-    const reached = stepPeople.filter((u) => step.users.includes(u.id) || u.roles.some((r) => step.roles.includes(r)));
-    escalation.push({ level, after_minutes: (at.getTime() - now.getTime()) / 60_000, at: at.toISOString(), roles: step.roles, users: reached.map((u) => ({ id: u.id, name: u.name })), channels: route.escalation.channels });
-  }
-  return {
-    matched: matched.map((r) => ({ rule_id: r.id, name: r.name, preview: rulePreview(r, names) })),
-    recipients: [...byRecipient.values()],
-    escalation,
-    skipped: plan.skipped,
-  };
 }

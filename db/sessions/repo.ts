@@ -1,7 +1,7 @@
 // PWA sessions: a random token in an HttpOnly cookie, only its hash stored; a CSRF token per session
 // that cookie-authenticated writes must echo in X-CSRF-Token.
 import { z } from 'zod';
-import type { Sql } from '../sql';
+import type { Sql } from '../platform/sql';
 import type { Actor } from '../actor';
 import { parse, rateLimited, unauthenticated } from '../errors';
 import { randomToken, sha256, verifyPassword } from '../platform/crypto';

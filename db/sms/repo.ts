@@ -2,9 +2,9 @@
 // messages held back for a bundle text, and inbound texts. Every read-modify-write on one phone runs under
 // that phone's transaction-scoped advisory lock, so two send jobs for one phone cannot both take code 1 or
 // both squeeze under the rate limit; the unique indexes on sms_codes are the backstop.
-import type { Pool, Sql } from '../sql';
+import type { Pool, Sql } from '../platform/sql';
 import { saveProviderRef, saveProviderRefs } from '../messages/provider';
-import { addJobs } from '../jobs/enqueue';
+import { addJobs, job } from '../jobs/enqueue';
 
 export interface SmsRate {
   /** At most this many texts to one phone... */
@@ -14,8 +14,6 @@ export interface SmsRate {
 }
 export const DEFAULT_SMS_RATE: SmsRate = { max: 3, windowSeconds: 60 };
 
-export const BUNDLE_TASK = 'sms__bundle';
-export const bundleJobKey = (phone: string) => `sms:bundle:${phone}`;
 
 async function lockPhone(tx: Sql, phone: string): Promise<void> {
   await tx`select pg_advisory_xact_lock(hashtextextended(${`herald-sms:${phone}`}, 0))`;
@@ -102,7 +100,7 @@ export async function reserveAlertText(
     if ((await textsInWindow(tx, p.phone, rate)) >= rate.max) {
       await tx`insert into sms_held (message_id, org_id, phone, alert_id) values (${p.messageId}, ${p.orgId}, ${p.phone}, ${p.alertId})`;
       // One bundle job per phone; re-adding the key moves nothing (the slot time is the same for all holds).
-      await addJobs(tx, [{ identifier: BUNDLE_TASK, payload: { phone: p.phone }, job_key: bundleJobKey(p.phone), run_at: await nextSlotAt(tx, p.phone, rate) }]);
+      await addJobs(tx, [job('sms__bundle', { phone: p.phone }, { run_at: await nextSlotAt(tx, p.phone, rate) })]);
       return { kind: 'held' };
     }
     const code = await allocateCode(tx, p.orgId, p.phone, p.alertId);
@@ -152,7 +150,7 @@ export async function claimBundle(sql: Pool, phone: string, rate: SmsRate = DEFA
       select message_id, org_id, alert_id from sms_held where phone = ${phone} and text_id is null order by created_at, message_id`;
     if (!held.length) return null;
     if ((await textsInWindow(tx, phone, rate)) >= rate.max) {
-      await addJobs(tx, [{ identifier: BUNDLE_TASK, payload: { phone }, job_key: bundleJobKey(phone), run_at: await nextSlotAt(tx, phone, rate) }]);
+      await addJobs(tx, [job('sms__bundle', { phone }, { run_at: await nextSlotAt(tx, phone, rate) })]);
       return null;
     }
     const messageIds = held.map((m) => Number(m.message_id));

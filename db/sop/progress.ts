@@ -2,11 +2,11 @@
 // next person to pick the alert up (after an escalation, or on another phone) sees what was already done.
 import { z } from 'zod';
 import type { Herald } from '../herald';
-import type { Sql } from '../sql';
+import type { Sql } from '../platform/sql';
 import { actorRef, require, type Actor } from '../actor';
 import { conflict, invalid, notFound, parse } from '../errors';
-import { ALERT_CHANNEL } from '../alerts/effects';
-import type { ActorRef, SopView } from '../alerts/view';
+import { ALERT_CHANNEL } from '../model/alert';
+import type { ActorRef, SopView } from '../model/alert';
 
 export interface SopTick {
   step: number;

@@ -1,5 +1,5 @@
 // Timeline rows: every state change of an alert leaves one, in the same transaction as the change.
-import type { Sql } from '../sql';
+import type { Sql } from '../platform/sql';
 
 export type TimelineKind =
   | 'created' | 'notified' | 'delivered' | 'failed' | 'escalated' | 'acknowledged'

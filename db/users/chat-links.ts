@@ -1,6 +1,6 @@
 // Which Herald user is behind a Slack or Discord account. A chat id belongs to at most one live user of an
 // org: linking moves it (the previous holder loses it), so a click can never be attributed to two people.
-import type { Pool, Sql } from '../sql';
+import type { Pool, Sql } from '../platform/sql';
 
 export type ChatIdField = 'slack_user_id' | 'discord_user_id';
 

@@ -1,6 +1,6 @@
 // Finding people by what a provider tells us (the phone a text came from, the user a signed link names),
 // and mirroring a phone's SMS opt-out (Twilio's STOP/START, error 21610) on every user with that phone.
-import type { Sql } from '../sql';
+import type { Sql } from '../platform/sql';
 
 export interface ActingUser {
   id: number;

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { Herald } from '../herald';
-import type { Sql } from '../sql';
+import type { Sql } from '../platform/sql';
 import { require, type Actor } from '../actor';
 import { conflict, invalid, notFound, parse } from '../errors';
 import { hashPassword } from '../platform/crypto';

@@ -5,7 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { createHmac } from 'node:crypto';
 import type { Herald } from '../herald';
-import { addJobs } from '../jobs/enqueue';
+import { addJobs, job } from '../jobs/enqueue';
 import { BlockedAddressError, guardedLookup, isPrivateAddress } from '../platform/outbound-guard';
 import { isIP } from 'node:net';
 import { loadDeliveries, type DeliveryWork } from './repo';
@@ -119,9 +119,7 @@ export async function deliverWebhooks(h: Herald, ids: number[], manual = false, 
         where w.id = t.id`;
       const gone = [...new Set(failed.filter((r) => r.gone).map((r) => r.webhook_id))];
       if (gone.length) await tx`update webhooks set enabled = false, disabled_reason = 'receiver answered 410 Gone', updated_at = now() where id = any(${gone}::bigint[])`;
-      await addJobs(tx, failed.filter((r) => r.next_attempt_at).map((r) => ({
-        identifier: 'webhook__deliver', payload: { delivery_id: r.id }, run_at: r.next_attempt_at!, job_key: `delivery:${r.id}`,
-      })));
+      await addJobs(tx, failed.filter((r) => r.next_attempt_at).map((r) => job('webhook__deliver', { delivery_id: r.id }, { run_at: r.next_attempt_at! })));
     });
   }
   for (const r of results) webhookDeliveries.inc({ outcome: r.outcome });

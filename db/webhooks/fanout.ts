@@ -1,9 +1,9 @@
 // Outbound webhook fan-out: every alert transition becomes one delivery row per subscribed webhook
 // (with its Standard Webhooks `webhook-id`, fixed for all retries) and one `webhook__deliver` job.
 import { randomUUID } from 'node:crypto';
-import type { Sql } from '../sql';
-import type { JobSpec } from '../jobs/enqueue';
-import type { AlertView } from '../alerts/view';
+import type { Sql } from '../platform/sql';
+import { job, type JobSpec } from '../jobs/enqueue';
+import type { AlertView } from '../model/alert';
 
 export const WEBHOOK_EVENT_TYPES = [
   'alert.triggered', 'alert.acknowledged', 'alert.escalated', 'alert.snoozed', 'alert.reopened', 'alert.resolved',
@@ -48,7 +48,7 @@ export async function fanOutWebhooks(sql: Sql, events: WebhookEvent[]): Promise<
   // Deliveries go out in groups: one job (one fetch, one log write) per DELIVERY_GROUP deliveries.
   const jobs: JobSpec[] = [];
   for (let i = 0; i < ids.length; i += DELIVERY_GROUP) {
-    jobs.push({ identifier: 'webhook__deliver', payload: { delivery_ids: ids.slice(i, i + DELIVERY_GROUP).map((r) => Number(r.id)) }, max_attempts: 3 });
+    jobs.push(job('webhook__deliver', { delivery_ids: ids.slice(i, i + DELIVERY_GROUP).map((r) => Number(r.id)) }, { max_attempts: 3 }));
   }
   return jobs;
 }

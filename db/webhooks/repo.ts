@@ -1,11 +1,11 @@
 // Webhook subscriptions and their delivery log. Only this module queries webhooks / webhook_deliveries.
 import { z } from 'zod';
 import type { Herald } from '../herald';
-import type { Sql } from '../sql';
+import type { Sql } from '../platform/sql';
 import { require, type Actor } from '../actor';
 import { invalid, notFound, parse } from '../errors';
 import { decrypt, encrypt, randomToken } from '../platform/crypto';
-import { addJobs } from '../jobs/enqueue';
+import { addJobs, job } from '../jobs/enqueue';
 import { checkWebhookUrl } from '../platform/outbound-guard';
 import { WEBHOOK_EVENT_TYPES } from './fanout';
 import { randomUUID } from 'node:crypto';
@@ -95,7 +95,7 @@ export async function retryDelivery(h: Herald, actor: Actor, webhookId: number, 
       update webhook_deliveries set status = 'pending', next_attempt_at = now()
       where org_id = ${actor.orgId} and webhook_id = ${webhookId} and id = ${deliveryId} returning id, msg_id`;
     if (!d) throw notFound(`Delivery ${deliveryId}`);
-    await addJobs(tx, [{ identifier: 'webhook__deliver', payload: { delivery_id: Number(d.id), manual: true }, job_key: `delivery:${d.id}` }]);
+    await addJobs(tx, [job('webhook__deliver', { delivery_id: Number(d.id), manual: true })]);
     return { id: Number(d.id), msg_id: d.msg_id as string, status: 'pending' };
   });
 }
@@ -109,7 +109,7 @@ export async function sendTestEvent(h: Herald, actor: Actor, webhookId: number) 
       insert into webhook_deliveries (org_id, webhook_id, msg_id, event_type, payload)
       values (${actor.orgId}, ${webhookId}, ${`msg_${randomUUID().replace(/-/g, '')}`}, 'webhook.test', ${payload as never})
       returning id, msg_id`;
-    await addJobs(tx, [{ identifier: 'webhook__deliver', payload: { delivery_id: Number(d.id) }, max_attempts: 3 }]);
+    await addJobs(tx, [job('webhook__deliver', { delivery_id: Number(d.id) }, { max_attempts: 3 })]);
     return { id: Number(d.id), msg_id: d.msg_id as string, status: 'pending' };
   });
 }

@@ -1,6 +1,6 @@
 // Shapes the PWA reads from the API. AlertView is imported from the domain layer so the PWA cannot drift
 // from what the server builds (type-only: nothing from db/ reaches the bundle).
-import type { AlertView, ActorRef } from '../../db/alerts/view';
+import type { AlertView, ActorRef } from '../../db/model/alert';
 import type { NotificationItem, UnreadCounts } from '../../db/notifications/repo';
 
 export type { AlertView, ActorRef, NotificationItem };

@@ -1,6 +1,6 @@
 // One AlertView for channel tests (email, SMS, the fake SMTP server): a plain triggered high-priority
 // finance alert with no body, metadata, entity or SOP. Tests pass overrides for what they exercise.
-import type { AlertView } from '../../db/alerts/view';
+import type { AlertView } from '../../db/model/alert';
 
 export function sampleAlert(over: Partial<AlertView> = {}): AlertView {
   return {

@@ -1,5 +1,5 @@
 // AlertView fixtures for the Slack and Discord renderer tests: one realistic alert, overridable.
-import type { AlertView } from '../../db/alerts/view';
+import type { AlertView } from '../../db/model/alert';
 
 /** The fixed clock the fixtures are relative to. */
 export const NOW = new Date('2025-03-04T10:00:00.000Z');

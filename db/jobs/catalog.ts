@@ -1,0 +1,101 @@
+// The job catalog: every graphile-worker task Herald runs, with the schema of its payload, the key that
+// makes it a timer or coalesces it (graphile-worker replaces a pending job with the same key), its default
+// options and, for periodic work, its crontab schedule. This is the one place a task name or a job key is
+// spelled out. A new kind of work adds one entry here and one file `jobs/<name>.ts`; the compiler then
+// refuses a task list (jobs/tasks.ts) that lacks it and an enqueue whose payload does not fit.
+//
+// Payloads are parsed by the worker before a task runs: old jobs outlive code, and a payload that no
+// longer parses is dropped quietly (logged) instead of failing forever.
+import { z } from 'zod';
+
+const id = z.number().int().positive();
+
+interface JobDef<P extends z.ZodType> {
+  payload: P;
+  /** The job key for a payload: one pending job per key (timers, coalesced edits). */
+  key?: (p: z.output<P>) => string;
+  /** Defaults for every enqueue of the task (an enqueue may override them). */
+  defaults?: { max_attempts?: number; priority?: number; queue_name?: string };
+  /** graphile-worker crontab schedule (`min hour dom month dow`) for periodic tasks. */
+  cron?: string;
+}
+
+const def = <P extends z.ZodType>(d: JobDef<P>) => d;
+
+export const JOBS = {
+  /** Routes a batch of accepted events (db/events/route.ts). Written by the ingest statement itself. */
+  event__route: def({ payload: z.object({ event_ids: z.array(id).min(1) }) }),
+  /** The alert's one timer: the next escalation level, or the end of a snooze ({wake: true}). */
+  alert__escalate: def({
+    payload: z.object({ alert_id: id, level: id.optional(), wake: z.boolean().optional() }),
+    key: (p) => `alert:${p.alert_id}:escalation`,
+  }),
+  /** Safety net: re-creates missing timers, re-routes events whose job was lost. */
+  alert__sweep: def({ payload: z.object({}).passthrough(), cron: '* * * * *' }),
+  /** Sends one message through its channel's adapter. */
+  message__send: def({ payload: z.object({ message_id: id }), key: (p) => `message:${p.message_id}:send` }),
+  /** Edits a posted message to show the alert's current state; rapid changes coalesce on the key. */
+  message__update: def({
+    payload: z.object({ message_id: id, attempt: z.number().int().optional() }),
+    key: (p) => `message:${p.message_id}:update`,
+  }),
+  /** Delivery attempts: a group of fresh deliveries (unkeyed), or one delivery's retry (keyed). */
+  webhook__deliver: def({
+    payload: z.union([
+      z.object({ delivery_ids: z.array(id).min(1), manual: z.boolean().optional() }),
+      z.object({ delivery_id: id, manual: z.boolean().optional() }),
+    ]),
+    key: (p) => ('delivery_id' in p ? `delivery:${p.delivery_id}` : ''),
+  }),
+  /** Idempotency keys answer repeats for 24 hours; older ones are deleted. */
+  idempotency__cleanup: def({ payload: z.object({}).passthrough(), cron: '17 * * * *' }),
+  /** The one text that covers every SMS held back by a phone's rate limit. */
+  sms__bundle: def({
+    payload: z.object({ phone: z.string().min(2).max(20), attempt: z.number().int().positive().optional() }),
+    key: (p) => `sms:bundle:${p.phone}`,
+  }),
+} as const;
+
+export type TaskName = keyof typeof JOBS;
+export type PayloadOf<N extends TaskName> = z.output<(typeof JOBS)[N]['payload']>;
+export const TASK_NAMES = Object.keys(JOBS) as TaskName[];
+
+/** A job to add (see enqueue.ts: `addJobs` inserts many in one statement inside the caller's transaction). */
+export interface JobSpec<N extends TaskName = TaskName> {
+  identifier: N;
+  payload: PayloadOf<N>;
+  run_at?: Date | string;
+  job_key?: string;
+  max_attempts?: number;
+  priority?: number;
+  queue_name?: string;
+}
+
+export type JobOptions = Omit<JobSpec, 'identifier' | 'payload' | 'job_key'>;
+
+/** The typed way to describe a job: its key and defaults come from the catalog. */
+export function job<N extends TaskName>(name: N, payload: PayloadOf<N>, opts: JobOptions = {}): JobSpec<N> {
+  const d = JOBS[name] as JobDef<z.ZodType>;
+  const key = d.key?.(payload);
+  return { identifier: name, payload, ...d.defaults, ...opts, ...(key ? { job_key: key } : {}) };
+}
+
+/** The key of a task's job for a payload (to cancel a timer with `removeJobs`). */
+export function jobKey<N extends TaskName>(name: N, payload: PayloadOf<N>): string {
+  const k = (JOBS[name] as JobDef<z.ZodType>).key?.(payload);
+  if (!k) throw new Error(`${name} jobs have no key`);
+  return k;
+}
+
+/** The alert's timer key, for cancelling it inside a transaction. */
+export const escalationKey = (alertId: number) => jobKey('alert__escalate', { alert_id: alertId });
+
+/** Parses a job's payload against the catalog (null when it no longer fits: the job is stale). */
+export function parsePayload<N extends TaskName>(name: N, raw: unknown): PayloadOf<N> | null {
+  const r = JOBS[name].payload.safeParse(raw);
+  return r.success ? (r.data as PayloadOf<N>) : null;
+}
+
+/** graphile-worker's crontab, from the catalog's periodic tasks (`?max=1`: never more than one run at a time). */
+export const CRONTAB = TASK_NAMES.filter((n) => (JOBS[n] as JobDef<z.ZodType>).cron)
+  .map((n) => `${(JOBS[n] as JobDef<z.ZodType>).cron} ${n} ?max=1`).join('\n');
