@@ -11,7 +11,7 @@ import { addJobs, escalationKey, job, removeJobs, type JobSpec } from '../jobs/e
 import { applyEffects, type Change } from './effects';
 import { toAlertView } from './view';
 import { type AlertRow, type AlertView, type ActorRef } from '../model/alert';
-import { alertTransitions, observeAck } from '../platform/metrics';
+import { acknowledgeAlerts, resolveAlerts, snoozeAlert } from './transitions';
 
 export type AlertAction = 'ack' | 'resolve' | 'snooze';
 
@@ -35,11 +35,11 @@ async function explainNoRow(sql: Sql, orgId: number, id: number, wanted: string)
  */
 async function transition(
   h: Herald, actor: Actor, alertId: number, wanted: string,
-  update: (tx: Sql) => Promise<AlertRow[]>,
+  update: (tx: Sql) => Promise<AlertRow | undefined>,
   then: (a: AlertRow) => { change: Omit<Change, 'alert'>; timer: 'cancel' | JobSpec },
 ): Promise<AlertRow> {
   return h.sql.begin(async (tx) => {
-    const [a] = await update(tx);
+    const a = await update(tx);
     if (!a) return explainNoRow(tx, actor.orgId, alertId, wanted);
     const { change, timer } = then(a);
     if (timer === 'cancel') await removeJobs(tx, [escalationKey(alertId)]);
@@ -53,26 +53,18 @@ async function transition(
 export async function acknowledge(h: Herald, actor: Actor, alertId: number): Promise<AlertView> {
   require(actor, 'alerts:write');
   const ref = actorRef(actor);
-  const row = await transition(h, actor, alertId, 'acknowledged', (tx) => tx<AlertRow[]>`
-      update alerts set status = 'acknowledged', acknowledged_at = now(), acknowledged_by = ${ref as never},
-        escalation_next_at = null, updated_at = now()
-      where org_id = ${actor.orgId} and id = ${alertId} and status = 'triggered'
-      returning *`,
+  const row = await transition(h, actor, alertId, 'acknowledged',
+    async (tx) => (await acknowledgeAlerts(tx, actor.orgId, ref, { ids: [alertId] }))[0],
     () => ({ change: { timeline: { kind: 'acknowledged', actor: ref }, webhook: 'alert.acknowledged', updateMessages: true }, timer: 'cancel' }));
-  observeAck(row);
   return toAlertView(row, h.config.publicUrl);
 }
 
 export async function resolve(h: Herald, actor: Actor, alertId: number): Promise<AlertView> {
   require(actor, 'alerts:write');
   const ref = actorRef(actor);
-  const row = await transition(h, actor, alertId, 'resolved', (tx) => tx<AlertRow[]>`
-      update alerts set status = 'resolved', resolved_at = now(), resolved_by = ${ref as never}, escalation_next_at = null,
-        snoozed_until = null, updated_at = now()
-      where org_id = ${actor.orgId} and id = ${alertId} and status <> 'resolved'
-      returning *`,
+  const row = await transition(h, actor, alertId, 'resolved',
+    async (tx) => (await resolveAlerts(tx, actor.orgId, [alertId], ref))[0],
     () => ({ change: { timeline: { kind: 'resolved', actor: ref }, webhook: 'alert.resolved', updateMessages: true }, timer: 'cancel' }));
-  alertTransitions.inc({ to: 'resolved' });
   return toAlertView(row, h.config.publicUrl);
 }
 
@@ -81,18 +73,13 @@ export async function snooze(h: Herald, actor: Actor, alertId: number, input: un
   require(actor, 'alerts:write');
   const { minutes } = parse(SnoozeSchema, input);
   const ref = actorRef(actor);
-  const row = await transition(h, actor, alertId, 'snoozed', (tx) => tx<AlertRow[]>`
-      update alerts set status = 'acknowledged', snoozed_until = now() + make_interval(secs => ${minutes * 60}),
-        acknowledged_at = coalesce(acknowledged_at, now()), acknowledged_by = coalesce(acknowledged_by, ${ref as never}),
-        updated_at = now()
-      where org_id = ${actor.orgId} and id = ${alertId} and status <> 'resolved'
-      returning *`,
+  const row = await transition(h, actor, alertId, 'snoozed',
+    (tx) => snoozeAlert(tx, actor.orgId, alertId, minutes, ref),
     (a) => ({
       change: { timeline: { kind: 'snoozed', actor: ref, detail: { minutes, until: a.snoozed_until!.toISOString() } }, webhook: 'alert.snoozed', updateMessages: true },
       // The alert's one timer now wakes it instead of escalating it.
       timer: job('alert__escalate', { alert_id: alertId, wake: true }, { run_at: a.snoozed_until! }),
     }));
-  alertTransitions.inc({ to: 'snoozed' });
   return toAlertView(row, h.config.publicUrl);
 }
 
@@ -107,19 +94,12 @@ export async function bulkAcknowledge(h: Herald, actor: Actor, input: unknown): 
   const b = parse(BulkAckSchema, input);
   const ref = actorRef(actor);
   const rows = await h.sql.begin(async (tx) => {
-    const rows = await tx<AlertRow[]>`
-      update alerts set status = 'acknowledged', acknowledged_at = now(), acknowledged_by = ${ref as never},
-        escalation_next_at = null, updated_at = now()
-      where org_id = ${actor.orgId} and status = 'triggered'
-        and (${b.ids ?? null}::bigint[] is null or id = any(${b.ids ?? null}::bigint[]))
-        and (${b.category ?? null}::text is null or category = ${b.category ?? null})
-      returning *`;
+    const rows = await acknowledgeAlerts(tx, actor.orgId, ref, { ids: b.ids, category: b.category });
     await removeJobs(tx, rows.map((a) => escalationKey(Number(a.id))));
     const changes: Change[] = rows.map((a) => ({ alert: a, timeline: { kind: 'acknowledged', actor: ref, detail: { bulk: true } }, webhook: 'alert.acknowledged', updateMessages: true }));
     await addJobs(tx, await applyEffects(tx, h, changes));
     return rows;
   });
-  rows.forEach(observeAck);
   return { acknowledged: rows.map((a) => Number(a.id)) };
 }
 

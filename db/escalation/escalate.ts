@@ -2,13 +2,12 @@
 // escalation (payload {level}) or the end of a snooze (payload {wake: true}). The job re-reads the alert
 // under a row lock and exits quietly when the work is stale (acknowledged, resolved, already escalated).
 import type { Herald } from '../herald';
-import type { AlertRow } from '../model/alert';
 import { addJobs, escalationKey, job, type JobSpec } from '../jobs/enqueue';
 import { applyEffects } from '../alerts/effects';
 import { loadTargetUsers, notifyLevel } from '../messages/plan';
 import { SYSTEM_REF } from '../actor';
 import { levelDueAt, stepForLevel } from './schedule';
-import { escalations, alertTransitions } from '../platform/metrics';
+import { escalateAlert, lockAlert, reopenAlert } from '../alerts/transitions';
 import { unlockDeadWorkers } from '../jobs/liveness';
 
 
@@ -16,7 +15,7 @@ export type TimerOutcome = 'escalated' | 'woke' | 'stale' | 'not_due';
 
 export async function runAlertTimer(h: Herald, alertId: number, payload: { level?: number; wake?: boolean }): Promise<TimerOutcome> {
   return h.sql.begin(async (tx) => {
-    const [a] = await tx<AlertRow[]>`select * from alerts where id = ${alertId} for update`;
+    const a = await lockAlert(tx, alertId);
     if (!a) return 'stale';
     const jobs: JobSpec[] = [];
     if (payload.wake) {
@@ -26,14 +25,11 @@ export async function runAlertTimer(h: Herald, alertId: number, payload: { level
       const level = a.escalation_level + 1;
       const due = levelDueAt(a.created_at, a.route.escalation, level);
       const next = due ? new Date(Math.max(due.getTime(), Date.now())) : null;
-      const [b] = await tx<AlertRow[]>`
-        update alerts set status = 'triggered', snoozed_until = null, acknowledged_at = null, acknowledged_by = null,
-          escalation_next_at = ${next}, updated_at = now()
-        where id = ${alertId} returning *`;
+      const b = await reopenAlert(tx, alertId, next);
+      if (!b) return 'stale';
       if (next) jobs.push(job('alert__escalate', { alert_id: alertId, level }, { run_at: next }));
       jobs.push(...(await applyEffects(tx, h, [{ alert: b, timeline: { kind: 'reopened', actor: SYSTEM_REF, detail: { reason: 'snooze ended' } }, webhook: 'alert.reopened', updateMessages: true }])));
       await addJobs(tx, jobs);
-      alertTransitions.inc({ to: 'triggered' });
       return 'woke';
     }
     const level = payload.level ?? a.escalation_level + 1;
@@ -47,9 +43,8 @@ export async function runAlertTimer(h: Herald, alertId: number, payload: { level
       return 'not_due';
     }
     const next = levelDueAt(a.created_at, a.route.escalation, level + 1);
-    const [b] = await tx<AlertRow[]>`
-      update alerts set escalation_level = ${level}, escalation_next_at = ${next}, updated_at = now()
-      where id = ${alertId} returning *`;
+    const b = await escalateAlert(tx, alertId, level, next);
+    if (!b) return 'stale';
     const people = await loadTargetUsers(tx, Number(a.org_id), s.step.roles, s.step.users);
     const notified = await notifyLevel(tx, h.channels, level,
       [{ orgId: a.org_id, alertId, title: a.title, targets: [{ roles: s.step.roles, users: s.step.users, channels: a.route.escalation.channels }] }], people);
@@ -61,7 +56,6 @@ export async function runAlertTimer(h: Herald, alertId: number, payload: { level
       timeline: { kind: 'escalated', actor: SYSTEM_REF, detail: { level, roles: s.step.roles, users: s.step.users, cycle: s.cycle, late_ms: lateMs } },
     }], notified.timeline)));
     await addJobs(tx, jobs);
-    escalations.inc();
     return 'escalated';
   });
 }

@@ -17,7 +17,8 @@ import { loadTargetUsers, notifyLevel } from '../messages/plan';
 import { applyEffects, type Change } from '../alerts/effects';
 import type { TimelineEntry } from '../timeline/append';
 import { SYSTEM_REF } from '../actor';
-import { alertTransitions } from '../platform/metrics';
+import { countRepeats, insertAlerts, lockOpenByKeys, resolveAlerts } from '../alerts/transitions';
+import { priorityRank } from '../model/levels';
 import { deliverWebhooks } from '../webhooks/deliver';
 import { log } from '../platform/log';
 import type { EventStatus } from './schema';
@@ -27,8 +28,6 @@ interface EventRow {
   source: string | null; dedup_key: string; action: 'trigger' | 'resolve'; metadata: Record<string, unknown>;
   entity: Record<string, unknown> | null;
 }
-
-const PRIORITY_RANK = { low: 0, normal: 1, high: 2, critical: 3 } as const;
 
 export interface RouteSummary { routed: number; created: number; deduplicated: number; resolved: number; unrouted: number; suppressed: number }
 
@@ -70,8 +69,7 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
   // Independent reads are issued together: postgres.js pipelines them on the transaction's connection.
   const [rules, open] = await Promise.all([
     loadEnabledRules(tx, orgId),
-    tx<AlertRow[]>`
-      select * from alerts where org_id = ${orgId} and dedup_key = any(${keys}::text[]) and status <> 'resolved' for update`,
+    lockOpenByKeys(tx, orgId, keys),
   ]);
   const openByKey = new Map(open.map((a) => [a.dedup_key, a]));
 
@@ -122,10 +120,7 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
 
   // 1. Repeats of open alerts: count occurrences, no new notification.
   if (bumps.size) {
-    const rows = [...bumps.values()].map((b) => ({ id: Number(b.alert.id), n: b.count }));
-    await tx`
-      update alerts a set occurrences = a.occurrences + t.n, last_event_at = now(), updated_at = now()
-      from json_to_recordset(${JSON.stringify(rows)}::text::json) as t(id bigint, n int) where a.id = t.id`;
+    await countRepeats(tx, [...bumps.values()].map((b) => ({ id: Number(b.alert.id), n: b.count })));
     for (const b of bumps.values()) timeline.push({
       org_id: orgId, alert_id: b.alert.id, kind: 'deduplicated', actor: SYSTEM_REF,
       detail: { events: b.count, occurrences: b.alert.occurrences + b.count, event_id: b.last.id },
@@ -138,10 +133,10 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
   if (fresh.length) {
     const rows = fresh.map((n) => {
       const route = routeSnapshot(n.rules);
-      const priority = n.rules.map((r) => r.priority).sort((a, b) => PRIORITY_RANK[b] - PRIORITY_RANK[a])[0];
+      const priority = n.rules.map((r) => r.priority).sort((a, b) => priorityRank(b) - priorityRank(a))[0];
       const e = n.first;
       return {
-        org_id: orgId, status: 'triggered', priority, severity: e.severity, category: e.category, type: e.type, title: e.title,
+        org_id: orgId, priority, severity: e.severity, category: e.category, type: e.type, title: e.title,
         body: e.body, source: e.source, dedup_key: e.dedup_key, metadata: e.metadata, entity: e.entity, occurrences: n.occurrences,
         rule_ids: n.rules.map((r) => r.id), route, sop: n.rules.find((r) => r.sop)?.sop ?? null,
         // Level 1 is due `after_minutes` of the first step after creation (created_at is the same now()).
@@ -153,22 +148,12 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
     for (const n of fresh) for (const r of n.rules) { r.targets.roles.forEach((x) => allRoles.add(x)); r.targets.users.forEach((x) => allUsers.add(x)); }
     let people: Awaited<ReturnType<typeof loadTargetUsers>>;
     [inserted, people] = await Promise.all([
-      tx<AlertRow[]>`
-      insert into alerts (org_id, status, priority, severity, category, type, title, body, source, dedup_key, metadata, entity,
-        occurrences, rule_ids, route, sop, escalation_next_at)
-      select org_id, status, priority, severity, category, type, title, body, source, dedup_key, metadata, entity, occurrences,
-        array(select jsonb_array_elements_text(rule_ids)::bigint), route, sop,
-        case when first_after_s is null then null else now() + make_interval(secs => first_after_s) end
-      from json_to_recordset(${JSON.stringify(rows)}::text::json) as t(org_id bigint, status text, priority text, severity text,
-        category text, type text, title text, body text, source text, dedup_key text, metadata jsonb, entity jsonb,
-        occurrences int, rule_ids jsonb, route jsonb, sop jsonb, first_after_s float8)
-      returning *`,
+      insertAlerts(tx, rows),
       loadTargetUsers(tx, orgId, [...allRoles], [...allUsers]),
     ]);
     const idByKey = new Map(inserted.map((a) => [a.dedup_key, Number(a.id)]));
     for (const u of eventUpdates) if (u.key && u.alert_id === null) u.alert_id = idByKey.get(u.key) ?? null;
     summary.created += inserted.length;
-    alertTransitions.inc({ to: 'triggered' }, inserted.length);
 
     // First escalation timers (escalation_next_at was set by the insert).
     for (const a of inserted) {
@@ -205,14 +190,9 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
   const resolvingEvent = new Map(resolvePairs.map((p) => [p.id, p.event]));
   if (resolvePairs.length) {
     const resolver = { kind: 'integration', name: 'event' };
-    const resolved = await tx<AlertRow[]>`
-      update alerts set status = 'resolved', resolved_at = now(), resolved_by = ${resolver as never}, escalation_next_at = null,
-        snoozed_until = null, updated_at = now()
-      where id = any(${resolvePairs.map((p) => p.id)}::bigint[]) and status <> 'resolved'
-      returning *`;
+    const resolved = await resolveAlerts(tx, orgId, resolvePairs.map((p) => p.id), resolver);
     await removeJobs(tx, resolved.map((a) => escalationKey(Number(a.id))));
     summary.resolved += resolved.length;
-    alertTransitions.inc({ to: 'resolved' }, resolved.length);
     for (const a of resolved) {
       changes.push({ alert: a, timeline: { kind: 'resolved', actor: resolver, detail: { event_id: resolvingEvent.get(a.id)!.id } }, webhook: 'alert.resolved', updateMessages: true });
     }

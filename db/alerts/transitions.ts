@@ -1,0 +1,116 @@
+// Every change of an alert's state, and only here: create, count a repeat, acknowledge, resolve, snooze,
+// reopen, escalate. The routing job (db/events/route.ts), the escalation timer (db/escalation/escalate.ts)
+// and the people's verbs (./act.ts) all call these functions inside their own transaction, which then
+// writes the timeline row, moves the timer and queues the effects (./effects.ts).
+//
+// Invariant: each UPDATE settles its race in its WHERE clause (the status it starts from), so two
+// concurrent callers can never both win: the loser gets no row back and reports a conflict or exits as
+// stale. Callers must treat "no row" as "someone else got there first", never retry blindly.
+import type { Sql } from '../platform/sql';
+import type { AlertRow } from '../model/alert';
+import { alertTransitions, escalations, observeAck } from '../platform/metrics';
+
+/** A new alert as the router decided it (escalation_next_at: seconds after creation, or none). */
+export interface NewAlertRow {
+  org_id: number; priority: string; severity: string; category: string; type: string; title: string;
+  body: string | null; source: string | null; dedup_key: string; metadata: unknown; entity: unknown;
+  occurrences: number; rule_ids: number[]; route: unknown; sop: unknown; first_after_s: number | null;
+}
+
+/** Inserts triggered alerts in one statement. The partial unique index on open dedup keys settles races. */
+export async function insertAlerts(tx: Sql, rows: NewAlertRow[]): Promise<AlertRow[]> {
+  if (!rows.length) return [];
+  const inserted = await tx<AlertRow[]>`
+    insert into alerts (org_id, status, priority, severity, category, type, title, body, source, dedup_key, metadata, entity,
+      occurrences, rule_ids, route, sop, escalation_next_at)
+    select org_id, 'triggered', priority, severity, category, type, title, body, source, dedup_key, metadata, entity, occurrences,
+      array(select jsonb_array_elements_text(rule_ids)::bigint), route, sop,
+      case when first_after_s is null then null else now() + make_interval(secs => first_after_s) end
+    from json_to_recordset(${JSON.stringify(rows)}::text::json) as t(org_id bigint, priority text, severity text,
+      category text, type text, title text, body text, source text, dedup_key text, metadata jsonb, entity jsonb,
+      occurrences int, rule_ids jsonb, route jsonb, sop jsonb, first_after_s float8)
+    returning *`;
+  alertTransitions.inc({ to: 'triggered' }, inserted.length);
+  return inserted;
+}
+
+/** Repeats of open alerts: occurrences grow, nothing else changes (no new notification). */
+export async function countRepeats(tx: Sql, repeats: Array<{ id: number; n: number }>): Promise<void> {
+  if (!repeats.length) return;
+  await tx`
+    update alerts a set occurrences = a.occurrences + t.n, last_event_at = now(), updated_at = now()
+    from json_to_recordset(${JSON.stringify(repeats)}::text::json) as t(id bigint, n int) where a.id = t.id`;
+}
+
+/**
+ * Acknowledges triggered alerts: one by id, several by ids, or every triggered one of a category.
+ * Returns the rows that changed (none: already acknowledged or resolved by someone else).
+ */
+export async function acknowledgeAlerts(tx: Sql, orgId: number, by: unknown, which: { ids?: number[]; category?: string }): Promise<AlertRow[]> {
+  const rows = await tx<AlertRow[]>`
+    update alerts set status = 'acknowledged', acknowledged_at = now(), acknowledged_by = ${by as never},
+      escalation_next_at = null, updated_at = now()
+    where org_id = ${orgId} and status = 'triggered'
+      and (${which.ids ?? null}::bigint[] is null or id = any(${which.ids ?? null}::bigint[]))
+      and (${which.category ?? null}::text is null or category = ${which.category ?? null})
+    returning *`;
+  rows.forEach(observeAck);
+  return rows;
+}
+
+/** Resolves open alerts (by a person, a key, or a resolving event). Already resolved ones are left alone. */
+export async function resolveAlerts(tx: Sql, orgId: number | null, ids: number[], by: unknown): Promise<AlertRow[]> {
+  if (!ids.length) return [];
+  const rows = await tx<AlertRow[]>`
+    update alerts set status = 'resolved', resolved_at = now(), resolved_by = ${by as never}, escalation_next_at = null,
+      snoozed_until = null, updated_at = now()
+    where (${orgId}::bigint is null or org_id = ${orgId}) and id = any(${ids}::bigint[]) and status <> 'resolved'
+    returning *`;
+  alertTransitions.inc({ to: 'resolved' }, rows.length);
+  return rows;
+}
+
+/** Snooze: acknowledged until a time (the first acknowledger is kept), then the timer reopens it. */
+export async function snoozeAlert(tx: Sql, orgId: number, id: number, minutes: number, by: unknown): Promise<AlertRow | undefined> {
+  const [a] = await tx<AlertRow[]>`
+    update alerts set status = 'acknowledged', snoozed_until = now() + make_interval(secs => ${minutes * 60}),
+      acknowledged_at = coalesce(acknowledged_at, now()), acknowledged_by = coalesce(acknowledged_by, ${by as never}),
+      updated_at = now()
+    where org_id = ${orgId} and id = ${id} and status <> 'resolved'
+    returning *`;
+  if (a) alertTransitions.inc({ to: 'snoozed' });
+  return a;
+}
+
+/** The end of a snooze: back to triggered, escalation resumes at `next` (or never). */
+export async function reopenAlert(tx: Sql, id: number, next: Date | null): Promise<AlertRow | undefined> {
+  const [a] = await tx<AlertRow[]>`
+    update alerts set status = 'triggered', snoozed_until = null, acknowledged_at = null, acknowledged_by = null,
+      escalation_next_at = ${next}, updated_at = now()
+    where id = ${id} and status = 'acknowledged' and snoozed_until is not null
+    returning *`;
+  if (a) alertTransitions.inc({ to: 'triggered' });
+  return a;
+}
+
+/** One escalation step: the alert is still triggered at the level before; `next` is when the one after is due. */
+export async function escalateAlert(tx: Sql, id: number, level: number, next: Date | null): Promise<AlertRow | undefined> {
+  const [a] = await tx<AlertRow[]>`
+    update alerts set escalation_level = ${level}, escalation_next_at = ${next}, updated_at = now()
+    where id = ${id} and status = 'triggered' and escalation_level = ${level - 1}
+    returning *`;
+  if (a) escalations.inc();
+  return a;
+}
+
+/** The alert locked for a change decided in code (timers read it first, then call one of the above). */
+export async function lockAlert(tx: Sql, id: number): Promise<AlertRow | undefined> {
+  const [a] = await tx<AlertRow[]>`select * from alerts where id = ${id} for update`;
+  return a;
+}
+
+/** Open alerts with these dedup keys, locked for the routing transaction. */
+export async function lockOpenByKeys(tx: Sql, orgId: number, keys: string[]): Promise<AlertRow[]> {
+  return tx<AlertRow[]>`
+    select * from alerts where org_id = ${orgId} and dedup_key = any(${keys}::text[]) and status <> 'resolved' for update`;
+}
