@@ -4,6 +4,8 @@ import type { ChannelInfo, ChannelKind, RecipientUser } from '../db/model/channe
 import type { AlertView } from '../db/model/alert';
 import type { Config } from '../db/platform/config';
 import type { Pool } from '../db/platform/sql';
+import type { SendResult, DeferredResult } from '../db/model/delivery';
+export type { SendResult, DeferredResult };
 
 /** A message row joined with everything a provider needs to render and address it. */
 export interface OutgoingMessage {
@@ -26,16 +28,6 @@ export interface OutgoingMessage {
   nextEscalation: { at: string; to: string } | null;
 }
 
-export type SendResult =
-  | { outcome: 'sent'; providerRef?: string; providerState?: unknown; delivered?: boolean }
-  | { outcome: 'failed_temp'; error: string; retryAfterMs?: number }
-  | { outcome: 'failed_perm'; error: string };
-
-/**
- * `send` only: the channel took the message but will finish it later itself (SMS over a phone's rate
- * limit waits for one bundle text, which then records the message as sent). No retry is scheduled.
- */
-export type DeferredResult = { outcome: 'deferred'; reason: string };
 
 export interface AdapterContext {
   sql: Pool;

@@ -10,6 +10,7 @@ import { appendTimeline } from '../timeline/append';
 import { SYSTEM_REF } from '../actor';
 import { addJobs, job } from '../jobs/enqueue';
 import { messagesSent } from '../platform/metrics';
+import type { DeferredResult, MessageStatus, SendResult } from '../model/delivery';
 
 export interface LoadedMessage {
   id: number;
@@ -21,7 +22,7 @@ export interface LoadedMessage {
   user: RecipientUser | null;
   room: string | null;
   channel: ChannelKind;
-  status: string;
+  status: MessageStatus;
   attempt: number;
   providerRef: string | null;
   providerState: unknown;
@@ -62,13 +63,8 @@ export function retryDelayMs(attempt: number, retryAfterMs?: number): number {
   return Math.max(base, retryAfterMs ?? 0);
 }
 
-export type Outcome =
-  /** `detail` is added to the timeline row (e.g. `{ bundled: true }`). */
-  | { outcome: 'sent'; providerRef?: string; providerState?: unknown; delivered?: boolean; detail?: Record<string, unknown> }
-  | { outcome: 'failed_temp'; error: string; retryAfterMs?: number }
-  | { outcome: 'failed_perm'; error: string }
-  /** The channel finishes the message later itself (an SMS held for a bundle text): status 'held', no retry, no timeline row yet. */
-  | { outcome: 'deferred'; reason: string };
+/** What a send came to: the adapter's answer, or deferred (status `held`, no retry, no timeline row yet). */
+export type Outcome = SendResult | DeferredResult;
 
 /** Records a send outcome; on a temporary failure schedules the next attempt under the message's job key. */
 export async function recordSend(h: Herald, m: LoadedMessage, r: Outcome): Promise<void> {
@@ -80,7 +76,7 @@ export async function recordSend(h: Herald, m: LoadedMessage, r: Outcome): Promi
       return;
     }
     if (r.outcome === 'sent') {
-      const status = r.delivered ? 'delivered' : 'sent';
+      const status: MessageStatus = r.delivered ? 'delivered' : 'sent';
       // A provider callback for this very reference may have landed first (the ref is saved the moment the
       // provider accepts): a delivered or failed it recorded is newer news than "sent" and is kept.
       const ref = r.providerRef ?? null;
@@ -95,7 +91,8 @@ export async function recordSend(h: Herald, m: LoadedMessage, r: Outcome): Promi
       return;
     }
     const final = r.outcome === 'failed_perm' || m.attempt >= MAX_SEND_ATTEMPTS;
-    await tx`update messages set status = ${final ? 'failed' : 'failed_temp'}, attempts = attempts + 1, last_error = ${r.error},
+    const failedStatus: MessageStatus = final ? 'failed' : 'failed_temp';
+    await tx`update messages set status = ${failedStatus}, attempts = attempts + 1, last_error = ${r.error},
       updated_at = now() where id = ${m.id}`;
     if (final) {
       await appendTimeline(tx, [{ org_id: m.orgId, alert_id: m.alert.id, kind: 'failed', actor: SYSTEM_REF,
