@@ -78,6 +78,7 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
   let server: ServerType | null = null;
   let url = config.publicUrl;
   if (roles.api) {
+    for (const a of Object.values(adapters)) a.takeInbound?.(ctx);
     const app = createApp(ctx, [...MOUNTS, ...(opts.mounts ?? [])]);
     server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));

@@ -4,6 +4,7 @@ import type { ChannelInfo, ChannelKind, RecipientUser } from '../db/model/channe
 import type { AlertView } from '../db/model/alert';
 import type { Config } from '../db/platform/config';
 import type { Pool } from '../db/platform/sql';
+import type { Herald } from '../db/herald';
 import type { SendResult, DeferredResult } from '../db/model/delivery';
 export type { SendResult, DeferredResult };
 
@@ -47,6 +48,11 @@ export interface Adapter extends ChannelInfo {
   /** Edit what `send` posted so it shows the alert's current state (updatable channels only). */
   update?(msg: OutgoingMessage, ctx: AdapterContext): Promise<SendResult>;
   health(): ChannelHealth;
+  /**
+   * API role only, once at start: take inbound work (button clicks, commands, replies) acting through the
+   * engine `h`. Socket Mode connects here, never as a side effect of building routes.
+   */
+  takeInbound?(h: Herald): void;
   /** Start long-lived connections (Socket Mode, command registration); called once per process. */
   start?(ctx: AdapterContext): Promise<void>;
   stop?(): Promise<void>;

@@ -21,9 +21,7 @@ export function chatRoutes(ctx: ApiContext) {
   const r = new Hono<AppEnv>();
   const slack = ctx.adapters.slack instanceof SlackAdapter ? ctx.adapters.slack : null;
   const discord = ctx.adapters.discord instanceof DiscordAdapter ? ctx.adapters.discord : null;
-  // The API role takes inbound chat work: the adapters act through this process's engine.
-  slack?.attach(ctx);
-  discord?.attach(ctx);
+  // The adapters were given the engine by the server (Adapter.takeInbound) before routes were built.
 
   r.post('/slack/events', async (c) => {
     const receiver = slack?.httpReceiver;

@@ -15,6 +15,7 @@ import { listRoles } from '../../db/users/repo';
 import { findUnlinkedUserByEmail, findUserByChatId, rememberChatId, type ChatIdField, type ChatUser } from '../../db/users/chat-links';
 import type { ChatProvider } from '../../db/chat/interactions';
 import { log } from '../../db/platform/log';
+import { ACTION_PAST } from '../wording';
 
 export type { ChatProvider, ChatUser };
 
@@ -233,7 +234,7 @@ export async function runCommand(h: Herald, person: ChatPerson, user: ChatUser |
   return performAction(h, actor, c.alertId, c.action, c.minutes);
 }
 
-export const ACTION_PAST: Record<AlertAction, string> = { ack: 'Acknowledged', resolve: 'Resolved', snooze: 'Snoozed' };
+export { ACTION_PAST };
 
 /** "Snoozed for 1 h", "Snoozed for 30 min". */
 export function minutesText(minutes: number): string {

@@ -27,6 +27,7 @@ import type { RecipientUser } from '../../db/model/channels';
 import type { Config } from '../../db/platform/config';
 import type { Herald } from '../../db/herald';
 import { claimInteraction } from '../../db/chat/interactions';
+import { pressButton } from '../chat/button';
 import { recipientChatIds, roomRecipients } from '../../db/messages/rooms';
 import { log } from '../../db/platform/log';
 import { AuthState } from '../chat/auth-state';
@@ -103,7 +104,7 @@ export class DiscordAdapter implements Adapter {
     }
   }
 
-  attach(h: Herald): void {
+  takeInbound(h: Herald): void {
     this.h = h;
   }
 
@@ -235,15 +236,11 @@ export class DiscordAdapter implements Adapter {
     // Not one of our buttons (or no user): acknowledge without changing anything.
     if (!target || !person) return { type: InteractionResponseType.DeferredMessageUpdate };
     const h = this.engine();
-    if (!(await claimInteraction(h.sql, CHAT_ORG_ID, 'discord', `interaction:${i.id}`))) return { type: InteractionResponseType.DeferredMessageUpdate };
     return this.withinDeadline(i, { type: InteractionResponseType.DeferredMessageUpdate }, async () => {
-      const user = await identify(h, 'discord', person.chatId);
-      if (!user) {
-        return { type: InteractionResponseType.ChannelMessageWithSource, data: discordReply({ kind: 'unlinked', url: linkUrl(h, person) }) };
-      }
-      const actor = actorFor(user, 'discord');
-      const outcome = await performAction(h, actor, target.alertId, target.action, DEFAULT_SNOOZE_MINUTES, { button: true });
-      if (outcome.kind !== 'acted') return { type: InteractionResponseType.ChannelMessageWithSource, data: discordReply(outcome) };
+      const pressed = await pressButton(h, { person, claimKey: `interaction:${i.id}`, alertId: target.alertId, action: target.action, minutes: DEFAULT_SNOOZE_MINUTES });
+      if (pressed.kind === 'duplicate') return { type: InteractionResponseType.DeferredMessageUpdate };
+      if (pressed.kind !== 'acted') return { type: InteractionResponseType.ChannelMessageWithSource, data: discordReply(pressed.outcome) };
+      const { outcome, actor } = pressed;
       if (inList) {
         const { flags: _flags, ...list } = listMessage(await myOpenAlerts(h, actor));
         return { type: InteractionResponseType.UpdateMessage, data: list };

@@ -27,7 +27,7 @@ import {
   stateEmoji,
   stateText,
   truncate,
-} from '../slack/alert-text';
+} from '../wording';
 
 export const DISCORD_LIMITS = {
   content: 2000,

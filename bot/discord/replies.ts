@@ -5,7 +5,7 @@ import { ButtonStyle, MessageFlags, type APIActionRowComponent, type APIButtonCo
 import type { AlertView } from '../../db/model/alert';
 import type { AlertAction } from '../../db/alerts/act';
 import { ACTION_PAST, LINK_TTL_MINUTES, minutesText, type ChatOutcome } from '../chat/core';
-import { escalationText, priorityEmoji, stateEmoji, stateText, truncate } from '../slack/alert-text';
+import { escalationText, priorityEmoji, stateEmoji, stateText, truncate } from '../wording';
 import { alertMessage } from './render';
 
 export type DiscordReply = APIInteractionResponseCallbackData;

@@ -7,6 +7,7 @@
 // CSS) so it renders the same with remote content blocked.
 import type { ActorRef, AlertView } from '../../db/model/alert';
 import type { Priority } from '../../db/model/levels';
+import { actorName as wordsActorName, categoryLabel, safeHttpUrl, truncate } from '../wording';
 
 export type EmailReason = 'triggered' | 'escalated';
 export interface AlertEmailLinks {
@@ -56,11 +57,6 @@ export function categoryAccent(category: string): string {
   return FALLBACK_ACCENTS[h % FALLBACK_ACCENTS.length];
 }
 
-/** "finance" → "Finance", "shop_floor" → "Shop floor". */
-export function categoryLabel(category: string): string {
-  const s = category.replace(/[_-]+/g, ' ').trim();
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
 
 const priorityStyle = (p: Priority): PriorityStyle =>
   PRIORITY_STYLES[p] ?? { label: String(p).toUpperCase(), color: '#374151', ask: 'Needs attention.' };
@@ -71,18 +67,9 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 
 /** The URL if it is http(s), else null (never a javascript:/data: link). */
-export function safeUrl(u: string | null | undefined): string | null {
-  if (!u) return null;
-  try {
-    const url = new URL(u);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
-  } catch {
-    return null;
-  }
-}
+export const safeUrl = (u: string | null | undefined) => safeHttpUrl(u, 8192);
 
 const oneLine = (s: string) => s.replace(/[\s\u2028\u2029]+/g, ' ').trim();
-const clip = (s: string, n: number) => ([...s].length > n ? [...s].slice(0, n - 1).join('') + '…' : s);
 
 /** "2024-05-01 14:03 UTC" (recipients' time zones are not known here). */
 export function formatUtc(iso: string | null): string {
@@ -97,7 +84,7 @@ const humanKey = (k: string) => {
   return s.charAt(0).toUpperCase() + s.slice(1);
 };
 
-const actorName = (a: ActorRef | null) => (a ? a.name : 'someone');
+const actorName = (a: ActorRef | null) => wordsActorName(a) ?? 'someone';
 
 /** Label/value pairs shown under the alert: where it came from, then up to 8 metadata fields. */
 export function keyFields(alert: AlertView): Array<[string, string]> {
@@ -123,10 +110,10 @@ export function keyFields(alert: AlertView): Array<[string, string]> {
         continue;
       }
     }
-    rows.push([humanKey(k), clip(oneLine(value), 200)]);
+    rows.push([humanKey(k), truncate(oneLine(value), 200)]);
     n++;
   }
-  return rows.map(([k, v]) => [clip(oneLine(k), 60), v]);
+  return rows.map(([k, v]) => [truncate(oneLine(k), 60), v]);
 }
 
 /** "Acknowledged by Ana at 2024-05-01 14:03 UTC", "Open: waiting for someone to acknowledge", … */
@@ -160,7 +147,7 @@ function reasonSentence(reason: EmailReason, alert: AlertView): string {
 export function alertSubject(alert: AlertView, reason: EmailReason): string {
   const title = oneLine(alert.title) || `${alert.category}/${alert.type}`;
   const tail = reason === 'escalated' ? ' (escalated)' : '';
-  return clip(`[${priorityStyle(alert.priority).label}] ${categoryLabel(alert.category)}: ${title}`, 200 - tail.length) + tail;
+  return truncate(`[${priorityStyle(alert.priority).label}] ${categoryLabel(alert.category)}: ${title}`, 200 - tail.length) + tail;
 }
 
 const FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
@@ -191,7 +178,7 @@ export function renderAlertEmail(alert: AlertView, links: AlertEmailLinks, reaso
   const accent = categoryAccent(alert.category);
   const cat = categoryLabel(alert.category);
   const title = oneLine(alert.title) || `${alert.category}/${alert.type}`;
-  const body = alert.body ? clip(alert.body.trim(), 4000) : '';
+  const body = alert.body ? truncate(alert.body.trim(), 4000) : '';
   const open = safeUrl(links.open) ?? safeUrl(alert.url);
   const ack = alert.status === 'triggered' ? safeUrl(links.ack) : null;
   const resolve = alert.status !== 'resolved' ? safeUrl(links.resolve) : null;
@@ -232,7 +219,7 @@ export function renderAlertEmail(alert: AlertView, links: AlertEmailLinks, reaso
     `<title>${escapeHtml(subject)}</title></head>`,
     `<body style="margin:0;padding:0;background:#f3f4f6;color:#111827;font-family:${FONT}">`,
     // Preheader: the inbox preview line; hidden from sight and from screen readers (it repeats the body).
-    `<div style="display:none;max-height:0;overflow:hidden;opacity:0" aria-hidden="true">${escapeHtml(clip(`${reasonText} ${escalation ?? ''}`.trim(), 140))}</div>`,
+    `<div style="display:none;max-height:0;overflow:hidden;opacity:0" aria-hidden="true">${escapeHtml(truncate(`${reasonText} ${escalation ?? ''}`.trim(), 140))}</div>`,
     '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f3f4f6"><tr><td align="center" style="padding:24px 12px">',
     '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:600px;background:#ffffff;border-radius:8px;overflow:hidden">',
     `<tr><td style="height:6px;background:${accent};font-size:0;line-height:0">&nbsp;</td></tr>`,

@@ -3,6 +3,7 @@
 // tag and the padding delimiter), so a large alert is slimmed — metadata first, then the body, the SOP
 // steps, and at last the title — rather than refused by the push service.
 import type { AlertView } from '../../db/model/alert';
+import { truncate } from '../wording';
 
 export interface PushPayload {
   alert: AlertView;
@@ -18,7 +19,7 @@ export function reasonText(reason: 'triggered' | 'escalated', level: number): st
 }
 
 const size = (p: PushPayload) => Buffer.byteLength(JSON.stringify(p));
-const cut = (s: string, n: number) => (s.length > n ? s.slice(0, n - 1) + '…' : s);
+const cut = truncate;
 
 export function pushPayload(alert: AlertView, reason: string, ackUrl: string | null): string {
   const p: PushPayload = { alert, reason, ack_url: ackUrl };

@@ -24,6 +24,7 @@ import type { RecipientUser } from '../../db/model/channels';
 import type { Config } from '../../db/platform/config';
 import type { Herald } from '../../db/herald';
 import { claimInteraction } from '../../db/chat/interactions';
+import { pressButton } from '../chat/button';
 import { rememberChatId } from '../../db/users/chat-links';
 import { log } from '../../db/platform/log';
 import { AuthState } from '../chat/auth-state';
@@ -225,10 +226,10 @@ export class SlackAdapter implements Adapter {
   }
 
   /**
-   * Called by the API role (api/routes/chat.ts) with the engine, which clicks and commands act through.
-   * Socket Mode connects here: processes that serve the API are the ones that take inbound work.
+   * Called once by the API role at start (api/server.ts) with the engine, which clicks and commands act
+   * through. Socket Mode connects here: processes that serve the API are the ones that take inbound work.
    */
-  attach(h: Herald): void {
+  takeInbound(h: Herald): void {
     this.h = h;
     if (this.mode === 'socket' && this.socketReceiver && this.socket === 'off') this.connectSocket();
   }
@@ -361,24 +362,19 @@ export class SlackAdapter implements Adapter {
     const h = this.engine();
     const alertId = Number(action.value);
     if (!Number.isSafeInteger(alertId) || alertId <= 0) return;
-    const key = `action:${body.trigger_id || `${action.action_ts}:${body.user.id}`}`;
-    if (!(await claimInteraction(h.sql, CHAT_ORG_ID, 'slack', key))) {
-      log.info('slack: repeated delivery of a click ignored', { key, retry: context.retryNum ?? null });
-      return;
-    }
+    const claimKey = `action:${body.trigger_id || `${action.action_ts}:${body.user.id}`}`;
     const person = this.person(body.user.id, body.user.username ?? body.user.name, body.team?.domain);
-    const user = await identify(h, 'slack', body.user.id, this.emailOf(body.user.id));
-    if (!user) {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: unlinkedText(linkUrl(h, person)) });
+    const pressed = await pressButton(h, { person, claimKey, alertId, action: verb, minutes: SNOOZE_BUTTON_MINUTES, emailOf: this.emailOf(body.user.id) });
+    if (pressed.kind === 'duplicate') {
+      log.info('slack: repeated delivery of a click ignored', { key: claimKey, retry: context.retryNum ?? null });
       return;
     }
-    const actor = actorFor(user, 'slack');
-    const outcome = await performAction(h, actor, alertId, verb, SNOOZE_BUTTON_MINUTES, { button: true });
-    if (outcome.kind !== 'acted') {
-      const r = slackReply(outcome);
+    if (pressed.kind !== 'acted') {
+      const r = slackReply(pressed.outcome);
       await respond({ response_type: 'ephemeral', replace_original: false, text: r.text, blocks: r.blocks });
       return;
     }
+    const { outcome, actor } = pressed;
     // The clicked message changes now; every other message of the alert follows through the engine's
     // message__update jobs (queued in the verb's transaction).
     const inList = action.block_id?.startsWith('herald_list_') || (body as { container?: { is_ephemeral?: boolean } }).container?.is_ephemeral;

@@ -21,7 +21,7 @@ import {
   stateEmoji,
   stateText,
   truncate,
-} from './alert-text';
+} from '../wording';
 
 export type KnownBlock = slackTypes.KnownBlock;
 type Button = slackTypes.Button;

@@ -1,17 +1,11 @@
 // The texts Herald sends by SMS. Each fits one GSM-7 segment (160) when it can: see gsm7.ts for why.
 import type { AlertView } from '../../db/model/alert';
-import type { Priority } from '../../db/model/levels';
+import { ACTION_PAST, priorityLabel, shortDuration } from '../wording';
 import { fitSms, toGsm7 } from './gsm7';
 import type { SmsAction } from './reply';
 
 export const SMS_LIMIT = 160;
 
-const PRIORITY_LABEL: Record<Priority, string> = {
-  low: 'LOW',
-  normal: 'NORMAL',
-  high: 'HIGH',
-  critical: 'CRITICAL',
-};
 
 /** One line, no runs of whitespace; the alert's category/type when it has no title. */
 function oneLine(alert: Pick<AlertView, 'title' | 'category' | 'type'>): string {
@@ -27,7 +21,7 @@ export function formatAlertSms(alert: AlertView, code: number): string {
   const title = oneLine(alert).replace(/[.\s]+$/, '');
   // The sentence's full stop belongs to the title, so a cut title reads "Invoice 10... Reply", not "....".
   const sentence = /[!?]$/.test(title) ? title : `${title}.`;
-  const prefix = `[Herald] ${PRIORITY_LABEL[alert.priority] ?? String(alert.priority).toUpperCase()} `;
+  const prefix = `[Herald] ${priorityLabel(alert.priority)} `;
   const suffix = ` Reply ${code}a ack, ${code}r resolve, ${code}s snooze 1h`;
   return fitSms(prefix, sentence, suffix, SMS_LIMIT);
 }
@@ -38,13 +32,6 @@ export function formatBundleSms(count: number, link: string): string {
   return toGsm7(`[Herald] ${n} more ${n === 1 ? 'alert' : 'alerts'} for you: ${link}`);
 }
 
-const DONE: Record<SmsAction, string> = { ack: 'Acknowledged', resolve: 'Resolved', snooze: 'Snoozed' };
-
-function duration(minutes: number): string {
-  if (minutes % 60 === 0) return `${minutes / 60}h`;
-  if (minutes > 60) return `${Math.floor(minutes / 60)}h${minutes % 60}m`;
-  return `${minutes} min`;
-}
 
 /** `Acknowledged #1042: Invoice 1042 overdue` (snooze: `Snoozed #1042 for 1h: …`), one segment. */
 export function formatReplyConfirmation(
@@ -52,8 +39,8 @@ export function formatReplyConfirmation(
   alert: Pick<AlertView, 'id' | 'title' | 'category' | 'type'>,
   opts: { minutes?: number } = {},
 ): string {
-  const forHow = action === 'snooze' && opts.minutes ? ` for ${duration(opts.minutes)}` : '';
-  return fitSms(`${DONE[action]} #${alert.id}${forHow}: `, oneLine(alert), '', SMS_LIMIT);
+  const forHow = action === 'snooze' && opts.minutes ? ` for ${shortDuration(opts.minutes)}` : '';
+  return fitSms(`${ACTION_PAST[action]} #${alert.id}${forHow}: `, oneLine(alert), '', SMS_LIMIT);
 }
 
 /** Answer to HELP/INFO (and to a reply that could not be read). */

@@ -1,9 +1,9 @@
-// Plain-language pieces of an alert that every chat channel shows the same way (Slack blocks, Discord
-// embeds). Pure functions of an AlertView and "now": the renderers decide markup, these decide words, so
-// "Acknowledged by Ana 3 min ago" or "Escalates to Admin in 12 min" cannot drift between channels.
-// (Lives under bot/slack/ for now; bot/discord/render.ts imports it. It has no Slack dependency.)
-import type { ActorRef, AlertView } from '../../db/model/alert';
-import type { Priority } from '../../db/model/levels';
+// The words every channel uses for an alert (Slack blocks, Discord embeds, email, SMS, push): labels,
+// truncation, safe links, durations, who acted, and the past tense of each action. Pure functions of an
+// AlertView and "now": renderers decide markup, these decide words, so "Acknowledged by Ana 3 min ago" or
+// "Escalates to Admin in 12 min" cannot drift between channels. No provider imports here.
+import type { ActorRef, AlertView } from '../db/model/alert';
+import type { Priority } from '../db/model/levels';
 
 const PRIORITY_EMOJI: Record<Priority, string> = { critical: '🚨', high: '🔴', normal: '🟡', low: '🔵' };
 
@@ -56,6 +56,16 @@ export function timeUntil(iso: string | null | undefined, now: Date): string {
   const diff = t - now.getTime();
   if (diff <= 0) return 'now';
   return `in ${span(Math.ceil(diff / 60_000))}`;
+}
+
+/** What each action is called once done ("Acknowledged #1042", "Resolved by Ana"). */
+export const ACTION_PAST = { ack: 'Acknowledged', resolve: 'Resolved', snooze: 'Snoozed' } as const satisfies Record<'ack' | 'resolve' | 'snooze', string>;
+
+/** "45 min", "1h", "1h30m": a snooze length, short enough for an SMS. */
+export function shortDuration(minutes: number): string {
+  if (minutes % 60 === 0) return `${minutes / 60}h`;
+  if (minutes > 60) return `${Math.floor(minutes / 60)}h${minutes % 60}m`;
+  return `${minutes} min`;
 }
 
 export function actorName(actor: ActorRef | null | undefined): string | null {
