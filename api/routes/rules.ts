@@ -16,7 +16,7 @@ export function ruleRoutes(ctx: ApiContext) {
       'content-disposition': `attachment; filename="herald-rules.${format}"`,
     });
   });
-  r.post('/import', async (c) => c.json(await importVerb(ctx, c.get('actor'), await c.req.text(), c.req.header('content-type'))));
+  r.post('/import', async (c) => c.json(await importVerb(ctx, c.get('actor'), await c.req.text(), c.req.header('content-type'), c.req.query())));
   r.post('/test', async (c) => c.json(await dryRunVerb(ctx, c.get('actor'), await readJson(c))));
   r.post('/preview', async (c) => c.json(await previewVerb(ctx, c.get('actor'), await readJson(c))));
   r.get('/:id', async (c) => c.json(await getRuleVerb(ctx, c.get('actor'), idParam(c))));

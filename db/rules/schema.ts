@@ -93,7 +93,21 @@ export const RuleInputSchema = z
     discord_channel: z.string().min(1).max(100).nullable().default(null),
     sop: SopSchema.nullable().default(null),
   })
-  .strict();
+  .strict()
+  .superRefine((rule, ctx) => {
+    // Postgres text and jsonb cannot hold U+0000: refused here, by name, rather than failing the write.
+    const walk = (v: unknown, path: Array<string | number>) => {
+      if (typeof v === 'string') {
+        if (v.includes('\u0000')) ctx.addIssue({ code: 'custom', path, message: 'text cannot contain the NUL character (\\u0000)' });
+      } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+      else if (v && typeof v === 'object')
+        for (const [k, x] of Object.entries(v)) {
+          if (k.includes('\u0000')) ctx.addIssue({ code: 'custom', path, message: 'a key cannot contain the NUL character (\\u0000)' });
+          walk(x, [...path, k]);
+        }
+    };
+    walk(rule, []);
+  });
 export type RuleInput = z.output<typeof RuleInputSchema>;
 
 /** PATCH: any subset of fields; the merged rule is validated again with RuleInputSchema. */

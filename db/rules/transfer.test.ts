@@ -5,7 +5,7 @@ import { HeraldError } from '../errors';
 import { CHANNEL_KINDS } from '../model/channels';
 import { OPS, RuleInputSchema, type RuleInput } from './schema';
 import { PRIORITIES, SEVERITIES } from '../model/levels';
-import { exportRules, parseRulesDocument } from './transfer';
+import { assertUniqueNames, changedFields, exportRules, IMPORT_MODES, parseRulesDocument, planImport } from './transfer';
 
 const overdue = RuleInputSchema.parse({
   name: 'Overdue invoices', enabled: true, position: 10, continue: false,
@@ -84,9 +84,10 @@ describe('parseRulesDocument round trip', () => {
   // Valid rules of every shape the schema allows.
   const slug = fc.stringMatching(/^[a-z0-9][a-z0-9_.-]{0,12}$/);
   const roleKey = fc.stringMatching(/^[a-z][a-z0-9_]{0,10}$/);
-  const text = (maxLength: number) => fc.string({ unit: 'binary', minLength: 1, maxLength });
+  // Any text Postgres can store (it refuses U+0000, and so does the schema).
+  const text = (maxLength: number) => fc.string({ unit: 'binary', minLength: 1, maxLength }).filter((s) => !s.includes('\u0000'));
   // JSON cannot say -0; a stored rule's value has been through JSON anyway.
-  const json = fc.jsonValue({ stringUnit: 'binary', maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+  const json = fc.jsonValue({ stringUnit: 'binary', maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown).filter((v) => !JSON.stringify(v).includes('\\u0000'));
   const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   const condition = fc.oneof(
     fc.record({ op: fc.constantFrom(...OPS.filter((o) => !['in', 'exists', 'matches'].includes(o))), value: json }),
@@ -123,6 +124,78 @@ describe('parseRulesDocument round trip', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('importing what was exported changes nothing, in either mode; an empty replace removes everything', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(ruleArb, { maxLength: 5, selector: (r) => r.name }), fc.constantFrom('json', 'yaml' as const), (rules, format) => {
+        const existing = rules.map((r, i) => ({ ...r, id: i + 1 }));
+        const { rules: incoming } = parseRulesDocument(exportRules(existing, format));
+        for (const mode of IMPORT_MODES) {
+          const plan = planImport(existing, incoming, mode);
+          expect([plan.added, plan.changed, plan.removed, plan.unchanged]).toEqual([0, 0, 0, rules.length]);
+        }
+        expect(planImport(existing, [], 'merge').items).toEqual([]);
+        expect(planImport(existing, [], 'replace').items.map((i) => [i.outcome, i.id])).toEqual(existing.map((r) => ['removed', r.id]));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('planImport', () => {
+  const rule = (name: string, extra: Partial<Record<keyof RuleInput, unknown>> = {}) => RuleInputSchema.parse({ name, match: { category: 'sales' }, ...extra });
+  const existing = [
+    { ...rule('A'), id: 1 },
+    { ...rule('B', { priority: 'high' }), id: 2 },
+    { ...rule('C'), id: 3 },
+    { ...rule('B', { priority: 'low' }), id: 4 }, // a second stored rule named B
+  ];
+
+  it('merge adds and updates by name and removes nothing', () => {
+    const plan = planImport(existing, [rule('B', { priority: 'critical', match: { category: 'sales', min_severity: 'error' } }), rule('A'), rule('D')], 'merge');
+    expect(plan).toMatchObject({ added: 1, changed: 1, unchanged: 1, removed: 0 });
+    expect(plan.items.map(({ outcome, name, id, fields }) => ({ outcome, name, id, fields }))).toEqual([
+      { outcome: 'changed', name: 'B', id: 2, fields: ['match.min_severity', 'priority'] }, // the first B in list order
+      { outcome: 'unchanged', name: 'A', id: 1, fields: undefined },
+      { outcome: 'added', name: 'D', id: null, fields: undefined },
+    ]);
+    expect(plan.items[0].previous).toMatchObject({ name: 'B', priority: 'high' });
+  });
+
+  it('replace also removes every rule the document does not name, the second B included', () => {
+    const plan = planImport(existing, [rule('B', { priority: 'high' })], 'replace');
+    expect(plan).toMatchObject({ added: 0, changed: 0, unchanged: 1, removed: 3 });
+    expect(plan.items.filter((i) => i.outcome === 'removed').map((i) => i.id)).toEqual([1, 3, 4]);
+  });
+
+  it('compares values, not key order or how a stored rule spells its defaults', () => {
+    const stored = { ...rule('A'), id: 1, match: { conditions: [{ value: { b: 1, a: [1, { y: 2, x: 1 }] }, op: 'eq', field: 'metadata.v' }], min_severity: 'info', type: null, category: 'sales' } } as never;
+    const incoming = rule('A', { match: { category: 'sales', conditions: [{ field: 'metadata.v', op: 'eq', value: { a: [1, { x: 1, y: 2 }], b: 1 } }] } });
+    expect(planImport([stored], [incoming], 'merge').unchanged).toBe(1);
+    // A rule stored before a field had a default (escalation.repeat missing) still equals its defaulted self.
+    const old = { ...rule('E'), id: 9, escalation: { steps: [] } } as never;
+    expect(planImport([old], [rule('E')], 'merge').unchanged).toBe(1);
+  });
+
+  it('names whole fields, or the parts of match, targets, escalation and sop that differ', () => {
+    const a = rule('A', { sop: { title: 'x', steps: ['1'] }, targets: { roles: ['admin'] } });
+    expect(changedFields(a, rule('A', { sop: { title: 'x', steps: ['1', '2'] }, targets: { roles: ['admin'] } }))).toEqual(['sop.steps']);
+    expect(changedFields(a, rule('A', { targets: { roles: ['admin'] } }))).toEqual(['sop']);
+    expect(changedFields(a, rule('A', { sop: { title: 'x', steps: ['1'] }, channels: ['email'], enabled: false, targets: { roles: [], users: [7] } }))).toEqual(['enabled', 'targets.roles', 'targets.users', 'channels']);
+  });
+
+  it('refuses a document naming one rule twice, naming each repeat', () => {
+    expect(() => assertUniqueNames([rule('A'), rule('B')])).not.toThrow();
+    const e = heraldError(() => assertUniqueNames([rule('A'), rule('B'), rule('A'), rule('A'), rule('B')]));
+    expect(e.status).toBe(400);
+    expect(e.message).toContain('"A" (rules 0, 2, 3); "B" (rules 1, 4)');
+    expect(e.errors?.map((x) => x.path)).toEqual(['rules.2.name', 'rules.3.name', 'rules.4.name']);
+  });
+
+  it('refuses text Postgres cannot store, naming where it is', () => {
+    const e = heraldError(() => parseRulesDocument(JSON.stringify([{ name: 'a\u0000b', match: { category: 'sales' }, sop: { title: 't', steps: ['ok', 'x\u0000'] } }])));
+    expect(e.errors?.map((x) => x.path)).toEqual(['rules.0.name', 'rules.0.sop.steps.1']);
   });
 });
 

@@ -1,12 +1,13 @@
 // Rule verbs: permission, validation, storage, preview sentence, import/export. (The dry run of an event
 // through the rules is a routing question: db/events/dry-run.ts.)
+import { z } from 'zod';
 import type { Herald } from '../herald';
 import { require, type Actor } from '../actor';
 import { invalid, notFound, parse } from '../errors';
 import { RuleInputSchema, type Rule, type RuleInput } from './schema';
 import { deleteRule, getRule, insertRule, listRules, ruleInputOf, updateRule } from './repo';
 import { rulePreview } from './preview';
-import { exportRules, parseRulesDocument } from './transfer';
+import { assertUniqueNames, exportRules, IMPORT_MODES, parseRulesDocument, planImport } from './transfer';
 
 export async function userNames(h: Herald, orgId: number, rules: RuleInput[]): Promise<Map<number, string>> {
   const ids = [...new Set(rules.flatMap((r) => [...r.targets.users, ...r.escalation.steps.flatMap((s) => s.users)]))];
@@ -71,15 +72,53 @@ export async function exportVerb(h: Herald, actor: Actor, format: string) {
   return exportRules(rules.map(ruleInputOf), format);
 }
 
-/** Replaces every rule with the document's rules, all or nothing. */
-export async function importVerb(h: Herald, actor: Actor, text: string, contentType?: string) {
+export const ImportQuerySchema = z.object({
+  mode: z.enum(IMPORT_MODES).default('merge'),
+  // `?dry_run` alone is a flag, so the empty value means yes.
+  dry_run: z.enum(['1', 'true', '', '0', 'false'], { message: 'use dry_run=1 (or true), or leave it out' }).default('0').transform((v) => v !== '0' && v !== 'false'),
+});
+
+/**
+ * `POST /v1/rules/import?mode=merge|replace&dry_run=1`: rules matched by name; `merge` (the default) adds and
+ * updates and removes nothing, `replace` also removes the rules the document does not name, `dry_run` only
+ * says what would happen. The document is validated whole first, then applied in one transaction.
+ * `imported` (the number of rules in the document) is kept for clients of the first version.
+ */
+export async function importVerb(h: Herald, actor: Actor, text: string, contentType?: string, query: unknown = {}) {
   require(actor, 'admin');
+  const q = parse(ImportQuerySchema, query, 'query');
   const doc = parseRulesDocument(text, contentType);
-  const saved = await h.sql.begin(async (tx) => {
-    await tx`delete from rules where org_id = ${actor.orgId}`;
-    const out: Rule[] = [];
-    for (const r of doc.rules) out.push(await insertRule(tx, actor.orgId, r));
-    return out;
-  });
-  return { imported: saved.length, items: await withPreview(h, actor.orgId, saved) };
+  assertUniqueNames(doc.rules);
+  const plan = q.dry_run
+    ? planImport(await listRules(h.sql, actor.orgId), doc.rules, q.mode)
+    : await h.sql.begin(async (tx) => {
+        // Imports of one organisation run one at a time, on rows no one else is changing.
+        await tx`select pg_advisory_xact_lock(hashtextextended(${`herald-rules-import:${actor.orgId}`}, 0))`;
+        await tx`select id from rules where org_id = ${actor.orgId} for update`;
+        const p = planImport(await listRules(tx, actor.orgId), doc.rules, q.mode);
+        for (const item of p.items) {
+          if (item.outcome === 'added') item.id = (await insertRule(tx, actor.orgId, item.rule)).id;
+          else if (item.outcome === 'changed') await updateRule(tx, actor.orgId, item.id!, item.rule);
+          else if (item.outcome === 'removed') await deleteRule(tx, actor.orgId, item.id!);
+        }
+        return p;
+      });
+  const names = await userNames(h, actor.orgId, plan.items.flatMap((i) => (i.previous ? [i.rule, i.previous] : [i.rule])));
+  return {
+    mode: q.mode,
+    dry_run: q.dry_run,
+    added: plan.added,
+    changed: plan.changed,
+    unchanged: plan.unchanged,
+    removed: plan.removed,
+    imported: plan.added + plan.changed + plan.unchanged,
+    items: plan.items.map((i) => ({
+      outcome: i.outcome,
+      name: i.name,
+      id: i.id,
+      ...(i.fields ? { fields: i.fields } : {}),
+      preview: rulePreview(i.rule, names),
+      ...(i.previous ? { previous_preview: rulePreview(i.previous, names) } : {}),
+    })),
+  };
 }
