@@ -20,6 +20,7 @@ import { createApp, type Mount } from './app';
 import type { ApiContext } from './context';
 import { log } from '../db/platform/log';
 import { MOUNTS } from './mounts';
+import { DEFAULT_ORG_ID } from '../db/model/org';
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
@@ -66,7 +67,7 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
   const h: Herald = { sql, config, key, channels: adapters };
   // First start without HERALD_ADMIN_API_KEY: an admin key for the printed curl, shown this once.
   const firstKey = created && !config.HERALD_ADMIN_API_KEY
-    ? (await createApiKey(h, systemActor(1, 'first start'), { name: 'Getting started (created on first start)', scopes: ['admin'] })).key
+    ? (await createApiKey(h, systemActor(DEFAULT_ORG_ID, 'first start'), { name: 'Getting started (created on first start)', scopes: ['admin'] })).key
     : null;
   const ingestor = new EventIngestor(sql);
 
@@ -113,7 +114,7 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
 }
 
 async function adminHasPassword(sql: Pool, email: string): Promise<boolean> {
-  const [row] = await sql`select password_hash is not null as has from users where org_id = 1 and lower(email) = lower(${email}) and deleted_at is null`;
+  const [row] = await sql`select password_hash is not null as has from users where org_id = ${DEFAULT_ORG_ID} and lower(email) = lower(${email}) and deleted_at is null`;
   return Boolean(row?.has);
 }
 

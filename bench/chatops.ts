@@ -1,4 +1,4 @@
-// Chat-ops bench: "acknowledge in Slack → every Slack and Discord message of the alert edited" (DESIGN
+// Chat-ops bench: "acknowledge in Slack → every Slack and Discord message of the alert edited" (docs/design.md
 // Quality bars: p99 ≤ 300 ms).
 //
 // Herald runs as its own process (bench/lib spawnHerald) with the real Slack and Discord SDKs pointed at

@@ -1,4 +1,4 @@
-// `npm run bench`: Herald's figures against the Quality bars in docs/DESIGN ("Quality bars").
+// `npm run bench`: Herald's figures against the Quality bars in docs/design.md ("Quality bars").
 //
 // One embedded Postgres (temp dir) for the whole bench; every run of every scenario gets a fresh database
 // (cloned from a migrated template) and a fresh Herald child process (`api/main.ts`, all roles), whose

@@ -16,6 +16,7 @@ import { findUnlinkedUserByEmail, findUserByChatId, rememberChatId, type ChatIdF
 import type { ChatProvider } from '../../db/chat/interactions';
 import { log } from '../../db/platform/log';
 import { ACTION_PAST } from '../wording';
+import { DEFAULT_ORG_ID } from '../../db/model/org';
 
 export type { ChatProvider, ChatUser };
 
@@ -23,7 +24,7 @@ export type { ChatProvider, ChatUser };
  * One Slack app and one Discord application are configured per installation (environment variables), and
  * they serve the installation's organisation: the first one, created by the core migration.
  */
-export const CHAT_ORG_ID = 1;
+export const CHAT_ORG_ID = DEFAULT_ORG_ID;
 
 export const CHAT_ID_FIELD: Record<ChatProvider, ChatIdField> = { slack: 'slack_user_id', discord: 'discord_user_id' };
 export const PROVIDER_LABEL: Record<ChatProvider, string> = { slack: 'Slack', discord: 'Discord' };

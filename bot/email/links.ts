@@ -1,4 +1,4 @@
-// The one-tap Acknowledge / Resolve links in alert emails (DESIGN "Acting on an alert, per channel": Email).
+// The one-tap Acknowledge / Resolve links in alert emails (docs/design.md "Acting on an alert, per channel": Email).
 // A link is `PUBLIC_URL/e/<token>`: HMAC-signed under the instance key, bound to one person and one alert,
 // expiring after 24 hours. Opening it (GET) changes nothing, because mail scanners and link previews
 // follow links; the page asks for one tap, which POSTs back to the same URL and acts as that person.

@@ -1,4 +1,4 @@
-// Alert emails and the pages behind their one-tap links (DESIGN "Acting on an alert, per channel": Email).
+// Alert emails and the pages behind their one-tap links (docs/design.md "Acting on an alert, per channel": Email).
 // Pure functions: the adapter and the API route pass in the alert and the (already signed) URLs.
 //
 // Everything that came from an event (title, body, metadata, SOP text, names) is HTML-escaped, and only

@@ -1,4 +1,4 @@
-// SMS through Twilio (DESIGN "Acting on an alert, per channel": SMS). Each alert text carries a reply code
+// SMS through Twilio (docs/design.md "Acting on an alert, per channel": SMS). Each alert text carries a reply code
 // for this phone; a burst over the per-phone rate limit is held and sent as one bundle text instead.
 //
 // Invariants:

@@ -1,4 +1,4 @@
-// Parses what a person texts back (DESIGN "Acting on an alert, per channel": SMS). The input comes from
+// Parses what a person texts back (docs/design.md "Acting on an alert, per channel": SMS). The input comes from
 // any phone, so this never throws and reads at most MAX_REPLY_CHARS; anything it cannot read with
 // certainty is `unknown` (answered with help) rather than a guess that acts on the wrong alert.
 //

@@ -8,6 +8,7 @@ import type { Sql } from '../platform/sql';
 import { require, SCOPES, type Actor, type Scope } from '../actor';
 import { notFound, parse } from '../errors';
 import { randomToken, sha256 } from '../platform/crypto';
+import { DEFAULT_ORG_ID } from '../model/org';
 
 export const ApiKeyInputSchema = z
   .object({
@@ -53,7 +54,7 @@ export async function ensureEnvAdminKey(sql: Sql, secret: string): Promise<void>
   const hash = sha256(secret);
   await sql`
     insert into api_keys (org_id, name, prefix, secret_hash, scopes, created_by)
-    values (1, 'HERALD_ADMIN_API_KEY', 'env', ${hash}, ${['admin']}, 'environment')
+    values (${DEFAULT_ORG_ID}, 'HERALD_ADMIN_API_KEY', 'env', ${hash}, ${['admin']}, 'environment')
     on conflict (secret_hash) do update set revoked_at = null, scopes = excluded.scopes, expires_at = null`;
 }
 

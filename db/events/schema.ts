@@ -1,4 +1,4 @@
-// The event contract (DESIGN "POST /v1/events").
+// The event contract (docs/design.md "POST /v1/events").
 import { z } from 'zod';
 import { SEVERITIES } from '../model/levels';
 

@@ -1,4 +1,4 @@
-// The plain shapes of an alert: the stored row, the public view (DESIGN "HTTP API": what the API returns,
+// The plain shapes of an alert: the stored row, the public view (docs/design.md "HTTP API": what the API returns,
 // what webhooks carry, what every channel renders) and who acted. Types and constants only; this folder
 // imports nothing outside itself, so every db/ folder, bot/ and the PWA can share it without cycles.
 import type { Priority, Severity } from './levels';

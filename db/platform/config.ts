@@ -1,4 +1,4 @@
-// Herald's configuration, read once from the environment (DESIGN "Environment").
+// Herald's configuration, read once from the environment (docs/design.md "Environment").
 import { z } from 'zod';
 
 const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);

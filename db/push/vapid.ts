@@ -1,5 +1,5 @@
 // VAPID keys for web push. From VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY when set; otherwise generated once
-// and kept in the `settings` table. DESIGN says "kept in the data dir": the database *is* the
+// and kept in the `settings` table. docs/design.md says "kept in the data dir": the database *is* the
 // installation's shared store (the data dir holds it for embedded PostgreSQL; an external DATABASE_URL
 // has no data dir at all), and every API and worker process must sign with the same key the browsers
 // subscribed with — so the keys live where the instance key lives.

@@ -290,7 +290,7 @@ describe('ruleMatches', () => {
     match: { type: 'invoice_overdue', min_severity: 'warning', conditions: [{ field: 'metadata.amount', op: 'gte', value: 10000 }] },
   });
 
-  it('matches the DESIGN example event', () => {
+  it('matches the docs/design.md example event', () => {
     expect(ruleMatches(overdue, event())).toBe(true);
   });
 

@@ -1,4 +1,4 @@
-// Rule matching (DESIGN "A rule"): pure functions over an event, no database. The router calls
+// Rule matching (docs/design.md "A rule"): pure functions over an event, no database. The router calls
 // selectRules for every event, so these run on outside input and must never throw: a throw here would
 // fail the whole routing batch, and a surprising match would page the wrong people.
 //

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { joinAnd, rulePreview } from './preview';
 import { RuleInputSchema } from './schema';
 
-// The rule exactly as DESIGN "A rule" shows it.
+// The rule exactly as docs/design.md "A rule" shows it.
 const designRule = {
   name: 'Overdue invoices', enabled: true, position: 10, continue: false,
   match: { category: 'finance', type: 'invoice_overdue', min_severity: 'warning',
@@ -18,7 +18,7 @@ const rule = (over: Record<string, unknown> = {}) => RuleInputSchema.parse({ ...
 const match = (over: Record<string, unknown>) => ({ ...designRule.match, ...over });
 
 describe('rulePreview', () => {
-  it('says the DESIGN sentence for the DESIGN rule', () => {
+  it('says the docs/design.md sentence for its example rule', () => {
     expect(rulePreview(rule())).toBe(
       'Finance/invoice_overdue alerts (severity ≥ warning, amount ≥ 10000) go to Accounting via In-app, Email and ' +
         'Slack, escalating to Admin after 60 min and to CEO after 120 min.',

@@ -1,4 +1,4 @@
-// The one-sentence preview the API returns with each rule (DESIGN "A rule"), e.g.
+// The one-sentence preview the API returns with each rule (docs/design.md "A rule"), e.g.
 // "Finance/invoice_overdue alerts (severity ≥ warning, amount ≥ 10000) go to Accounting via In-app, Email
 // and Slack, escalating to Admin after 60 min and to CEO after 120 min."
 // People read it to check a rule does what they meant, so it says every thing that changes who gets paged:

@@ -1,4 +1,4 @@
-// The rule contract (DESIGN "A rule"). Unknown fields are rejected so a typo never silently does nothing.
+// The rule contract (docs/design.md "A rule"). Unknown fields are rejected so a typo never silently does nothing.
 import { z } from 'zod';
 import { CHANNEL_KINDS } from '../model/channels';
 

@@ -1,4 +1,4 @@
-// Rule export and import (DESIGN: `GET /v1/rules/export?format=json|yaml`, `POST /v1/rules/import`, all or
+// Rule export and import (docs/design.md: `GET /v1/rules/export?format=json|yaml`, `POST /v1/rules/import`, all or
 // nothing). The document is `{ version: 1, rules: [...] }` with rule fields only (no ids, org, timestamps),
 // so a file exported from one Herald imports into another. Import validates every rule before anything is
 // written: one bad rule rejects the whole document with a 400 naming each bad field (`rules.3.match...`).
@@ -90,7 +90,7 @@ export function parseRulesDocument(text: string, contentType?: string): { rules:
   return { rules: parsed.rules };
 }
 
-// ---- Import plan: what an import does to the organisation's rules (DESIGN "Working on an alert together":
+// ---- Import plan: what an import does to the organisation's rules (docs/design.md "Working on an alert together":
 // `POST /v1/rules/import?mode=merge|replace&dry_run=1` → `{added, changed, unchanged, removed, items}`).
 // Rules are matched by name. `merge` (the default) adds and updates and removes nothing; `replace` also
 // removes every existing rule the document does not name. The plan is pure: the verb applies it.

@@ -6,6 +6,7 @@ import type { Sql } from '../platform/sql';
 import { require, type Actor } from '../actor';
 import { conflict, invalid, notFound, parse } from '../errors';
 import { hashPassword } from '../platform/crypto';
+import { DEFAULT_ORG_ID } from '../model/org';
 
 const roleKey = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
 
@@ -133,11 +134,11 @@ export async function deleteRole(h: Herald, actor: Actor, key: string) {
 
 /** First start: the admin user, from the environment or generated. */
 export async function ensureAdmin(sql: Sql, email: string, password: string | null): Promise<{ created: boolean }> {
-  const [existing] = await sql`select id from users where org_id = 1 and lower(email) = lower(${email}) and deleted_at is null`;
+  const [existing] = await sql`select id from users where org_id = ${DEFAULT_ORG_ID} and lower(email) = lower(${email}) and deleted_at is null`;
   if (existing) {
     if (password) await sql`update users set password_hash = ${await hashPassword(password)} where id = ${existing.id}`;
     return { created: false };
   }
-  await sql`insert into users (org_id, name, email, roles, password_hash) values (1, 'Admin', ${email}, ${['admin']}, ${password ? await hashPassword(password) : null})`;
+  await sql`insert into users (org_id, name, email, roles, password_hash) values (${DEFAULT_ORG_ID}, 'Admin', ${email}, ${['admin']}, ${password ? await hashPassword(password) : null})`;
   return { created: true };
 }

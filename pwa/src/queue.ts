@@ -4,7 +4,7 @@
 import { api, ApiError, NetworkError, errorText } from './api';
 import { onAlert, onReconnect } from './live';
 import { createStore } from './store';
-import { PRIORITY_RANK, type AlertList, type AlertView } from './types';
+import { priorityRank, type AlertList, type AlertView } from './types';
 
 export const QUEUE_URL = '/v1/alerts?status=triggered,acknowledged&mine=true&limit=100';
 const SAVED = 'herald.queue';
@@ -52,7 +52,7 @@ const time = (iso: string | null | undefined) => (iso ? Date.parse(iso) : Number
 /** Priority critical > high > normal > low, then the soonest escalation, then the oldest. */
 export function compareAlerts(a: AlertView, b: AlertView): number {
   return (
-    (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9) ||
+    priorityRank(b.priority) - priorityRank(a.priority) ||
     time(a.escalation?.next_at) - time(b.escalation?.next_at) ||
     Date.parse(a.created_at) - Date.parse(b.created_at) ||
     a.id - b.id

@@ -58,16 +58,11 @@ export interface Problem {
   errors?: Array<{ path: string | Array<string | number>; message: string }>;
 }
 
-export const PRIORITY_RANK: Record<Priority, number> = { critical: 0, high: 1, normal: 2, low: 3 };
-export const CHANNELS = ['in_app', 'slack', 'discord', 'sms', 'email', 'push'] as const;
-export const CHANNEL_LABELS: Record<string, string> = {
-  in_app: 'In-app', slack: 'Slack', discord: 'Discord', sms: 'SMS', email: 'Email', push: 'Push',
-};
-export const SEVERITIES = ['info', 'warning', 'error', 'critical'] as const;
-export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
-
-export function label(s: string): string {
-  if (s === 'ceo') return 'CEO';
-  const t = s.replace(/_/g, ' ');
-  return t.charAt(0).toUpperCase() + t.slice(1);
-}
+// The server's vocabulary, imported rather than re-declared (db/model imports nothing, so only these
+// constants reach the bundle): channels, severities and priorities in the server's order (lowest first).
+import { CHANNEL_LABELS as LABELS_BY_KIND } from '../../db/model/channels';
+export { CHANNEL_KINDS as CHANNELS } from '../../db/model/channels';
+/** By any string: timeline rows and API answers carry channel names as plain strings. */
+export const CHANNEL_LABELS: Record<string, string> = LABELS_BY_KIND;
+export { SEVERITIES, PRIORITIES, priorityRank } from '../../db/model/levels';
+export { roleLabel as label } from '../../db/model/alert';

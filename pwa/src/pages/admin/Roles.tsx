@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api';
 import { ProblemBox } from '../../components/Problem';
-import { useTitle } from '../../hooks';
+import { useAction, useTitle } from '../../hooks';
 import { fetchRoles, type Role } from './shared';
 
 export default function RolesPage() {
@@ -11,8 +11,7 @@ export default function RolesPage() {
   const [error, setError] = useState<unknown>(null);
   const [key, setKey] = useState('');
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [createError, setCreateError] = useState<unknown>(null);
+  const { busy, error: createError, run } = useAction();
   const [created, setCreated] = useState<string | null>(null);
 
   useEffect(() => {
@@ -21,20 +20,14 @@ export default function RolesPage() {
 
   async function create(e: Event) {
     e.preventDefault();
-    setBusy(true);
-    setCreateError(null);
     setCreated(null);
-    try {
+    await run(async () => {
       const r = await api.post<Role>('/v1/roles', { key: key.trim(), name: name.trim() });
       setRoles(await fetchRoles(true).catch(() => [...(roles ?? []), r]));
       setCreated(`Role ${name.trim()} was added.`);
       setKey('');
       setName('');
-    } catch (err) {
-      setCreateError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../../api';
 import { ProblemBox } from '../../components/Problem';
-import { useTitle } from '../../hooks';
+import { useAction, useTitle } from '../../hooks';
 import { Link } from '../../router';
 import { clock, until } from '../../time';
 import { CHANNEL_LABELS, label } from '../../types';
@@ -32,8 +32,7 @@ const userName = (u: number | string | { id?: number; name?: string }) =>
 export default function RuleTesterPage() {
   useTitle('Test rules');
   const [text, setText] = useState(EXAMPLE);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run: act } = useAction();
   const [result, setResult] = useState<TestResult | null>(null);
 
   async function run(e: Event) {
@@ -47,14 +46,7 @@ export default function RuleTesterPage() {
       setError(new Error(`The event is not valid JSON: ${(err as Error).message}`));
       return;
     }
-    setBusy(true);
-    try {
-      setResult(await api.post<TestResult>('/v1/rules/test', { event }));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    await act(async () => setResult(await api.post<TestResult>('/v1/rules/test', { event })));
   }
 
   return (

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api';
 import { ProblemBox } from '../../components/Problem';
-import { useTitle } from '../../hooks';
+import { useAction, useTitle } from '../../hooks';
 import { label, type User } from '../../types';
 import { RolePicker, useRoles } from './shared';
 
@@ -22,8 +22,7 @@ export default function UsersPage() {
   const [users, setUsers] = useState<User[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [form, setForm] = useState(blank);
-  const [busy, setBusy] = useState(false);
-  const [createError, setCreateError] = useState<unknown>(null);
+  const { busy, error: createError, run } = useAction();
   const [created, setCreated] = useState<string | null>(null);
   const { roles } = useRoles();
 
@@ -35,22 +34,16 @@ export default function UsersPage() {
 
   async function create(e: Event) {
     e.preventDefault();
-    setBusy(true);
-    setCreateError(null);
     setCreated(null);
     const body: Record<string, unknown> = { name: form.name.trim(), email: form.email.trim(), roles: form.roles };
     for (const k of ['phone', 'slack_user_id', 'discord_user_id', 'timezone'] as const) if (form[k].trim()) body[k] = form[k].trim();
     if (form.password) body.password = form.password;
-    try {
+    await run(async () => {
       const u = await api.post<User>('/v1/users', body);
       setUsers((us) => [...(us ?? []), u]);
       setCreated(`${u.name ?? body.name} was added.`);
       setForm(blank());
-    } catch (err) {
-      setCreateError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
