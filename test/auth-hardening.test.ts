@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestHerald, type TestHerald } from './harness';
 import { signIn } from './pwa-session';
-import { ensurePwaBuilt } from './pwa-build';
+import { ensurePwaBuilt, ROOT } from './pwa-build';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ensureAdmin } from '../db/users/repo';
 import { LOGIN_LIMITS } from '../db/sessions/repo';
 
@@ -226,6 +228,16 @@ describe('SOP links and the PWA headers (issue 14, 5)', () => {
     const imported = await h.api('POST', '/v1/rules/import', doc);
     expect(imported.status).toBe(400);
     expect(await h.sql`select 1 from rules where name = 'Imported'`).toHaveLength(0);
+  });
+
+  it('migration 00007 clears non-http(s) links stored before the check, and keeps http(s) ones', async () => {
+    const mk = async (name: string) => (await h.api('POST', '/v1/rules', { ...rule, name, sop: { title: 'SOP', steps: [], url: 'https://wiki.example.com/ok' } })).body.id as number;
+    const [bad, good] = [await mk('Stored bad link'), await mk('Stored good link')];
+    await h.sql`update rules set sop = jsonb_set(sop, '{url}', to_jsonb(' JAVASCRIPT:alert(1)'::text)) where id = ${bad}`;
+    const file = readFileSync(path.join(ROOT, 'db', 'migrations', '00007_auth_hardening', 'index.sql'), 'utf8');
+    await h.sql.unsafe(file.slice(file.indexOf('-- Only http(s) SOP links')));
+    expect((await h.api('GET', `/v1/rules/${bad}`)).body.sop).toMatchObject({ title: 'SOP', url: null });
+    expect((await h.api('GET', `/v1/rules/${good}`)).body.sop.url).toBe('https://wiki.example.com/ok');
   });
 
   it('the PWA is served with a Content-Security-Policy, frame protection, nosniff and a referrer policy', async () => {
