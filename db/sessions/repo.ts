@@ -12,9 +12,9 @@ const SESSION_DAYS = 30;
 export const LoginSchema = z.object({ email: z.string().trim().toLowerCase().max(320), password: z.string().max(200) }).strict();
 
 /**
- * Sign-in limits (README "Signing in"), counted in Postgres so they hold across processes and under concurrency:
- * - per account (the email as typed, known or not): 10 failed attempts in 10 minutes lock it for everyone until
- *   the oldest of them is 10 minutes old;
+ * Sign-in limits (README, "Sign-in limits"), counted in Postgres so they hold across processes and under concurrency:
+ * - per account (the email as typed, known or not, so a lock tells nothing about whether it exists): 10 failed
+ *   attempts in 10 minutes lock it for everyone until enough of them are older than 10 minutes;
  * - per client address: 100 failed attempts in 10 minutes refuse further attempts from it, except for an account
  *   that has signed in successfully from that address in the last 30 days (so one person's or an attacker's
  *   failures behind a shared NAT or proxy never lock out the others, the admin included).
