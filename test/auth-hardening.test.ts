@@ -129,12 +129,13 @@ describe('an unknown email answers like a known one (issue 14, 4c)', () => {
       }
     }
     expect([...answers]).toEqual(['401 Email or password is wrong']);
-    // Before the fix an unknown email answered about 10x faster; now both pay one scrypt of the same cost.
+    // Before the fix an unknown email answered about 10x faster; now both pay one scrypt of the same cost. The
+    // bounds are wide because the machine is shared (medians of 9 still swing by a third under load).
     const [k, u, n] = [median(known), median(unknown), median(noPassword)];
     console.log(`[auth] wrong sign-in, median of 9: known email ${k.toFixed(1)} ms, unknown email ${u.toFixed(1)} ms, user without a password ${n.toFixed(1)} ms`);
-    expect(u / k, `known ${k.toFixed(1)} ms, unknown ${u.toFixed(1)} ms`).toBeGreaterThan(0.5);
-    expect(n / k, `known ${k.toFixed(1)} ms, no password ${n.toFixed(1)} ms`).toBeGreaterThan(0.5);
-    expect(u / k).toBeLessThan(2);
+    expect(u / k, `known ${k.toFixed(1)} ms, unknown ${u.toFixed(1)} ms`).toBeGreaterThan(0.35);
+    expect(n / k, `known ${k.toFixed(1)} ms, no password ${n.toFixed(1)} ms`).toBeGreaterThan(0.35);
+    expect(u / k).toBeLessThan(3);
   }, 60_000);
 });
 
