@@ -24,6 +24,7 @@ export const notFound = (what: string) => new HeraldError(404, 'Not found', `${w
 export const conflict = (detail: string) => new HeraldError(409, 'Conflict', detail);
 // The rest of an oversized body is not read, so the connection cannot be reused.
 export const tooLarge = (detail: string) => new HeraldError(413, 'Payload too large', detail, undefined, { Connection: 'close' });
+export const unsupportedMediaType = (detail: string) => new HeraldError(415, 'Unsupported media type', detail);
 export const rateLimited = (detail: string, retryAfterSeconds: number) =>
   new HeraldError(429, 'Too many requests', detail, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
 

@@ -55,7 +55,10 @@ describe('bad input', () => {
     expect((await h.api('GET', '/v1/alerts', undefined, { key: reader.body.key })).status).toBe(200);
     await h.api('DELETE', `/v1/api-keys/${reader.body.id}`);
     expectProblem(await h.api('GET', '/v1/alerts', undefined, { key: reader.body.key }), 401);
-    const expired = await h.api('POST', '/v1/api-keys', { name: 'Old', scopes: ['admin'], expires_at: new Date(Date.now() - 1000).toISOString() });
+    // A key cannot be created already expired (issue 14); one whose time has come stops working.
+    const expired = await h.api('POST', '/v1/api-keys', { name: 'Old', scopes: ['admin'], expires_at: new Date(Date.now() + 3600_000).toISOString() });
+    expect(expired.status).toBe(201);
+    await h.sql`update api_keys set expires_at = now() - interval '1 second' where id = ${expired.body.id}`;
     expectProblem(await h.api('GET', '/v1/alerts', undefined, { key: expired.body.key }), 401);
   });
 

@@ -84,9 +84,9 @@ function slackPost(body: string, opts: { secret?: string; headers?: Record<strin
   return fetch(`${h.url}/slack/events`, { method: 'POST', headers: { 'content-type': SLACK_FORM_CONTENT_TYPE, ...sig, ...(opts.headers ?? {}) }, body });
 }
 
-async function discordPost(interaction: unknown, opts: { badSignature?: boolean } = {}) {
+async function discordPost(interaction: unknown, opts: { badSignature?: boolean; timestamp?: number } = {}) {
   const raw = JSON.stringify(interaction);
-  const sig = signDiscordRequest(opts.badSignature ? discordKeyPair().privateKey : keys.privateKey, raw);
+  const sig = signDiscordRequest(opts.badSignature ? discordKeyPair().privateKey : keys.privateKey, raw, opts.timestamp);
   const res = await fetch(`${h.url}/discord/interactions`, { method: 'POST', headers: { 'content-type': 'application/json', ...sig }, body: raw });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
@@ -173,6 +173,9 @@ describe('an overdue invoice handled from Slack', () => {
     expect((await slackPost(forged, { secret: 'not-the-secret' })).status).toBe(401);
     // So is a correctly signed request older than five minutes (a captured request replayed later).
     expect((await slackPost(forged, { timestamp: Math.floor(Date.now() / 1000) - 600 })).status).toBe(401);
+    // And one signed for later (issue 14: a timestamp a day in the future was accepted): within 5 minutes either way.
+    expect((await slackPost(forged, { timestamp: Math.floor(Date.now() / 1000) + 86_400 })).status).toBe(401);
+    expect((await slackPost(forged, { timestamp: Math.floor(Date.now() / 1000) + 360 })).status).toBe(401);
     expect((await fetch(`${h.url}/slack/events`, { method: 'POST', headers: { 'content-type': SLACK_FORM_CONTENT_TYPE }, body: forged })).status).toBe(401);
 
     await new Promise((r) => setTimeout(r, 400));
@@ -496,6 +499,9 @@ describe('Discord interactions', () => {
     const click = componentInteraction({ userId: ANA_DISCORD, customId: `herald:ack:${alertId}`, messageId: original.id, channelId: ROOM, message: { content: original.content, embeds: original.embeds, components: original.components } });
 
     expect((await discordPost(click, { badSignature: true })).status).toBe(401);
+    // Correctly signed but not fresh (issue 14: X-Signature-Timestamp was not checked): 10 minutes old, a day ahead.
+    const now = Math.floor(Date.now() / 1000);
+    for (const timestamp of [now - 600, now + 86_400, now + 360]) expect((await discordPost(click, { timestamp })).status, String(timestamp - now)).toBe(401);
     expect((await alertRow(alertId)).status).toBe('triggered');
 
     const r = await discordPost(click);

@@ -470,13 +470,17 @@ describe('a failed payment, by email', () => {
     expect((await alert(id)).timeline.filter((t: { kind: string }) => t.kind === 'acknowledged')).toHaveLength(1);
   });
 
-  it('an expired link shows the state and changes nothing; a forged one is refused', async () => {
+  it('an expired link shows only that it expired (nothing of the alert) and changes nothing; a forged one is refused', async () => {
     const fresh = await trigger('payment_failed', 'Payment 78 failed');
     const expired = `${h.url}/e/${signEmailAction(h.ctx.key, { alertId: fresh, userId: emma, action: 'ack', now: Date.now() - 25 * 3600_000 })}`;
     for (const page of [await getPage(expired), await postPage(expired)]) {
-      expect(page.status).toBe(200);
+      expect(page.status).toBe(410);
       expect(page.html).toContain('This link has expired');
-      expect(page.html).toContain('Open: waiting for someone to acknowledge it.');
+      // Issue 14: an expired link used to keep showing the alert (title, state, details).
+      expect(page.html).not.toContain('Payment 78 failed');
+      expect(page.html).not.toContain(`#${fresh}`);
+      expect(page.html).not.toContain('waiting for someone to acknowledge');
+      expect(page.html).not.toContain('<form');
     }
     expect((await alert(fresh)).status).toBe('triggered');
 

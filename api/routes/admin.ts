@@ -11,7 +11,7 @@ export function userRoutes(ctx: ApiContext) {
   r.get('/', async (c) => c.json({ items: await listUsers(ctx, c.get('actor')) }));
   r.post('/', async (c) => c.json(await createUser(ctx, c.get('actor'), await readJson(c)), 201));
   r.get('/:id', async (c) => c.json(await getUser(ctx, c.get('actor'), idParam(c))));
-  r.patch('/:id', async (c) => c.json(await updateUser(ctx, c.get('actor'), idParam(c), await readJson(c))));
+  r.patch('/:id', async (c) => c.json(await updateUser(ctx, c.get('actor'), idParam(c), await readJson(c), { sessionId: c.get('session')?.id })));
   r.delete('/:id', async (c) => { await deleteUser(ctx, c.get('actor'), idParam(c)); return c.body(null, 204); });
   return r;
 }

@@ -32,7 +32,7 @@ import { recipientChatIds, roomRecipients } from '../../db/messages/rooms';
 import { log } from '../../db/platform/log';
 import { AuthState } from '../chat/auth-state';
 import { alertMessage, heraldCommandDefinition, parseCustomId } from './render';
-import { verifyDiscordSignature } from './verify';
+import { discordTimestampFresh, verifyDiscordSignature } from './verify';
 import { discordReply, ephemeral, listMessage, parseListCustomId } from './replies';
 import {
   actorFor, CHAT_ORG_ID, DEFAULT_SNOOZE_MINUTES, identify, MAX_SNOOZE_MINUTES, linkUrl, myOpenAlerts, parseAlertId, performAction, runCommand,
@@ -181,6 +181,7 @@ export class DiscordAdapter implements Adapter {
     if (!verifyDiscordSignature(this.publicKey, headers.get('x-signature-ed25519'), headers.get('x-signature-timestamp'), rawBody)) {
       return { status: 401, body: { error: 'invalid request signature' } };
     }
+    if (!discordTimestampFresh(headers.get('x-signature-timestamp'))) return { status: 401, body: { error: 'stale or future request timestamp' } };
     let i: APIInteraction;
     try {
       i = JSON.parse(rawBody.toString('utf8'));

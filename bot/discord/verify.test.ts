@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { discordKeyPair, pingInteraction, signDiscordRequest } from '../../test/fakes/discord-sign';
-import { verifyDiscordSignature } from './verify';
+import { discordTimestampFresh, verifyDiscordSignature } from './verify';
 
 describe('verifyDiscordSignature', () => {
   const keys = discordKeyPair();
@@ -60,5 +60,17 @@ describe('verifyDiscordSignature', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('discordTimestampFresh', () => {
+  const now = 1_800_000_000_000;
+  const s = (sec: number) => String(Math.floor(now / 1000) + sec);
+  it('accepts X-Signature-Timestamp within 5 minutes of now, either way', () => {
+    for (const d of [0, -300, 300, -1, 59]) expect(discordTimestampFresh(s(d), now), String(d)).toBe(true);
+  });
+  it('refuses older, later (a day ahead) and malformed timestamps', () => {
+    for (const d of [-301, 301, 86_400, -86_400]) expect(discordTimestampFresh(s(d), now), String(d)).toBe(false);
+    for (const bad of [null, undefined, '', 'abc', '1e9', '-5', '1800000000.5', ' 1800000000', '9'.repeat(40)]) expect(discordTimestampFresh(bad, now), String(bad)).toBe(false);
   });
 });

@@ -52,3 +52,12 @@ export function verifyDiscordSignature(
     return false;
   }
 }
+
+/** How far X-Signature-Timestamp may be from now, either way: a captured interaction cannot be replayed later. */
+export const DISCORD_MAX_SKEW_SECONDS = 300;
+
+/** True when `timestamp` (X-Signature-Timestamp, Unix seconds) is within 5 minutes of `nowMs`, either way. */
+export function discordTimestampFresh(timestamp: string | null | undefined, nowMs = Date.now()): boolean {
+  if (typeof timestamp !== 'string' || !/^\d{1,12}$/.test(timestamp)) return false;
+  return Math.abs(nowMs / 1000 - Number(timestamp)) <= DISCORD_MAX_SKEW_SECONDS;
+}

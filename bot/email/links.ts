@@ -2,8 +2,9 @@
 // A link is `PUBLIC_URL/e/<token>`: HMAC-signed under the instance key, bound to one person and one alert,
 // expiring after 24 hours. Opening it (GET) changes nothing, because mail scanners and link previews
 // follow links; the page asks for one tap, which POSTs back to the same URL and acts as that person.
-// A link that can no longer act (used, expired, the alert moved on) shows the alert's current state
-// rather than an error: the person wants to know where the alert stands, not that a link is stale.
+// A link that can no longer act because the alert moved on (used, someone else acted) shows the alert's
+// current state: the person wants to know where the alert stands. An expired link shows nothing of the alert
+// (410): a link forwarded or found in an old mailbox must not keep revealing alerts.
 import { z } from 'zod';
 import type { Herald } from '../../db/herald';
 import type { Actor } from '../../db/actor';
@@ -66,6 +67,7 @@ function messagePage(status: number, title: string, text: string): LinkPage {
 }
 
 const FORGED = () => messagePage(400, 'This link is not valid', 'The link is incomplete or was not issued by Herald. Open the alert from the latest email or in the Herald app.');
+const EXPIRED = () => messagePage(410, 'This link has expired', 'Links in alert emails work for 24 hours. Open the alert from a newer email or in the Herald app.');
 const NOT_YOURS = () => messagePage(403, 'This link no longer works for you', 'The person or alert this link was issued for is no longer in Herald, or you no longer have access to it.');
 
 const DONE: Record<LinkAction, string> = { ack: 'acknowledged', resolve: 'resolved' };
@@ -79,12 +81,13 @@ function noticeFor(a: AlertView): string {
 
 /**
  * The page for `GET` or `POST /e/:token`. GET never changes anything. POST acts as the link's person on the
- * link's alert through the same verb as every channel. Forged links: 400; links whose person is gone or no
- * longer in the alert's org: 403; everything else: 200 with a page.
+ * link's alert through the same verb as every channel. Forged links: 400; expired links: 410 (nothing of
+ * the alert); links whose person is gone or no longer in the alert's org: 403; everything else: 200 with a page.
  */
 export async function emailLinkPage(h: Herald, token: string, method: 'GET' | 'POST', now = Date.now()): Promise<LinkPage> {
   const t = readEmailAction(h.key, token);
   if (!t) return FORGED();
+  if (t.exp * 1000 <= now) return EXPIRED();
   const user = await findActiveUser(h.sql, t.u);
   if (!user) return NOT_YOURS();
   const actor: Actor = { kind: 'user', orgId: user.orgId, userId: user.id, name: user.name, roles: user.roles, via: 'email' };
@@ -95,7 +98,6 @@ export async function emailLinkPage(h: Herald, token: string, method: 'GET' | 'P
     if (e instanceof HeraldError && (e.status === 404 || e.status === 403)) return NOT_YOURS();
     throw e;
   }
-  if (t.exp * 1000 <= now) return { status: 200, html: renderStatePage(alert, { notice: 'This link has expired' }) };
   if (!actionable(alert, t.act)) return { status: 200, html: renderStatePage(alert, { notice: noticeFor(alert) }) };
   if (method === 'GET') return { status: 200, html: renderConfirmPage({ alert, action: t.act }) };
 

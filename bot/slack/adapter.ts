@@ -61,6 +61,9 @@ function slackLogger(name: string): Logger {
   };
 }
 
+/** How far a request's X-Slack-Request-Timestamp may be from now, either way (Slack's own guidance: 5 minutes). */
+export const SLACK_MAX_SKEW_SECONDS = 300;
+
 export function slackConfigured(config: Config): boolean {
   return Boolean(config.SLACK_BOT_TOKEN && (config.SLACK_APP_TOKEN || config.SLACK_SIGNING_SECRET));
 }
@@ -91,8 +94,10 @@ export class HonoSlackReceiver implements Receiver {
 
     const signature = headers.get('x-slack-signature') ?? '';
     const timestamp = Number(headers.get('x-slack-request-timestamp') ?? NaN);
-    // Bolt's verifier: HMAC-SHA256 of v0:<ts>:<body> in constant time, and the timestamp within 5 minutes.
-    const valid = signature !== '' && Number.isFinite(timestamp) &&
+    // Bolt's verifier: HMAC-SHA256 of v0:<ts>:<body> in constant time, and the timestamp at most 5 minutes old.
+    // Bolt accepts any future timestamp, so a captured request signed ahead of time would replay for a day:
+    // the timestamp must be within 5 minutes of now either way.
+    const valid = signature !== '' && Number.isFinite(timestamp) && Math.abs(Date.now() / 1000 - timestamp) <= SLACK_MAX_SKEW_SECONDS &&
       isValidSlackRequest({ signingSecret: this.signingSecret, body: rawBody, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp } });
     if (!valid) return { status: 401, body: JSON.stringify({ error: 'invalid Slack signature or stale timestamp' }), contentType: 'application/json' };
 

@@ -14,7 +14,7 @@ export const ApiKeyInputSchema = z
   .object({
     name: z.string().trim().min(1).max(200),
     scopes: z.array(z.enum(SCOPES as [Scope, ...Scope[]])).min(1),
-    expires_at: z.iso.datetime({ offset: true }).nullish(),
+    expires_at: z.iso.datetime({ offset: true }).refine((v) => Date.parse(v) > Date.now(), 'expires_at must be in the future').nullish(),
   })
   .strict();
 

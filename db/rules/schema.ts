@@ -71,7 +71,8 @@ export const SopSchema = z
   .object({
     title: z.string().min(1).max(200),
     steps: z.array(z.string().min(1).max(500)).max(30).default([]),
-    url: z.string().url().nullable().default(null),
+    // Only http(s): the PWA, Slack, Discord and email all render it as a link (a `javascript:` one would run in the PWA).
+    url: z.url({ protocol: /^https?$/, error: 'the SOP link must be an http:// or https:// URL' }).max(2000).nullable().default(null),
   })
   .strict();
 

@@ -2,10 +2,11 @@
 import { z } from 'zod';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { Herald } from '../herald';
-import type { Sql } from '../platform/sql';
-import { require, type Actor } from '../actor';
+import type { Pool, Sql } from '../platform/sql';
+import { can, require, type Actor } from '../actor';
 import { conflict, invalid, notFound, parse } from '../errors';
-import { hashPassword } from '../platform/crypto';
+import { hashPassword, verifyPassword } from '../platform/crypto';
+import { revokeUserSessions } from '../sessions/repo';
 import { DEFAULT_ORG_ID } from '../model/org';
 
 const roleKey = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
@@ -32,6 +33,14 @@ export const userView = (r: Record<string, any>): UserView => ({
   id: Number(r.id), name: r.name, email: r.email, phone: r.phone, roles: r.roles, slack_user_id: r.slack_user_id,
   discord_user_id: r.discord_user_id, timezone: r.timezone, sms_opted_out: r.sms_opted_out, created_at: r.created_at.toISOString(),
 });
+
+/** What a reader who is not an admin sees of other people: no contact details (phone, email, chat ids). */
+export interface PublicUserView { id: number; name: string; roles: string[] }
+export const publicUserView = (r: Record<string, any>): PublicUserView => ({ id: Number(r.id), name: r.name, roles: r.roles });
+
+/** Admins see everyone's contact details; everybody else sees their own and only id, name and roles of others. */
+const viewFor = (actor: Actor) => (r: Record<string, any>): UserView | PublicUserView =>
+  can(actor, 'admin') || (actor.kind === 'user' && actor.userId === Number(r.id)) ? userView(r) : publicUserView(r);
 
 export function normalisePhone(raw: string, region: string): string {
   const p = parsePhoneNumberFromString(raw, region as CountryCode);
@@ -64,7 +73,11 @@ export async function createUser(h: Herald, actor: Actor, input: unknown): Promi
   }
 }
 
-export async function updateUser(h: Herald, actor: Actor, id: number, input: unknown): Promise<UserView> {
+/**
+ * A new password ends every other session of that user (all of them when an admin changes someone else's;
+ * all but `opts.sessionId`, the caller's own, when a user changes their own), in the same transaction.
+ */
+export async function updateUser(h: Herald, actor: Actor, id: number, input: unknown, opts: { sessionId?: number } = {}): Promise<UserView> {
   require(actor, 'admin');
   const u = parse(UserInputSchema.partial(), input);
   // partial() keeps the schema's defaults (roles [], timezone UTC): a field the PATCH did not send must stay as it is.
@@ -73,15 +86,19 @@ export async function updateUser(h: Herald, actor: Actor, id: number, input: unk
   const phone = u.phone === undefined ? undefined : u.phone === null ? null : normalisePhone(u.phone, h.config.HERALD_DEFAULT_REGION);
   const pw = u.password ? await hashPassword(u.password) : null;
   try {
-    const [row] = await h.sql`
-      update users set
-        name = coalesce(${u.name ?? null}, name), email = coalesce(${u.email ?? null}, email),
-        phone = case when ${phone === undefined} then phone else ${phone ?? null} end,
-        roles = coalesce(${u.roles ?? null}::text[], roles),
-        slack_user_id = case when ${u.slack_user_id === undefined} then slack_user_id else ${u.slack_user_id ?? null} end,
-        discord_user_id = case when ${u.discord_user_id === undefined} then discord_user_id else ${u.discord_user_id ?? null} end,
-        timezone = coalesce(${u.timezone ?? null}, timezone), password_hash = coalesce(${pw}, password_hash), updated_at = now()
-      where org_id = ${actor.orgId} and id = ${id} and deleted_at is null returning *`;
+    const row = await h.sql.begin(async (tx) => {
+      const [row] = await tx`
+        update users set
+          name = coalesce(${u.name ?? null}, name), email = coalesce(${u.email ?? null}, email),
+          phone = case when ${phone === undefined} then phone else ${phone ?? null} end,
+          roles = coalesce(${u.roles ?? null}::text[], roles),
+          slack_user_id = case when ${u.slack_user_id === undefined} then slack_user_id else ${u.slack_user_id ?? null} end,
+          discord_user_id = case when ${u.discord_user_id === undefined} then discord_user_id else ${u.discord_user_id ?? null} end,
+          timezone = coalesce(${u.timezone ?? null}, timezone), password_hash = coalesce(${pw}, password_hash), updated_at = now()
+        where org_id = ${actor.orgId} and id = ${id} and deleted_at is null returning *`;
+      if (row && pw) await revokeUserSessions(tx, id, actor.kind === 'user' && actor.userId === id ? opts.sessionId : null);
+      return row;
+    });
     if (!row) throw notFound(`User ${id}`);
     return userView(row);
   } catch (e) {
@@ -90,17 +107,17 @@ export async function updateUser(h: Herald, actor: Actor, id: number, input: unk
   }
 }
 
-export async function listUsers(h: Herald, actor: Actor): Promise<UserView[]> {
+export async function listUsers(h: Herald, actor: Actor): Promise<Array<UserView | PublicUserView>> {
   require(actor, 'alerts:read');
   const rows = await h.sql`select * from users where org_id = ${actor.orgId} and deleted_at is null order by id`;
-  return rows.map(userView);
+  return rows.map(viewFor(actor));
 }
 
-export async function getUser(h: Herald, actor: Actor, id: number): Promise<UserView> {
+export async function getUser(h: Herald, actor: Actor, id: number): Promise<UserView | PublicUserView> {
   require(actor, 'alerts:read');
   const [row] = await h.sql`select * from users where org_id = ${actor.orgId} and id = ${id} and deleted_at is null`;
   if (!row) throw notFound(`User ${id}`);
-  return userView(row);
+  return viewFor(actor)(row);
 }
 
 export async function deleteUser(h: Herald, actor: Actor, id: number): Promise<void> {
@@ -133,10 +150,18 @@ export async function deleteRole(h: Herald, actor: Actor, key: string) {
 }
 
 /** First start: the admin user, from the environment or generated. */
-export async function ensureAdmin(sql: Sql, email: string, password: string | null): Promise<{ created: boolean }> {
-  const [existing] = await sql`select id from users where org_id = ${DEFAULT_ORG_ID} and lower(email) = lower(${email}) and deleted_at is null`;
+export async function ensureAdmin(sql: Pool, email: string, password: string | null): Promise<{ created: boolean }> {
+  const [existing] = await sql`select id, password_hash from users where org_id = ${DEFAULT_ORG_ID} and lower(email) = lower(${email}) and deleted_at is null`;
   if (existing) {
-    if (password) await sql`update users set password_hash = ${await hashPassword(password)} where id = ${existing.id}`;
+    // Every start with HERALD_ADMIN_PASSWORD lands here: only a different password is a change (and a reset
+    // ends the admin's sessions); the same one leaves the hash and the sessions alone.
+    if (password && !(await verifyPassword(password, existing.password_hash))) {
+      const hash = await hashPassword(password);
+      await sql.begin(async (tx) => {
+        await tx`update users set password_hash = ${hash}, updated_at = now() where id = ${existing.id}`;
+        await revokeUserSessions(tx, Number(existing.id));
+      });
+    }
     return { created: false };
   }
   await sql`insert into users (org_id, name, email, roles, password_hash) values (${DEFAULT_ORG_ID}, 'Admin', ${email}, ${['admin']}, ${password ? await hashPassword(password) : null})`;

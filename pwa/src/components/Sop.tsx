@@ -6,6 +6,17 @@ import { onAlert } from '../live';
 import { createStore, useStore } from '../store';
 import type { AlertDetail, SopViewT } from '../types';
 
+/** The link only when it is http(s): a `javascript:` or `data:` URL must never become a clickable href. */
+export function safeHref(url: string | null | undefined): string | null {
+  if (typeof url !== 'string') return null;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
 export const sopProgress = createStore<Record<number, number[]>>({});
 
 export function setProgress(id: number, checked: number[]) {
@@ -75,9 +86,9 @@ export function SopChecklist({ alertId, sop, readOnly, ticks }: { alertId: numbe
           })}
         </ul>
       )}
-      {sop.url && (
+      {safeHref(sop.url) && (
         <p>
-          <a href={sop.url} target="_blank" rel="noopener noreferrer">
+          <a href={safeHref(sop.url)!} target="_blank" rel="noopener noreferrer">
             Full procedure<span class="sr-only"> for {sop.title} (opens in a new tab)</span>
           </a>
         </p>
