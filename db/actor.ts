@@ -1,11 +1,12 @@
-// Who is acting. Every verb receives an explicit actor and checks permission itself.
+// Who is acting. Every verb receives an explicit actor and checks the one permission it needs itself.
 import { forbidden } from './errors';
+import { canonical, PERMISSIONS, SCOPES, type Permission, type Scope } from './model/permissions';
 
-export type Scope = 'events:write' | 'alerts:read' | 'alerts:write' | 'admin';
-export const SCOPES: Scope[] = ['events:write', 'alerts:read', 'alerts:write', 'admin'];
+export { SCOPES, PERMISSIONS, type Scope, type Permission };
 
 export type Actor =
-  | { kind: 'user'; orgId: number; userId: number; name: string; roles: string[]; via?: string }
+  /** `permissions`: the union of the user's roles' permission sets, read with the user (herald_permissions). */
+  | { kind: 'user'; orgId: number; userId: number; name: string; roles: string[]; permissions: string[]; via?: string }
   | { kind: 'api_key'; orgId: number; keyId: number; name: string; scopes: Scope[] }
   | { kind: 'system'; orgId: number; reason: string }
   | { kind: 'integration'; orgId: number; name: string };
@@ -24,20 +25,24 @@ export function actorName(a: Actor): string {
   return a.kind === 'system' ? 'Herald' : a.name;
 }
 
-/** Users act on alerts and read them; admin rights come from the admin role. Keys carry scopes. */
-export function can(a: Actor, scope: Scope): boolean {
+/**
+ * Does the actor hold the permission? `admin` (the built-in role, or a key scoped `admin`) holds every one;
+ * a check for `admin` itself passes only for those. Old names are read as their new ones (`alerts:write`).
+ */
+export function can(a: Actor, wanted: Scope): boolean {
+  const p = canonical(wanted);
   switch (a.kind) {
     case 'system': return true;
-    case 'integration': return scope === 'events:write';
-    case 'api_key': return a.scopes.includes('admin') || a.scopes.includes(scope);
+    case 'integration': return p === 'events:write';
+    case 'api_key': return a.scopes.some((s) => canonical(s) === 'admin' || canonical(s) === p);
     case 'user':
       if (a.roles.includes('admin')) return true;
-      return scope === 'alerts:read' || scope === 'alerts:write';
+      return p !== 'admin' && a.permissions.includes(p);
   }
 }
 
 export function require(a: Actor, scope: Scope): void {
-  if (!can(a, scope)) throw forbidden(`This action needs the ${scope} permission`);
+  if (!can(a, scope)) throw forbidden(`This action needs the ${canonical(scope)} permission`);
 }
 
 /** How Herald itself appears on the timeline when no person or key acted (routing, timers, deliveries). */

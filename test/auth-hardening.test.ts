@@ -272,7 +272,7 @@ describe('smaller ones (issue 14, 8)', () => {
 
   it("only admins and the person themself see phone and email in GET /v1/users", async () => {
     await resetSignInState();
-    const reader = await h.api('POST', '/v1/api-keys', { name: 'Dashboard', scopes: ['alerts:read'] });
+    const reader = await h.api('POST', '/v1/api-keys', { name: 'Dashboard', scopes: ['users:read'] });
     const asReader = await h.api('GET', '/v1/users', undefined, { key: reader.body.key });
     expect(asReader.status).toBe(200);
     expect(asReader.body.items.length).toBeGreaterThanOrEqual(5);

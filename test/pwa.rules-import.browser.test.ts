@@ -4,7 +4,7 @@
 // Chromium is found as in pwa.browser.test.ts (/usr/bin/chromium or HERALD_CHROMIUM; skipped without it
 // unless HERALD_REQUIRE_BROWSER=1).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -50,7 +50,8 @@ rules:
 const ruleRows = async () => h.sql<{ id: number; name: string; priority: string; updated_at: Date }[]>`select id, name, priority, updated_at from rules order by position, id`;
 
 async function seriousAxe(): Promise<unknown[]> {
-  await page.addScriptTag({ path: AXE });
+  // Evaluated through DevTools rather than added as a <script>: the PWA's CSP (script-src 'self') blocks inline script.
+  await page.evaluate(readFileSync(AXE, 'utf8'));
   const found = await page.evaluate(async () => {
     const r = await (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } })
       .axe.run(document, { resultTypes: ['violations'] });

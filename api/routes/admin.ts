@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import type { ApiContext, AppEnv } from '../context';
 import { idParam, readJson } from '../http';
-import { createRole, createUser, deleteRole, deleteUser, getUser, listRoles, listUsers, updateUser } from '../../db/users/repo';
+import { createRole, createUser, deleteRole, deleteUser, getUser, listRoles, listUsers, patchRole, updateUser } from '../../db/users/repo';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../db/api-keys/repo';
 import { createWebhook, deleteWebhook, getWebhook, listDeliveries, listWebhooks, retryDelivery, sendTestEvent, updateWebhook } from '../../db/webhooks/repo';
 
@@ -20,6 +20,7 @@ export function roleRoutes(ctx: ApiContext) {
   const r = new Hono<AppEnv>();
   r.get('/', async (c) => c.json({ items: await listRoles(ctx, c.get('actor')) }));
   r.post('/', async (c) => c.json(await createRole(ctx, c.get('actor'), await readJson(c)), 201));
+  r.patch('/:key', async (c) => c.json(await patchRole(ctx, c.get('actor'), c.req.param('key'), await readJson(c))));
   r.delete('/:key', async (c) => { await deleteRole(ctx, c.get('actor'), c.req.param('key')); return c.body(null, 204); });
   return r;
 }

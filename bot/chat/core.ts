@@ -94,7 +94,7 @@ export interface ChatPerson {
 }
 
 export function actorFor(user: ChatUser, provider: ChatProvider): Actor {
-  return { kind: 'user', orgId: Number(user.org_id), userId: Number(user.id), name: user.name, roles: user.roles, via: provider };
+  return { kind: 'user', orgId: Number(user.org_id), userId: Number(user.id), name: user.name, roles: user.roles, permissions: user.permissions, via: provider };
 }
 
 /**

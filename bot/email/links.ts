@@ -90,7 +90,7 @@ export async function emailLinkPage(h: Herald, token: string, method: 'GET' | 'P
   if (t.exp * 1000 <= now) return EXPIRED();
   const user = await findActiveUser(h.sql, t.u);
   if (!user) return NOT_YOURS();
-  const actor: Actor = { kind: 'user', orgId: user.orgId, userId: user.id, name: user.name, roles: user.roles, via: 'email' };
+  const actor: Actor = { kind: 'user', orgId: user.orgId, userId: user.id, name: user.name, roles: user.roles, permissions: user.permissions, via: 'email' };
   let alert: AlertView;
   try {
     alert = await getAlert(h, actor, t.a); // scoped to the user's org: another org's alert is "not found"

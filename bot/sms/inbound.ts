@@ -91,7 +91,7 @@ export async function handleInboundSms(h: Herald, msg: InboundSms, opts: { budge
   const user: ActingUser | undefined = users.find((u) => u.orgId === target.orgId);
   if (!user) return finish({ answer: UNKNOWN_PHONE_TEXT, outcome: 'unknown_phone', orgId: target.orgId, unrecognised: true });
 
-  const actor: Actor = { kind: 'user', orgId: user.orgId, userId: user.id, name: user.name, roles: user.roles, via: 'sms' };
+  const actor: Actor = { kind: 'user', orgId: user.orgId, userId: user.id, name: user.name, roles: user.roles, permissions: user.permissions, via: 'sms' };
   try {
     const alert = await act(h, actor, target.alertId, cmd.action, cmd.minutes);
     return finish({

@@ -51,7 +51,7 @@ async function transition(
 }
 
 export async function acknowledge(h: Herald, actor: Actor, alertId: number): Promise<AlertView> {
-  require(actor, 'alerts:write');
+  require(actor, 'alerts:act');
   const ref = actorRef(actor);
   const row = await transition(h, actor, alertId, 'acknowledged',
     async (tx) => (await acknowledgeAlerts(tx, actor.orgId, ref, { ids: [alertId] }))[0],
@@ -60,7 +60,7 @@ export async function acknowledge(h: Herald, actor: Actor, alertId: number): Pro
 }
 
 export async function resolve(h: Herald, actor: Actor, alertId: number): Promise<AlertView> {
-  require(actor, 'alerts:write');
+  require(actor, 'alerts:act');
   const ref = actorRef(actor);
   const row = await transition(h, actor, alertId, 'resolved',
     async (tx) => (await resolveAlerts(tx, actor.orgId, [alertId], ref))[0],
@@ -70,7 +70,7 @@ export async function resolve(h: Herald, actor: Actor, alertId: number): Promise
 
 /** Snooze keeps the alert acknowledged until a time; then the timer reopens it and escalation resumes. */
 export async function snooze(h: Herald, actor: Actor, alertId: number, input: unknown): Promise<AlertView> {
-  require(actor, 'alerts:write');
+  require(actor, 'alerts:act');
   const { minutes } = parse(SnoozeSchema, input);
   const ref = actorRef(actor);
   const row = await transition(h, actor, alertId, 'snoozed',
@@ -90,7 +90,7 @@ export const BulkAckSchema = z
 
 /** Acknowledges every triggered alert among the ids (or of the category) in one transaction. */
 export async function bulkAcknowledge(h: Herald, actor: Actor, input: unknown): Promise<{ acknowledged: number[] }> {
-  require(actor, 'alerts:write');
+  require(actor, 'alerts:act');
   const b = parse(BulkAckSchema, input);
   const ref = actorRef(actor);
   const rows = await h.sql.begin(async (tx) => {

@@ -24,7 +24,7 @@ const view = (r: Record<string, any>) => ({
 });
 
 export async function createApiKey(h: Herald, actor: Actor, input: unknown) {
-  require(actor, 'admin');
+  require(actor, 'api_keys:write');
   const k = parse(ApiKeyInputSchema, input);
   const prefix = randomToken(6).replace(/[-_]/g, 'x').slice(0, 8);
   const secret = `hk_${prefix}_${randomToken(24)}`;
@@ -36,13 +36,13 @@ export async function createApiKey(h: Herald, actor: Actor, input: unknown) {
 }
 
 export async function listApiKeys(h: Herald, actor: Actor) {
-  require(actor, 'admin');
+  require(actor, 'api_keys:write');
   const rows = await h.sql`select * from api_keys where org_id = ${actor.orgId} order by id`;
   return rows.map(view);
 }
 
 export async function revokeApiKey(h: Herald, actor: Actor, id: number) {
-  require(actor, 'admin');
+  require(actor, 'api_keys:write');
   const [row] = await h.sql`update api_keys set revoked_at = coalesce(revoked_at, now()) where org_id = ${actor.orgId} and id = ${id} returning *`;
   if (!row) throw notFound(`API key ${id}`);
   cache.clear();

@@ -37,9 +37,9 @@ export async function acknowledgeByToken(h: Herald, token: string): Promise<Aler
   const c = token.length <= 1000 ? verifyToken<AckClaims>(h.key, PURPOSE, token) : null;
   if (!c || ![c.o, c.u, c.a, c.e].every((n) => Number.isSafeInteger(n) && n > 0)) throw notFound('This acknowledgement link');
   if (c.e * 1000 < Date.now()) throw gone('This acknowledgement link has expired; open Herald to acknowledge the alert');
-  const [u] = await h.sql<{ id: number; name: string; roles: string[] }[]>`
-    select id, name, roles from users where id = ${c.u} and org_id = ${c.o} and deleted_at is null`;
+  const [u] = await h.sql<{ id: number; name: string; roles: string[]; permissions: string[] }[]>`
+    select id, name, roles, herald_permissions(org_id, roles) as permissions from users where id = ${c.u} and org_id = ${c.o} and deleted_at is null`;
   if (!u) throw gone('The person this link was sent to no longer exists');
-  const actor: Actor = { kind: 'user', orgId: c.o, userId: Number(u.id), name: u.name, roles: u.roles, via: 'push' };
+  const actor: Actor = { kind: 'user', orgId: c.o, userId: Number(u.id), name: u.name, roles: u.roles, permissions: u.permissions, via: 'push' };
   return acknowledge(h, actor, c.a);
 }

@@ -22,25 +22,25 @@ async function withPreview(h: Herald, orgId: number, rules: Rule[]) {
 }
 
 export async function listRulesVerb(h: Herald, actor: Actor) {
-  require(actor, 'alerts:read');
+  require(actor, 'rules:read');
   return withPreview(h, actor.orgId, await listRules(h.sql, actor.orgId));
 }
 
 export async function getRuleVerb(h: Herald, actor: Actor, id: number) {
-  require(actor, 'alerts:read');
+  require(actor, 'rules:read');
   const r = await getRule(h.sql, actor.orgId, id);
   if (!r) throw notFound(`Rule ${id}`);
   return (await withPreview(h, actor.orgId, [r]))[0];
 }
 
 export async function createRuleVerb(h: Herald, actor: Actor, input: unknown) {
-  require(actor, 'admin');
+  require(actor, 'rules:write');
   const rule = parse(RuleInputSchema, input);
   return (await withPreview(h, actor.orgId, [await insertRule(h.sql, actor.orgId, rule)]))[0];
 }
 
 export async function patchRuleVerb(h: Herald, actor: Actor, id: number, patch: unknown) {
-  require(actor, 'admin');
+  require(actor, 'rules:write');
   if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw invalid('The body must be a JSON object of rule fields');
   return h.sql.begin(async (tx) => {
     const [locked] = await tx`select id from rules where org_id = ${actor.orgId} and id = ${id} for update`;
@@ -53,20 +53,20 @@ export async function patchRuleVerb(h: Herald, actor: Actor, id: number, patch: 
 }
 
 export async function deleteRuleVerb(h: Herald, actor: Actor, id: number) {
-  require(actor, 'admin');
+  require(actor, 'rules:write');
   if (!(await deleteRule(h.sql, actor.orgId, id))) throw notFound(`Rule ${id}`);
 }
 
 /** The sentence for a rule being edited (not saved). */
 export async function previewVerb(h: Herald, actor: Actor, input: unknown) {
-  require(actor, 'alerts:read');
+  require(actor, 'rules:read');
   const body = input && typeof input === 'object' && 'rule' in (input as object) ? (input as { rule: unknown }).rule : input;
   const rule = parse(RuleInputSchema, body, 'rule');
   return { preview: rulePreview(rule, await userNames(h, actor.orgId, [rule])) };
 }
 
 export async function exportVerb(h: Herald, actor: Actor, format: string) {
-  require(actor, 'alerts:read');
+  require(actor, 'rules:read');
   if (format !== 'json' && format !== 'yaml') throw invalid('format must be json or yaml', [{ path: 'format', message: 'use json or yaml' }]);
   const rules = await listRules(h.sql, actor.orgId);
   return exportRules(rules.map(ruleInputOf), format);
@@ -85,7 +85,7 @@ export const ImportQuerySchema = z.object({
  * `imported` (the number of rules in the document) is kept for clients of the first version.
  */
 export async function importVerb(h: Herald, actor: Actor, text: string, contentType?: string, query: unknown = {}) {
-  require(actor, 'admin');
+  require(actor, 'rules:write');
   const q = parse(ImportQuerySchema, query, 'query');
   const doc = parseRulesDocument(text, contentType);
   assertUniqueNames(doc.rules);

@@ -34,12 +34,12 @@ async function reserveAttempt(sql: Pool, email: string, address: string): Promis
     // The wait is until the limit-th newest counted attempt leaves the window.
     const [acc] = await tx<{ n: number; wait: number | null }[]>`
       select (select count(*)::int from login_attempts where email = ${email} and at > now() - make_interval(mins => ${w})) as n,
-             (select extract(epoch from at + make_interval(mins => ${w}) - now())::float8 from login_attempts
+             (select extract(epoch from at + make_interval(mins => ${w}) - clock_timestamp())::float8 from login_attempts
                where email = ${email} and at > now() - make_interval(mins => ${w}) order by at desc offset ${perAccount - 1} limit 1) as wait`;
     if (acc.n >= perAccount) throw rateLimited('Too many failed sign-ins for this account; try again later', acc.wait ?? w * 60);
     const [adr] = await tx<{ n: number; wait: number | null; known: boolean }[]>`
       select (select count(*)::int from login_attempts where address = ${address} and at > now() - make_interval(mins => ${w})) as n,
-             (select extract(epoch from at + make_interval(mins => ${w}) - now())::float8 from login_attempts
+             (select extract(epoch from at + make_interval(mins => ${w}) - clock_timestamp())::float8 from login_attempts
                where address = ${address} and at > now() - make_interval(mins => ${w}) order by at desc offset ${perAddress - 1} limit 1) as wait,
              exists (select 1 from login_known_addresses where email = ${email} and address = ${address}
                and last_at > now() - make_interval(days => ${knownAddressDays})) as known`;
@@ -93,12 +93,12 @@ export async function revokeUserSessions(sql: Sql, userId: number, keep?: number
 
 export async function sessionActor(sql: Sql, token: string): Promise<{ actor: Actor; sessionId: number; csrf: string; user: { id: number; name: string; email: string; roles: string[] } } | null> {
   const [s] = await sql`
-    select s.id, s.csrf_token, u.id as user_id, u.org_id, u.name, u.email, u.roles
+    select s.id, s.csrf_token, u.id as user_id, u.org_id, u.name, u.email, u.roles, herald_permissions(u.org_id, u.roles) as permissions
     from sessions s join users u on u.id = s.user_id
     where s.token_hash = ${sha256(token)} and s.expires_at > now() and u.deleted_at is null`;
   if (!s) return null;
   return {
-    actor: { kind: 'user', orgId: Number(s.org_id), userId: Number(s.user_id), name: s.name, roles: s.roles, via: 'pwa' },
+    actor: { kind: 'user', orgId: Number(s.org_id), userId: Number(s.user_id), name: s.name, roles: s.roles, permissions: s.permissions, via: 'pwa' },
     sessionId: Number(s.id), csrf: s.csrf_token,
     user: { id: Number(s.user_id), name: s.name, email: s.email, roles: s.roles },
   };

@@ -49,7 +49,7 @@ export function parseStep(raw: string): number {
  * alert's checklist is a record). Open live views are told, as for any change of the alert.
  */
 export async function setSopStep(h: Herald, actor: Actor, alertId: number, step: number, input: unknown): Promise<SopProgress> {
-  require(actor, 'alerts:write');
+  require(actor, 'alerts:act');
   const { checked } = parse(SopTickSchema, input);
   const by = actorRef(actor);
   return h.sql.begin(async (tx) => {

@@ -10,11 +10,12 @@ export interface ChatUser {
   name: string;
   email: string;
   roles: string[];
+  permissions: string[];
   slack_user_id: string | null;
   discord_user_id: string | null;
 }
 
-const columns = (sql: Sql) => sql`id, org_id, name, email, roles, slack_user_id, discord_user_id`;
+const columns = (sql: Sql) => sql`id, org_id, name, email, roles, herald_permissions(org_id, roles) as permissions, slack_user_id, discord_user_id`;
 
 export async function findUserByChatId(sql: Sql, orgId: number, field: ChatIdField, chatId: string): Promise<ChatUser | null> {
   const [u] = await sql<ChatUser[]>`

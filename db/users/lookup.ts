@@ -7,19 +7,20 @@ export interface ActingUser {
   orgId: number;
   name: string;
   roles: string[];
+  permissions: string[];
   email: string;
   phone: string | null;
   smsOptedOut: boolean;
 }
 
 const toActing = (r: Record<string, any>): ActingUser => ({
-  id: Number(r.id), orgId: Number(r.org_id), name: r.name, roles: r.roles, email: r.email, phone: r.phone, smsOptedOut: r.sms_opted_out,
+  id: Number(r.id), orgId: Number(r.org_id), name: r.name, roles: r.roles, permissions: r.permissions, email: r.email, phone: r.phone, smsOptedOut: r.sms_opted_out,
 });
 
 /** Live users with this E.164 phone, one per org at most (users_phone is unique per org). */
 export async function findUsersByPhone(sql: Sql, phone: string): Promise<ActingUser[]> {
   const rows = await sql`
-    select id, org_id, name, roles, email, phone, sms_opted_out from users
+    select id, org_id, name, roles, herald_permissions(org_id, roles) as permissions, email, phone, sms_opted_out from users
     where phone = ${phone} and deleted_at is null order by org_id, id`;
   return rows.map(toActing);
 }
@@ -27,7 +28,7 @@ export async function findUsersByPhone(sql: Sql, phone: string): Promise<ActingU
 /** A live (not deleted) user by id. */
 export async function findActiveUser(sql: Sql, id: number): Promise<ActingUser | null> {
   if (!Number.isSafeInteger(id) || id <= 0) return null;
-  const [r] = await sql`select id, org_id, name, roles, email, phone, sms_opted_out from users where id = ${id} and deleted_at is null`;
+  const [r] = await sql`select id, org_id, name, roles, herald_permissions(org_id, roles) as permissions, email, phone, sms_opted_out from users where id = ${id} and deleted_at is null`;
   return r ? toActing(r) : null;
 }
 

@@ -8,6 +8,7 @@ import { conflict, invalid, notFound, parse } from '../errors';
 import { hashPassword, verifyPassword } from '../platform/crypto';
 import { revokeUserSessions } from '../sessions/repo';
 import { DEFAULT_ORG_ID } from '../model/org';
+import { CUSTOM_ROLE_DEFAULT, PERMISSIONS } from '../model/permissions';
 
 const roleKey = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
 
@@ -40,7 +41,7 @@ export const publicUserView = (r: Record<string, any>): PublicUserView => ({ id:
 
 /** Admins see everyone's contact details; everybody else sees their own and only id, name and roles of others. */
 const viewFor = (actor: Actor) => (r: Record<string, any>): UserView | PublicUserView =>
-  can(actor, 'admin') || (actor.kind === 'user' && actor.userId === Number(r.id)) ? userView(r) : publicUserView(r);
+  can(actor, 'users:write') || (actor.kind === 'user' && actor.userId === Number(r.id)) ? userView(r) : publicUserView(r);
 
 export function normalisePhone(raw: string, region: string): string {
   const p = parsePhoneNumberFromString(raw, region as CountryCode);
@@ -56,7 +57,7 @@ async function checkRoles(sql: Sql, orgId: number, roles: string[]) {
 }
 
 export async function createUser(h: Herald, actor: Actor, input: unknown): Promise<UserView> {
-  require(actor, 'admin');
+  require(actor, 'users:write');
   const u = parse(UserInputSchema, input);
   await checkRoles(h.sql, actor.orgId, u.roles);
   const phone = u.phone ? normalisePhone(u.phone, h.config.HERALD_DEFAULT_REGION) : null;
@@ -78,7 +79,7 @@ export async function createUser(h: Herald, actor: Actor, input: unknown): Promi
  * all but `opts.sessionId`, the caller's own, when a user changes their own), in the same transaction.
  */
 export async function updateUser(h: Herald, actor: Actor, id: number, input: unknown, opts: { sessionId?: number } = {}): Promise<UserView> {
-  require(actor, 'admin');
+  require(actor, 'users:write');
   const u = parse(UserInputSchema.partial(), input);
   // partial() keeps the schema's defaults (roles [], timezone UTC): a field the PATCH did not send must stay as it is.
   for (const k of ['roles', 'timezone'] as const) if (!input || typeof input !== 'object' || !(k in input)) delete u[k];
@@ -108,41 +109,66 @@ export async function updateUser(h: Herald, actor: Actor, id: number, input: unk
 }
 
 export async function listUsers(h: Herald, actor: Actor): Promise<Array<UserView | PublicUserView>> {
-  require(actor, 'alerts:read');
+  require(actor, 'users:read');
   const rows = await h.sql`select * from users where org_id = ${actor.orgId} and deleted_at is null order by id`;
   return rows.map(viewFor(actor));
 }
 
 export async function getUser(h: Herald, actor: Actor, id: number): Promise<UserView | PublicUserView> {
-  require(actor, 'alerts:read');
+  require(actor, 'users:read');
   const [row] = await h.sql`select * from users where org_id = ${actor.orgId} and id = ${id} and deleted_at is null`;
   if (!row) throw notFound(`User ${id}`);
   return viewFor(actor)(row);
 }
 
 export async function deleteUser(h: Herald, actor: Actor, id: number): Promise<void> {
-  require(actor, 'admin');
+  require(actor, 'users:write');
   const r = await h.sql`update users set deleted_at = now() where org_id = ${actor.orgId} and id = ${id} and deleted_at is null`;
   if (!r.count) throw notFound(`User ${id}`);
 }
 
-export const RoleInputSchema = z.object({ key: roleKey, name: z.string().trim().min(1).max(100) }).strict();
+const PermissionList = z.array(z.enum(PERMISSIONS)).max(PERMISSIONS.length).transform((ps) => [...new Set(ps)].sort());
+export const RoleInputSchema = z.object({ key: roleKey, name: z.string().trim().min(1).max(100), permissions: PermissionList.optional() }).strict();
+export const RolePatchSchema = z.object({ name: z.string().trim().min(1).max(100).optional(), permissions: PermissionList.optional() }).strict();
+
+export interface RoleView { key: string; name: string; built_in: boolean; permissions: string[] }
 
 export async function listRoles(h: Herald, actor: Actor) {
-  require(actor, 'alerts:read');
-  return h.sql<{ key: string; name: string; built_in: boolean }[]>`select key, name, built_in from roles where org_id = ${actor.orgId} order by built_in desc, key`;
+  require(actor, 'users:read');
+  return h.sql<RoleView[]>`select key, name, built_in, permissions from roles where org_id = ${actor.orgId} order by built_in desc, key`;
 }
 
 export async function createRole(h: Herald, actor: Actor, input: unknown) {
-  require(actor, 'admin');
+  require(actor, 'users:write');
   const r = parse(RoleInputSchema, input);
-  const [row] = await h.sql`insert into roles (org_id, key, name) values (${actor.orgId}, ${r.key}, ${r.name}) on conflict do nothing returning key, name, built_in`;
+  const permissions = r.permissions ?? [...CUSTOM_ROLE_DEFAULT];
+  const [row] = await h.sql`insert into roles (org_id, key, name, permissions) values (${actor.orgId}, ${r.key}, ${r.name}, ${permissions})
+    on conflict do nothing returning key, name, built_in, permissions`;
   if (!row) throw conflict(`Role ${r.key} already exists`);
   return row;
 }
 
+/**
+ * `PATCH /v1/roles/:key {name?, permissions?}`: a role's name and permission set (built-in roles too, they
+ * start from sensible defaults). The admin role always holds every permission, so nobody can lock the
+ * organisation out of its own settings.
+ */
+export async function patchRole(h: Herald, actor: Actor, key: string, input: unknown): Promise<RoleView> {
+  require(actor, 'users:write');
+  const p = parse(RolePatchSchema, input);
+  if (key === 'admin' && p.permissions && p.permissions.length !== PERMISSIONS.length) {
+    throw conflict('The admin role always has every permission');
+  }
+  const [row] = await h.sql<RoleView[]>`
+    update roles set name = coalesce(${p.name ?? null}, name), permissions = coalesce(${p.permissions ?? null}::text[], permissions)
+    where org_id = ${actor.orgId} and key = ${key}
+    returning key, name, built_in, permissions`;
+  if (!row) throw notFound(`Role ${key}`);
+  return row;
+}
+
 export async function deleteRole(h: Herald, actor: Actor, key: string) {
-  require(actor, 'admin');
+  require(actor, 'users:write');
   const [row] = await h.sql`select built_in from roles where org_id = ${actor.orgId} and key = ${key}`;
   if (!row) throw notFound(`Role ${key}`);
   if (row.built_in) throw conflict(`Role ${key} is built in and cannot be deleted`);

@@ -30,7 +30,7 @@ const view = (r: Record<string, any>): WebhookView => ({
 });
 
 export async function createWebhook(h: Herald, actor: Actor, input: unknown): Promise<WebhookView & { secret: string }> {
-  require(actor, 'admin');
+  require(actor, 'integrations:write');
   const w = parse(WebhookInputSchema, input);
   const bad = checkWebhookUrl(w.url, h.config.webhookAllowPrivate);
   if (bad) throw invalid(`url: ${bad}`, [{ path: 'url', message: bad }]);
@@ -44,20 +44,20 @@ export async function createWebhook(h: Herald, actor: Actor, input: unknown): Pr
 }
 
 export async function listWebhooks(h: Herald, actor: Actor): Promise<WebhookView[]> {
-  require(actor, 'admin');
+  require(actor, 'integrations:write');
   const rows = await h.sql`select * from webhooks where org_id = ${actor.orgId} order by id`;
   return rows.map(view);
 }
 
 export async function getWebhook(h: Herald, actor: Actor, id: number): Promise<WebhookView> {
-  require(actor, 'admin');
+  require(actor, 'integrations:write');
   const [row] = await h.sql`select * from webhooks where org_id = ${actor.orgId} and id = ${id}`;
   if (!row) throw notFound(`Webhook ${id}`);
   return view(row);
 }
 
 export async function updateWebhook(h: Herald, actor: Actor, id: number, input: unknown): Promise<WebhookView> {
-  require(actor, 'admin');
+  require(actor, 'integrations:write');
   const w = parse(WebhookInputSchema.partial(), input);
   if (w.url) {
     const bad = checkWebhookUrl(w.url, h.config.webhookAllowPrivate);
@@ -73,7 +73,7 @@ export async function updateWebhook(h: Herald, actor: Actor, id: number, input: 
 }
 
 export async function deleteWebhook(h: Herald, actor: Actor, id: number): Promise<void> {
-  require(actor, 'admin');
+  require(actor, 'integrations:write');
   const r = await h.sql`update webhooks set enabled = false, disabled_reason = 'deleted', updated_at = now() where org_id = ${actor.orgId} and id = ${id}`;
   if (!r.count) throw notFound(`Webhook ${id}`);
 }

@@ -1,9 +1,10 @@
-// /roles — built-in and custom roles; add a role.
+// /roles — built-in and custom roles, what each may do (a permission matrix, saved per role); add a role.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api';
 import { ProblemBox } from '../../components/Problem';
 import { useAction, useTitle } from '../../hooks';
 import { fetchRoles, type Role } from './shared';
+import { PERMISSIONS, PERMISSION_LABELS, type Permission } from '../../../../db/model/permissions';
 
 export default function RolesPage() {
   useTitle('Roles');
@@ -17,6 +18,13 @@ export default function RolesPage() {
   useEffect(() => {
     fetchRoles(true).then(setRoles, setError);
   }, []);
+
+  const saving = useAction();
+  async function toggle(role: Role, p: Permission, on: boolean) {
+    const permissions = on ? [...role.permissions, p] : role.permissions.filter((x) => x !== p);
+    const saved = await saving.run(() => api.patch<Role>(`/v1/roles/${role.key}`, { permissions }));
+    if (saved) setRoles((rs) => (rs ?? []).map((r) => (r.key === saved.key ? { ...r, permissions: saved.permissions } : r)));
+  }
 
   async function create(e: Event) {
     e.preventDefault();
@@ -40,26 +48,44 @@ export default function RolesPage() {
         </p>
       )}
       {roles && (
-        <table class="table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Key</th>
-              <th scope="col">Kind</th>
-            </tr>
-          </thead>
-          <tbody>
-            {roles.map((r) => (
-              <tr key={r.key}>
-                <th scope="row">{r.name}</th>
-                <td>
-                  <code>{r.key}</code>
-                </td>
-                <td>{r.built_in ? 'Built-in' : 'Custom'}</td>
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="What each role may do">
+          <table class="table matrix">
+            <thead>
+              <tr>
+                <th scope="col">Permission</th>
+                {roles.map((r) => (
+                  <th scope="col" key={r.key}>
+                    {r.name}
+                    <br />
+                    <small>{r.built_in ? 'built-in' : 'custom'}</small>
+                  </th>
+                ))}
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {PERMISSIONS.map((p) => (
+                <tr key={p}>
+                  <th scope="row">
+                    {PERMISSION_LABELS[p]} <code>{p}</code>
+                  </th>
+                  {roles.map((r) => (
+                    <td key={r.key}>
+                      <input
+                        type="checkbox"
+                        aria-label={`${r.name}: ${PERMISSION_LABELS[p]}`}
+                        checked={r.permissions.includes(p)}
+                        disabled={r.key === 'admin' || saving.busy}
+                        onChange={(e) => toggle(r, p, (e.currentTarget as HTMLInputElement).checked)}
+                      />
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p class="hint">The admin role always has every permission. Changes save at once.</p>
+          <ProblemBox error={saving.error} title="The permission was not changed" />
+        </div>
       )}
       <section class="panel" aria-labelledby="new-role-title">
         <h2 id="new-role-title">Add a role</h2>

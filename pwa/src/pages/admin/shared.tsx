@@ -7,6 +7,7 @@ export interface Role {
   key: string;
   name: string;
   built_in: boolean;
+  permissions: string[];
 }
 
 export interface RuleBody {
