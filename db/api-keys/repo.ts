@@ -3,6 +3,7 @@
 // so ingestion at thousands of requests per second does not query per request; `last_used_at` is
 // written at most once a minute per key.
 import { z } from 'zod';
+import { text, instant } from '../platform/input';
 import type { Herald } from '../herald';
 import type { Sql } from '../sql';
 import { require, SCOPES, type Actor, type Scope } from '../actor';
@@ -11,9 +12,9 @@ import { randomToken, sha256 } from '../platform/crypto';
 
 export const ApiKeyInputSchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: text().trim().min(1).max(200),
     scopes: z.array(z.enum(SCOPES as [Scope, ...Scope[]])).min(1),
-    expires_at: z.iso.datetime({ offset: true }).nullish(),
+    expires_at: instant().nullish(),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 // PWA sessions: a random token in an HttpOnly cookie, only its hash stored; a CSRF token per session
 // that cookie-authenticated writes must echo in X-CSRF-Token.
 import { z } from 'zod';
+import { text } from '../platform/input';
 import type { Sql } from '../sql';
 import type { Actor } from '../actor';
 import { parse, rateLimited, unauthenticated } from '../errors';
@@ -9,7 +10,7 @@ import { randomToken, sha256, verifyPassword } from '../platform/crypto';
 export const SESSION_COOKIE = 'herald_session';
 const SESSION_DAYS = 30;
 
-export const LoginSchema = z.object({ email: z.string().trim().toLowerCase().max(320), password: z.string().max(200) }).strict();
+export const LoginSchema = z.object({ email: text().trim().toLowerCase().max(320), password: text().max(200) }).strict();
 
 /** Sign-in attempts: 10 per 15 minutes per email and per client address. */
 const attempts = new Map<string, number[]>();

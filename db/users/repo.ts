@@ -1,5 +1,6 @@
 // People and roles. Phones are validated and stored in E.164 (libphonenumber-js) when a user is saved.
 import { z } from 'zod';
+import { text } from '../platform/input';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { Herald } from '../herald';
 import type { Sql } from '../sql';
@@ -7,18 +8,18 @@ import { require, type Actor } from '../actor';
 import { conflict, invalid, notFound, parse } from '../errors';
 import { hashPassword } from '../platform/crypto';
 
-const roleKey = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
+const roleKey = text().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
 
 export const UserInputSchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
-    email: z.string().trim().toLowerCase().pipe(z.email()),
-    phone: z.string().max(40).nullish(),
+    name: text().trim().min(1).max(200),
+    email: text().trim().toLowerCase().pipe(z.email()),
+    phone: text().max(40).nullish(),
     roles: z.array(roleKey).max(20).default([]),
-    slack_user_id: z.string().max(40).nullish(),
-    discord_user_id: z.string().regex(/^\d{5,25}$/, 'a Discord user id is a number (snowflake)').nullish(),
-    timezone: z.string().max(64).refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'unknown IANA time zone').default('UTC'),
-    password: z.string().min(8).max(200).optional(),
+    slack_user_id: text().max(40).nullish(),
+    discord_user_id: text().regex(/^\d{5,25}$/, 'a Discord user id is a number (snowflake)').nullish(),
+    timezone: text().max(64).refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'unknown IANA time zone').default('UTC'),
+    password: text().min(8).max(200).optional(),
   })
   .strict();
 
@@ -108,7 +109,7 @@ export async function deleteUser(h: Herald, actor: Actor, id: number): Promise<v
   if (!r.count) throw notFound(`User ${id}`);
 }
 
-export const RoleInputSchema = z.object({ key: roleKey, name: z.string().trim().min(1).max(100) }).strict();
+export const RoleInputSchema = z.object({ key: roleKey, name: text().trim().min(1).max(100) }).strict();
 
 export async function listRoles(h: Herald, actor: Actor) {
   require(actor, 'alerts:read');
