@@ -8,7 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, startTestHerald, type TestHerald } from './harness';
 
 let h: TestHerald;
-beforeAll(async () => { h = await startTestHerald(); });
+/** Things that exist, for the PATCH and action endpoints. */
+const ids = { rule: 0, user: 0, webhook: 0, alert: 0 };
+beforeAll(async () => {
+  h = await startTestHerald();
+  ids.rule = (await h.api('POST', '/v1/rules', { name: 'Fuzz target', position: 1, continue: true, match: { category: 'fuzz' }, targets: { roles: ['admin'] } })).body.id;
+  ids.user = (await h.api('POST', '/v1/users', { name: 'Patch me', email: 'patch@example.com' })).body.id;
+  ids.webhook = (await h.api('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['*'], enabled: false })).body.id;
+  const ev = await h.api('POST', '/v1/events', { category: 'fuzz', type: 'target', title: 'Alert to act on' });
+  ids.alert = await h.eventually(async () => (await h.api('GET', `/v1/events/${ev.body.event_id}`)).body.alert_id);
+});
 afterAll(async () => { await h?.stop(); });
 
 // ---------------------------------------------------------------- hostile values
@@ -76,6 +85,9 @@ const templates: Record<string, () => Record<string, unknown>> = {
   role: () => ({ key: `fz_${++unique}`, name: 'Fuzz role' }),
   webhook: () => ({ url: 'http://127.0.0.1:9/hook', events: ['alert.created'], description: 'fuzz', enabled: false }),
   apiKey: () => ({ name: `Fuzz key ${++unique}`, scopes: ['events:write'], expires_at: '2999-01-01T00:00:00Z' }),
+  snooze: () => ({ minutes: 30 }),
+  bulkAck: () => ({ ids: [ids.alert], category: 'fuzz' }),
+  login: () => ({ email: 'nobody@example.com', password: 'wrong password' }),
 };
 
 /** Paths into a template's fields (one level into nested objects and the first array element). */
@@ -150,6 +162,12 @@ const request: fc.Arbitrary<Req> = fc.oneof(
   { weight: 1, arbitrary: mutated('role').map((body) => ({ method: 'POST', path: '/v1/roles', body, label: 'role' })) },
   { weight: 1, arbitrary: mutated('webhook').map((body) => ({ method: 'POST', path: '/v1/webhooks', body, label: 'webhook' })) },
   { weight: 1, arbitrary: mutated('apiKey').map((body) => ({ method: 'POST', path: '/v1/api-keys', body, label: 'api key' })) },
+  { weight: 1, arbitrary: mutated('rule').map((body) => ({ method: 'PATCH', path: `/v1/rules/${ids.rule}`, body, label: 'rule patch' })) },
+  { weight: 1, arbitrary: mutated('user').map((body) => ({ method: 'PATCH', path: `/v1/users/${ids.user}`, body, label: 'user patch' })) },
+  { weight: 1, arbitrary: mutated('webhook').map((body) => ({ method: 'PATCH', path: `/v1/webhooks/${ids.webhook}`, body, label: 'webhook patch' })) },
+  { weight: 1, arbitrary: mutated('snooze').map((body) => ({ method: 'POST', path: `/v1/alerts/${ids.alert}/snooze`, body, label: 'snooze' })) },
+  { weight: 1, arbitrary: mutated('bulkAck').map((body) => ({ method: 'POST', path: '/v1/alerts/acknowledge', body, label: 'bulk ack' })) },
+  { weight: 1, arbitrary: mutated('login').map((body) => ({ method: 'POST', path: '/v1/auth/login', body, label: 'login' })) },
   { weight: 2, arbitrary: queryReq },
   { weight: 1, arbitrary: idPathReq },
 );
@@ -205,4 +223,27 @@ describe('fuzz: hostile requests never give a 500 nor fail good requests beside 
     const ev = await send({ method: 'POST', path: '/v1/events', body: JSON.stringify(goodEvent()), label: 'after' });
     expect(ev.status).toBe(202);
   }, 120_000);
+
+  it('rule import (which replaces every rule, so apart from the rest): hostile documents never give a 500', async () => {
+    const doc = fc.oneof(
+      fc.array(mutated('rule'), { minLength: 1, maxLength: 3 }).map((rules) => ({ body: `{"rules":[${rules.join(',')}]}`, type: 'application/json' })),
+      mutated('rule').map((rule) => ({ body: `rules:\n  - ${rule}\n`, type: 'application/yaml' })),
+      nastyValue.map((v) => ({ body: toJson(v), type: 'application/json' })),
+      nastyString.map((t) => ({ body: t, type: 'application/yaml' })),
+    );
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(doc, { minLength: 5, maxLength: 10 }), async (docs) => {
+        const res = await Promise.all(docs.map(async (d) => {
+          const r = await fetch(`${h.url}/v1/rules/import`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': d.type }, body: d.body, signal: AbortSignal.timeout(15_000) });
+          return { status: r.status, text: (await r.text()).slice(0, 300), body: d.body.slice(0, 300) };
+        }));
+        n += res.length;
+        const bad = res.find((r) => r.status >= 500);
+        if (bad) throw new Error(`import ${bad.body} → ${bad.status} ${bad.text}`);
+      }),
+      { numRuns: 40, endOnFailure: true },
+    );
+    expect(n).toBeGreaterThanOrEqual(200);
+  }, 60_000);
 });
