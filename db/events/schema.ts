@@ -1,7 +1,7 @@
 // The event contract (DESIGN "POST /v1/events").
 import { z } from 'zod';
 import { SEVERITIES } from '../rules/schema';
-import { instant, jsonRefinement, text } from '../platform/input';
+import { instant, jsonObject, text } from '../platform/input';
 
 const slug = text().min(1).max(64).regex(/^[a-z0-9][a-z0-9_.-]*$/, 'use lowercase letters, digits, _ . -');
 
@@ -16,7 +16,7 @@ export const EventInputSchema = z
     dedup_key: text().min(1).max(255).nullish(),
     action: z.enum(['trigger', 'resolve']).default('trigger'),
     // Any JSON object: every key and string clean, at most 32 levels deep and 64 K characters (platform/input).
-    metadata: z.record(z.string(), z.unknown()).superRefine(jsonRefinement()).default({}),
+    metadata: jsonObject().default({}),
     entity: z
       .object({
         kind: text().min(1).max(64),
