@@ -154,6 +154,43 @@ describe('2. one bad event fails its neighbours', () => {
     expect(d.body.results[1].error.errors[0].path).toMatch(/^metadata/);
   });
 
+  it('the net under validation: a value Postgres refuses is a 400 alone, an {error} slot in a batch, and fails no neighbour', async () => {
+    // This test's own database refuses titles that validation accepts (as Postgres would refuse a value that a
+    // future field's validation missed): SQLSTATE 22023, a data exception.
+    await h.sql.unsafe(`
+      create function refuse_boom() returns trigger language plpgsql as $$
+      begin if new.title like 'boom%' then raise exception 'the title % is refused', new.title using errcode = '22023'; end if; return new; end $$;
+      create trigger refuse_boom before insert on events for each row execute function refuse_boom();`);
+    try {
+      const alone = await h.api('POST', '/v1/events', good({ title: 'boom alone' }));
+      expect(alone.status).toBe(400);
+      expect(alone.headers.get('content-type')).toContain('application/problem+json');
+      expect(alone.body.detail).toContain('refused');
+
+      const batch = await h.api('POST', '/v1/events/batch', { events: [good(), good({ title: 'boom in a batch' }), good()] });
+      expect(batch.status).toBe(202);
+      expect(batch.body.results[0]).toEqual({ event_id: expect.any(Number), dedup_key: expect.any(String) });
+      expect(batch.body.results[1].error).toMatchObject({ status: 400, detail: expect.stringContaining('refused') });
+      expect(batch.body.results[2]).toEqual({ event_id: expect.any(Number), dedup_key: expect.any(String) });
+
+      // 60 good requests at once with 3 that the database refuses: grouped together, retried one by one.
+      const sends = [
+        ...Array.from({ length: 60 }, () => h.api('POST', '/v1/events', good())),
+        ...[1, 2, 3].map((i) => h.api('POST', '/v1/events', good({ title: `boom ${i}` }))),
+        h.api('POST', '/v1/events/batch', { events: [good({ title: 'boom batched' }), good()] }),
+      ];
+      const res = await Promise.all(sends);
+      expect(res.slice(0, 60).map((r) => r.status)).toEqual(Array(60).fill(202));
+      expect(res.slice(60, 63).map((r) => r.status)).toEqual([400, 400, 400]);
+      expect(res[63].status).toBe(202);
+      expect(res[63].body.results[0].error.status).toBe(400);
+      expect(res[63].body.results[1].event_id).toEqual(expect.any(Number));
+      expect((await h.sql`select count(*)::int as n from events where title like 'boom%'`)[0].n).toBe(0);
+    } finally {
+      await h.sql.unsafe('drop trigger refuse_boom on events; drop function refuse_boom();');
+    }
+  });
+
   it('dates: 1970 to 9999 are accepted, outside is a 400', async () => {
     for (const ok of ['1970-01-01T00:00:00Z', '2024-02-29T12:00:00+02:00', '9999-12-31T23:59:59Z']) {
       expect((await h.api('POST', '/v1/events', good({ occurred_at: ok }))).status).toBe(202);
