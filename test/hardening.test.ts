@@ -2,10 +2,14 @@
 // 1. A `matches` rule `^(a+)+$` and an event field of 28 × "a" + "!" froze the API and the worker (backtracking).
 // 2. A NUL, a lone surrogate, year 0 or metadata 5,000 deep gave 500 and failed the good requests grouped with
 //    it; NUL in user/role/key/rule/webhook fields and in query strings gave 500; so did a signed Discord `null`.
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHerald, type TestHerald } from './harness';
 import { startFakeDiscord, type FakeDiscord } from './fakes/discord';
-import { DEFAULT_APPLICATION_ID, DEFAULT_GUILD_ID, discordKeyPair, pingInteraction, signDiscordRequest, type DiscordKeyPair } from './fakes/discord-sign';
+import {
+  applicationCommandInteraction, componentInteraction, DEFAULT_APPLICATION_ID, DEFAULT_GUILD_ID, discordKeyPair, pingInteraction, signDiscordRequest,
+  type DiscordKeyPair,
+} from './fakes/discord-sign';
 import type { EventInput } from '../db/events/schema';
 
 let h: TestHerald;
@@ -244,4 +248,33 @@ describe('2. one bad event fails its neighbours', () => {
     }
     expect(await post(JSON.stringify(pingInteraction()))).toEqual({ status: 200, body: { type: 1 } });
   });
+
+  it('signed Discord bodies of any shape (real interactions with fields replaced by anything) never give a 500', async () => {
+    const post = async (raw: string) => {
+      const res = await fetch(`${h.url}/discord/interactions`, { method: 'POST', headers: { 'content-type': 'application/json', ...signDiscordRequest(keys.privateKey, raw) }, body: raw });
+      await res.text();
+      return res.status;
+    };
+    const base = () => [
+      pingInteraction(),
+      componentInteraction({ userId: '300000000000000009', customId: 'herald:ack:1', messageId: '1500000000000000001' }),
+      applicationCommandInteraction({ userId: '300000000000000009', subcommand: 'snooze', options: { id: 1, minutes: 30 } }),
+    ] as unknown as Record<string, any>[];
+    const anything = fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.constantFrom(null, [], {}, '', 'x\u0000', -0, 1e308, '1e400'));
+    const shaped = fc.tuple(fc.nat(2), fc.constantFrom('type', 'id', 'token', 'data', 'member', 'user', 'message', 'application_id', 'guild_id'),
+      fc.constantFrom(null, 'custom_id', 'name', 'options', 'type', 'user'), anything)
+      .map(([i, k, k2, v]) => {
+        const b = base()[i];
+        if (k2 && b[k] && typeof b[k] === 'object') b[k][k2] = v;
+        else b[k] = v;
+        return JSON.stringify(b);
+      });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(shaped, anything.map((v) => JSON.stringify(v))), async (raw) => {
+        const status = await post(raw);
+        expect(status, raw.slice(0, 300)).toBeLessThan(500);
+      }),
+      { numRuns: 300, endOnFailure: true },
+    );
+  }, 60_000);
 });
