@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ApiContext, AppEnv } from './context';
-import { HeraldError, notFound, tooLarge } from '../db/errors';
+import { HeraldError, invalid, notFound, refusedByDatabase, tooLarge } from '../db/errors';
+import { badTextReason } from '../db/platform/input';
 import { problem } from './http';
 import { authenticate } from './auth';
 import { eventRoutes } from './routes/events';
@@ -30,6 +31,11 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
   app.onError((err, c) => {
     if (err instanceof HeraldError) return problem(c, err);
     if (err instanceof HTTPException && err.status !== 500) return problem(c, new HeraldError(err.status, 'Request error', err.message || 'Request error'));
+    const refused = refusedByDatabase(err);
+    if (refused) {
+      log.warn('input refused by the database (validation missed it)', { path: c.req.path, method: c.req.method, error: (err as Error).message });
+      return problem(c, refused);
+    }
     log.error('unhandled error', { path: c.req.path, method: c.req.method, error: (err as Error).message, stack: (err as Error).stack });
     return problem(c, new HeraldError(500, 'Internal error', 'Something went wrong on our side; it has been logged'));
   });
@@ -43,6 +49,13 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
     const len = c.req.header('content-length');
     if (len === undefined || c.req.header('transfer-encoding') !== undefined) return limit(c, next);
     if (Number(len) > MAX_BODY_BYTES) throw tooLarge(`The body is over ${MAX_BODY_BYTES} bytes (1 MiB)`);
+    return next();
+  });
+
+  // A NUL or a lone surrogate in the path or the query string can never be stored or compared: 400 naming it.
+  app.use('*', async (c, next) => {
+    const bad = badUrlText(c.req.path, c.req.url);
+    if (bad) throw invalid(`${bad.path}: ${bad.message}`, [bad]);
     return next();
   });
 
@@ -73,6 +86,19 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
     });
   }
   return app;
+}
+
+/** The first path segment or query parameter (name or value, as decoded) with a NUL or a lone surrogate. */
+export function badUrlText(path: string, url: string): { path: string; message: string } | null {
+  const pathBad = badTextReason(path);
+  if (pathBad) return { path: '(path)', message: pathBad };
+  const q = url.indexOf('?');
+  if (q < 0) return null;
+  for (const [name, value] of new URLSearchParams(url.slice(q + 1))) {
+    const bad = badTextReason(name) ?? badTextReason(value);
+    if (bad) return { path: `query.${badTextReason(name) ? '(name)' : name}`, message: bad };
+  }
+  return null;
 }
 
 /**

@@ -39,3 +39,14 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown, what = 'bo
   }));
   throw invalid(`The ${what} is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
 }
+
+/**
+ * A value Postgres refused as data (SQLSTATE class 22: out-of-range dates, untranslatable characters, bad
+ * escapes; class 54: nesting or size beyond its limits) is the input's fault: a 400, not a 500. Validation
+ * should have caught it first (platform/input.ts); this is the net under it. Null for any other error.
+ */
+export function refusedByDatabase(e: unknown): HeraldError | null {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^(22|54)[0-9A-Z]{3}$/.test(code) || !(e instanceof Error) || e.name !== 'PostgresError') return null;
+  return invalid(`The database refused a value in the request: ${e.message}`);
+}

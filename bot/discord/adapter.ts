@@ -188,6 +188,9 @@ export class DiscordAdapter implements Adapter {
     } catch {
       return { status: 400, body: { error: 'malformed body' } };
     }
+    // Signed is not well formed: `null`, an array or a component without data must be a 400, never a throw.
+    const shape = interactionShapeProblem(i);
+    if (shape) return { status: 400, body: { error: shape } };
     if (i.type === InteractionType.Ping) return { status: 200, body: { type: InteractionResponseType.Pong } };
     if (i.application_id && i.application_id !== this.appId) return { status: 400, body: { error: 'interaction for another application' } };
     if (i.type === InteractionType.MessageComponent) return { status: 200, body: await this.onComponent(i) };
@@ -267,9 +270,35 @@ export class DiscordAdapter implements Adapter {
   }
 }
 
+/** What makes a parsed body unusable as an interaction, or null. Only the fields `handle` reads before dispatch. */
+export function interactionShapeProblem(i: unknown): string | null {
+  if (i === null || typeof i !== 'object' || Array.isArray(i)) return 'the body must be an interaction object';
+  const o = i as Record<string, unknown>;
+  if (typeof o.type !== 'number') return 'type must be a number';
+  if (o.type === InteractionType.Ping) return null;
+  if (typeof o.id !== 'string' || typeof o.token !== 'string') return 'id and token must be strings';
+  if (o.application_id !== undefined && typeof o.application_id !== 'string') return 'application_id must be a string';
+  const data = o.data as Record<string, unknown> | null | undefined;
+  if (o.type === InteractionType.MessageComponent || o.type === InteractionType.ApplicationCommand) {
+    if (!data || typeof data !== 'object' || Array.isArray(data)) return 'data must be an object';
+    if (o.type === InteractionType.MessageComponent && typeof data.custom_id !== 'string') return 'data.custom_id must be a string';
+    if (o.type === InteractionType.ApplicationCommand && (typeof data.name !== 'string' || (data.options !== undefined && !Array.isArray(data.options)))) return 'data.name must be a string and data.options an array';
+  }
+  for (const k of ['member', 'user', 'message'] as const) {
+    if (o[k] !== undefined && o[k] !== null && (typeof o[k] !== 'object' || Array.isArray(o[k]))) return `${k} must be an object`;
+  }
+  const member = o.member as Record<string, unknown> | undefined;
+  const user = (member?.user ?? o.user) as Record<string, unknown> | undefined;
+  if (user !== undefined && user !== null && (typeof user !== 'object' || typeof user.id !== 'string')) return 'user.id must be a string';
+  return null;
+}
+
 /** `/herald <subcommand> [options]` as Discord delivers it → the shared command. Unknown → help. */
 export function commandFromOptions(sub: APIApplicationCommandInteractionDataSubcommandOption | undefined): ChatCommand {
-  const opts = Object.fromEntries((sub?.options ?? []).map((o) => [o.name, 'value' in o ? o.value : undefined]));
+  if (sub !== undefined && (sub === null || typeof sub !== 'object')) sub = undefined; // a signed but odd body: help
+  const given: unknown[] = Array.isArray(sub?.options) ? sub.options : [];
+  const opts = Object.fromEntries(given.filter((o): o is { name: string; value?: unknown } => !!o && typeof o === 'object' && typeof (o as { name?: unknown }).name === 'string')
+    .map((o) => [o.name, 'value' in o ? o.value : undefined]));
   const id = parseAlertId(opts.id === undefined ? undefined : String(opts.id));
   switch (sub?.name) {
     case undefined:

@@ -3,6 +3,7 @@
 // first: a 409 that says who), and in the same transaction writes the timeline row, cancels or moves the
 // escalation timer, queues edits of every posted message and tells the webhooks.
 import { z } from 'zod';
+import { text } from '../platform/input';
 import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
 import { actorRef, require, type Actor } from '../actor';
@@ -84,7 +85,7 @@ export async function snooze(h: Herald, actor: Actor, alertId: number, input: un
 }
 
 export const BulkAckSchema = z
-  .object({ ids: z.array(z.number().int().positive()).min(1).max(1000).optional(), category: z.string().min(1).max(64).optional() })
+  .object({ ids: z.array(z.number().int().positive()).min(1).max(1000).optional(), category: text().min(1).max(64).optional() })
   .strict()
   .refine((b) => b.ids || b.category, { message: 'give ids or category' });
 

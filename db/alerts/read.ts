@@ -1,5 +1,6 @@
 // Reading alerts: the list with filters and keyset pagination, one alert with its timeline.
 import { z } from 'zod';
+import { text } from '../platform/input';
 import type { Herald } from '../herald';
 import { require, type Actor } from '../actor';
 import { invalid, notFound, parse } from '../errors';
@@ -10,7 +11,7 @@ import { PRIORITIES } from '../model/levels';
 import { sopProgress } from '../sop/progress';
 
 const csv = <T extends string>(values: readonly T[]) =>
-  z.string().transform((s, ctx) => {
+  text().transform((s, ctx) => {
     const parts = s.split(',').map((x) => x.trim()).filter(Boolean);
     for (const p of parts) if (!(values as readonly string[]).includes(p)) ctx.addIssue({ code: 'custom', message: `unknown value ${p}; use ${values.join(', ')}` });
     return parts as T[];
@@ -18,11 +19,11 @@ const csv = <T extends string>(values: readonly T[]) =>
 
 export const AlertQuerySchema = z.object({
   status: csv(['triggered', 'acknowledged', 'resolved', 'open'] as const).optional(),
-  category: z.string().max(64).optional(),
+  category: text().max(64).optional(),
   priority: csv(PRIORITIES).optional(),
   mine: z.enum(['true', 'false']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(40).optional(),
+  cursor: text().max(40).optional(),
 });
 
 export async function listAlerts(h: Herald, actor: Actor, query: unknown): Promise<{ items: AlertView[]; next_cursor: string | null }> {

@@ -3,6 +3,7 @@
 // so ingestion at thousands of requests per second does not query per request; `last_used_at` is
 // written at most once a minute per key.
 import { z } from 'zod';
+import { text, instant } from '../platform/input';
 import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
 import { require, SCOPES, type Actor, type Scope } from '../actor';
@@ -12,9 +13,9 @@ import { DEFAULT_ORG_ID } from '../model/org';
 
 export const ApiKeyInputSchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: text().trim().min(1).max(200),
     scopes: z.array(z.enum(SCOPES as [Scope, ...Scope[]])).min(1),
-    expires_at: z.iso.datetime({ offset: true }).refine((v) => Date.parse(v) > Date.now(), 'expires_at must be in the future').nullish(),
+    expires_at: instant().refine((v) => Date.parse(v) > Date.now(), 'expires_at must be in the future').nullish(),
   })
   .strict();
 

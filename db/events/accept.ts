@@ -1,10 +1,11 @@
 // The ingestion verb: permission, validation of every event, then the grouped durable commit.
 import type { Actor } from '../actor';
 import { require } from '../actor';
-import { parse } from '../errors';
+import { HeraldError, parse, refusedByDatabase } from '../errors';
 import { EventBatchSchema, EventInputSchema, type EventInput } from './schema';
 import type { Accepted, EventIngestor } from './ingest';
 import { eventsIngested } from '../platform/metrics';
+import { log } from '../platform/log';
 
 export async function acceptEvent(ing: EventIngestor, actor: Actor, body: unknown, idempotencyKey: string | null): Promise<Accepted> {
   require(actor, 'events:write');
@@ -31,10 +32,39 @@ export async function acceptBatch(ing: EventIngestor, actor: Actor, body: unknow
     results[i] = { error: { status: 400, detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors } };
   });
   if (valid.length) {
-    const r = await ing.accept(actor.orgId, valid, idempotencyKey);
+    let r: Awaited<ReturnType<EventIngestor['accept']>>;
+    try {
+      r = await ing.accept(actor.orgId, valid, idempotencyKey);
+    } catch (e) {
+      // The batch failed as a whole even after the ingestor retried it alone: write each event on its own so
+      // that only the ones that fail alone get an error in their slot. Not with an idempotency key: the key is
+      // stored with the response of one write, and a retry of the request must not write the events twice.
+      if (idempotencyKey || valid.length === 1) throw e;
+      return acceptOneByOne(ing, actor.orgId, valid, slots, results, e);
+    }
     if ('replay' in r) return r.replay as BatchResult[];
     r.forEach((a, j) => { results[slots[j]] = a; });
     eventsIngested.inc(valid.length);
   }
+  return results;
+}
+
+async function acceptOneByOne(ing: EventIngestor, orgId: number, valid: EventInput[], slots: number[], results: BatchResult[], first: unknown): Promise<BatchResult[]> {
+  const outcomes = await Promise.allSettled(valid.map((e) => ing.accept(orgId, [e], null)));
+  // Nothing went in (the database is down, say): the request fails as it would have.
+  if (outcomes.every((o) => o.status === 'rejected')) throw first;
+  let ok = 0;
+  outcomes.forEach((o, j) => {
+    if (o.status === 'fulfilled') {
+      results[slots[j]] = (o.value as Accepted[])[0];
+      ok++;
+      return;
+    }
+    const err = o.reason instanceof HeraldError ? o.reason : refusedByDatabase(o.reason);
+    if (!err) log.error('event in a batch could not be stored', { error: (o.reason as Error)?.message, stack: (o.reason as Error)?.stack });
+    const detail = err ? err.message : 'This event could not be stored; it has been logged';
+    results[slots[j]] = { error: { status: err?.status ?? 500, detail, errors: err?.errors ?? [] } };
+  });
+  eventsIngested.inc(ok);
   return results;
 }

@@ -60,7 +60,7 @@ export class EventIngestor {
       const batch = this.take();
       this.inFlight++;
       this.flushWithRetry(batch)
-        .catch((e) => batch.forEach((p) => p.reject(e)))
+        .catch((e) => this.isolate(batch, e))
         .finally(() => {
           this.inFlight--;
           this.pump();
@@ -79,6 +79,23 @@ export class EventIngestor {
     }
     this.queuedEvents -= n;
     return out;
+  }
+
+  /**
+   * A grouped flush failed (something validation let through that Postgres refuses, or the database was
+   * briefly gone): nothing of it was committed, so each request is written again on its own, one after
+   * another, and only a request that fails alone gets the error. No good request pays for a bad neighbour.
+   * Only runs after a failure: in the normal case the flush stays one grouped write.
+   */
+  private async isolate(batch: Pending[], e: unknown): Promise<void> {
+    if (batch.length === 1) return batch[0].reject(e);
+    for (const p of batch) {
+      try {
+        await this.flushWithRetry([p]);
+      } catch (alone) {
+        p.reject(alone);
+      }
+    }
   }
 
   /** Deadlocks and serialization failures between concurrent flushes are retried, never surfaced. */

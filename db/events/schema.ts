@@ -1,25 +1,31 @@
 // The event contract (docs/design.md "POST /v1/events").
 import { z } from 'zod';
 import { SEVERITIES } from '../model/levels';
+import { instant, jsonObject, text } from '../platform/input';
 
-const slug = z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9_.-]*$/, 'use lowercase letters, digits, _ . -');
+const slug = text().min(1).max(64).regex(/^[a-z0-9][a-z0-9_.-]*$/, 'use lowercase letters, digits, _ . -');
 
 export const EventInputSchema = z
   .object({
     category: slug,
     type: slug,
-    title: z.string().trim().min(1).max(500),
+    title: text().trim().min(1).max(500),
     severity: z.enum(SEVERITIES).default('warning'),
-    body: z.string().max(20_000).nullish(),
-    source: z.string().max(200).nullish(),
-    dedup_key: z.string().min(1).max(255).nullish(),
+    body: text().max(20_000).nullish(),
+    source: text().max(200).nullish(),
+    dedup_key: text().min(1).max(255).nullish(),
     action: z.enum(['trigger', 'resolve']).default('trigger'),
-    metadata: z.record(z.string(), z.unknown()).default({}),
+    // Any JSON object: every key and string clean, at most 32 levels deep and 64 K characters (platform/input).
+    metadata: jsonObject().default({}),
     entity: z
-      .object({ kind: z.string().min(1).max(64), id: z.union([z.string(), z.number()]).transform(String), name: z.string().max(200).optional() })
+      .object({
+        kind: text().min(1).max(64),
+        id: z.union([text().max(255), z.number()]).transform(String),
+        name: text().max(200).optional(),
+      })
       .strict()
       .nullish(),
-    occurred_at: z.iso.datetime({ offset: true }).nullish(),
+    occurred_at: instant().nullish(),
   })
   .strict();
 

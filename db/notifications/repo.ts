@@ -2,6 +2,7 @@
 // (db/messages/plan.ts insertMessages), read per person with the alert's current state, and marked read.
 // A notification belongs to a person, so only user actors (the PWA session) have any.
 import { z } from 'zod';
+import { text } from '../platform/input';
 import type { Herald } from '../herald';
 import { require, type Actor } from '../actor';
 import { forbidden, parse } from '../errors';
@@ -29,7 +30,7 @@ export interface NotificationItem {
 }
 
 export const NotificationQuerySchema = z.object({
-  category: z.string().trim().min(1).max(64).optional(),
+  category: text().trim().min(1).max(64).optional(),
   unread: z.enum(['true', 'false']).optional(),
   limit: z.coerce.number().int().min(0).max(200).default(50),
 });
@@ -38,7 +39,7 @@ export const MarkReadSchema = z
   .object({
     ids: z.array(z.number().int().positive()).min(1).max(1000).optional(),
     all: z.literal(true).optional(),
-    category: z.string().trim().min(1).max(64).optional(),
+    category: text().trim().min(1).max(64).optional(),
   })
   .strict()
   .refine((b) => (b.ids ? 1 : 0) + (b.all ? 1 : 0) === 1, { message: 'give either ids or all: true' });

@@ -2,6 +2,7 @@
 // signed-in person. Every change notifies `herald_push` with the person's id so each process's push
 // adapter can keep its "who can be reached by push" set current (see bot/push/adapter.ts).
 import { z } from 'zod';
+import { text } from '../platform/input';
 import { createPublicKey } from 'node:crypto';
 import type { Herald } from '../herald';
 import type { Pool, Sql } from '../platform/sql';
@@ -22,17 +23,17 @@ export interface PushSubscriptionRow {
   auth: string;
 }
 
-const b64url = z.string().regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be URL-safe base64');
+const b64url = text().regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be URL-safe base64');
 
 export const SubscribeSchema = z
   .object({
-    endpoint: z.string().max(2048),
+    endpoint: text().max(2048),
     keys: z.object({ p256dh: b64url.max(200), auth: b64url.max(100) }),
     expirationTime: z.number().nullable().optional(),
   })
   .strict();
 
-export const UnsubscribeSchema = z.object({ endpoint: z.string().min(1).max(2048) }).strict();
+export const UnsubscribeSchema = z.object({ endpoint: text().min(1).max(2048) }).strict();
 
 function personOf(actor: Actor) {
   require(actor, 'alerts:read');

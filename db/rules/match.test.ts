@@ -161,9 +161,30 @@ describe('conditionHolds, op by op', () => {
     const long = 'a'.repeat(MATCH_INPUT_LIMIT) + 'NEEDLE';
     const ev = event({ metadata: { text: long } });
     expect(holds('metadata.text', 'matches', 'NEEDLE', ev)).toBe(false);
-    expect(holds('metadata.text', 'matches', `^a{${MATCH_INPUT_LIMIT}}$`, ev)).toBe(true);
+    expect(holds('metadata.text', 'matches', '^a+$', ev)).toBe(true); // RE2 caps repeat counts at 1,000: a{10000} is refused
     const justFits = event({ metadata: { text: 'a'.repeat(MATCH_INPUT_LIMIT - 6) + 'NEEDLE' } });
     expect(holds('metadata.text', 'matches', 'NEEDLE$', justFits)).toBe(true);
+  });
+
+  it('matches: runs in linear time on RE2; what RE2 cannot run never matches and is refused when saved', () => {
+    // The pattern and input of issue 14: exponential backtracking in RegExp (seconds), linear here.
+    const evil = event({ metadata: { s: 'a'.repeat(28) + '!', long: 'a'.repeat(MATCH_INPUT_LIMIT - 1) + '!' } });
+    const t0 = performance.now();
+    expect(holds('metadata.s', 'matches', '^(a+)+$', evil)).toBe(false);
+    expect(holds('metadata.long', 'matches', '^(a+)+$', evil)).toBe(false);
+    expect(holds('metadata.long', 'matches', '(a|aa)+$', evil)).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(500);
+    expect(holds('metadata.s', 'matches', '^(a+)+!$', evil)).toBe(true);
+    // Backreferences and lookaround are not RE2: never match, and a rule with them is not saved.
+    expect(holds('metadata.region', 'matches', '(E)\\1')).toBe(false);
+    expect(holds('metadata.region', 'matches', 'E(?=U)')).toBe(false);
+    const rule = (value: string) => RuleInputSchema.safeParse({ name: 'r', match: { category: 'finance', conditions: [{ field: 'metadata.region', op: 'matches', value }] } });
+    for (const bad of ['(E)\\1', 'E(?=U)', '(unclosed', 'a{10000}', '\\w{1000}\\w{1000}', 'x'.repeat(1001)]) {
+      const r = rule(bad);
+      expect(r.success, bad).toBe(false);
+      expect(r.error!.issues[0].path).toEqual(['match', 'conditions', 0, 'value']);
+    }
+    expect(rule('^(a+)+$').success).toBe(true);
   });
 
   it('matches: the pattern cache stays bounded', () => {

@@ -20,12 +20,14 @@
 // - contains: a string field includes the value as a substring (case-sensitive; a numeric value is
 //   written out, so "order 1042" contains 1042); an array field includes an element equal to the value;
 //   anything else never matches.
-// - matches: the value is a regular expression (no flags) tested against the string form of a string or
-//   finite-number field; any other field never matches. Input longer than 10,000 characters is cut to
-//   its first 10,000 before testing (bounds the cost of a pathological pattern on a huge string).
-//   Compiled patterns are cached (bounded, least recently used evicted); an invalid pattern never matches.
+// - matches: the value is an RE2 regular expression (no flags; see pattern.ts), unanchored, tested against the
+//   string form of a string or finite-number field; any other field never matches. Matching is linear in the
+//   input (no backtracking). Input longer than 10,000 characters is cut to its first 10,000 before testing.
+//   Compiled patterns are cached (bounded, least recently used evicted); a pattern RE2 cannot compile (or
+//   that is too large, see pattern.ts) never matches; such patterns are refused when a rule is saved.
 import { type Condition, type MatchableEvent, type RuleInput } from './schema';
 import { severityRank } from '../model/levels';
+import { compilePattern, patternCacheSize } from './pattern';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
@@ -104,30 +106,9 @@ function order(a: unknown, b: unknown): number | undefined {
 }
 
 export const MATCH_INPUT_LIMIT = 10_000;
-const REGEX_CACHE_LIMIT = 500;
-/** pattern → compiled RegExp, or null when the pattern does not compile. Map order is recency. */
-const regexCache = new Map<string, RegExp | null>();
-
-function compiled(pattern: string): RegExp | null {
-  const hit = regexCache.get(pattern);
-  if (hit !== undefined) {
-    regexCache.delete(pattern); // refresh recency
-    regexCache.set(pattern, hit);
-    return hit;
-  }
-  let re: RegExp | null;
-  try {
-    re = new RegExp(pattern);
-  } catch {
-    re = null;
-  }
-  if (regexCache.size >= REGEX_CACHE_LIMIT) regexCache.delete(regexCache.keys().next().value as string);
-  regexCache.set(pattern, re);
-  return re;
-}
 
 /** For tests and metrics: how many patterns are cached now. */
-export const regexCacheSize = () => regexCache.size;
+export const regexCacheSize = patternCacheSize;
 
 /** Does one condition hold for the event? Semantics in the header comment. Never throws. */
 export function conditionHolds(c: Condition, ev: MatchableEvent): boolean {
@@ -174,7 +155,7 @@ export function conditionHolds(c: Condition, ev: MatchableEvent): boolean {
         if (typeof field === 'string') s = field;
         else if (typeof field === 'number' && Number.isFinite(field)) s = String(field);
         else return false;
-        const re = compiled(value);
+        const { re } = compilePattern(value);
         if (!re) return false;
         return re.test(s.length > MATCH_INPUT_LIMIT ? s.slice(0, MATCH_INPUT_LIMIT) : s);
       }

@@ -1,6 +1,8 @@
 // The rule contract (docs/design.md "A rule"). Unknown fields are rejected so a typo never silently does nothing.
 import { z } from 'zod';
 import { CHANNEL_KINDS } from '../model/channels';
+import { jsonValue, text } from '../platform/input';
+import { patternProblem } from './pattern';
 
 import { SEVERITIES, PRIORITIES, type Severity, type Priority } from '../model/levels';
 export { SEVERITIES, PRIORITIES, severityRank, type Severity, type Priority } from '../model/levels';
@@ -8,14 +10,15 @@ export { SEVERITIES, PRIORITIES, severityRank, type Severity, type Priority } fr
 export const OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'exists', 'matches'] as const;
 export type Op = (typeof OPS)[number];
 
-const slug = z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9_.-]*$/, 'use lowercase letters, digits, _ . -');
-const roleKey = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
+const slug = text().min(1).max(64).regex(/^[a-z0-9][a-z0-9_.-]*$/, 'use lowercase letters, digits, _ . -');
+const roleKey = text().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
 
 export const ConditionSchema = z
   .object({
-    field: z.string().regex(/^(metadata|entity)(\.[A-Za-z0-9_-]+)+$/, 'a field is metadata.<path> or entity.<path>'),
+    field: text().regex(/^(metadata|entity)(\.[A-Za-z0-9_-]+)+$/, 'a field is metadata.<path> or entity.<path>'),
     op: z.enum(OPS),
-    value: z.unknown().optional(),
+    // Any JSON value (clean strings, at most 8 levels deep, 16 K characters).
+    value: jsonValue(8, 16 * 1024).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -27,11 +30,9 @@ export const ConditionSchema = z
         ctx.addIssue({ code: 'custom', path: ['value'], message: 'op matches needs a regular expression string' });
         return;
       }
-      try {
-        new RegExp(c.value);
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', path: ['value'], message: `invalid regular expression for ${c.field}: ${(e as Error).message}` });
-      }
+      // Patterns run on the RE2 engine (linear time): one it cannot compile is refused here, when saved.
+      const bad = patternProblem(c.value);
+      if (bad) ctx.addIssue({ code: 'custom', path: ['value'], message: `invalid regular expression for ${c.field}: ${bad}` });
     }
   });
 export type Condition = z.infer<typeof ConditionSchema>;
@@ -69,16 +70,16 @@ export const EscalationSchema = z
 
 export const SopSchema = z
   .object({
-    title: z.string().min(1).max(200),
-    steps: z.array(z.string().min(1).max(500)).max(30).default([]),
+    title: text().min(1).max(200),
+    steps: z.array(text().min(1).max(500)).max(30).default([]),
     // Only http(s): the PWA, Slack, Discord and email all render it as a link (a `javascript:` one would run in the PWA).
-    url: z.url({ protocol: /^https?$/, error: 'the SOP link must be an http:// or https:// URL' }).max(2000).nullable().default(null),
+    url: text().pipe(z.url({ protocol: /^https?$/, error: 'the SOP link must be an http:// or https:// URL' }).max(2000)).nullable().default(null),
   })
   .strict();
 
 export const RuleInputSchema = z
   .object({
-    name: z.string().min(1).max(200),
+    name: text().min(1).max(200),
     enabled: z.boolean().default(true),
     position: z.number().int().min(0).max(1_000_000).default(100),
     continue: z.boolean().default(false),
@@ -90,8 +91,8 @@ export const RuleInputSchema = z
     channels: z.array(z.enum(CHANNEL_KINDS)).min(1).max(CHANNEL_KINDS.length).default(['in_app']),
     priority: z.enum(PRIORITIES).default('normal'),
     escalation: EscalationSchema.default({ steps: [], repeat: 0 }),
-    slack_channel: z.string().min(1).max(100).nullable().default(null),
-    discord_channel: z.string().min(1).max(100).nullable().default(null),
+    slack_channel: text().min(1).max(100).nullable().default(null),
+    discord_channel: text().min(1).max(100).nullable().default(null),
     sop: SopSchema.nullable().default(null),
   })
   .strict()

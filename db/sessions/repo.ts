@@ -1,6 +1,7 @@
 // PWA sessions: a random token in an HttpOnly cookie, only its hash stored; a CSRF token per session
 // that cookie-authenticated writes must echo in X-CSRF-Token.
 import { z } from 'zod';
+import { text } from '../platform/input';
 import type { Pool, Sql } from '../platform/sql';
 import type { Actor } from '../actor';
 import { parse, rateLimited, unauthenticated } from '../errors';
@@ -9,7 +10,7 @@ import { hashPassword, randomToken, sha256, verifyPassword } from '../platform/c
 export const SESSION_COOKIE = 'herald_session';
 const SESSION_DAYS = 30;
 
-export const LoginSchema = z.object({ email: z.string().trim().toLowerCase().max(320), password: z.string().max(200) }).strict();
+export const LoginSchema = z.object({ email: text().trim().toLowerCase().max(320), password: text().max(200) }).strict();
 
 /**
  * Sign-in limits (README, "Sign-in limits"), counted in Postgres so they hold across processes and under concurrency:

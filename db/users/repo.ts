@@ -1,5 +1,6 @@
 // People and roles. Phones are validated and stored in E.164 (libphonenumber-js) when a user is saved.
 import { z } from 'zod';
+import { text } from '../platform/input';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { Herald } from '../herald';
 import type { Pool, Sql } from '../platform/sql';
@@ -10,18 +11,18 @@ import { revokeUserSessions } from '../sessions/repo';
 import { DEFAULT_ORG_ID } from '../model/org';
 import { CUSTOM_ROLE_DEFAULT, PERMISSIONS } from '../model/permissions';
 
-const roleKey = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
+const roleKey = text().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
 
 export const UserInputSchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
-    email: z.string().trim().toLowerCase().pipe(z.email()),
-    phone: z.string().max(40).nullish(),
+    name: text().trim().min(1).max(200),
+    email: text().trim().toLowerCase().pipe(z.email()),
+    phone: text().max(40).nullish(),
     roles: z.array(roleKey).max(20).default([]),
-    slack_user_id: z.string().max(40).nullish(),
-    discord_user_id: z.string().regex(/^\d{5,25}$/, 'a Discord user id is a number (snowflake)').nullish(),
-    timezone: z.string().max(64).refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'unknown IANA time zone').default('UTC'),
-    password: z.string().min(8).max(200).optional(),
+    slack_user_id: text().max(40).nullish(),
+    discord_user_id: text().regex(/^\d{5,25}$/, 'a Discord user id is a number (snowflake)').nullish(),
+    timezone: text().max(64).refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'unknown IANA time zone').default('UTC'),
+    password: text().min(8).max(200).optional(),
   })
   .strict();
 
@@ -128,8 +129,8 @@ export async function deleteUser(h: Herald, actor: Actor, id: number): Promise<v
 }
 
 const PermissionList = z.array(z.enum(PERMISSIONS)).max(PERMISSIONS.length).transform((ps) => [...new Set(ps)].sort());
-export const RoleInputSchema = z.object({ key: roleKey, name: z.string().trim().min(1).max(100), permissions: PermissionList.optional() }).strict();
-export const RolePatchSchema = z.object({ name: z.string().trim().min(1).max(100).optional(), permissions: PermissionList.optional() }).strict();
+export const RoleInputSchema = z.object({ key: roleKey, name: text().trim().min(1).max(100), permissions: PermissionList.optional() }).strict();
+export const RolePatchSchema = z.object({ name: text().trim().min(1).max(100).optional(), permissions: PermissionList.optional() }).strict();
 
 export interface RoleView { key: string; name: string; built_in: boolean; permissions: string[] }
 

@@ -1,5 +1,6 @@
 // Webhook subscriptions and their delivery log. Only this module queries webhooks / webhook_deliveries.
 import { z } from 'zod';
+import { text } from '../platform/input';
 import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
 import { require, type Actor } from '../actor';
@@ -12,9 +13,9 @@ import { randomUUID } from 'node:crypto';
 
 export const WebhookInputSchema = z
   .object({
-    url: z.string().min(1).max(2000),
+    url: text().min(1).max(2000),
     events: z.array(z.enum([...WEBHOOK_EVENT_TYPES, '*'])).min(1).default(['*']),
-    description: z.string().max(500).nullish(),
+    description: text().max(500).nullish(),
     enabled: z.boolean().optional(),
   })
   .strict();
