@@ -49,7 +49,7 @@ export async function routeEvents(h: Herald, eventIds: number[]): Promise<RouteS
     for (const [orgId, orgEvents] of byOrg) jobs.push(...(await routeOrg(tx, h, orgId, orgEvents, summary)));
     // Webhooks of this batch are delivered by this job right after the commit (one hop less on the hot
     // path); their queued jobs are the safety net, due later, that finds them delivered and does nothing
-    // unless this process died in between.
+    // unless this process died in between (or the endpoint was failing or slow: then they deliver).
     for (const j of jobs) {
       if (j.identifier !== 'webhook__deliver') continue;
       inline.push(...(j.payload.delivery_ids as number[]));
@@ -57,7 +57,8 @@ export async function routeEvents(h: Herald, eventIds: number[]): Promise<RouteS
     }
     await addJobs(tx, jobs);
   });
-  if (inline.length) await deliverWebhooks(h, inline).catch((e: Error) => log.warn('inline webhook delivery failed; the queued jobs will deliver', { error: e.message }));
+  // Bounded: only endpoints that answer, waited for at most INLINE_WAIT_MS (see deliverWebhooks).
+  if (inline.length) await deliverWebhooks(h, inline, { inline: true }).catch((e: Error) => log.warn('inline webhook delivery failed; the queued jobs will deliver', { error: e.message }));
   return summary;
 }
 

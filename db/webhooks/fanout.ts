@@ -1,5 +1,6 @@
 // Outbound webhook fan-out: every alert transition becomes one delivery row per subscribed webhook
-// (with its Standard Webhooks `webhook-id`, fixed for all retries) and one `webhook__deliver` job.
+// (with its Standard Webhooks `webhook-id`, fixed for all retries) and `webhook__deliver` jobs, grouped
+// per webhook.
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../sql';
 import type { JobSpec } from '../jobs/enqueue';
@@ -9,6 +10,17 @@ export const WEBHOOK_EVENT_TYPES = [
   'alert.triggered', 'alert.acknowledged', 'alert.escalated', 'alert.snoozed', 'alert.reopened', 'alert.resolved',
 ] as const;
 export const DELIVERY_GROUP = 100;
+
+/**
+ * Every delivery job of a webhook runs in that webhook's graphile-worker queue: jobs of one queue run one at a
+ * time, so one endpoint never holds more than one delivery slot, and two jobs never send the same delivery
+ * at once. Deliveries run in their own runner (jobs/worker.ts) and after routing work when they share one.
+ */
+export const DELIVERY_PRIORITY = 10;
+export const deliveryQueue = (webhookId: number) => `webhook:${webhookId}`;
+export function deliveryJob(webhookId: number, payload: Record<string, unknown>, extra: Partial<JobSpec> = {}): JobSpec {
+  return { identifier: 'webhook__deliver', payload, queue_name: deliveryQueue(webhookId), priority: DELIVERY_PRIORITY, ...extra };
+}
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -40,15 +52,22 @@ export async function fanOutWebhooks(sql: Sql, events: WebhookEvent[]): Promise<
     }
   }
   if (!rows.length) return [];
-  const ids = await sql<{ id: number }[]>`
+  const ids = await sql<{ id: number; webhook_id: number }[]>`
     insert into webhook_deliveries (org_id, webhook_id, msg_id, event_type, alert_id, payload)
     select * from json_to_recordset(${JSON.stringify(rows)}::text::json)
       as t(org_id bigint, webhook_id bigint, msg_id text, event_type text, alert_id bigint, payload jsonb)
-    returning id`;
-  // Deliveries go out in groups: one job (one fetch, one log write) per DELIVERY_GROUP deliveries.
+    returning id, webhook_id`;
+  // Deliveries go out in groups: one job (one fetch, one log write) per DELIVERY_GROUP deliveries of a webhook.
+  const byHook = new Map<number, number[]>();
+  for (const r of ids) {
+    const w = Number(r.webhook_id);
+    (byHook.get(w) ?? byHook.set(w, []).get(w)!).push(Number(r.id));
+  }
   const jobs: JobSpec[] = [];
-  for (let i = 0; i < ids.length; i += DELIVERY_GROUP) {
-    jobs.push({ identifier: 'webhook__deliver', payload: { delivery_ids: ids.slice(i, i + DELIVERY_GROUP).map((r) => Number(r.id)) }, max_attempts: 3 });
+  for (const [w, list] of byHook) {
+    for (let i = 0; i < list.length; i += DELIVERY_GROUP) {
+      jobs.push(deliveryJob(w, { delivery_ids: list.slice(i, i + DELIVERY_GROUP) }, { max_attempts: 3 }));
+    }
   }
   return jobs;
 }

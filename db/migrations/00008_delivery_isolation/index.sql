@@ -14,3 +14,6 @@ alter table idempotency_keys add primary key (org_id, owner, key);
 alter table webhooks add column failure_streak integer not null default 0;
 alter table webhooks add column breaker_open_until timestamptz;
 alter table webhooks add column breaker_backoff_s integer;
+-- Deliveries waiting for a later attempt (a retry, or kept back by the breaker), found per webhook when its
+-- pause ends. Delivered and never-attempted rows have no next_attempt_at, so the hot path never touches it.
+create index webhook_deliveries_due on webhook_deliveries (webhook_id, next_attempt_at) where next_attempt_at is not null;
