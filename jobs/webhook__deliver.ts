@@ -4,7 +4,7 @@ import { deliverWebhooks, resumeWebhook } from '../db/webhooks/deliver';
 
 const Payload = z.union([
   // A fan-out group (first attempts only).
-  z.object({ delivery_ids: z.array(z.number().int().positive()).min(1), manual: z.boolean().optional() }),
+  z.object({ delivery_ids: z.array(z.number().int().positive()).min(1), manual: z.boolean().optional(), webhook_id: z.number().optional() }),
   // One delivery's retry, or a manual one.
   z.object({ delivery_id: z.number().int().positive(), manual: z.boolean().optional() }),
   // The end of a circuit-breaker pause: the webhook's deliveries that are due.
@@ -18,7 +18,7 @@ const Payload = z.union([
 export const webhook__deliver: Task = async (h, raw) => {
   const p = Payload.safeParse(raw);
   if (!p.success) return;
-  if ('webhook_id' in p.data) return resumeWebhook(h, p.data.webhook_id);
+  if ('resume' in p.data) return resumeWebhook(h, p.data.webhook_id);
   const manual = p.data.manual ?? false;
   if ('delivery_ids' in p.data) await deliverWebhooks(h, p.data.delivery_ids, { manual, firstOnly: true });
   else await deliverWebhooks(h, [p.data.delivery_id], { manual });

@@ -17,6 +17,7 @@ import type { TimelineEntry } from '../timeline/append';
 import { SYSTEM_REF } from '../actor';
 import { alertTransitions } from '../platform/metrics';
 import { deliverWebhooks } from '../webhooks/deliver';
+import { deliveryQueue } from '../webhooks/fanout';
 import { log } from '../platform/log';
 import { ESCALATE_TASK } from '../escalation/schedule';
 import type { EventStatus } from './schema';
@@ -54,6 +55,8 @@ export async function routeEvents(h: Herald, eventIds: number[]): Promise<RouteS
       if (j.identifier !== 'webhook__deliver') continue;
       inline.push(...(j.payload.delivery_ids as number[]));
       j.run_at = new Date(Date.now() + INLINE_DELIVERY_GRACE_MS);
+      // The safety net runs in the webhook's queue, never beside another job sending the same deliveries.
+      j.queue_name = deliveryQueue(j.payload.webhook_id as number);
     }
     await addJobs(tx, jobs);
   });

@@ -9,7 +9,7 @@ import type { Herald } from '../herald';
 import { addJobs } from '../jobs/enqueue';
 import { BlockedAddressError, guardedLookup, isPrivateAddress } from '../platform/outbound-guard';
 import { isIP } from 'node:net';
-import { dueDeliveries, loadDeliveries, type DeliveryWork } from './repo';
+import { dueDeliveries, loadDeliveries, nextAttemptAt, type DeliveryWork } from './repo';
 import { deliveryJob } from './fanout';
 import { log } from '../platform/log';
 import { webhookDeliveries } from '../platform/metrics';
@@ -211,16 +211,24 @@ export async function deliverWebhooks(h: Herald, ids: number[], opts: DeliverOpt
     results = done.filter((r): r is Attempt => r !== undefined);
     // A slow receiver: its attempts finish (and are written) on their own, per endpoint; routing does not wait.
     const late = new Map<number, Array<Promise<Attempt>>>();
+    const answered = new Set<number>();
     send.forEach((d, i) => {
-      if (done[i]) return;
+      if (done[i]) { answered.add(d.webhook_id); return; }
       byId.set(d.id, 'in_flight');
       (late.get(d.webhook_id) ?? late.set(d.webhook_id, []).get(d.webhook_id)!).push(pending[i]);
     });
     for (const [w, list] of late) {
-      slowInline.set(w, (slowInline.get(w) ?? 0) + 1);
+      // An endpoint that answered none of them in time is skipped by later routing jobs until these settle; one
+      // that answered some is only busy (or this machine is), and stays inline.
+      const hanging = !answered.has(w);
+      if (hanging) slowInline.set(w, (slowInline.get(w) ?? 0) + 1);
       void Promise.all(list).then((rs) => record(h, rs))
         .catch((e: Error) => log.warn('writing late webhook results failed; the queued jobs will deliver', { error: e.message }))
-        .finally(() => { const n = (slowInline.get(w) ?? 1) - 1; if (n > 0) slowInline.set(w, n); else slowInline.delete(w); });
+        .finally(() => {
+          if (!hanging) return;
+          const n = (slowInline.get(w) ?? 1) - 1;
+          if (n > 0) slowInline.set(w, n); else slowInline.delete(w);
+        });
     }
   }
   await record(h, results);
@@ -325,12 +333,16 @@ async function defer(h: Herald, list: Deferral[]): Promise<void> {
   webhookDeliveries.inc({ outcome: 'failed' }, expired.length);
 }
 
-/** The end of a webhook's pause: its due deliveries go out (a trial first while the breaker is half-open). */
+/**
+ * The end of a webhook's pause: its due deliveries go out (a trial first while the breaker is half-open). While
+ * any of its deliveries waits for a later attempt, the job comes back when the next one is due, so none is left
+ * behind whatever happened to the job that kept it back.
+ */
 export async function resumeWebhook(h: Herald, webhookId: number): Promise<void> {
   const ids = await dueDeliveries(h.sql, webhookId, RESUME_BATCH);
-  if (!ids.length) return;
-  await deliverWebhooks(h, ids);
-  if (ids.length === RESUME_BATCH) await addJobs(h.sql, [resumeJob(webhookId, new Date())]);
+  if (ids.length) await deliverWebhooks(h, ids);
+  const next = ids.length === RESUME_BATCH ? new Date() : await nextAttemptAt(h.sql, webhookId);
+  if (next) await addJobs(h.sql, [resumeJob(webhookId, next)]);
 }
 
 export async function deliverWebhook(h: Herald, deliveryId: number, manual = false): Promise<DeliveryOutcome> {

@@ -12,9 +12,12 @@ export const WEBHOOK_EVENT_TYPES = [
 export const DELIVERY_GROUP = 100;
 
 /**
- * Every delivery job of a webhook runs in that webhook's graphile-worker queue: jobs of one queue run one at a
- * time, so one endpoint never holds more than one delivery slot, and two jobs never send the same delivery
- * at once. Deliveries run in their own runner (jobs/worker.ts) and after routing work when they share one.
+ * Delivery jobs of a webhook run in that webhook's graphile-worker queue: jobs of one queue run one at a time,
+ * so a failing endpoint never holds more than one delivery slot, and two jobs never send the same delivery at
+ * once. The one exception is the first attempt at deliveries to an endpoint that answers (no failure
+ * recorded): those jobs run in parallel, for throughput; should it stop answering, its breaker counts and
+ * every later job is queued. Deliveries run in their own runner (jobs/worker.ts), and after routing work
+ * when they share one (priority).
  */
 export const DELIVERY_PRIORITY = 10;
 export const deliveryQueue = (webhookId: number) => `webhook:${webhookId}`;
@@ -39,8 +42,10 @@ export function webhookBody(e: { type: string; alert: AlertView; actor: unknown;
 export async function fanOutWebhooks(sql: Sql, events: WebhookEvent[]): Promise<JobSpec[]> {
   if (!events.length) return [];
   const orgIds = [...new Set(events.map((e) => e.org_id))];
-  const hooks = await sql<{ id: number; org_id: number; events: string[] }[]>`
-    select id, org_id, events from webhooks where org_id = any(${orgIds}::bigint[]) and enabled`;
+  const hooks = await sql<{ id: number; org_id: number; events: string[]; healthy: boolean }[]>`
+    select id, org_id, events, failure_streak = 0 and breaker_open_until is null as healthy
+    from webhooks where org_id = any(${orgIds}::bigint[]) and enabled`;
+  const healthy = new Set(hooks.filter((h) => h.healthy).map((h) => Number(h.id)));
   if (!hooks.length) return [];
   const rows: Array<{ org_id: number; webhook_id: number; msg_id: string; event_type: string; alert_id: number; payload: unknown }> = [];
   for (const e of events) {
@@ -66,7 +71,8 @@ export async function fanOutWebhooks(sql: Sql, events: WebhookEvent[]): Promise<
   const jobs: JobSpec[] = [];
   for (const [w, list] of byHook) {
     for (let i = 0; i < list.length; i += DELIVERY_GROUP) {
-      jobs.push(deliveryJob(w, { delivery_ids: list.slice(i, i + DELIVERY_GROUP) }, { max_attempts: 3 }));
+      jobs.push(deliveryJob(w, { delivery_ids: list.slice(i, i + DELIVERY_GROUP), webhook_id: w },
+        { max_attempts: 3, ...(healthy.has(w) ? { queue_name: undefined } : {}) }));
     }
   }
   return jobs;

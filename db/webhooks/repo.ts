@@ -121,6 +121,14 @@ export interface DeliveryWork {
   failure_streak: number; breaker_open_until: Date | null; next_attempt_at: Date | null;
 }
 
+/** When the next of a webhook's waiting deliveries is due (null: none waits). */
+export async function nextAttemptAt(sql: Sql, webhookId: number): Promise<Date | null> {
+  const [r] = await sql<{ at: Date | null }[]>`
+    select min(next_attempt_at) as at from webhook_deliveries
+    where webhook_id = ${webhookId} and next_attempt_at is not null and status in ('pending', 'failed_temp')`;
+  return r?.at ?? null;
+}
+
 /** A webhook's deliveries whose next attempt is due (oldest first), for the job that resumes it after a pause. */
 export async function dueDeliveries(sql: Sql, webhookId: number, limit: number): Promise<number[]> {
   const rows = await sql<{ id: number }[]>`
