@@ -3,7 +3,8 @@
 // webhook still gets every delivery (once), and the dead endpoint's circuit opens so its deliveries are
 // rescheduled without requests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
 import { startReceiver, startTestHerald, type Receiver, type TestHerald } from './harness';
 import { BREAKER_THRESHOLD, post } from '../db/webhooks/deliver';
 
@@ -176,5 +177,31 @@ describe('webhook timeouts', () => {
     expect(r.status).toBeNull();
     expect(r.error).toMatch(/no answer within 300 ms/);
     expect(Date.now() - started).toBeLessThan(1_500);
+  });
+});
+
+describe('webhook connect timeout', () => {
+  it('an address that never completes the TCP handshake costs at most the connect timeout', async () => {
+    // A listener whose process never accepts (its event loop is blocked) and whose backlog is full: further
+    // SYNs are dropped, as by a blackhole address.
+    const child = spawn(process.execPath, ['-e', `
+      const s = require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+        console.log(s.address().port);
+        setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30000), 50);
+      });`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const port = await new Promise<number>((r) => child.stdout!.once('data', (b: Buffer) => r(Number(b.toString().trim()))));
+      await new Promise((r) => setTimeout(r, 200));
+      const fillers = Array.from({ length: 8 }, () => connect(port, '127.0.0.1').on('error', () => {}));
+      await new Promise((r) => setTimeout(r, 300));
+      const started = Date.now();
+      const r = await post(`http://127.0.0.1:${port}/x`, {}, '{}', true, { connectMs: 500, totalMs: 10_000 });
+      expect(r.status).toBeNull();
+      expect(r.error).toMatch(/could not connect within 500 ms/);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      for (const f of fillers) f.destroy();
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
