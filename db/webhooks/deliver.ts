@@ -206,7 +206,7 @@ export async function deliverWebhooks(h: Herald, ids: number[], opts: DeliverOpt
     results = await Promise.all(pending);
   } else {
     const done: Array<Attempt | undefined> = new Array(pending.length);
-    pending.forEach((p, i) => p.then((r) => { done[i] = r; }));
+    pending.forEach((p, i) => p.then((r) => { done[i] = r; }, () => { /* surfaces through Promise.all below */ }));
     await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, INLINE_WAIT_MS).unref())]);
     results = done.filter((r): r is Attempt => r !== undefined);
     // A slow receiver: its attempts finish (and are written) on their own, per endpoint; routing does not wait.
