@@ -61,6 +61,8 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  // Never a bare `undefined`: whatever was thrown, say what failed.
+  const detail = e instanceof Error ? (e.stack ?? e.message) : e === undefined || e === null ? 'no error detail was given' : String(e);
+  console.error(`Herald could not start: ${detail}`);
   process.exit(1);
 });

@@ -49,7 +49,10 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
   let embedded: EmbeddedHandle | null = null;
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir: config.HERALD_DATA_DIR, port: await embeddedPort(config), log: (l) => log.warn('postgres', { line: l }) });
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.HERALD_DATA_DIR, port: await embeddedPort(config), log: (l) => log.warn('postgres', { line: l }),
+      onRecovered: (message, detail) => log.warn(message, detail),
+    });
     databaseUrl = embedded.url('postgres');
   }
   const sql = connect(databaseUrl, { max: 24 });

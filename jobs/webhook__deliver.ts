@@ -1,8 +1,13 @@
 import type { Task } from './task';
-import { deliverWebhooks } from '../db/webhooks/deliver';
+import { deliverWebhooks, resumeWebhook } from '../db/webhooks/deliver';
 
-/** Delivery attempts for a group of deliveries (or one retry); later retries are scheduled per delivery. */
+/**
+ * Delivery attempts for a group of deliveries (or one retry); later retries are scheduled per delivery. Runs in
+ * the webhook's own queue (db/webhooks/fanout.ts `deliveryJob`) in the delivery runner (jobs/worker.ts).
+ */
 export const webhook__deliver: Task<'webhook__deliver'> = async (h, p) => {
-  if ('delivery_ids' in p) await deliverWebhooks(h, p.delivery_ids, p.manual ?? false, true);
-  else await deliverWebhooks(h, [p.delivery_id], p.manual ?? false);
+  if ('resume' in p) return resumeWebhook(h, p.webhook_id);
+  const manual = p.manual ?? false;
+  if ('delivery_ids' in p) await deliverWebhooks(h, p.delivery_ids, { manual, firstOnly: true });
+  else await deliverWebhooks(h, [p.delivery_id], { manual });
 };

@@ -103,10 +103,63 @@ describe('ingestion', () => {
   it('an Idempotency-Key repeat returns the first response and does nothing', async () => {
     const a = await h.api('POST', '/v1/events', event, { headers: { 'idempotency-key': 'order-77' } });
     const before = await countEvents();
-    const b = await h.api('POST', '/v1/events', { ...event, title: 'different' }, { headers: { 'idempotency-key': 'order-77' } });
+    // The same body (key order and spacing do not matter) within 24 h: the first response, nothing stored.
+    const reordered = Object.fromEntries(Object.entries(event).reverse());
+    const b = await h.api('POST', '/v1/events', undefined, { raw: JSON.stringify(reordered, null, 2), headers: { 'idempotency-key': 'order-77' } });
     expect(a.status).toBe(202);
     expect(b.status).toBe(202);
     expect(b.body).toEqual(a.body);
+    expect(await countEvents()).toBe(before);
+  });
+
+  it('issue 14 #3: the same Idempotency-Key from two API keys names two requests; another body from one sender is a 422', async () => {
+    const k1 = await h.api('POST', '/v1/api-keys', { name: 'Shop A', scopes: ['events:write'] });
+    const k2 = await h.api('POST', '/v1/api-keys', { name: 'Shop B', scopes: ['events:write'] });
+    expect(k1.status).toBe(201);
+    expect(k2.status).toBe(201);
+    const before = await countEvents();
+    const e1 = { category: 'orders', type: 'payment_failed', title: 'Order 1001 payment failed', dedup_key: 'shop-a-1001' };
+    const e2 = { category: 'orders', type: 'stock_low', title: 'SKU 77 below minimum', dedup_key: 'shop-b-77' };
+    const a = await h.api('POST', '/v1/events', e1, { key: k1.body.key, headers: { 'idempotency-key': 'req-1' } });
+    const b = await h.api('POST', '/v1/events', e2, { key: k2.body.key, headers: { 'idempotency-key': 'req-1' } });
+    expect(a.status).toBe(202);
+    expect(b.status).toBe(202);
+    expect(b.body.event_id).not.toBe(a.body.event_id);
+    expect(b.body.dedup_key).toBe('shop-b-77');
+    expect(await countEvents()).toBe(before + 2);
+    const [stored] = await h.sql`select title from events where id = ${b.body.event_id}`;
+    expect(stored.title).toBe('SKU 77 below minimum');
+
+    // The same sender, the same key, a different body: refused, nothing stored; the first response still replays.
+    const c = await h.api('POST', '/v1/events', { ...e1, title: 'Order 1002 payment failed' }, { key: k1.body.key, headers: { 'idempotency-key': 'req-1' } });
+    expectProblem(c, 422);
+    expect(c.body.detail).toMatch(/Idempotency-Key/);
+    const again = await h.api('POST', '/v1/events', e1, { key: k1.body.key, headers: { 'idempotency-key': 'req-1' } });
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual(a.body);
+    // The same key on the batch endpoint is another request.
+    expectProblem(await h.api('POST', '/v1/events/batch', { events: [e1] }, { key: k1.body.key, headers: { 'idempotency-key': 'req-1' } }), 422);
+    expect(await countEvents()).toBe(before + 2);
+
+    // Concurrent reuse in one flush: the different bodies are refused, the same ones share one event.
+    const rs = await Promise.all(Array.from({ length: 8 }, (_, i) => h.api('POST', '/v1/events', i % 2 ? e2 : e1,
+      { key: k2.body.key, headers: { 'idempotency-key': 'req-2' } })));
+    const ok = rs.filter((r) => r.status === 202);
+    expect(new Set(ok.map((r) => r.body.event_id)).size).toBe(1);
+    expect(rs.filter((r) => r.status === 422)).toHaveLength(8 - ok.length);
+    expect(ok.length).toBe(4);
+    expect(await countEvents()).toBe(before + 3);
+  });
+
+  it('a batch replayed under its Idempotency-Key answers each slot as the first time', async () => {
+    const body = { events: [event, { category: 'finance' }, { ...event, dedup_key: 'replay-2' }] };
+    const a = await h.api('POST', '/v1/events/batch', body, { headers: { 'idempotency-key': 'batch-9' } });
+    const before = await countEvents();
+    const b = await h.api('POST', '/v1/events/batch', body, { headers: { 'idempotency-key': 'batch-9' } });
+    expect(a.status).toBe(202);
+    expect(b.status).toBe(202);
+    expect(b.body).toEqual(a.body);
+    expect(b.body.results[1]).toHaveProperty('error');
     expect(await countEvents()).toBe(before);
   });
 

@@ -9,13 +9,23 @@ import type { TaskName } from '../jobs/catalog';
 import { randomUUID } from 'node:crypto';
 import type { Pool, Sql } from '../platform/sql';
 import type { EventInput } from './schema';
+import { HeraldError } from '../errors';
 
 export interface Accepted { event_id: number; dedup_key: string }
+
+/**
+ * An `Idempotency-Key` as stored: scoped to its sender (`owner`: the API key or user that sent it) and
+ * bound to a hash of the request it came with.
+ */
+export interface IdempotencyClaim { key: string; owner: string; hash: string }
+
+export const keyReused = () => new HeraldError(422, 'Idempotency key reused',
+  'This Idempotency-Key was already used with a different request body; use a new key for a new request');
 
 interface Pending {
   orgId: number;
   events: EventInput[];
-  idempotencyKey: string | null;
+  idempotencyKey: IdempotencyClaim | null;
   resolve: (r: Accepted[] | { replay: unknown }) => void;
   reject: (e: unknown) => void;
 }
@@ -42,7 +52,7 @@ export class EventIngestor {
   ) {}
 
   /** Resolves when the events are committed, or with the stored response of an earlier identical request. */
-  accept(orgId: number, events: EventInput[], idempotencyKey: string | null): Promise<Accepted[] | { replay: unknown }> {
+  accept(orgId: number, events: EventInput[], idempotencyKey: IdempotencyClaim | null): Promise<Accepted[] | { replay: unknown }> {
     return new Promise((resolve, reject) => {
       this.queue.push({ orgId, events, idempotencyKey, resolve, reject });
       this.queuedEvents += events.length;
@@ -128,12 +138,16 @@ export class EventIngestor {
   }
 
   private async flushKeyed(batch: Pending[]): Promise<void> {
-    const results = new Map<Pending, Accepted[] | { replay: unknown }>();
-    const keyOf = (p: Pending) => `${p.orgId}\u0000${p.idempotencyKey}`;
-    // The first request with each key owns it; a second one in the same flush answers with the owner's result.
+    const keyOf = (p: Pending) => `${p.orgId}\u0000${p.idempotencyKey!.owner}\u0000${p.idempotencyKey!.key}`;
+    // The first request with each (sender, key) claims it for the flush; the others with that key are
+    // answered after the claim: with the same body they get the first response, with another a 422.
     const owners = new Map<string, Pending>();
     for (const p of batch) if (p.idempotencyKey && !owners.has(keyOf(p))) owners.set(keyOf(p), p);
+    const fresh = new Map<Pending, Accepted[]>();
+    const mine = new Set<string>();
+    const found = new Map<string, { request_hash: string | null; response: unknown }>();
     await this.sql.begin(async (tx) => {
+      fresh.clear(); mine.clear(); found.clear();
       // Idempotency: claim each key first; a key already stored answers with its first response.
       const toInsert = batch.filter((p) => !p.idempotencyKey);
       if (owners.size) {
@@ -141,45 +155,52 @@ export class EventIngestor {
         // commits, then conflict; the loser answers with the stored response. Keys older than 24 h are void.
         const owned = [...owners.values()];
         const orgs = owned.map((p) => p.orgId);
-        const keys = owned.map((p) => p.idempotencyKey!);
-        await tx`delete from idempotency_keys where (org_id, key) in (select * from unnest(${orgs}::bigint[], ${keys}::text[]))
+        const who = owned.map((p) => p.idempotencyKey!.owner);
+        const keys = owned.map((p) => p.idempotencyKey!.key);
+        await tx`delete from idempotency_keys
+          where (org_id, owner, key) in (select * from unnest(${orgs}::bigint[], ${who}::text[], ${keys}::text[]))
           and created_at < now() - interval '24 hours'`;
-        const claimed = await tx<{ org_id: number; key: string }[]>`
-          insert into idempotency_keys (org_id, key, response)
-          select o, k, 'null'::jsonb from unnest(${orgs}::bigint[], ${keys}::text[]) as t(o, k) order by o, k
-          on conflict (org_id, key) do nothing returning org_id, key`;
-        const mine = new Set(claimed.map((r) => `${r.org_id}\u0000${r.key}`));
+        const claimed = await tx<{ org_id: number; owner: string; key: string }[]>`
+          insert into idempotency_keys (org_id, owner, key, request_hash, response)
+          select o, w, k, h, 'null'::jsonb
+          from unnest(${orgs}::bigint[], ${who}::text[], ${keys}::text[], ${owned.map((p) => p.idempotencyKey!.hash)}::text[]) as t(o, w, k, h)
+          order by o, w, k
+          on conflict (org_id, owner, key) do nothing returning org_id, owner, key`;
+        for (const r of claimed) mine.add(`${r.org_id}\u0000${r.owner}\u0000${r.key}`);
         const taken = owned.filter((p) => !mine.has(keyOf(p)));
-        const stored = taken.length ? await tx<{ org_id: number; key: string; response: unknown }[]>`
-          select org_id, key, response from idempotency_keys
-          where (org_id, key) in (select * from unnest(${taken.map((p) => p.orgId)}::bigint[], ${taken.map((p) => p.idempotencyKey!)}::text[]))` : [];
-        const found = new Map(stored.map((r) => [`${r.org_id}\u0000${r.key}`, r.response]));
-        for (const [k, p] of owners) {
-          if (mine.has(k)) toInsert.push(p);
-          else results.set(p, { replay: found.get(k) ?? [] });
-        }
+        const stored = taken.length ? await tx<{ org_id: number; owner: string; key: string; request_hash: string | null; response: unknown }[]>`
+          select org_id, owner, key, request_hash, response from idempotency_keys
+          where (org_id, owner, key) in (select * from unnest(${taken.map((p) => p.orgId)}::bigint[],
+            ${taken.map((p) => p.idempotencyKey!.owner)}::text[], ${taken.map((p) => p.idempotencyKey!.key)}::text[]))` : [];
+        for (const r of stored) found.set(`${r.org_id}\u0000${r.owner}\u0000${r.key}`, r);
+        for (const [k, p] of owners) if (mine.has(k)) toInsert.push(p);
       }
       const rows = toInsert.flatMap((p) => p.events.map((e) => toRow(p.orgId, e)));
       if (rows.length) {
         const ids = await insertWithRouteJobs(tx, rows);
         let i = 0;
-        for (const p of toInsert) {
-          results.set(p, p.events.map(() => ({ event_id: ids[i], dedup_key: rows[i++].dedup_key })));
-        }
+        for (const p of toInsert) fresh.set(p, p.events.map(() => ({ event_id: ids[i], dedup_key: rows[i++].dedup_key })));
       }
       const keyRows = toInsert.filter((p) => p.idempotencyKey);
       if (keyRows.length) {
         await tx`
           update idempotency_keys i set response = t.r::jsonb
-          from unnest(${keyRows.map((p) => p.orgId)}::bigint[], ${keyRows.map((p) => p.idempotencyKey!)}::text[],
-            ${keyRows.map((p) => JSON.stringify(results.get(p)))}::text[]) as t(o, k, r)
-          where i.org_id = t.o and i.key = t.k`;
+          from unnest(${keyRows.map((p) => p.orgId)}::bigint[], ${keyRows.map((p) => p.idempotencyKey!.owner)}::text[],
+            ${keyRows.map((p) => p.idempotencyKey!.key)}::text[], ${keyRows.map((p) => JSON.stringify(fresh.get(p)))}::text[]) as t(o, w, k, r)
+          where i.org_id = t.o and i.owner = t.w and i.key = t.k`;
       }
     });
-    this.opts.onAccepted?.(batch.reduce((n, p) => n + (Array.isArray(results.get(p)) ? p.events.length : 0), 0));
+    this.opts.onAccepted?.([...fresh].reduce((n, [p]) => n + p.events.length, 0));
     for (const p of batch) {
-      const r = results.get(p) ?? results.get(owners.get(keyOf(p))!)!;
-      p.resolve(results.has(p) || 'replay' in r ? r : { replay: r });
+      const own = fresh.get(p);
+      if (own) { p.resolve(own); continue; }
+      const k = keyOf(p);
+      // The key's first request: claimed in this flush (by its first request here), or stored earlier.
+      const first = mine.has(k)
+        ? { request_hash: owners.get(k)!.idempotencyKey!.hash, response: fresh.get(owners.get(k)!) }
+        : found.get(k);
+      if (first?.request_hash && first.request_hash !== p.idempotencyKey!.hash) p.reject(keyReused());
+      else p.resolve({ replay: first?.response ?? [] });
     }
   }
 }

@@ -20,6 +20,7 @@ import { SYSTEM_REF } from '../actor';
 import { countRepeats, insertAlerts, lockOpenByKeys, resolveAlerts } from '../alerts/transitions';
 import { priorityRank } from '../model/levels';
 import { deliverWebhooks } from '../webhooks/deliver';
+import { deliveryQueue } from '../webhooks/fanout';
 import { log } from '../platform/log';
 import type { EventStatus } from './schema';
 
@@ -49,15 +50,18 @@ export async function routeEvents(h: Herald, eventIds: number[]): Promise<RouteS
     for (const [orgId, orgEvents] of byOrg) jobs.push(...(await routeOrg(tx, h, orgId, orgEvents, summary)));
     // Webhooks of this batch are delivered by this job right after the commit (one hop less on the hot
     // path); their queued jobs are the safety net, due later, that finds them delivered and does nothing
-    // unless this process died in between.
+    // unless this process died in between (or the endpoint was failing or slow: then they deliver).
     for (const j of jobs) {
       if (j.identifier !== 'webhook__deliver' || !('delivery_ids' in j.payload)) continue;
       inline.push(...(j.payload as { delivery_ids: number[] }).delivery_ids);
       j.run_at = new Date(Date.now() + INLINE_DELIVERY_GRACE_MS);
+      // The safety net runs in the webhook's queue, never beside another job sending the same deliveries.
+      j.queue_name = deliveryQueue(j.payload.webhook_id as number);
     }
     await addJobs(tx, jobs);
   });
-  if (inline.length) await deliverWebhooks(h, inline).catch((e: Error) => log.warn('inline webhook delivery failed; the queued jobs will deliver', { error: e.message }));
+  // Bounded: only endpoints that answer, waited for at most INLINE_WAIT_MS (see deliverWebhooks).
+  if (inline.length) await deliverWebhooks(h, inline, { inline: true }).catch((e: Error) => log.warn('inline webhook delivery failed; the queued jobs will deliver', { error: e.message }));
   return summary;
 }
 

@@ -18,6 +18,11 @@ interface JobDef<P extends z.ZodType> {
   defaults?: { max_attempts?: number; priority?: number; queue_name?: string };
   /** graphile-worker crontab schedule (`min hour dom month dow`) for periodic tasks. */
   cron?: string;
+  /**
+   * Which worker runner takes the task: `main` (routing, timers, chat; the default) or `deliveries` (outbound
+   * webhooks, their own slots, so that a dead receiver can never hold up routing; jobs/worker.ts).
+   */
+  runner?: 'main' | 'deliveries';
 }
 
 const def = <P extends z.ZodType>(d: JobDef<P>) => d;
@@ -39,13 +44,19 @@ export const JOBS = {
     payload: z.object({ message_id: id, attempt: z.number().int().optional() }),
     key: (p) => `message:${p.message_id}:update`,
   }),
-  /** Delivery attempts: a group of fresh deliveries (unkeyed), or one delivery's retry (keyed). */
+  /**
+   * Delivery attempts: a fan-out group of first attempts (unkeyed), one delivery's retry or manual retry
+   * (keyed by delivery), or the end of a circuit-breaker pause for one webhook (keyed by webhook). Queued per
+   * webhook by db/webhooks/fanout.ts `deliveryJob`.
+   */
   webhook__deliver: def({
     payload: z.union([
-      z.object({ delivery_ids: z.array(id).min(1), manual: z.boolean().optional() }),
+      z.object({ delivery_ids: z.array(id).min(1), manual: z.boolean().optional(), webhook_id: z.number().optional() }),
       z.object({ delivery_id: id, manual: z.boolean().optional() }),
+      z.object({ webhook_id: id, resume: z.literal(true) }),
     ]),
-    key: (p) => ('delivery_id' in p ? `delivery:${p.delivery_id}` : ''),
+    key: (p) => ('delivery_id' in p ? `delivery:${p.delivery_id}` : 'resume' in p ? `webhook:${p.webhook_id}:resume` : ''),
+    runner: 'deliveries',
   }),
   /** Idempotency keys answer repeats for 24 hours; older ones are deleted. */
   idempotency__cleanup: def({ payload: z.object({}).passthrough(), cron: '17 * * * *' }),
@@ -89,6 +100,9 @@ export function jobKey<N extends TaskName>(name: N, payload: PayloadOf<N>): stri
 
 /** The alert's timer key, for cancelling it inside a transaction. */
 export const escalationKey = (alertId: number) => jobKey('alert__escalate', { alert_id: alertId });
+
+/** The runner that takes a task (see JobDef.runner). */
+export const runnerOf = (name: TaskName): 'main' | 'deliveries' => (JOBS[name] as JobDef<z.ZodType>).runner ?? 'main';
 
 /** Parses a job's payload against the catalog (null when it no longer fits: the job is stale). */
 export function parsePayload<N extends TaskName>(name: N, raw: unknown): PayloadOf<N> | null {

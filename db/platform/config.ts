@@ -37,6 +37,8 @@ const EnvSchema = z.object({
   /** Worker tuning (not part of the public contract). */
   HERALD_WORKER_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(24)),
   HERALD_POLL_INTERVAL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(50)),
+  /** Webhook deliveries run in their own job runner with this many slots (never routing's). */
+  HERALD_WEBHOOK_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(16)),
 });
 
 export type Env = z.output<typeof EnvSchema>;

@@ -1,14 +1,30 @@
 // Outbound webhook fan-out: every alert transition becomes one delivery row per subscribed webhook
-// (with its Standard Webhooks `webhook-id`, fixed for all retries) and one `webhook__deliver` job.
+// (with its Standard Webhooks `webhook-id`, fixed for all retries) and `webhook__deliver` jobs, grouped
+// per webhook.
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../platform/sql';
 import { job, type JobSpec } from '../jobs/enqueue';
+import type { JobOptions, PayloadOf } from '../jobs/catalog';
 import type { AlertView } from '../model/alert';
 
 export const WEBHOOK_EVENT_TYPES = [
   'alert.triggered', 'alert.acknowledged', 'alert.escalated', 'alert.snoozed', 'alert.reopened', 'alert.resolved',
 ] as const;
 export const DELIVERY_GROUP = 100;
+
+/**
+ * Delivery jobs of a webhook run in that webhook's graphile-worker queue: jobs of one queue run one at a time,
+ * so a failing endpoint never holds more than one delivery slot, and two jobs never send the same delivery at
+ * once. The one exception is the first attempt at deliveries to an endpoint that answers (no failure
+ * recorded): those jobs run in parallel, for throughput; should it stop answering, its breaker counts and
+ * every later job is queued. Deliveries run in their own runner (jobs/worker.ts), and after routing work
+ * when they share one (priority).
+ */
+export const DELIVERY_PRIORITY = 10;
+export const deliveryQueue = (webhookId: number) => `webhook:${webhookId}`;
+export function deliveryJob(webhookId: number, payload: PayloadOf<'webhook__deliver'>, opts: JobOptions = {}): JobSpec {
+  return job('webhook__deliver', payload, { queue_name: deliveryQueue(webhookId), priority: DELIVERY_PRIORITY, ...opts });
+}
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -27,8 +43,10 @@ export function webhookBody(e: { type: string; alert: AlertView; actor: unknown;
 export async function fanOutWebhooks(sql: Sql, events: WebhookEvent[]): Promise<JobSpec[]> {
   if (!events.length) return [];
   const orgIds = [...new Set(events.map((e) => e.org_id))];
-  const hooks = await sql<{ id: number; org_id: number; events: string[] }[]>`
-    select id, org_id, events from webhooks where org_id = any(${orgIds}::bigint[]) and enabled`;
+  const hooks = await sql<{ id: number; org_id: number; events: string[]; healthy: boolean }[]>`
+    select id, org_id, events, failure_streak = 0 and breaker_open_until is null as healthy
+    from webhooks where org_id = any(${orgIds}::bigint[]) and enabled`;
+  const healthy = new Set(hooks.filter((h) => h.healthy).map((h) => Number(h.id)));
   if (!hooks.length) return [];
   const rows: Array<{ org_id: number; webhook_id: number; msg_id: string; event_type: string; alert_id: number; payload: unknown }> = [];
   for (const e of events) {
@@ -40,15 +58,23 @@ export async function fanOutWebhooks(sql: Sql, events: WebhookEvent[]): Promise<
     }
   }
   if (!rows.length) return [];
-  const ids = await sql<{ id: number }[]>`
+  const ids = await sql<{ id: number; webhook_id: number }[]>`
     insert into webhook_deliveries (org_id, webhook_id, msg_id, event_type, alert_id, payload)
     select * from json_to_recordset(${JSON.stringify(rows)}::text::json)
       as t(org_id bigint, webhook_id bigint, msg_id text, event_type text, alert_id bigint, payload jsonb)
-    returning id`;
-  // Deliveries go out in groups: one job (one fetch, one log write) per DELIVERY_GROUP deliveries.
+    returning id, webhook_id`;
+  // Deliveries go out in groups: one job (one fetch, one log write) per DELIVERY_GROUP deliveries of a webhook.
+  const byHook = new Map<number, number[]>();
+  for (const r of ids) {
+    const w = Number(r.webhook_id);
+    (byHook.get(w) ?? byHook.set(w, []).get(w)!).push(Number(r.id));
+  }
   const jobs: JobSpec[] = [];
-  for (let i = 0; i < ids.length; i += DELIVERY_GROUP) {
-    jobs.push(job('webhook__deliver', { delivery_ids: ids.slice(i, i + DELIVERY_GROUP).map((r) => Number(r.id)) }, { max_attempts: 3 }));
+  for (const [w, list] of byHook) {
+    for (let i = 0; i < list.length; i += DELIVERY_GROUP) {
+      jobs.push(deliveryJob(w, { delivery_ids: list.slice(i, i + DELIVERY_GROUP), webhook_id: w },
+        { max_attempts: 3, ...(healthy.has(w) ? { queue_name: undefined } : {}) }));
+    }
   }
   return jobs;
 }

@@ -6,9 +6,9 @@ import type { Sql } from '../platform/sql';
 import { require, type Actor } from '../actor';
 import { invalid, notFound, parse } from '../errors';
 import { decrypt, encrypt, randomToken } from '../platform/crypto';
-import { addJobs, job } from '../jobs/enqueue';
+import { addJobs } from '../jobs/enqueue';
 import { checkWebhookUrl } from '../platform/outbound-guard';
-import { WEBHOOK_EVENT_TYPES } from './fanout';
+import { deliveryJob, WEBHOOK_EVENT_TYPES } from './fanout';
 import { randomUUID } from 'node:crypto';
 
 export const WebhookInputSchema = z
@@ -96,7 +96,7 @@ export async function retryDelivery(h: Herald, actor: Actor, webhookId: number, 
       update webhook_deliveries set status = 'pending', next_attempt_at = now()
       where org_id = ${actor.orgId} and webhook_id = ${webhookId} and id = ${deliveryId} returning id, msg_id`;
     if (!d) throw notFound(`Delivery ${deliveryId}`);
-    await addJobs(tx, [job('webhook__deliver', { delivery_id: Number(d.id), manual: true })]);
+    await addJobs(tx, [deliveryJob(webhookId, { delivery_id: Number(d.id), manual: true })]);
     return { id: Number(d.id), msg_id: d.msg_id as string, status: 'pending' };
   });
 }
@@ -110,7 +110,7 @@ export async function sendTestEvent(h: Herald, actor: Actor, webhookId: number) 
       insert into webhook_deliveries (org_id, webhook_id, msg_id, event_type, payload)
       values (${actor.orgId}, ${webhookId}, ${`msg_${randomUUID().replace(/-/g, '')}`}, 'webhook.test', ${payload as never})
       returning id, msg_id`;
-    await addJobs(tx, [job('webhook__deliver', { delivery_id: Number(d.id) }, { max_attempts: 3 })]);
+    await addJobs(tx, [deliveryJob(webhookId, { delivery_id: Number(d.id) }, { max_attempts: 3 })]);
     return { id: Number(d.id), msg_id: d.msg_id as string, status: 'pending' };
   });
 }
@@ -118,6 +118,26 @@ export async function sendTestEvent(h: Herald, actor: Actor, webhookId: number) 
 export interface DeliveryWork {
   id: number; org_id: number; webhook_id: number; msg_id: string; payload: unknown; status: string; attempts: number;
   url: string; secret: string; enabled: boolean; created_at: Date;
+  /** The endpoint's circuit breaker (see deliver.ts). */
+  failure_streak: number; breaker_open_until: Date | null; next_attempt_at: Date | null;
+}
+
+/** When the next of a webhook's waiting deliveries is due (null: none waits). */
+export async function nextAttemptAt(sql: Sql, webhookId: number): Promise<Date | null> {
+  const [r] = await sql<{ at: Date | null }[]>`
+    select min(next_attempt_at) as at from webhook_deliveries
+    where webhook_id = ${webhookId} and next_attempt_at is not null and status in ('pending', 'failed_temp')`;
+  return r?.at ?? null;
+}
+
+/** A webhook's deliveries whose next attempt is due (oldest first), for the job that resumes it after a pause. */
+export async function dueDeliveries(sql: Sql, webhookId: number, limit: number): Promise<number[]> {
+  const rows = await sql<{ id: number }[]>`
+    select id from webhook_deliveries
+    where webhook_id = ${webhookId} and next_attempt_at is not null and next_attempt_at <= now() + interval '1 second'
+      and status in ('pending', 'failed_temp')
+    order by next_attempt_at limit ${limit}`;
+  return rows.map((r) => Number(r.id));
 }
 
 const secrets = new Map<string, string>();
@@ -134,8 +154,10 @@ function openSecret(key: Buffer, sealed: string): string {
 
 export async function loadDeliveries(sql: Sql, key: Buffer, ids: number[]): Promise<DeliveryWork[]> {
   const rows = await sql`
-    select d.id, d.org_id, d.webhook_id, d.msg_id, d.payload, d.status, d.attempts, d.created_at, w.url, w.secret_enc, w.enabled
+    select d.id, d.org_id, d.webhook_id, d.msg_id, d.payload, d.status, d.attempts, d.created_at, w.url, w.secret_enc, w.enabled,
+      w.failure_streak, w.breaker_open_until, d.next_attempt_at
     from webhook_deliveries d join webhooks w on w.id = d.webhook_id where d.id = any(${ids}::bigint[])`;
   return rows.map((r) => ({ id: Number(r.id), org_id: Number(r.org_id), webhook_id: Number(r.webhook_id), msg_id: r.msg_id, payload: r.payload,
-    status: r.status, attempts: r.attempts, url: r.url, secret: openSecret(key, r.secret_enc), enabled: r.enabled, created_at: r.created_at }));
+    status: r.status, attempts: r.attempts, url: r.url, secret: openSecret(key, r.secret_enc), enabled: r.enabled, created_at: r.created_at,
+    failure_streak: r.failure_streak, breaker_open_until: r.breaker_open_until, next_attempt_at: r.next_attempt_at }));
 }
