@@ -72,21 +72,24 @@ export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): P
           date_trunc(${q.bucket}, a.created_at) as bucket
         from alerts a where ${alertFilter(tx, actor.orgId, r, f)}
       ),
+      pct as (
+        select percentile_cont(array[0.5, 0.9]) within group (order by tta) as tta_p, avg(tta) as tta_mean,
+          percentile_cont(array[0.5, 0.9]) within group (order by ttr) as ttr_p, avg(ttr) as ttr_mean
+        from base
+      ),
       totals as (
         select json_build_object(
           'created', count(*), 'acknowledged', count(*) filter (where acked), 'resolved', count(*) filter (where resolved),
           'escalated', count(*) filter (where escalated),
           'ack_rate', (count(*) filter (where acked))::float8 / nullif(count(*), 0),
           'escalation_rate', (count(*) filter (where escalated))::float8 / nullif(count(*), 0),
-          'mtta_s', json_build_object('p50', round(percentile_cont(0.5) within group (order by tta)::numeric, 3)::float8,
-            'p90', round(percentile_cont(0.9) within group (order by tta)::numeric, 3)::float8, 'mean', round(avg(tta)::numeric, 3)::float8),
-          'mttr_s', json_build_object('p50', round(percentile_cont(0.5) within group (order by ttr)::numeric, 3)::float8,
-            'p90', round(percentile_cont(0.9) within group (order by ttr)::numeric, 3)::float8, 'mean', round(avg(ttr)::numeric, 3)::float8)
+          'mtta_s', (select json_build_object('p50', round((tta_p[1])::numeric, 3)::float8, 'p90', round((tta_p[2])::numeric, 3)::float8, 'mean', round((tta_mean)::numeric, 3)::float8) from pct),
+          'mttr_s', (select json_build_object('p50', round((ttr_p[1])::numeric, 3)::float8, 'p90', round((ttr_p[2])::numeric, 3)::float8, 'mean', round((ttr_mean)::numeric, 3)::float8) from pct)
         ) as j from base
       ),
       per_bucket as (
         select bucket, count(*) as created, count(*) filter (where acked) as acknowledged, count(*) filter (where resolved) as resolved,
-          count(*) filter (where escalated) as escalated, round(percentile_cont(0.5) within group (order by tta)::numeric, 3)::float8 as mtta_p50_s
+          count(*) filter (where escalated) as escalated, round((percentile_cont(0.5) within group (order by tta))::numeric, 3)::float8 as mtta_p50_s
         from base group by bucket
       ),
       series as (
@@ -104,19 +107,21 @@ export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): P
         from (
           select category, count(*) as created, count(*) filter (where acked) as acknowledged, count(*) filter (where resolved) as resolved,
             count(*) filter (where escalated) as escalated,
-            round(percentile_cont(0.5) within group (order by tta)::numeric, 3)::float8 as mtta_p50_s,
-            round(percentile_cont(0.5) within group (order by ttr)::numeric, 3)::float8 as mttr_p50_s
+            round((percentile_cont(0.5) within group (order by tta))::numeric, 3)::float8 as mtta_p50_s,
+            round((percentile_cont(0.5) within group (order by ttr))::numeric, 3)::float8 as mttr_p50_s
           from base group by category
         ) c
       ),
       sent as (
         select m.channel, count(*) filter (where m.status not in ('pending', 'held')) as sent,
           count(*) filter (where m.status = 'delivered') as delivered, count(*) filter (where m.status = 'failed') as failed
-        from base b join messages m on m.alert_id = b.id group by m.channel
+        from messages m join base b on b.id = m.alert_id
+        where m.created_at >= ${r.from} group by m.channel
       ),
       acted as (
         select ${tx.unsafe(ACTION_CHANNEL)} as channel, count(*) as acted
-        from base b join alert_timeline t on t.alert_id = b.id and t.kind in ('acknowledged', 'snoozed', 'resolved')
+        from alert_timeline t join base b on b.id = t.alert_id
+        where t.kind in ('acknowledged', 'snoozed', 'resolved') and t.at >= ${r.from}
         group by 1
       ),
       by_channel as (
@@ -130,7 +135,7 @@ export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): P
           'mtta_p50_s', p.mtta_p50_s) order by p.acknowledged desc, p.user_id), '[]'::json) as j
         from (
           select (ack_by->>'id')::bigint as user_id, max(ack_by->>'name') as name, count(*) as acknowledged,
-            round(percentile_cont(0.5) within group (order by tta)::numeric, 3)::float8 as mtta_p50_s
+            round((percentile_cont(0.5) within group (order by tta))::numeric, 3)::float8 as mtta_p50_s
           from base where acked and ack_by->>'kind' = 'user' group by 1
           order by 3 desc, 1 limit ${PEOPLE}
         ) p left join users u on u.id = p.user_id
