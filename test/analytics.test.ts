@@ -188,6 +188,13 @@ describe('the analytics of three January days in Berlin', () => {
     expect(fin.body.totals).toMatchObject({ acknowledged: 1, escalated: 1, ack_rate: 0.5, escalation_rate: 0.5, mtta_s: { p50: 1800, p90: 1800, mean: 1800 } });
   });
 
+  it('drills down: the alert list takes the same range (from, to) and filters', async () => {
+    const list = await h.api('GET', '/v1/alerts?from=2026-01-13T00:00:00%2B01:00&to=2026-01-14T00:00:00%2B01:00&category=sales');
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((a: { id: number }) => a.id)).toEqual([ids.s3, ids.s2]);
+    expect((await h.api('GET', '/v1/alerts?from=yesterday')).status).toBe(400);
+  });
+
   it('an empty range has zero counts and null figures, never a made-up number', async () => {
     const r = await analytics('from=2025-06-01&to=2025-06-02&tz=Europe/Berlin');
     expect(r.status).toBe(200);
