@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Herald } from '../herald';
 import type { Sql } from '../sql';
 import { require, type Actor } from '../actor';
-import { parse } from '../errors';
+import { HeraldError, parse } from '../errors';
 import { BUCKETS, FilterFields, RangeFields, resolveRange, type Filters, type ResolvedRange } from './filters';
 
 export const AnalyticsQuerySchema = z.object({
@@ -31,6 +31,8 @@ export interface AlertAnalytics {
 }
 
 const NOISIEST = 10;
+/** A range too big to answer in this time is refused (503 with advice) rather than tying up a connection. */
+export const ANALYTICS_TIMEOUT_MS = 20_000;
 const PEOPLE = 100;
 
 /** The where-clause over `alerts a` for an org, a creation range and the filters. */
@@ -60,6 +62,7 @@ export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): P
   const q = parse(AnalyticsQuerySchema, query, 'query');
   const f: Filters = { category: q.category, priority: q.priority, rule_id: q.rule_id, role: q.role };
   return h.sql.begin(async (tx) => {
+    await tx`select set_config('statement_timeout', ${String(ANALYTICS_TIMEOUT_MS)}, true)`;
     const r = await resolveRange(tx, q, q.bucket);
     const step = `1 ${q.bucket}`;
     const [row] = await tx<{ j: Omit<AlertAnalytics, 'range' | 'filters'> }[]>`
@@ -157,7 +160,14 @@ export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): P
         ) x
       )
       select json_build_object('totals', (select j from totals), 'series', (select j from series), 'by_category', (select j from by_category),
-        'by_channel', (select j from by_channel), 'by_person', (select j from by_person), 'noisiest', (select j from noisiest)) as j`;
+        'by_channel', (select j from by_channel), 'by_person', (select j from by_person), 'noisiest', (select j from noisiest)) as j`
+      .catch((e: { code?: string }) => {
+        if (e.code === '57014') {
+          throw new HeraldError(503, 'Too slow', `The range holds too many alerts to answer within ${ANALYTICS_TIMEOUT_MS / 1000} s; narrow the range or add a filter`,
+            undefined, { 'Retry-After': '60' });
+        }
+        throw e;
+      });
     return {
       range: { from: r.from.toISOString(), to: r.to.toISOString(), bucket: q.bucket, tz: r.tz },
       filters: { category: f.category ?? null, priority: f.priority ?? null, rule_id: f.rule_id ?? null, role: f.role ?? null },
