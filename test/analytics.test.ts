@@ -230,6 +230,7 @@ describe('the analytics of three January days in Berlin', () => {
       ['bucket=month', 'bucket'],
       ['from=yesterday', 'from'],
       ['from=2026-02-30', 'from'],
+      ['from=0000-01-01T00:00:00Z&to=0000-01-02T00:00:00Z', 'from'],
       ['priority=urgent', 'priority'],
       ['rule_id=abc', 'rule_id'],
       ['role=Not A Role', 'role'],

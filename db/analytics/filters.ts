@@ -71,7 +71,11 @@ export async function resolveRange(tx: Sql, q: { from?: string; to?: string; tz:
     select case when ${q.from ?? null}::text is null then t.to_ts - make_interval(days => ${DEFAULT_DAYS})
                 else ${q.from ?? null}::text::timestamptz end as "from",
            t.to_ts as "to"
-    from t`;
+    from t`.catch((e: { code?: string }) => {
+    // Valid ISO 8601 that Postgres cannot hold (year 0000, beyond 294276).
+    if (e.code?.startsWith('22')) throw invalid('from/to: a date Herald cannot work with', [{ path: q.from ? 'from' : 'to', message: 'out of range' }]);
+    throw e;
+  });
   if (r.from.getTime() > r.to.getTime()) throw invalid('from: must not be after to', [{ path: 'from', message: 'after to' }]);
   if (bucket) {
     const points = Math.ceil((r.to.getTime() - r.from.getTime()) / 1000 / BUCKET_SECONDS[bucket]) + 1;
