@@ -152,11 +152,11 @@ export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): P
         group by 1 order by 2 desc, 3 desc, 1 limit ${NOISIEST}
       ),
       noisiest as (
-        select coalesce(json_agg(x.j order by x.alerts desc, x.ord), '[]'::json) as j from (
-          select json_build_object('rule_id', n.rule_id, 'name', ru.name, 'alerts', n.alerts) as j, n.alerts, 0 as ord
+        select coalesce(json_agg(x.j order by x.alerts desc, x.ord, x.occ desc, x.k), '[]'::json) as j from (
+          select json_build_object('rule_id', n.rule_id, 'name', ru.name, 'alerts', n.alerts) as j, n.alerts, 0 as ord, 0::bigint as occ, lpad(n.rule_id::text, 20, '0') as k
           from noisy_rules n left join rules ru on ru.id = n.rule_id and ru.org_id = ${actor.orgId}
           union all
-          select json_build_object('dedup_key', k.dedup_key, 'alerts', k.alerts, 'occurrences', k.occurrences), k.alerts, 1 from noisy_keys k
+          select json_build_object('dedup_key', k.dedup_key, 'alerts', k.alerts, 'occurrences', k.occurrences), k.alerts, 1, k.occurrences, k.dedup_key from noisy_keys k
         ) x
       )
       select json_build_object('totals', (select j from totals), 'series', (select j from series), 'by_category', (select j from by_category),
