@@ -5,10 +5,12 @@ import { pwaRoutes } from './routes/pwa';
 import { twilioRoutes } from './routes/twilio';
 import { emailLinkRoutes } from './routes/email-links';
 import { chatMount } from './routes/chat';
+import { analyticsRoutes } from './routes/analytics';
 
 export const MOUNTS: Mount[] = [
   (app, ctx) => app.route('/', pwaRoutes(ctx)),
   (app, ctx) => app.route('/', twilioRoutes(ctx)),
   (app, ctx) => app.route('/', emailLinkRoutes(ctx)),
   chatMount,
+  (app, ctx) => app.route('/', analyticsRoutes(ctx)),
 ];

@@ -343,6 +343,43 @@ suite('the PWA in Chromium', () => {
     await card('Invoice 6006 overdue').getByText('Acknowledged by Admin').waitFor({ timeout: 5000 });
   }, 60_000);
 
+  it('the Analytics page shows the figures of real alerts, redraws for another range, drills down, and is accessible', async () => {
+    const api = (await h.api('GET', `/v1/analytics/alerts?tz=UTC`)).body;
+    expect(api.totals.created).toBeGreaterThan(0);
+    await page.goto('/analytics');
+    await page.getByRole('heading', { name: 'Analytics' }).waitFor();
+    await page.getByText(`${api.totals.created} alerts created, ${api.totals.acknowledged} acknowledged`).waitFor();
+    const tiles = page.getByRole('list', { name: 'Response figures' });
+    expect(await tiles.getByRole('listitem').count()).toBe(4);
+    expect(await tiles.getByRole('listitem').filter({ hasText: 'Acknowledged' }).innerText()).toContain(`${Math.round(api.totals.ack_rate * 100)} %`);
+    expect(await tiles.getByRole('listitem').filter({ hasText: 'MTTA' }).innerText()).not.toContain('—');
+    const chart = page.getByRole('img', { name: /^Line chart per day/ });
+    await chart.waitFor();
+    expect(await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href')).toMatch(/^\/v1\/alerts\/export\?from=.*format=csv/);
+    expect(await axeViolations()).toEqual([]);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'analytics-390x844.png') });
+
+    // Another range redraws: hourly points for the last 24 h.
+    await page.getByText('Last 24 h').click();
+    await page.getByRole('img', { name: /^Line chart per hour/ }).waitFor();
+
+    // A category drills down to the alert list with the range and the category.
+    await page.getByRole('link', { name: 'Finance' }).click();
+    await page.waitForURL(/\/alerts\?from=.*category=finance/);
+    await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+    await card('Invoice 1042 overdue 30d').waitFor();
+    expect(await axeViolations()).toEqual([]);
+
+    // An empty range says so instead of showing zeros that look like measurements.
+    await page.goto('/analytics');
+    await page.getByText('Custom').click();
+    await page.getByLabel('From', { exact: true }).fill('2020-01-01');
+    await page.getByLabel('To', { exact: true }).fill('2020-01-31');
+    await page.getByText('No alerts in this range.').waitFor();
+    expect(await page.getByRole('list', { name: 'Response figures' }).count()).toBe(0);
+  }, 60_000);
+
   it('writes a 390×844 screenshot of the queue', async () => {
     await page.goto('/');
     await card('Invoice 5005 overdue').waitFor();

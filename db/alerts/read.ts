@@ -22,6 +22,9 @@ export const AlertQuerySchema = z.object({
   category: text().max(64).optional(),
   priority: csv(PRIORITIES).optional(),
   mine: z.enum(['true', 'false']).optional(),
+  // Created in [from, to): what the analytics page drills down to.
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: text().max(40).optional(),
 });
@@ -43,6 +46,8 @@ export async function listAlerts(h: Herald, actor: Actor, query: unknown): Promi
       and (${statuses}::text[] is null or a.status = any(${statuses}::text[]))
       and (${q.category ?? null}::text is null or a.category = ${q.category ?? null})
       and (${q.priority ?? null}::text[] is null or a.priority = any(${q.priority ?? null}::text[]))
+      and (${q.from ?? null}::text is null or a.created_at >= ${q.from ?? null}::text::timestamptz)
+      and (${q.to ?? null}::text is null or a.created_at < ${q.to ?? null}::text::timestamptz)
       and (${before}::bigint is null or a.id < ${before})
       and (${mineUser}::bigint is null or exists (select 1 from messages m where m.alert_id = a.id and m.user_id = ${mineUser}))
     order by a.id desc limit ${q.limit + 1}`;

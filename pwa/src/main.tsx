@@ -19,7 +19,8 @@ import { enableUnread } from './status';
 import { useStore } from './store';
 import { registerServiceWorker } from './sw-register';
 
-const StatsPage = lazy(() => import('./pages/Stats'));
+const AnalyticsPage = lazy(() => import('./pages/Analytics'));
+const AlertsPage = lazy(() => import('./pages/Alerts'));
 const RulesPage = lazy(() => import('./pages/admin/Rules'));
 const RuleEditorPage = lazy<{ id: string | null }>(() => import('./pages/admin/RuleEditor'));
 const RuleTesterPage = lazy(() => import('./pages/admin/RuleTester'));
@@ -40,7 +41,9 @@ function Routes() {
   if ((m = match('/alerts/:id', path))) return <AlertDetailPage id={Number(m.id)} />;
   if (path === '/notifications') return <NotificationsPage />;
   if (path === '/settings') return <SettingsPage />;
-  if (path === '/stats') return <StatsPage />;
+  // /stats was the page's name before it became Analytics.
+  if (path === '/analytics' || path === '/stats') return <AnalyticsPage />;
+  if (path === '/alerts') return <AlertsPage />;
   if (path === '/rules') return adminOnly(<RulesPage />);
   if (path === '/rules/new') return adminOnly(<RuleEditorPage id={null} />);
   if (path === '/rules/test') return adminOnly(<RuleTesterPage />);

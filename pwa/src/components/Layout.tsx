@@ -66,7 +66,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
                   </span>
                 )}
               </NavLink>
-              <NavLink href="/stats">Stats</NavLink>
+              <NavLink href="/analytics">Analytics</NavLink>
               {isAdmin(user) && (
                 <>
                   <NavLink href="/rules">Rules</NavLink>

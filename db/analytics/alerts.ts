@@ -1,0 +1,177 @@
+// GET /v1/analytics/alerts: how the team responds. One statement aggregates in Postgres over the alerts
+// created in the range (index alerts_org_created_at), their messages and their action timeline rows, and
+// builds the JSON answer itself, so every figure is a JSON number (no numeric-as-string) and JS only
+// passes it on. The transaction's time zone is the caller's `tz`: buckets are local hours, days, weeks.
+import { z } from 'zod';
+import type { Herald } from '../herald';
+import type { Sql } from '../platform/sql';
+import { require, type Actor } from '../actor';
+import { HeraldError, parse } from '../errors';
+import { BUCKETS, FilterFields, RangeFields, resolveRange, type Filters, type ResolvedRange } from './filters';
+
+export const AnalyticsQuerySchema = z.object({
+  ...RangeFields,
+  bucket: z.enum(BUCKETS).default('day'),
+  ...FilterFields,
+}).strict();
+
+export interface Percentiles { p50: number | null; p90: number | null; mean: number | null }
+export interface AlertAnalytics {
+  range: { from: string; to: string; bucket: string; tz: string };
+  filters: { category: string | null; priority: string[] | null; rule_id: number | null; role: string | null };
+  totals: {
+    created: number; acknowledged: number; resolved: number; escalated: number;
+    ack_rate: number | null; escalation_rate: number | null; mtta_s: Percentiles; mttr_s: Percentiles;
+  };
+  series: Array<{ t: string; created: number; acknowledged: number; resolved: number; escalated: number; mtta_p50_s: number | null }>;
+  by_category: Array<{ category: string; created: number; acknowledged: number; resolved: number; escalated: number; mtta_p50_s: number | null; mttr_p50_s: number | null }>;
+  by_channel: Array<{ channel: string; sent: number; delivered: number; failed: number; acted: number }>;
+  by_person: Array<{ user_id: number; name: string; acknowledged: number; mtta_p50_s: number | null }>;
+  noisiest: Array<{ rule_id: number; name: string | null; alerts: number } | { dedup_key: string; alerts: number; occurrences: number }>;
+}
+
+const NOISIEST = 10;
+/** A range too big to answer in this time is refused (503 with advice) rather than tying up a connection. */
+export const ANALYTICS_TIMEOUT_MS = 20_000;
+const PEOPLE = 100;
+
+/** The where-clause over `alerts a` for an org, a creation range and the filters. */
+export function alertFilter(tx: Sql, orgId: number, r: ResolvedRange, f: Filters) {
+  const role = f.role ?? null;
+  return tx`a.org_id = ${orgId} and a.created_at >= ${r.from} and a.created_at < ${r.to}
+    and (${f.category ?? null}::text is null or a.category = ${f.category ?? null})
+    and (${f.priority ?? null}::text[] is null or a.priority = any(${f.priority ?? null}::text[]))
+    and (${f.status ?? null}::text[] is null or a.status = any(${f.status ?? null}::text[]))
+    and (${f.rule_id ?? null}::bigint is null or a.rule_ids @> array[${f.rule_id ?? null}::bigint])
+    and (${role}::text is null
+      or a.route -> 'rules' @> jsonb_build_array(jsonb_build_object('targets', jsonb_build_object('roles', jsonb_build_array(${role}::text))))
+      or a.route -> 'escalation' -> 'steps' @> jsonb_build_array(jsonb_build_object('roles', jsonb_build_array(${role}::text))))`;
+}
+
+/**
+ * The channel an action on the timeline came from: people act through a channel (`via`: slack, discord,
+ * sms, email, push; the PWA is the in-app channel), API keys through the API. Herald's own changes and
+ * integrations (a source resolving its alert) are not actions taken from a channel.
+ */
+const ACTION_CHANNEL = `case t.actor->>'kind'
+  when 'user' then case coalesce(t.actor->>'via', '') when 'pwa' then 'in_app' when '' then 'api' else t.actor->>'via' end
+  when 'api_key' then 'api' end`;
+
+export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): Promise<AlertAnalytics> {
+  require(actor, 'alerts:read');
+  const q = parse(AnalyticsQuerySchema, query, 'query');
+  const f: Filters = { category: q.category, priority: q.priority, rule_id: q.rule_id, role: q.role };
+  return h.sql.begin(async (tx) => {
+    await tx`select set_config('statement_timeout', ${String(ANALYTICS_TIMEOUT_MS)}, true)`;
+    const r = await resolveRange(tx, q, q.bucket);
+    const step = `1 ${q.bucket}`;
+    const [row] = await tx<{ j: Omit<AlertAnalytics, 'range' | 'filters'> }[]>`
+      with base as materialized (
+        select a.id, a.created_at, a.category, a.dedup_key, a.occurrences, a.rule_ids,
+          a.escalation_level > 0 as escalated, a.first_acknowledged_at is not null as acked, a.resolved_at is not null as resolved,
+          a.first_acknowledged_by as ack_by,
+          extract(epoch from a.first_acknowledged_at - a.created_at)::float8 as tta,
+          extract(epoch from a.resolved_at - a.created_at)::float8 as ttr,
+          date_trunc(${q.bucket}, a.created_at) as bucket
+        from alerts a where ${alertFilter(tx, actor.orgId, r, f)}
+      ),
+      pct as (
+        select percentile_cont(array[0.5, 0.9]) within group (order by tta) as tta_p, avg(tta) as tta_mean,
+          percentile_cont(array[0.5, 0.9]) within group (order by ttr) as ttr_p, avg(ttr) as ttr_mean
+        from base
+      ),
+      totals as (
+        select json_build_object(
+          'created', count(*), 'acknowledged', count(*) filter (where acked), 'resolved', count(*) filter (where resolved),
+          'escalated', count(*) filter (where escalated),
+          'ack_rate', (count(*) filter (where acked))::float8 / nullif(count(*), 0),
+          'escalation_rate', (count(*) filter (where escalated))::float8 / nullif(count(*), 0),
+          'mtta_s', (select json_build_object('p50', round((tta_p[1])::numeric, 3)::float8, 'p90', round((tta_p[2])::numeric, 3)::float8, 'mean', round((tta_mean)::numeric, 3)::float8) from pct),
+          'mttr_s', (select json_build_object('p50', round((ttr_p[1])::numeric, 3)::float8, 'p90', round((ttr_p[2])::numeric, 3)::float8, 'mean', round((ttr_mean)::numeric, 3)::float8) from pct)
+        ) as j from base
+      ),
+      per_bucket as (
+        select bucket, count(*) as created, count(*) filter (where acked) as acknowledged, count(*) filter (where resolved) as resolved,
+          count(*) filter (where escalated) as escalated, round((percentile_cont(0.5) within group (order by tta))::numeric, 3)::float8 as mtta_p50_s
+        from base group by bucket
+      ),
+      series as (
+        select coalesce(json_agg(json_build_object(
+          't', to_char(g.t, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'),
+          'created', coalesce(p.created, 0), 'acknowledged', coalesce(p.acknowledged, 0), 'resolved', coalesce(p.resolved, 0),
+          'escalated', coalesce(p.escalated, 0), 'mtta_p50_s', p.mtta_p50_s) order by g.t), '[]'::json) as j
+        from generate_series(date_trunc(${q.bucket}, ${r.from}::timestamptz), ${r.to}::timestamptz, ${step}::interval) g(t)
+        left join per_bucket p on p.bucket = g.t
+        where g.t < ${r.to}::timestamptz
+      ),
+      by_category as (
+        select coalesce(json_agg(json_build_object('category', category, 'created', created, 'acknowledged', acknowledged,
+          'resolved', resolved, 'escalated', escalated, 'mtta_p50_s', mtta_p50_s, 'mttr_p50_s', mttr_p50_s) order by created desc, category), '[]'::json) as j
+        from (
+          select category, count(*) as created, count(*) filter (where acked) as acknowledged, count(*) filter (where resolved) as resolved,
+            count(*) filter (where escalated) as escalated,
+            round((percentile_cont(0.5) within group (order by tta))::numeric, 3)::float8 as mtta_p50_s,
+            round((percentile_cont(0.5) within group (order by ttr))::numeric, 3)::float8 as mttr_p50_s
+          from base group by category
+        ) c
+      ),
+      sent as (
+        select m.channel, count(*) filter (where m.status not in ('pending', 'held')) as sent,
+          count(*) filter (where m.status = 'delivered') as delivered, count(*) filter (where m.status = 'failed') as failed
+        from messages m join base b on b.id = m.alert_id
+        where m.created_at >= ${r.from} group by m.channel
+      ),
+      acted as (
+        select ${tx.unsafe(ACTION_CHANNEL)} as channel, count(*) as acted
+        from alert_timeline t join base b on b.id = t.alert_id
+        where t.kind in ('acknowledged', 'snoozed', 'resolved') and t.at >= ${r.from}
+        group by 1
+      ),
+      by_channel as (
+        select coalesce(json_agg(json_build_object('channel', channel, 'sent', coalesce(s.sent, 0), 'delivered', coalesce(s.delivered, 0),
+          'failed', coalesce(s.failed, 0), 'acted', coalesce(x.acted, 0)) order by coalesce(s.sent, 0) desc, channel), '[]'::json) as j
+        from sent s full join acted x using (channel)
+        where channel is not null
+      ),
+      by_person as (
+        select coalesce(json_agg(json_build_object('user_id', p.user_id, 'name', coalesce(u.name, p.name), 'acknowledged', p.acknowledged,
+          'mtta_p50_s', p.mtta_p50_s) order by p.acknowledged desc, p.user_id), '[]'::json) as j
+        from (
+          select (ack_by->>'id')::bigint as user_id, max(ack_by->>'name') as name, count(*) as acknowledged,
+            round((percentile_cont(0.5) within group (order by tta))::numeric, 3)::float8 as mtta_p50_s
+          from base where acked and ack_by->>'kind' = 'user' group by 1
+          order by 3 desc, 1 limit ${PEOPLE}
+        ) p left join users u on u.id = p.user_id
+      ),
+      noisy_rules as (
+        select r.rule_id, count(*) as alerts from base, unnest(base.rule_ids) as r(rule_id)
+        group by 1 order by 2 desc, 1 limit ${NOISIEST}
+      ),
+      noisy_keys as (
+        select dedup_key, count(*) as alerts, sum(occurrences) as occurrences from base
+        group by 1 order by 2 desc, 3 desc, 1 limit ${NOISIEST}
+      ),
+      noisiest as (
+        select coalesce(json_agg(x.j order by x.alerts desc, x.ord, x.occ desc, x.k), '[]'::json) as j from (
+          select json_build_object('rule_id', n.rule_id, 'name', ru.name, 'alerts', n.alerts) as j, n.alerts, 0 as ord, 0::bigint as occ, lpad(n.rule_id::text, 20, '0') as k
+          from noisy_rules n left join rules ru on ru.id = n.rule_id and ru.org_id = ${actor.orgId}
+          union all
+          select json_build_object('dedup_key', k.dedup_key, 'alerts', k.alerts, 'occurrences', k.occurrences), k.alerts, 1, k.occurrences, k.dedup_key from noisy_keys k
+        ) x
+      )
+      select json_build_object('totals', (select j from totals), 'series', (select j from series), 'by_category', (select j from by_category),
+        'by_channel', (select j from by_channel), 'by_person', (select j from by_person), 'noisiest', (select j from noisiest)) as j`
+      .catch((e: { code?: string }) => {
+        if (e.code === '57014') {
+          throw new HeraldError(503, 'Too slow', `The range holds too many alerts to answer within ${ANALYTICS_TIMEOUT_MS / 1000} s; narrow the range or add a filter`,
+            undefined, { 'Retry-After': '60' });
+        }
+        throw e;
+      });
+    return {
+      range: { from: r.from.toISOString(), to: r.to.toISOString(), bucket: q.bucket, tz: r.tz },
+      filters: { category: f.category ?? null, priority: f.priority ?? null, rule_id: f.rule_id ?? null, role: f.role ?? null },
+      ...row.j,
+    };
+  });
+}
