@@ -33,6 +33,7 @@ export function toAlertView(row: AlertRow, publicUrl: string, nextTo: string | n
     },
     sop: row.sop,
     rule_ids: (row.rule_ids ?? []).map(Number),
+    assigned_to: row.assignee ? { id: Number(row.assignee.id), name: String(row.assignee.name) } : null,
     url: `${publicUrl}/alerts/${row.id}`,
   };
 }

@@ -39,6 +39,11 @@ export const JOBS = {
     payload: z.object({ message_id: id, attempt: z.number().int().optional() }),
     key: (p) => `message:${p.message_id}:update`,
   }),
+  /** Posts one note of an alert as a reply in the thread of one posted Slack or Discord message. */
+  alert__note: def({
+    payload: z.object({ alert_id: id, note_id: id, message_id: id, attempt: z.number().int().optional() }),
+    key: (p) => `note:${p.note_id}:message:${p.message_id}`,
+  }),
   /** Delivery attempts: a group of fresh deliveries (unkeyed), or one delivery's retry (keyed). */
   webhook__deliver: def({
     payload: z.union([

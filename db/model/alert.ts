@@ -43,6 +43,8 @@ export interface AlertView {
   escalation: { level: number; next_at: string | null; next_to: string | null };
   sop: SopView | null;
   rule_ids: number[];
+  /** The person working on it ("Wes is on it"), set with POST /v1/alerts/:id/assign. */
+  assigned_to: PersonRef | null;
   /** Link to the alert in the PWA. */
   url: string;
 }
@@ -74,7 +76,38 @@ export interface AlertRow {
   acknowledged_by: ActorRef | null;
   resolved_at: Date | null;
   resolved_by: ActorRef | null;
+  /** users.id of the assignee (the reference), and the {id, name} shown (written together). */
+  assigned_to: number | null;
+  assignee: PersonRef | null;
 }
+
+/** A person as views show them: the assignee of an alert. */
+export interface PersonRef {
+  id: number;
+  name: string;
+}
+
+/**
+ * What an acknowledge, resolve or snooze changed, as it was before: kept in the detail (`before`) of the
+ * action's timeline row so `undo` can put the alert back exactly (the timer is re-armed from it).
+ */
+export interface PriorState {
+  status: AlertStatus;
+  acknowledged_at: string | null;
+  acknowledged_by: ActorRef | null;
+  resolved_at: string | null;
+  resolved_by: ActorRef | null;
+  snoozed_until: string | null;
+  escalation_level: number;
+  escalation_next_at: string | null;
+}
+
+/** The actions `undo` can take back, by their timeline kind, and how long after (seconds). */
+export const UNDOABLE_KINDS = ['acknowledged', 'resolved', 'snoozed'] as const;
+export type UndoableKind = (typeof UNDOABLE_KINDS)[number];
+export const UNDO_WINDOW_SECONDS = 30;
+/** Note text limits (characters) for POST /v1/alerts/:id/notes. */
+export const NOTE_MAX_CHARS = 4000;
 
 /** The routing decided when the alert was created (rules may change later; a live alert keeps its route). */
 export interface RouteSnapshot {
