@@ -9,6 +9,9 @@ import { startFakeSlack, type FakeSlack } from './fakes/slack';
 import { startFakeDiscord, type FakeDiscord } from './fakes/discord';
 import { DEFAULT_APPLICATION_ID, DEFAULT_GUILD_ID, discordKeyPair } from './fakes/discord-sign';
 import { signIn, type PwaSession } from './pwa-session';
+import fc from 'fast-check';
+import { NoteSchema } from '../db/alerts/together';
+import { HeraldError, parse } from '../db/errors';
 
 const SLACK_TOKEN = 'xoxb-test';
 const DISCORD_TOKEN = 'discord-bot-token';
@@ -204,6 +207,21 @@ describe('undo', () => {
     expect((await h.api('POST', '/v1/alerts/abc/undo')).status).toBe(400);
   });
 
+  it('an undo racing another person\'s resolve: whichever commits first, the alert ends resolved with no timer left', async () => {
+    for (let i = 0; i < 4; i++) {
+      const id = await raiseAlert(`Invoice race ${i}`);
+      expect((await ana.call('POST', `/v1/alerts/${id}/acknowledge`)).status).toBe(200);
+      const [u, r] = await Promise.all([ana.call('POST', `/v1/alerts/${id}/undo`), h.api('POST', `/v1/alerts/${id}/resolve`)]);
+      expect(r.status).toBe(200);
+      expect([200, 409]).toContain(u.status);
+      expect((await row(id)).status).toBe('resolved');
+      expect(await timer(id)).toBeUndefined();
+      const k = await kinds(id);
+      expect(k.at(-1)).toBe('resolved');
+      expect(k.includes('undone')).toBe(u.status === 200);
+    }
+  });
+
   it('undo of one alert of a bulk acknowledgement restores that alert only', async () => {
     const a = await raiseAlert('Invoice 7007 overdue');
     const b = await raiseAlert('Invoice 7008 overdue');
@@ -249,6 +267,17 @@ describe('notes', () => {
     }
     expect((await h.api('POST', `/v1/alerts/${id}/notes`, { text: '😀'.repeat(4000) })).status).toBe(201);
     expect((await h.api('POST', '/v1/alerts/999999/notes', { text: 'hello' })).status).toBe(404);
+  });
+
+  it('property: any text is either accepted as given or refused with a 400, never anything else', () => {
+    fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 50 }), fc.string({ unit: 'grapheme', maxLength: 50 }), fc.anything()), (text) => {
+      try {
+        const r = parse(NoteSchema, { text });
+        return r.text === text && typeof text === 'string' && text.trim().length > 0 && !text.includes('\u0000');
+      } catch (e) {
+        return e instanceof HeraldError && e.status === 400;
+      }
+    }), { numRuns: 2000 });
   });
 });
 
