@@ -9,9 +9,6 @@ import { startFakeSlack, type FakeSlack } from './fakes/slack';
 import { startFakeDiscord, type FakeDiscord } from './fakes/discord';
 import { DEFAULT_APPLICATION_ID, DEFAULT_GUILD_ID, discordKeyPair } from './fakes/discord-sign';
 import { signIn, type PwaSession } from './pwa-session';
-import fc from 'fast-check';
-import { NoteSchema } from '../db/alerts/together';
-import { HeraldError, parse } from '../db/errors';
 
 const SLACK_TOKEN = 'xoxb-test';
 const DISCORD_TOKEN = 'discord-bot-token';
@@ -77,7 +74,9 @@ async function roomPosts(alertId: number) {
 const timer = async (alertId: number) =>
   (await h.sql<{ run_at: Date; payload: any }[]>`select run_at, payload from graphile_worker._private_jobs where key = ${escalationKey(alertId)}`)[0];
 const row = async (alertId: number) => (await h.sql`select * from alerts where id = ${alertId}`)[0];
-const kinds = async (alertId: number) => (await h.api('GET', `/v1/alerts/${alertId}`)).body.timeline.map((t: { kind: string }) => t.kind);
+/** The alert's timeline kinds, without delivery bookkeeping (notified, delivered, failed), which lands asynchronously. */
+const kinds = async (alertId: number) => (await h.api('GET', `/v1/alerts/${alertId}`)).body.timeline
+  .map((t: { kind: string }) => t.kind).filter((k: string) => !['notified', 'delivered', 'failed'].includes(k));
 const hooksOf = (type: string, alertId: number) => hook.hits.map((x) => JSON.parse(x.body)).filter((b) => b.type === type && b.data.alert.id === alertId);
 const slackButtons = (m: { blocks?: any[] } | undefined) =>
   (m?.blocks ?? []).filter((b) => b.type === 'actions').flatMap((b) => b.elements.map((e: any) => e.text.text));
@@ -111,8 +110,8 @@ describe('undo', () => {
 
     // Both rows stay on the timeline, the undo with who did it.
     const detail = (await h.api('GET', `/v1/alerts/${id}`)).body;
-    expect(detail.timeline.map((e: { kind: string }) => e.kind).slice(-2)).toEqual(['acknowledged', 'undone']);
-    expect(detail.timeline.at(-1)).toMatchObject({ kind: 'undone', actor: { kind: 'user', name: 'Ana Accountant' }, detail: { undid: 'acknowledged', status: 'triggered' } });
+    expect((await kinds(id)).slice(-2)).toEqual(['acknowledged', 'undone']);
+    expect(detail.timeline.filter((e: { kind: string }) => e.kind === 'undone').at(-1)).toMatchObject({ kind: 'undone', actor: { kind: 'user', name: 'Ana Accountant' }, detail: { undid: 'acknowledged', status: 'triggered' } });
 
     // The webhook hears the alert is open again; the Slack and Discord posts get their Acknowledge button back.
     const reopened = await h.eventually(async () => hooksOf('alert.reopened', id)[0]);
@@ -242,7 +241,7 @@ describe('notes', () => {
     expect(Number.isNaN(Date.parse(r.body.at))).toBe(false);
 
     const tl = (await h.api('GET', `/v1/alerts/${id}`)).body.timeline;
-    expect(tl.at(-1)).toMatchObject({ id: r.body.id, kind: 'noted', actor: { name: 'Ana Accountant' }, detail: { text: 'Called the customer <@here>: paying Friday' } });
+    expect(tl.find((e: { kind: string }) => e.kind === 'noted')).toMatchObject({ id: r.body.id, kind: 'noted', actor: { name: 'Ana Accountant' }, detail: { text: 'Called the customer <@here>: paying Friday' } });
 
     const reply = await slack.waitForCall('chat.postMessage', (c) => c.body.thread_ts === posts.slack.ts);
     expect(reply.body.channel).toBe(posts.slack.channel);
@@ -269,16 +268,6 @@ describe('notes', () => {
     expect((await h.api('POST', '/v1/alerts/999999/notes', { text: 'hello' })).status).toBe(404);
   });
 
-  it('property: any text is either accepted as given or refused with a 400, never anything else', () => {
-    fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 50 }), fc.string({ unit: 'grapheme', maxLength: 50 }), fc.anything()), (text) => {
-      try {
-        const r = parse(NoteSchema, { text });
-        return r.text === text && typeof text === 'string' && text.trim().length > 0 && !text.includes('\u0000');
-      } catch (e) {
-        return e instanceof HeraldError && e.status === 400;
-      }
-    }), { numRuns: 2000 });
-  });
 });
 
 describe('assign', () => {
@@ -292,7 +281,7 @@ describe('assign', () => {
     expect((await row(id)).assigned_to).toBe(wes);
 
     const tl = (await h.api('GET', `/v1/alerts/${id}`)).body.timeline;
-    expect(tl.at(-1)).toMatchObject({ kind: 'assigned', actor: { name: 'Ana Accountant' }, detail: { to: { id: wes, name: 'Wes' }, from: null } });
+    expect(tl.find((e: { kind: string }) => e.kind === 'assigned')).toMatchObject({ kind: 'assigned', actor: { name: 'Ana Accountant' }, detail: { to: { id: wes, name: 'Wes' }, from: null } });
 
     await h.eventually(async () => slackContext(slack.message(posts.slack.channel, posts.slack.ts)).includes('👤 Assigned to Wes'));
     await h.eventually(async () => discord.message(posts.discord.channel, posts.discord.id)?.embeds?.[0]?.footer?.text?.includes('👤 Assigned to Wes'));
