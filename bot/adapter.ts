@@ -30,6 +30,13 @@ export interface OutgoingMessage {
 }
 
 
+/** A note on an alert, as a thread reply shows it. */
+export interface NoteToPost {
+  text: string;
+  /** Who wrote it. */
+  by: string;
+}
+
 export interface AdapterContext {
   sql: Pool;
   config: Config;
@@ -47,6 +54,8 @@ export interface Adapter extends ChannelInfo {
   send(msg: OutgoingMessage, ctx: AdapterContext): Promise<SendResult | DeferredResult>;
   /** Edit what `send` posted so it shows the alert's current state (updatable channels only). */
   update?(msg: OutgoingMessage, ctx: AdapterContext): Promise<SendResult>;
+  /** Post a note in the thread of what `send` posted (a Slack thread reply, a Discord reply). */
+  reply?(msg: OutgoingMessage, note: NoteToPost): Promise<SendResult>;
   health(): ChannelHealth;
   /**
    * API role only, once at start: take inbound work (button clicks, commands, replies) acting through the

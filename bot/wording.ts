@@ -99,6 +99,25 @@ export function stateText(alert: AlertView, now: Date): string {
   return 'Triggered';
 }
 
+/** "Assigned to Wes" — who is working on the alert, on every channel; null when nobody is (or it is resolved). */
+export function assigneeText(alert: Pick<AlertView, 'assigned_to' | 'status'>): string | null {
+  if (alert.status === 'resolved') return null;
+  const who = alert.assigned_to?.name?.trim();
+  return who ? `Assigned to ${truncate(who, 80)}` : null;
+}
+
+/** The emoji beside assigneeText. */
+export const ASSIGNEE_EMOJI = '👤';
+
+/** A note as a thread reply says it, before markup: who wrote it, then the text (capped at `max`). */
+export function noteReply(by: string, text: string, max: number): { who: string; text: string } {
+  const who = truncate(by.trim() || 'Someone', 80);
+  return { who, text: truncate(text.trim(), Math.max(1, max - who.length - 10)) };
+}
+
+/** The emoji that marks a note. */
+export const NOTE_EMOJI = '📝';
+
 export function stateEmoji(alert: AlertView, now: Date): string {
   if (alert.status === 'resolved') return '✅';
   if (alert.status === 'acknowledged') return isSnoozed(alert, now) ? '💤' : '👀';

@@ -22,7 +22,7 @@ import {
   type APIChannel, type APIInteraction, type APIMessage, type APIInteractionResponse,
   type APIApplicationCommandInteractionDataSubcommandOption, type APIMessageComponentInteraction, type APIChatInputApplicationCommandInteraction,
 } from 'discord-api-types/v10';
-import type { Adapter, AdapterContext, ChannelHealth, OutgoingMessage, SendResult } from '../adapter';
+import type { Adapter, AdapterContext, ChannelHealth, NoteToPost, OutgoingMessage, SendResult } from '../adapter';
 import type { RecipientUser } from '../../db/model/channels';
 import type { Config } from '../../db/platform/config';
 import type { Herald } from '../../db/herald';
@@ -31,7 +31,7 @@ import { pressButton } from '../chat/button';
 import { recipientChatIds, roomRecipients } from '../../db/messages/rooms';
 import { log } from '../../db/platform/log';
 import { AuthState } from '../chat/auth-state';
-import { alertMessage, heraldCommandDefinition, parseCustomId } from './render';
+import { alertMessage, heraldCommandDefinition, noteMessage, parseCustomId } from './render';
 import { discordTimestampFresh, verifyDiscordSignature } from './verify';
 import { discordReply, ephemeral, listMessage, parseListCustomId } from './replies';
 import {
@@ -147,6 +147,19 @@ export class DiscordAdapter implements Adapter {
       return { outcome: 'sent' };
     } catch (e) {
       return this.failure(e, `editing message ${msg.providerRef}`);
+    }
+  }
+
+  /** A note as a reply to the posted message (a message reference; nobody is pinged). */
+  async reply(msg: OutgoingMessage, note: NoteToPost): Promise<SendResult> {
+    const state = (msg.providerState ?? {}) as Partial<RoomState>;
+    if (!state.channel_id || !msg.providerRef) return { outcome: 'failed_perm', error: 'no Discord channel and message id recorded' };
+    try {
+      const m = (await this.rest.post(Routes.channelMessages(state.channel_id), { body: noteMessage(note.by, note.text, state.channel_id, msg.providerRef) })) as APIMessage;
+      this.auth.ok();
+      return { outcome: 'sent', providerRef: m.id };
+    } catch (e) {
+      return this.failure(e, `replying to message ${msg.providerRef}`);
     }
   }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { acknowledged, hugeAlert, makeAlert, minutesAhead, NOW, resolved } from '../../test/fakes/slack-fixtures';
 import { discordMessageErrors } from '../../test/fakes/discord';
-import { alertMessage, customId, heraldCommandDefinition, parseCustomId, RESOLVED_COLOUR, SEVERITY_COLOURS } from './render';
+import { alertMessage, customId, heraldCommandDefinition, noteMessage, parseCustomId, RESOLVED_COLOUR, SEVERITY_COLOURS } from './render';
 
 const now = NOW;
 const ANA = '300000000000000001';
@@ -192,5 +192,23 @@ describe('heraldCommandDefinition', () => {
     expect(sub('snooze').options[1]).toMatchObject({ name: 'minutes', type: 4, required: false });
     expect(sub('oncall').options).toEqual([expect.objectContaining({ name: 'role', type: 3, required: false })]);
     expect(sub('list').options ?? []).toEqual([]);
+  });
+});
+
+describe('assignee and note replies', () => {
+  it('the footer says who the alert is assigned to while it is open', () => {
+    const body = alertMessage(makeAlert({ assigned_to: { id: 7, name: 'Wes' } }), [], { now: NOW });
+    expect(body.embeds![0].footer!.text).toContain('👤 Assigned to Wes');
+    expect(discordMessageErrors(body)).toEqual([]);
+    expect(alertMessage(resolved({ assigned_to: { id: 7, name: 'Wes' } }), [], { now: NOW }).embeds![0].footer!.text).not.toContain('Assigned');
+  });
+
+  it('a note is a reply to the posted message, within 2,000 characters, pinging nobody', () => {
+    const body = noteMessage('Ana *bold*', '@everyone paid ' + 'y'.repeat(5000), '1300000000000000003', '1300000000000000009');
+    expect(body.content!.length).toBeLessThanOrEqual(2000);
+    expect(body.content).toMatch(/^📝 \*\*Ana \\\*bold\\\*\*\*: @everyone paid y+…$/);
+    expect(body.allowed_mentions).toEqual({ parse: [] });
+    expect(body.message_reference).toEqual({ message_id: '1300000000000000009', channel_id: '1300000000000000003', fail_if_not_exists: false });
+    expect(discordMessageErrors(body)).toEqual([]);
   });
 });

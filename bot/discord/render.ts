@@ -19,7 +19,11 @@ import {
 import type { AlertView } from '../../db/model/alert';
 import type { Severity } from '../../db/model/levels';
 import {
+  ASSIGNEE_EMOJI,
+  assigneeText,
   escalationText,
+  NOTE_EMOJI,
+  noteReply,
   headline,
   keyFields,
   metaLine,
@@ -154,10 +158,12 @@ export function alertMessage(alert: AlertView, mentions: string[], opts: { now?:
   if (fields.length) embed.addFields(fields);
 
   const escalation = escalationText(alert, now);
+  const assignee = assigneeText(alert);
   const footer = [
     metaLine(alert, now),
     omitted ? `+${omitted} more field${omitted === 1 ? '' : 's'} in Herald` : '',
     `${stateEmoji(alert, now)} ${stateText(alert, now)}`,
+    assignee ? `${ASSIGNEE_EMOJI} ${assignee}` : '',
     escalation ? `⏫ ${escalation}` : '',
   ]
     .filter(Boolean)
@@ -183,6 +189,23 @@ export function alertMessage(alert: AlertView, mentions: string[], opts: { now?:
     embeds: [embed.toJSON()],
     components,
     allowed_mentions: { users },
+  };
+}
+
+/** Discord markdown's control characters, escaped so a name or note renders as typed. */
+const escapeMarkdown = (s: string) => s.replace(/([\\*_~`|>#\[\]()-])/g, '\\$1');
+
+/**
+ * A note as a Discord reply to the alert's message: "📝 **Ana**: text" within the 2000-character content
+ * limit, replying to `messageId` (no error if that message was deleted), and pinging nobody.
+ */
+export function noteMessage(by: string, text: string, channelId: string, messageId: string): RESTPostAPIChannelMessageJSONBody {
+  const n = noteReply(by, text, 1800);
+  const content = truncate(`${NOTE_EMOJI} **${escapeMarkdown(n.who)}**: ${escapeMarkdown(n.text)}`, DISCORD_LIMITS.content);
+  return {
+    content,
+    message_reference: { message_id: messageId, channel_id: channelId, fail_if_not_exists: false },
+    allowed_mentions: { parse: [] },
   };
 }
 

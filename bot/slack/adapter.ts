@@ -19,7 +19,7 @@
 import { App, LogLevel, SocketModeReceiver, isValidSlackRequest, type Logger, type Receiver, type ReceiverEvent } from '@slack/bolt';
 import type { BlockAction, ButtonAction, SlashCommand, RespondFn, AckFn } from '@slack/bolt';
 import { ErrorCode, WebClient, type WebClientOptions } from '@slack/web-api';
-import type { Adapter, AdapterContext, ChannelHealth, OutgoingMessage, SendResult } from '../adapter';
+import type { Adapter, AdapterContext, ChannelHealth, NoteToPost, OutgoingMessage, SendResult } from '../adapter';
 import type { RecipientUser } from '../../db/model/channels';
 import type { Config } from '../../db/platform/config';
 import type { Herald } from '../../db/herald';
@@ -28,7 +28,7 @@ import { pressButton } from '../chat/button';
 import { rememberChatId } from '../../db/users/chat-links';
 import { log } from '../../db/platform/log';
 import { AuthState } from '../chat/auth-state';
-import { ACTION_IDS, alertBlocks, alertListBlocks, SNOOZE_BUTTON_MINUTES } from './blocks';
+import { ACTION_IDS, alertBlocks, alertListBlocks, noteText, SNOOZE_BUTTON_MINUTES } from './blocks';
 import { slackReply, unlinkedText } from './replies';
 import {
   actorFor, CHAT_ORG_ID, identify, linkUrl, myOpenAlerts, parseCommandText, performAction, runCommand,
@@ -298,6 +298,20 @@ export class SlackAdapter implements Adapter {
       return { outcome: 'sent' };
     } catch (e) {
       return this.failure(e, 'chat.update', `channel ${channel}`);
+    }
+  }
+
+  /** A note as a reply in the thread of the posted message (thread_ts = the message's ts). */
+  async reply(msg: OutgoingMessage, note: NoteToPost): Promise<SendResult> {
+    const state = (msg.providerState ?? {}) as { channel?: string };
+    const channel = state.channel ?? msg.room;
+    if (!channel || !msg.providerRef) return { outcome: 'failed_perm', error: 'no Slack channel and ts recorded for this message' };
+    try {
+      const r = await this.web.chat.postMessage({ channel, thread_ts: msg.providerRef, text: noteText(note.by, note.text), unfurl_links: false, unfurl_media: false });
+      this.auth.ok();
+      return { outcome: 'sent', providerRef: r.ts };
+    } catch (e) {
+      return this.failure(e, 'chat.postMessage (thread reply)', `channel ${channel}`);
     }
   }
 

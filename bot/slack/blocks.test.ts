@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { acknowledged, hugeAlert, makeAlert, minutesAgo, minutesAhead, NOW, resolved } from '../../test/fakes/slack-fixtures';
 import { slackBlockErrors } from '../../test/fakes/slack';
-import { alertBlocks, alertListBlocks, escapeMrkdwn, helpText, LIST_MAX_ALERTS, truncateMrkdwn, type KnownBlock } from './blocks';
+import { alertBlocks, alertListBlocks, escapeMrkdwn, helpText, LIST_MAX_ALERTS, noteText, truncateMrkdwn, type KnownBlock } from './blocks';
 
 const now = NOW;
 const byType = (blocks: KnownBlock[], type: string) => blocks.filter((b) => b.type === type) as any[];
@@ -232,5 +232,22 @@ describe('helpText', () => {
       expect(t).toContain(c);
     }
     expect(t).not.toMatch(/<id>/);
+  });
+});
+
+describe('alertBlocks — assignee and notes', () => {
+  it('says who the alert is assigned to, escaped, while it is open; not once resolved', () => {
+    const { blocks } = alertBlocks(makeAlert({ assigned_to: { id: 7, name: 'Wes <!channel>' } }), { now });
+    expect(contextText(blocks)).toContain('👤 Assigned to Wes &lt;!channel&gt;');
+    expect(slackBlockErrors(blocks)).toEqual([]);
+    expect(contextText(alertBlocks(resolved({ assigned_to: { id: 7, name: 'Wes' } }), { now }).blocks)).not.toContain('Assigned');
+    expect(contextText(alertBlocks(makeAlert(), { now }).blocks)).not.toContain('Assigned');
+  });
+
+  it('a note reply names the writer and escapes the text so it cannot ping or fake a link', () => {
+    expect(noteText('Ana', 'Called <!here> & <https://evil|Pay>')).toBe('📝 *Ana*: Called &lt;!here&gt; &amp; &lt;https://evil|Pay&gt;');
+    const long = noteText('Ana', 'x'.repeat(5000));
+    expect(long.length).toBeLessThanOrEqual(4100);
+    expect(long.endsWith('…')).toBe(true);
   });
 });

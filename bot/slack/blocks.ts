@@ -12,10 +12,14 @@
 import type { types as slackTypes } from '@slack/bolt';
 import type { AlertView } from '../../db/model/alert';
 import {
+  ASSIGNEE_EMOJI,
+  assigneeText,
   escalationText,
   headline,
   keyFields,
   metaLine,
+  NOTE_EMOJI,
+  noteReply,
   priorityEmoji,
   safeHttpUrl,
   stateEmoji,
@@ -171,6 +175,8 @@ export function alertBlocks(alert: AlertView, opts: { now?: Date } = {}): { text
   const context = [escapeMrkdwn(metaLine(alert, now))];
   if (omitted) context.push(`+${omitted} more field${omitted === 1 ? '' : 's'} in Herald`);
   context.push(`${stateEmoji(alert, now)} ${escapeMrkdwn(stateText(alert, now))}`);
+  const assignee = assigneeText(alert);
+  if (assignee) context.push(`${ASSIGNEE_EMOJI} ${escapeMrkdwn(assignee)}`);
   const escalation = escalationText(alert, now);
   if (escalation) context.push(`⏫ ${escapeMrkdwn(escalation)}`);
   blocks.push({
@@ -183,6 +189,12 @@ export function alertBlocks(alert: AlertView, opts: { now?: Date } = {}): { text
   if (buttons.length) blocks.push({ type: 'actions', block_id: `herald_actions_${alert.id}`, elements: buttons });
 
   return { text: fallbackText(alert, now), blocks };
+}
+
+/** A note as a Slack thread reply: "📝 *Ana*: text", escaped like every outside text, within the fallback-text limit. */
+export function noteText(by: string, text: string): string {
+  const n = noteReply(by, text, 4000);
+  return `${NOTE_EMOJI} *${escapeMrkdwn(n.who)}*: ${truncateMrkdwn(escapeMrkdwn(n.text), 4000)}`;
 }
 
 /** Alerts shown in one `/herald list` answer: 1 title block + 2 per alert + 1 "more" line ≤ 50 blocks. */

@@ -52,7 +52,7 @@ describe('createTwilioClient with apiUrl', () => {
         body: null, source: null, dedup_key: 'k', occurrences: 1, metadata: {}, entity: null,
         created_at: '2024-05-01T14:03:00.000Z', updated_at: '2024-05-01T14:03:00.000Z', acknowledged_at: null,
         acknowledged_by: null, resolved_at: null, resolved_by: null, snoozed_until: null,
-        escalation: { level: 0, next_at: null, next_to: null }, sop: null, rule_ids: [], url: 'http://127.0.0.1/alerts/7',
+        escalation: { level: 0, next_at: null, next_to: null }, sop: null, rule_ids: [], assigned_to: null, url: 'http://127.0.0.1/alerts/7',
       },
       12,
     );

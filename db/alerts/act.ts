@@ -1,7 +1,8 @@
 // The verbs people use on an alert, from every channel: acknowledge, resolve, snooze.
 // Each checks permission, settles the race in the UPDATE's WHERE clause (no row = someone else got there
 // first: a 409 that says who), and in the same transaction writes the timeline row, cancels or moves the
-// escalation timer, queues edits of every posted message and tells the webhooks.
+// escalation timer, queues edits of every posted message and tells the webhooks. The timeline row of each
+// keeps what the change overwrote (`detail.before`), which is what undo (./together.ts) puts back.
 import { z } from 'zod';
 import { text } from '../platform/input';
 import type { Herald } from '../herald';
@@ -10,9 +11,9 @@ import { actorRef, require, type Actor } from '../actor';
 import { conflict, notFound, parse } from '../errors';
 import { addJobs, escalationKey, job, removeJobs, type JobSpec } from '../jobs/enqueue';
 import { applyEffects, type Change } from './effects';
-import { toAlertView } from './view';
+import { toAlertView } from '../model/alert';
 import { type AlertRow, type AlertView, type ActorRef } from '../model/alert';
-import { acknowledgeAlerts, resolveAlerts, snoozeAlert } from './transitions';
+import { acknowledgeAlerts, resolveAlerts, snoozeAlert, type ChangedRow } from './transitions';
 
 export type AlertAction = 'ack' | 'resolve' | 'snooze';
 
@@ -36,8 +37,8 @@ async function explainNoRow(sql: Sql, orgId: number, id: number, wanted: string)
  */
 async function transition(
   h: Herald, actor: Actor, alertId: number, wanted: string,
-  update: (tx: Sql) => Promise<AlertRow | undefined>,
-  then: (a: AlertRow) => { change: Omit<Change, 'alert'>; timer: 'cancel' | JobSpec },
+  update: (tx: Sql) => Promise<ChangedRow | undefined>,
+  then: (a: ChangedRow) => { change: Omit<Change, 'alert'>; timer: 'cancel' | JobSpec },
 ): Promise<AlertRow> {
   return h.sql.begin(async (tx) => {
     const a = await update(tx);
@@ -56,7 +57,7 @@ export async function acknowledge(h: Herald, actor: Actor, alertId: number): Pro
   const ref = actorRef(actor);
   const row = await transition(h, actor, alertId, 'acknowledged',
     async (tx) => (await acknowledgeAlerts(tx, actor.orgId, ref, { ids: [alertId] }))[0],
-    () => ({ change: { timeline: { kind: 'acknowledged', actor: ref }, webhook: 'alert.acknowledged', updateMessages: true }, timer: 'cancel' }));
+    (a) => ({ change: { timeline: { kind: 'acknowledged', actor: ref, detail: { before: a.before } }, webhook: 'alert.acknowledged', updateMessages: true }, timer: 'cancel' }));
   return toAlertView(row, h.config.publicUrl);
 }
 
@@ -65,7 +66,7 @@ export async function resolve(h: Herald, actor: Actor, alertId: number): Promise
   const ref = actorRef(actor);
   const row = await transition(h, actor, alertId, 'resolved',
     async (tx) => (await resolveAlerts(tx, actor.orgId, [alertId], ref))[0],
-    () => ({ change: { timeline: { kind: 'resolved', actor: ref }, webhook: 'alert.resolved', updateMessages: true }, timer: 'cancel' }));
+    (a) => ({ change: { timeline: { kind: 'resolved', actor: ref, detail: { before: a.before } }, webhook: 'alert.resolved', updateMessages: true }, timer: 'cancel' }));
   return toAlertView(row, h.config.publicUrl);
 }
 
@@ -77,7 +78,7 @@ export async function snooze(h: Herald, actor: Actor, alertId: number, input: un
   const row = await transition(h, actor, alertId, 'snoozed',
     (tx) => snoozeAlert(tx, actor.orgId, alertId, minutes, ref),
     (a) => ({
-      change: { timeline: { kind: 'snoozed', actor: ref, detail: { minutes, until: a.snoozed_until!.toISOString() } }, webhook: 'alert.snoozed', updateMessages: true },
+      change: { timeline: { kind: 'snoozed', actor: ref, detail: { minutes, until: a.snoozed_until!.toISOString(), before: a.before } }, webhook: 'alert.snoozed', updateMessages: true },
       // The alert's one timer now wakes it instead of escalating it.
       timer: job('alert__escalate', { alert_id: alertId, wake: true }, { run_at: a.snoozed_until! }),
     }));
@@ -97,7 +98,7 @@ export async function bulkAcknowledge(h: Herald, actor: Actor, input: unknown): 
   const rows = await h.sql.begin(async (tx) => {
     const rows = await acknowledgeAlerts(tx, actor.orgId, ref, { ids: b.ids, category: b.category });
     await removeJobs(tx, rows.map((a) => escalationKey(Number(a.id))));
-    const changes: Change[] = rows.map((a) => ({ alert: a, timeline: { kind: 'acknowledged', actor: ref, detail: { bulk: true } }, webhook: 'alert.acknowledged', updateMessages: true }));
+    const changes: Change[] = rows.map((a) => ({ alert: a, timeline: { kind: 'acknowledged', actor: ref, detail: { bulk: true, before: a.before } }, webhook: 'alert.acknowledged', updateMessages: true }));
     await addJobs(tx, await applyEffects(tx, h, changes));
     return rows;
   });

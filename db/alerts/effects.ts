@@ -6,7 +6,7 @@ import type { Herald } from '../herald';
 import { job, type JobSpec } from '../jobs/enqueue';
 import { appendTimeline, type TimelineEntry } from '../timeline/append';
 import { fanOutWebhooks, type WebhookEventType } from '../webhooks/fanout';
-import { toAlertView } from './view';
+import { toAlertView } from '../model/alert';
 import { ALERT_CHANNEL, type AlertRow } from '../model/alert';
 import { CHANNEL_KINDS } from '../model/channels';
 
@@ -36,9 +36,14 @@ export async function applyEffects(sql: Sql, h: Herald, changes: Change[], extra
     // One pending update per message: the job key coalesces rapid changes; the job renders the latest state.
     for (const m of msgs) jobs.push(job('message__update', { message_id: Number(m.id) }));
   }
-  const ids = [...new Set(changes.map((c) => `${c.alert.org_id}:${c.alert.id}`))];
+  await notifyLiveViews(sql, changes.map((c) => c.alert));
+  return jobs;
+}
+
+/** Tells live views (SSE) that these alerts changed, when the transaction commits. */
+export async function notifyLiveViews(sql: Sql, alerts: Array<Pick<AlertRow, 'org_id' | 'id'>>): Promise<void> {
+  const ids = [...new Set(alerts.map((a) => `${a.org_id}:${a.id}`))];
   for (let i = 0; i < ids.length; i += 400) {
     await sql`select pg_notify(${ALERT_CHANNEL}, ${ids.slice(i, i + 400).join(',')})`;
   }
-  return jobs;
 }

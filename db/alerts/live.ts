@@ -9,7 +9,7 @@
 import type { Pool } from '../platform/sql';
 import type { Config } from '../platform/config';
 import { ALERT_CHANNEL } from '../model/alert';
-import { toAlertView } from './view';
+import { toAlertView } from '../model/alert';
 import { type AlertRow, type AlertView } from '../model/alert';
 import { sopCheckedMany } from '../sop/progress';
 import { log } from '../platform/log';

@@ -4,7 +4,7 @@ import { text } from '../platform/input';
 import type { Herald } from '../herald';
 import { require, type Actor } from '../actor';
 import { invalid, notFound, parse } from '../errors';
-import { toAlertView } from './view';
+import { toAlertView } from '../model/alert';
 import { type AlertRow, type AlertView } from '../model/alert';
 import { listTimeline } from '../timeline/append';
 import { PRIORITIES } from '../model/levels';

@@ -1,5 +1,5 @@
 // Every change of an alert's state, and only here: create, count a repeat, acknowledge, resolve, snooze,
-// reopen, escalate. The routing job (db/events/route.ts), the escalation timer (db/escalation/escalate.ts)
+// reopen, escalate, undo, assign. The routing job (db/events/route.ts), the escalation timer (db/escalation/escalate.ts)
 // and the people's verbs (./act.ts) all call these functions inside their own transaction, which then
 // writes the timeline row, moves the timer and queues the effects (./effects.ts).
 //
@@ -7,7 +7,8 @@
 // concurrent callers can never both win: the loser gets no row back and reports a conflict or exits as
 // stale. Callers must treat "no row" as "someone else got there first", never retry blindly.
 import type { Sql } from '../platform/sql';
-import type { AlertRow } from '../model/alert';
+import { UNDOABLE_KINDS, UNDO_WINDOW_SECONDS, type AlertRow, type PriorState } from '../model/alert';
+import { STATE_CHANGE_KINDS } from '../timeline/append';
 import { alertTransitions, escalations, observeAck } from '../platform/metrics';
 
 /** A new alert as the router decided it (escalation_next_at: seconds after creation, or none). */
@@ -42,43 +43,104 @@ export async function countRepeats(tx: Sql, repeats: Array<{ id: number; n: numb
     from json_to_recordset(${JSON.stringify(repeats)}::text::json) as t(id bigint, n int) where a.id = t.id`;
 }
 
+/** A changed row with what the change overwrote (see PriorState): the action's timeline row keeps it for undo. */
+export type ChangedRow = AlertRow & { before: PriorState };
+
+/**
+ * The prior state of `o`, the row as locked just before the UPDATE (`from (select … for update) o`): the
+ * UPDATE's own RETURNING only sees new values. Timestamps go through jsonb as full-precision ISO text, so
+ * undo writes back exactly what was there.
+ */
+const prior = (tx: Sql) => tx`jsonb_build_object('status', o.status, 'acknowledged_at', o.acknowledged_at,
+  'acknowledged_by', o.acknowledged_by, 'resolved_at', o.resolved_at, 'resolved_by', o.resolved_by,
+  'snoozed_until', o.snoozed_until, 'escalation_level', o.escalation_level, 'escalation_next_at', o.escalation_next_at)`;
+
 /**
  * Acknowledges triggered alerts: one by id, several by ids, or every triggered one of a category.
  * Returns the rows that changed (none: already acknowledged or resolved by someone else).
  */
-export async function acknowledgeAlerts(tx: Sql, orgId: number, by: unknown, which: { ids?: number[]; category?: string }): Promise<AlertRow[]> {
-  const rows = await tx<AlertRow[]>`
-    update alerts set status = 'acknowledged', acknowledged_at = now(), acknowledged_by = ${by as never},
+export async function acknowledgeAlerts(tx: Sql, orgId: number, by: unknown, which: { ids?: number[]; category?: string }): Promise<ChangedRow[]> {
+  const rows = await tx<ChangedRow[]>`
+    update alerts a set status = 'acknowledged', acknowledged_at = now(), acknowledged_by = ${by as never},
       escalation_next_at = null, updated_at = now()
-    where org_id = ${orgId} and status = 'triggered'
-      and (${which.ids ?? null}::bigint[] is null or id = any(${which.ids ?? null}::bigint[]))
-      and (${which.category ?? null}::text is null or category = ${which.category ?? null})
-    returning *`;
+    from (select * from alerts
+      where org_id = ${orgId} and status = 'triggered'
+        and (${which.ids ?? null}::bigint[] is null or id = any(${which.ids ?? null}::bigint[]))
+        and (${which.category ?? null}::text is null or category = ${which.category ?? null})
+      for update) o
+    where a.id = o.id and a.status = 'triggered'
+    returning a.*, ${prior(tx)} as before`;
   rows.forEach(observeAck);
   return rows;
 }
 
 /** Resolves open alerts (by a person, a key, or a resolving event). Already resolved ones are left alone. */
-export async function resolveAlerts(tx: Sql, orgId: number | null, ids: number[], by: unknown): Promise<AlertRow[]> {
+export async function resolveAlerts(tx: Sql, orgId: number | null, ids: number[], by: unknown): Promise<ChangedRow[]> {
   if (!ids.length) return [];
-  const rows = await tx<AlertRow[]>`
-    update alerts set status = 'resolved', resolved_at = now(), resolved_by = ${by as never}, escalation_next_at = null,
+  const rows = await tx<ChangedRow[]>`
+    update alerts a set status = 'resolved', resolved_at = now(), resolved_by = ${by as never}, escalation_next_at = null,
       snoozed_until = null, updated_at = now()
-    where (${orgId}::bigint is null or org_id = ${orgId}) and id = any(${ids}::bigint[]) and status <> 'resolved'
-    returning *`;
+    from (select * from alerts
+      where (${orgId}::bigint is null or org_id = ${orgId}) and id = any(${ids}::bigint[]) and status <> 'resolved'
+      for update) o
+    where a.id = o.id and a.status <> 'resolved'
+    returning a.*, ${prior(tx)} as before`;
   alertTransitions.inc({ to: 'resolved' }, rows.length);
   return rows;
 }
 
 /** Snooze: acknowledged until a time (the first acknowledger is kept), then the timer reopens it. */
-export async function snoozeAlert(tx: Sql, orgId: number, id: number, minutes: number, by: unknown): Promise<AlertRow | undefined> {
-  const [a] = await tx<AlertRow[]>`
-    update alerts set status = 'acknowledged', snoozed_until = now() + make_interval(secs => ${minutes * 60}),
-      acknowledged_at = coalesce(acknowledged_at, now()), acknowledged_by = coalesce(acknowledged_by, ${by as never}),
+export async function snoozeAlert(tx: Sql, orgId: number, id: number, minutes: number, by: unknown): Promise<ChangedRow | undefined> {
+  const [a] = await tx<ChangedRow[]>`
+    update alerts a set status = 'acknowledged', snoozed_until = now() + make_interval(secs => ${minutes * 60}),
+      acknowledged_at = coalesce(a.acknowledged_at, now()), acknowledged_by = coalesce(a.acknowledged_by, ${by as never}),
       updated_at = now()
-    where org_id = ${orgId} and id = ${id} and status <> 'resolved'
-    returning *`;
+    from (select * from alerts where org_id = ${orgId} and id = ${id} and status <> 'resolved' for update) o
+    where a.id = o.id and a.status <> 'resolved'
+    returning a.*, ${prior(tx)} as before`;
   if (a) alertTransitions.inc({ to: 'snoozed' });
+  return a;
+}
+
+/**
+ * Undo: the alert goes back to `before` (what the action at timeline row `actionRowId` overwrote), only
+ * while that row is younger than the undo window and no later state change (another person's action, the
+ * timer, an earlier undo) exists. Both conditions sit in the WHERE clause: no row = too late or someone
+ * else acted since; the caller explains which.
+ */
+export async function undoAlert(tx: Sql, orgId: number, id: number, actionRowId: number, before: PriorState): Promise<AlertRow | undefined> {
+  const [a] = await tx<AlertRow[]>`
+    update alerts set status = ${before.status}, acknowledged_at = ${before.acknowledged_at}::timestamptz,
+      acknowledged_by = ${(before.acknowledged_by ?? null) as never}::jsonb, resolved_at = ${before.resolved_at}::timestamptz,
+      resolved_by = ${(before.resolved_by ?? null) as never}::jsonb, snoozed_until = ${before.snoozed_until}::timestamptz,
+      escalation_level = ${before.escalation_level}, escalation_next_at = ${before.escalation_next_at}::timestamptz, updated_at = now()
+    where org_id = ${orgId} and id = ${id}
+      and exists (select 1 from alert_timeline t where t.id = ${actionRowId} and t.alert_id = ${id}
+        and t.kind = any(${UNDOABLE_KINDS as unknown as string[]}::text[])
+        and t.at > now() - make_interval(secs => ${UNDO_WINDOW_SECONDS}))
+      and not exists (select 1 from alert_timeline t where t.alert_id = ${id} and t.id > ${actionRowId}
+        and t.kind = any(${STATE_CHANGE_KINDS as unknown as string[]}::text[]))
+    returning *`;
+  if (a) alertTransitions.inc({ to: a.status });
+  return a;
+}
+
+/**
+ * Assigns the alert to a person of the org (or to nobody: `userId` null). The person must exist and not
+ * be deleted; a resolved alert is left alone. No row: unknown alert or user, or resolved (caller explains).
+ */
+export async function assignAlert(tx: Sql, orgId: number, id: number, userId: number | null): Promise<AlertRow | undefined> {
+  if (userId === null) {
+    const [a] = await tx<AlertRow[]>`
+      update alerts set assigned_to = null, assignee = null, updated_at = now()
+      where org_id = ${orgId} and id = ${id} and status <> 'resolved' returning *`;
+    return a;
+  }
+  const [a] = await tx<AlertRow[]>`
+    update alerts a set assigned_to = u.id, assignee = jsonb_build_object('id', u.id, 'name', u.name), updated_at = now()
+    from (select id, name from users where org_id = ${orgId} and id = ${userId} and deleted_at is null) u
+    where a.org_id = ${orgId} and a.id = ${id} and a.status <> 'resolved'
+    returning a.*`;
   return a;
 }
 

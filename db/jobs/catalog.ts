@@ -44,6 +44,11 @@ export const JOBS = {
     payload: z.object({ message_id: id, attempt: z.number().int().optional() }),
     key: (p) => `message:${p.message_id}:update`,
   }),
+  /** Posts one note of an alert as a reply in the thread of one posted Slack or Discord message. */
+  alert__note: def({
+    payload: z.object({ alert_id: id, note_id: id, message_id: id, attempt: z.number().int().optional() }),
+    key: (p) => `note:${p.note_id}:message:${p.message_id}`,
+  }),
   /**
    * Delivery attempts: a fan-out group of first attempts (unkeyed), one delivery's retry or manual retry
    * (keyed by delivery), or the end of a circuit-breaker pause for one webhook (keyed by webhook). Queued per

@@ -4,7 +4,7 @@
 import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
 import type { ChannelKind, RecipientUser } from '../model/channels';
-import { toAlertView, nextStepLabel } from '../alerts/view';
+import { toAlertView, nextStepLabel } from '../model/alert';
 import { type AlertRow, type AlertView } from '../model/alert';
 import { appendTimeline } from '../timeline/append';
 import { SYSTEM_REF } from '../actor';

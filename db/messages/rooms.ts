@@ -22,3 +22,12 @@ export async function roomRecipients(sql: Sql, alertId: number, level: number, c
     order by id`;
   return rows.map((r) => r.recipient.slice(5));
 }
+
+/** The alert's messages that a provider accepted on these channels (they have a thread to reply in). */
+export async function postedMessageIds(sql: Sql, alertId: number, channels: ChannelKind[]): Promise<number[]> {
+  if (!channels.length) return [];
+  const rows = await sql<{ id: number }[]>`
+    select id from messages where alert_id = ${alertId} and channel = any(${channels}::text[]) and provider_ref is not null
+    order by id`;
+  return rows.map((r) => Number(r.id));
+}

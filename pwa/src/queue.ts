@@ -25,6 +25,43 @@ export const queue = createStore<QueueState>({ items: [], loaded: false, loading
 export const pendingAcks = createStore<Record<number, number>>(readJson(PENDING) ?? {});
 pendingAcks.subscribe((p) => writeJson(PENDING, p));
 
+/**
+ * Cards that were just acted on, by alert id. Such a card stays where it is for HOLD_MS, showing its new
+ * state and an Undo button, then settles (moves to its new place, or leaves the queue when resolved): the
+ * card below never slides under the finger that just tapped. `height` is the card's height before the
+ * action, kept as its minimum while held so nothing below moves either.
+ */
+export interface Hold {
+  action: Action;
+  at: number;
+  height: number | null;
+}
+export const HOLD_MS = 5000;
+export const holds = createStore<Record<number, Hold>>({});
+const holdTimers = new Map<number, ReturnType<typeof setTimeout>>();
+
+function hold(id: number, action: Action, height: number | null) {
+  holds.set((h) => ({ ...h, [id]: { action, at: Date.now(), height } }));
+  const t = holdTimers.get(id);
+  if (t) clearTimeout(t);
+  holdTimers.set(id, setTimeout(() => release(id), HOLD_MS));
+}
+
+/** The card settles: it takes its place in the order (or leaves the queue when resolved). */
+export function release(id: number) {
+  const t = holdTimers.get(id);
+  if (t) clearTimeout(t);
+  holdTimers.delete(id);
+  if (!holds.get()[id]) return;
+  holds.set((h) => {
+    const n = { ...h };
+    delete n[id];
+    return n;
+  });
+  const q = queue.get();
+  setItems(q.items, { savedAt: q.savedAt });
+}
+
 /** Polite screen-reader announcements (one shared live region in the layout). */
 export const announcement = createStore<string>('');
 export function announce(text: string) {
@@ -59,10 +96,18 @@ export function compareAlerts(a: AlertView, b: AlertView): number {
   );
 }
 
+/** Sorted, except that held cards keep the places they had (resolved ones too, until they settle). */
 function setItems(items: AlertView[], extra: Partial<QueueState> = {}) {
-  const sorted = items.filter((a) => a.status !== 'resolved').sort(compareAlerts);
+  const held = holds.get();
+  const prev = queue.get().items;
+  const sorted = items.filter((a) => a.status !== 'resolved' && !held[a.id]).sort(compareAlerts);
+  const pinned = items
+    .filter((a) => held[a.id])
+    .map((a) => ({ a, i: prev.findIndex((x) => x.id === a.id) }))
+    .sort((x, y) => x.i - y.i);
+  for (const { a, i } of pinned) sorted.splice(i < 0 ? sorted.length : Math.min(i, sorted.length), 0, a);
   queue.set((q) => ({ ...q, items: sorted, loaded: true, loading: false, ...extra }));
-  if (!extra.savedAt) writeJson(SAVED, { at: Date.now(), items: sorted });
+  if (!extra.savedAt) writeJson(SAVED, { at: Date.now(), items: sorted.filter((a) => a.status !== 'resolved') });
 }
 
 let inflight: Promise<void> | null = null;
@@ -72,7 +117,9 @@ export function loadQueue(): Promise<void> {
   inflight = (async () => {
     try {
       const list = await api.get<AlertList>(QUEUE_URL);
-      setItems(list.items, { error: null, savedAt: null });
+      // A held card the server no longer lists (just resolved) stays until it settles.
+      const held = queue.get().items.filter((a) => holds.get()[a.id] && !list.items.some((x) => x.id === a.id));
+      setItems([...list.items, ...held], { error: null, savedAt: null });
       for (const a of list.items) if (a.status !== 'triggered') clearPending(a.id);
     } catch (e) {
       const saved = readJson<{ at: number; items: AlertView[] }>(SAVED);
@@ -112,7 +159,7 @@ export function upsertAlert(a: AlertView) {
   const i = q.items.findIndex((x) => x.id === a.id);
   if (i >= 0) {
     const items = q.items.slice();
-    if (a.status === 'resolved') items.splice(i, 1);
+    if (a.status === 'resolved' && !holds.get()[a.id]) items.splice(i, 1);
     else items[i] = a;
     setItems(items, { savedAt: q.savedAt });
   } else if (a.status !== 'resolved' && q.loaded) {
@@ -144,10 +191,11 @@ export type ActResult = { kind: 'done'; alert: AlertView } | { kind: 'pending' }
  * service worker's Background Sync queue holds the request itself, and the page replays it on `online`
  * for browsers without Background Sync. Other actions need the network.
  */
-export async function act(id: number, action: Action): Promise<ActResult> {
+export async function act(id: number, action: Action, opts: { height?: number | null } = {}): Promise<ActResult> {
   const body = action === 'snooze' ? { minutes: 60 } : {};
   try {
     const alert = await api.post<AlertView>(`/v1/alerts/${id}/${action}`, body);
+    hold(id, action, opts.height ?? null);
     upsertAlert(alert);
     announce(`${alert.title}: ${action === 'acknowledge' ? 'acknowledged' : action === 'resolve' ? 'resolved' : 'snoozed for 1 hour'}`);
     return { kind: 'done', alert };
@@ -157,6 +205,24 @@ export async function act(id: number, action: Action): Promise<ActResult> {
       announce('Offline: the acknowledgement is pending and will be sent when you are back online.');
       return { kind: 'pending' };
     }
+    throw e;
+  }
+}
+
+/**
+ * Takes back this person's own last acknowledge, resolve or snooze (the server allows 30 s and refuses
+ * if someone else acted since). The card settles at once, back in its place.
+ */
+export async function undoAct(id: number): Promise<AlertView> {
+  try {
+    const alert = await api.post<AlertView>(`/v1/alerts/${id}/undo`, {});
+    release(id);
+    upsertAlert(alert);
+    announce(`${alert.title}: undone, ${alert.status === 'triggered' ? 'waiting for acknowledgement again' : alert.status}`);
+    return alert;
+  } catch (e) {
+    release(id);
+    refetchSoon();
     throw e;
   }
 }
@@ -195,6 +261,9 @@ addEventListener('online', () => {
 
 /** Forget the list (sign-out): the next person must not see it. */
 export function resetQueue() {
+  for (const id of [...holdTimers.keys()]) clearTimeout(holdTimers.get(id));
+  holdTimers.clear();
+  holds.set({});
   queue.set({ items: [], loaded: false, loading: false, error: null, savedAt: null });
   pendingAcks.set({});
 }

@@ -27,6 +27,7 @@ export function sampleAlert(over: Partial<AlertView> = {}): AlertView {
     escalation: { level: 0, next_at: null, next_to: null },
     sop: null,
     rule_ids: [1],
+    assigned_to: null,
     url: 'http://127.0.0.1:8080/alerts/1042',
     ...over,
   };

@@ -36,6 +36,8 @@ export interface FakeDiscordMessage {
   embeds: any[];
   components: any[];
   allowed_mentions?: any;
+  /** A reply's reference to the message it answers ({message_id, channel_id?, fail_if_not_exists?}). */
+  message_reference?: any;
   edits: number;
 }
 
@@ -183,6 +185,14 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
     if (!hasAny) return { status: 400, body: { message: 'Cannot send an empty message', code: 50006 } };
     const errs = discordMessageErrors(b);
     if (errs.length) return { status: 400, body: formErrors(errs) };
+    // A reply must reference a message of the same channel; Discord refuses an unknown one unless told not to.
+    const ref = b.message_reference;
+    if (ref && !messages.has(`${ref.channel_id ?? channelId}:${ref.message_id}`) && ref.fail_if_not_exists !== false) {
+      return { status: 400, body: formErrors([['message_reference', 'REPLIES_UNKNOWN_MESSAGE', 'Unknown message']]) };
+    }
+    if (ref && ref.channel_id !== undefined && ref.channel_id !== channelId) {
+      return { status: 400, body: formErrors([['message_reference', 'REPLIES_CANNOT_REFERENCE_OTHER_CHANNEL', 'Cannot reply to a message in another channel']]) };
+    }
     const m: FakeDiscordMessage = {
       id: snowflake(),
       channel_id: channelId,
@@ -190,6 +200,7 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       embeds: b.embeds ?? [],
       components: b.components ?? [],
       allowed_mentions: b.allowed_mentions,
+      ...(ref ? { message_reference: ref } : {}),
       edits: 0,
     };
     messages.set(`${channelId}:${m.id}`, m);

@@ -31,6 +31,7 @@ export function makeAlert(over: Partial<AlertView> = {}): AlertView {
     escalation: { level: 0, next_at: minutesAhead(12), next_to: 'Admin' },
     sop: { title: 'Chase the invoice', steps: ['Call the customer', 'Log the promise date'], url: 'https://wiki.example.com/sop/chase' },
     rule_ids: [1],
+    assigned_to: null,
     url: 'http://127.0.0.1:8080/alerts/42',
     ...over,
   };

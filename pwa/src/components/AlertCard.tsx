@@ -1,8 +1,10 @@
 // A queue card: severity colour, title, category, age, the escalation countdown, who acted, the SOP
-// checklist and the one-tap actions. An acknowledgement made offline shows as pending until replayed.
+// checklist, who is on it, and the one-tap actions. An acknowledgement made offline shows as pending until
+// replayed. Just after an action the card holds its place and height (see `holds` in ../queue.ts).
 import { useState } from 'preact/hooks';
 import { Link } from '../router';
 import { useStore } from '../store';
+import { holds } from '../queue';
 import { ago, clock, useNow } from '../time';
 import type { AlertView } from '../types';
 import { label } from '../types';
@@ -15,9 +17,15 @@ export function AlertCard({ alert, pending }: { alert: AlertView; pending: boole
   const now = useNow();
   const progress = useStore(sopProgress)[alert.id];
   const [sopOpen, setSopOpen] = useState(false);
+  const held = useStore(holds)[alert.id];
   const titleId = `alert-${alert.id}-title`;
   return (
-    <article class={`card sev-${alert.severity}`} aria-labelledby={titleId} data-alert-id={alert.id}>
+    <article
+      class={`card sev-${alert.severity}${held ? ' held' : ''}`}
+      aria-labelledby={titleId}
+      data-alert-id={alert.id}
+      style={held?.height ? { minHeight: `${held.height}px` } : undefined}
+    >
       <header class="card-head">
         <h2 id={titleId} class="card-title">
           <Link href={`/alerts/${alert.id}`}>{alert.title}</Link>
@@ -47,7 +55,8 @@ export function AlertCard({ alert, pending }: { alert: AlertView; pending: boole
           Acknowledgement pending: it will be sent when you are back online.
         </p>
       )}
-      {alert.status === 'acknowledged' && !pending && (
+      {alert.assigned_to && alert.status !== 'resolved' && <p class="assignee">{alert.assigned_to.name} is on it</p>}
+      {alert.status === 'acknowledged' && !pending && !held && (
         <p class="acted">
           {alert.snoozed_until && Date.parse(alert.snoozed_until) > now
             ? `Snoozed until ${clock(alert.snoozed_until)}`

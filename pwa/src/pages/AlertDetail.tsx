@@ -1,5 +1,6 @@
-// /alerts/:id — the alert, its SOP, the actions, and the timeline: who was notified on which channel,
-// whether it was delivered or failed, and who acted. Refreshes when the stream reports a change.
+// /alerts/:id — the alert, its SOP, the actions, who it is assigned to (a picker of people by name), a
+// note box, and the timeline: who was notified on which channel, whether it was delivered or failed, who
+// acted, notes and assignments with who and when. Refreshes when the stream reports a change.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
 import { AlertActions } from '../components/AlertActions';
@@ -13,7 +14,7 @@ import { onAlert } from '../live';
 import { Link } from '../router';
 import { useStore } from '../store';
 import { ago, clock, useNow } from '../time';
-import { CHANNEL_LABELS, label, type AlertDetail, type TimelineEntry } from '../types';
+import { CHANNEL_LABELS, label, type AlertDetail, type TimelineEntry, type User } from '../types';
 
 const KIND_TEXT: Record<string, string> = {
   created: 'Created',
@@ -26,7 +27,13 @@ const KIND_TEXT: Record<string, string> = {
   reopened: 'Reopened',
   resolved: 'Resolved',
   deduplicated: 'Repeated',
+  noted: 'Note',
+  assigned: 'Assigned',
+  undone: 'Undone',
 };
+
+/** What an undo took back, in words. */
+const UNDID: Record<string, string> = { acknowledged: 'the acknowledgement', resolved: 'the resolve', snoozed: 'the snooze' };
 
 const KIND_TONE: Record<string, string> = {
   delivered: 'ok',
@@ -51,6 +58,15 @@ export function describeDetail(detail: unknown, kind = ''): string {
   if (detail === null || detail === undefined) return '';
   if (typeof detail !== 'object' || Array.isArray(detail)) return str(detail);
   const d = { ...(detail as Record<string, unknown>) };
+  // Bookkeeping for undo, not for people.
+  delete d.before;
+  delete d.timeline_id;
+  if (kind === 'noted') return '';
+  if (kind === 'assigned') {
+    const to = d.to as { name?: string } | null | undefined;
+    return to?.name ? `to ${to.name}` : '(nobody now)';
+  }
+  if (kind === 'undone') return typeof d.undid === 'string' ? UNDID[d.undid] ?? d.undid : '';
   const parts: string[] = [];
   const take = (k: string) => {
     const v = d[k];
@@ -88,11 +104,105 @@ function TimelineItem({ e, now }: { e: TimelineEntry; now: number }) {
           {text && <> {text}</>}
           {e.actor?.name && <span class="tl-actor"> by {e.actor.name}</span>}
         </p>
+        {e.kind === 'noted' && typeof (e.detail as { text?: unknown })?.text === 'string' && (
+          <p class="tl-note">{(e.detail as { text: string }).text}</p>
+        )}
         <p class="tl-time">
           <time dateTime={e.at}>{clock(e.at)}</time> · {ago(e.at, now)}
         </p>
       </div>
     </li>
+  );
+}
+
+/** People to assign, by name (loaded once per page view). */
+function useUsers(): User[] | null {
+  const [users, setUsers] = useState<User[] | null>(null);
+  useEffect(() => {
+    api
+      .get<{ items: User[] }>('/v1/users')
+      .then((r) => setUsers([...r.items].sort((a, b) => a.name.localeCompare(b.name))))
+      .catch(() => setUsers([]));
+  }, []);
+  return users;
+}
+
+function AssignPicker({ alert, onDone }: { alert: AlertDetail; onDone: () => void }) {
+  const users = useUsers();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const current = alert.assigned_to?.id ?? '';
+  async function pick(value: string) {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post(`/v1/alerts/${alert.id}/assign`, { user_id: value === '' ? null : Number(value) });
+      onDone();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div class="assign-form">
+      <label for="assignee">Assigned to</label>
+      <select id="assignee" disabled={busy || !users || alert.status === 'resolved'} value={String(current)} onChange={(e) => void pick((e.currentTarget as HTMLSelectElement).value)}>
+        <option value="">Nobody</option>
+        {alert.assigned_to && !users?.some((u) => u.id === alert.assigned_to!.id) && <option value={String(alert.assigned_to.id)}>{alert.assigned_to.name}</option>}
+        {(users ?? []).map((u) => (
+          <option key={u.id} value={String(u.id)}>
+            {u.name}
+          </option>
+        ))}
+      </select>
+      <ProblemBox error={error} title="Could not assign" />
+    </div>
+  );
+}
+
+const NOTE_MAX = 4000;
+
+function NoteBox({ alertId, onDone }: { alertId: number; onDone: () => void }) {
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [saved, setSaved] = useState<string | null>(null);
+  const length = [...text].length;
+  async function submit(e: Event) {
+    e.preventDefault();
+    if (!text.trim() || length > NOTE_MAX) return;
+    setBusy(true);
+    setError(null);
+    setSaved(null);
+    try {
+      await api.post(`/v1/alerts/${alertId}/notes`, { text });
+      setText('');
+      setSaved('Note added. It is shown in the alert’s Slack and Discord threads too.');
+      onDone();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form class="note-form" onSubmit={submit}>
+      <label for="note-text">Add a note</label>
+      <textarea id="note-text" value={text} maxLength={NOTE_MAX * 2} onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)} />
+      <p class="toolbar">
+        <button type="submit" class="btn" disabled={busy || !text.trim() || length > NOTE_MAX} aria-busy={busy}>
+          Add note
+        </button>
+        {length > NOTE_MAX * 0.9 && (
+          <span class={length > NOTE_MAX ? 'error' : 'sub'}>
+            {length}/{NOTE_MAX}
+          </span>
+        )}
+      </p>
+      {saved && <p role="status">{saved}</p>}
+      <ProblemBox error={error} title="Could not add the note" />
+    </form>
   );
 }
 
@@ -168,6 +278,7 @@ export function AlertDetailPage({ id }: { id: number }) {
   if (alert.acknowledged_at)
     meta.push(['Acknowledged', `${clock(alert.acknowledged_at)}${alert.acknowledged_by ? ` by ${alert.acknowledged_by.name}` : ''}`]);
   if (alert.snoozed_until && Date.parse(alert.snoozed_until) > now) meta.push(['Snoozed until', clock(alert.snoozed_until)]);
+  if (alert.assigned_to && alert.status !== 'resolved') meta.push(['Assigned', `${alert.assigned_to.name} is on it`]);
   if (alert.resolved_at) meta.push(['Resolved', `${clock(alert.resolved_at)}${alert.resolved_by ? ` by ${alert.resolved_by.name}` : ''}`]);
   for (const [k, v] of Object.entries(alert.metadata ?? {})) meta.push([k.replace(/_/g, ' '), str(v)]);
 
@@ -204,6 +315,11 @@ export function AlertDetailPage({ id }: { id: number }) {
           <SopChecklist alertId={alert.id} sop={alert.sop} readOnly={alert.status === 'resolved'} ticks={alert.sop_progress?.ticks} />
         </section>
       )}
+      <section aria-labelledby="together-title" class="panel">
+        <h2 id="together-title">Working on it</h2>
+        <AssignPicker alert={alert} onDone={() => void load()} />
+        <NoteBox alertId={alert.id} onDone={() => void load()} />
+      </section>
       <section aria-labelledby="timeline-title" class="panel">
         <h2 id="timeline-title">Timeline</h2>
         {alert.timeline?.length ? (

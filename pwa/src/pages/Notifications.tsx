@@ -1,5 +1,6 @@
 // /notifications — the notification centre: category tabs with unread counts, "Escalating in X min" on
-// unacknowledged high/critical alerts, mark read, and bulk acknowledge of a category.
+// unacknowledged high/critical alerts, mark read, and bulk acknowledge of a category — after a confirmation
+// that names how many alerts it acknowledges; exactly those (by id) are then acknowledged.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import { PriorityChip, SeverityChip } from '../components/Chips';
@@ -10,7 +11,7 @@ import { announce, loadQueue } from '../queue';
 import { Link, navigate, useRoute } from '../router';
 import { refreshUnreadSoon, unread } from '../status';
 import { useNow, ago, until } from '../time';
-import { CATEGORIES, label, type NotificationItem, type NotificationList } from '../types';
+import { CATEGORIES, label, type AlertList, type NotificationItem, type NotificationList } from '../types';
 
 const TABS = [['all', 'All'], ...CATEGORIES.map((c) => [c, label(c)] as const)] as ReadonlyArray<readonly [string, string]>;
 
@@ -29,6 +30,7 @@ export function NotificationsPage() {
   const [error, setError] = useState<unknown>(null);
   const [bulkBusy, setBulkBusy] = useState(false);
   const [bulkResult, setBulkResult] = useState<string | null>(null);
+  const [confirmIds, setConfirmIds] = useState<number[] | null>(null);
   const now = useNow();
   const tabRefs = useRef<Record<string, HTMLButtonElement | null>>({});
   const seq = useRef(0);
@@ -48,6 +50,7 @@ export function NotificationsPage() {
 
   useEffect(() => {
     setBulkResult(null);
+    setConfirmIds(null);
     void load();
     let t: ReturnType<typeof setTimeout> | null = null;
     const off = onAlert(() => {
@@ -89,11 +92,35 @@ export function NotificationsPage() {
     }
   }
 
-  async function bulkAcknowledge() {
+  /** First step: count the category's unacknowledged alerts and ask. */
+  async function askBulk() {
     setBulkBusy(true);
     setBulkResult(null);
     try {
-      const r = await api.post<{ acknowledged: number[] }>('/v1/alerts/acknowledge', { category: tab });
+      const ids: number[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: AlertList = await api.get<AlertList>(
+          `/v1/alerts?status=triggered&category=${encodeURIComponent(tab)}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        ids.push(...page.items.map((a) => a.id));
+        cursor = page.next_cursor;
+      } while (cursor && ids.length < 1000);
+      if (!ids.length) setBulkResult(`No unacknowledged ${label(tab)} alerts.`);
+      else setConfirmIds(ids.slice(0, 1000));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBulkBusy(false);
+    }
+  }
+
+  async function bulkAcknowledge(ids: number[]) {
+    setBulkBusy(true);
+    setBulkResult(null);
+    setConfirmIds(null);
+    try {
+      const r = await api.post<{ acknowledged: number[] }>('/v1/alerts/acknowledge', { ids });
       const n = r.acknowledged?.length ?? 0;
       const msg = n ? `Acknowledged ${n} ${label(tab)} alert${n > 1 ? 's' : ''}.` : `No unacknowledged ${label(tab)} alerts.`;
       setBulkResult(msg);
@@ -151,9 +178,31 @@ export function NotificationsPage() {
       <div id="notif-panel" role="tabpanel" aria-labelledby={`tab-${tab}`} tabIndex={0} class="tabpanel">
         {tab !== 'all' && (
           <div class="bulk">
-            <button type="button" class="btn" disabled={bulkBusy || (!!data && !hasUnacked)} onClick={bulkAcknowledge}>
-              Acknowledge all {label(tab)}
-            </button>
+            {!confirmIds && (
+              <button type="button" class="btn" disabled={bulkBusy || (!!data && !hasUnacked)} aria-busy={bulkBusy} onClick={askBulk}>
+                Acknowledge all {label(tab)}
+              </button>
+            )}
+            {confirmIds && (
+              <div class="notice confirm" role="alertdialog" aria-labelledby="bulk-q" aria-describedby="bulk-d">
+                <p id="bulk-q">
+                  <strong>
+                    Acknowledge {confirmIds.length} alert{confirmIds.length === 1 ? '' : 's'}?
+                  </strong>
+                </p>
+                <p id="bulk-d">
+                  Every unacknowledged {label(tab)} alert stops escalating and shows you as acknowledging it.
+                </p>
+                <p class="toolbar">
+                  <button type="button" class="btn primary" disabled={bulkBusy} onClick={() => void bulkAcknowledge(confirmIds)}>
+                    Acknowledge {confirmIds.length}
+                  </button>
+                  <button type="button" class="btn" onClick={() => setConfirmIds(null)}>
+                    Cancel
+                  </button>
+                </p>
+              </div>
+            )}
             {bulkResult && <p role="status">{bulkResult}</p>}
           </div>
         )}
