@@ -9,6 +9,7 @@ import { message__update } from './message__update';
 import { webhook__deliver } from './webhook__deliver';
 import { idempotency__cleanup } from './idempotency__cleanup';
 import { sms__bundle } from './sms__bundle';
+import { heartbeat__check } from './heartbeat__check';
 
 export const TASKS: TaskList = {
   event__route,
@@ -19,6 +20,7 @@ export const TASKS: TaskList = {
   webhook__deliver,
   idempotency__cleanup,
   sms__bundle,
+  heartbeat__check,
 };
 
 export { CRONTAB } from '../db/jobs/catalog';

@@ -54,6 +54,8 @@ export const JOBS = {
     payload: z.object({ phone: z.string().min(2).max(20), attempt: z.number().int().positive().optional() }),
     key: (p) => `sms:bundle:${p.phone}`,
   }),
+  /** A heartbeat monitor's one timer, due at its last ping + interval + grace; each ping moves it (db/integrations/heartbeats.ts). */
+  heartbeat__check: def({ payload: z.object({ heartbeat_id: id }), key: (p) => `heartbeat:${p.heartbeat_id}:due` }),
 } as const;
 
 export type TaskName = keyof typeof JOBS;

@@ -1,0 +1,38 @@
+-- Integrations: other tools (PagerDuty-speaking senders, Alertmanager, Grafana, cron heartbeats) post events
+-- with a key in the body or the URL. Only the SHA-256 of the key is stored; the key is shown once.
+create table integrations (
+  id bigint generated always as identity primary key,
+  org_id bigint not null references orgs(id),
+  name text not null,
+  kind text not null check (kind in ('pagerduty', 'alertmanager', 'grafana', 'heartbeat')),
+  category text not null,
+  defaults jsonb not null default '{}',
+  key_hash bytea not null unique,
+  -- The first characters of the key, so people can tell keys apart without the secret.
+  key_prefix text not null,
+  last_event_at timestamptz,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+create index integrations_org on integrations (org_id, id);
+
+-- Heartbeat monitors: one per integration of kind heartbeat. Their timer is one keyed graphile-worker job
+-- (heartbeat__check) due at due_at; a ping moves it.
+create table heartbeats (
+  id bigint primary key references integrations(id) on delete cascade,
+  org_id bigint not null references orgs(id),
+  interval_seconds integer not null check (interval_seconds > 0),
+  grace_seconds integer not null check (grace_seconds >= 0),
+  -- new (never pinged) -> up <-> down (missed, its alert open until the next ping)
+  state text not null default 'new' check (state in ('new', 'up', 'down')),
+  last_ping_at timestamptz,
+  due_at timestamptz not null,
+  missed_at timestamptz
+);
+
+-- Which integration an event came through (null: POST /v1/events). No foreign key: events outlive a deleted
+-- integration and the ingest statement stays a plain insert.
+alter table events add column integration_id bigint;
+create index events_integration on events (integration_id, id desc) where integration_id is not null;
+-- GET /v1/events?dedup_key= and the list by recency.
+create index events_org_dedup on events (org_id, dedup_key, id desc);
