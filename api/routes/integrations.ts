@@ -10,6 +10,7 @@ import { createIntegration, deleteIntegration, getIntegration, integrationEvents
 import { enqueuePagerDuty, receiveAlertGroup } from '../../db/integrations/receive';
 import { createHeartbeat, deleteHeartbeat, getHeartbeat, listHeartbeats, ping, rotateHeartbeatKey, updateHeartbeat } from '../../db/integrations/heartbeats';
 import { listEvents } from '../../db/events/read';
+import { createExpectation, deleteExpectation, getExpectation, listExpectations, updateExpectation } from '../../db/expectations/repo';
 
 export function integrationRoutes(ctx: ApiContext) {
   const r = new Hono<AppEnv>();
@@ -31,6 +32,16 @@ export function heartbeatRoutes(ctx: ApiContext) {
   r.patch('/:id', async (c) => c.json(await updateHeartbeat(ctx, c.get('actor'), idParam(c), await readJson(c))));
   r.delete('/:id', async (c) => { await deleteHeartbeat(ctx, c.get('actor'), idParam(c)); return c.body(null, 204); });
   r.post('/:id/rotate', async (c) => c.json(await rotateHeartbeatKey(ctx, c.get('actor'), idParam(c))));
+  return r;
+}
+
+export function expectationRoutes(ctx: ApiContext) {
+  const r = new Hono<AppEnv>();
+  r.get('/', async (c) => c.json({ items: await listExpectations(ctx, c.get('actor')) }));
+  r.post('/', async (c) => c.json(await createExpectation(ctx, c.get('actor'), await readJson(c)), 201));
+  r.get('/:id', async (c) => c.json(await getExpectation(ctx, c.get('actor'), idParam(c))));
+  r.patch('/:id', async (c) => c.json(await updateExpectation(ctx, c.get('actor'), idParam(c), await readJson(c))));
+  r.delete('/:id', async (c) => { await deleteExpectation(ctx, c.get('actor'), idParam(c)); return c.body(null, 204); });
   return r;
 }
 

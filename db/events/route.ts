@@ -22,6 +22,7 @@ import { priorityRank } from '../model/levels';
 import { deliverWebhooks } from '../webhooks/deliver';
 import { log } from '../platform/log';
 import type { EventStatus } from './schema';
+import { watchExpectations } from '../expectations/watch';
 
 interface EventRow {
   id: number; org_id: number; category: string; type: string; title: string; severity: Severity; body: string | null;
@@ -46,7 +47,11 @@ export async function routeEvents(h: Herald, eventIds: number[]): Promise<RouteS
       (byOrg.get(org) ?? byOrg.set(org, []).get(org)!).push({ ...e, id: Number(e.id), org_id: org });
     }
     const jobs: JobSpec[] = [];
-    for (const [orgId, orgEvents] of byOrg) jobs.push(...(await routeOrg(tx, h, orgId, orgEvents, summary)));
+    for (const [orgId, orgEvents] of byOrg) {
+      jobs.push(...(await routeOrg(tx, h, orgId, orgEvents, summary)));
+      // Expectations: timers started by `after` events and cancelled by expected ones, in this transaction.
+      jobs.push(...(await watchExpectations(tx, orgId, orgEvents)));
+    }
     // Webhooks of this batch are delivered by this job right after the commit (one hop less on the hot
     // path); their queued jobs are the safety net, due later, that finds them delivered and does nothing
     // unless this process died in between.

@@ -36,3 +36,21 @@ alter table events add column integration_id bigint;
 create index events_integration on events (integration_id, id desc) where integration_id is not null;
 -- GET /v1/events?dedup_key= and the list by recency.
 create index events_org_dedup on events (org_id, dedup_key, id desc);
+
+-- Expectations: after an event of one type, one of some other types should follow for the same entity (or
+-- dedup key) within a time, else Herald posts the `then` event. The timer is a keyed graphile-worker job
+-- (expectation__due) started and cancelled by the routing transaction.
+create table expectations (
+  id bigint generated always as identity primary key,
+  org_id bigint not null references orgs(id),
+  name text not null,
+  after jsonb not null,
+  expect jsonb not null,
+  within_minutes double precision not null check (within_minutes > 0),
+  same text not null check (same in ('entity', 'dedup_key')),
+  "then" jsonb not null,
+  enabled boolean not null default true,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+create index expectations_org on expectations (org_id) where enabled;
