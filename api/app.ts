@@ -16,7 +16,7 @@ import { ruleRoutes } from './routes/rules';
 import { apiKeyRoutes, roleRoutes, userRoutes, webhookRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
 import { opsRoutes } from './routes/ops';
-import { eventListRoute, expectationRoutes, heartbeatRoutes, integrationMount, integrationRoutes } from './routes/integrations';
+import { eventListRoute, expectationRoutes, maintenanceRoutes, heartbeatRoutes, integrationMount, integrationRoutes } from './routes/integrations';
 import { log } from '../db/platform/log';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -60,6 +60,7 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
   v1.route('/integrations', integrationRoutes(ctx));
   v1.route('/heartbeats', heartbeatRoutes(ctx));
   v1.route('/expectations', expectationRoutes(ctx));
+  v1.route('/maintenance', maintenanceRoutes(ctx));
   v1.route('/alerts', alertRoutes(ctx));
   v1.route('/rules', ruleRoutes(ctx));
   v1.route('/users', userRoutes(ctx));

@@ -1,8 +1,10 @@
-// Expectations on real Postgres with a real worker: "a lead created and not contacted within 60 minutes"
-// raises one alert for the lead nobody called and nothing for the one that was called in time.
+// Expectations and maintenance windows on real Postgres with a real worker: "a lead created and not contacted
+// within 60 minutes" raises one alert for the lead nobody called and nothing for the one that was called in
+// time; an event inside a maintenance window is kept `suppressed` and notifies nobody.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHerald, type TestHerald } from './harness';
 import { jobKey } from '../db/jobs/catalog';
+import { isOpen } from '../db/maintenance/windows';
 
 let h: TestHerald;
 beforeAll(async () => {
@@ -88,5 +90,52 @@ describe('expectations', () => {
     expect(patched.status).toBe(400);
     expect((await h.api('PATCH', `/v1/expectations/${ok.body.id}`, { within_minutes: 90 })).body.within_minutes).toBe(90);
     expect((await h.api('GET', '/v1/expectations')).body.items.length).toBeGreaterThan(0);
+  });
+});
+
+describe('maintenance windows', () => {
+  it('an event inside a window is suppressed, names the window and notifies nobody; others route as usual', async () => {
+    const ops = (await h.api('POST', '/v1/users', { name: 'Wes Workshop', email: 'wes@example.com', roles: ['workshop'] })).body.id;
+    expect((await h.api('POST', '/v1/rules', { name: 'Production', match: { category: 'production' }, targets: { roles: ['workshop'] }, channels: ['in_app'] })).status).toBe(201);
+    const w = await h.api('POST', '/v1/maintenance', { name: 'Line 2 service', starts_at: new Date(Date.now() - 60_000).toISOString(),
+      ends_at: new Date(Date.now() + 3_600_000).toISOString(), match: { category: 'production', type: 'machine_down', conditions: [{ field: 'metadata.line', op: 'eq', value: 2 }] } });
+    expect(w.status).toBe(201);
+    expect(w.body.active).toBe(true);
+
+    const inside = (await h.api('POST', '/v1/events', { category: 'production', type: 'machine_down', title: 'Press 4 down', metadata: { line: 2 } })).body.event_id;
+    const outside = (await h.api('POST', '/v1/events', { category: 'production', type: 'machine_down', title: 'Lathe 1 down', metadata: { line: 1 } })).body.event_id;
+    const e1 = await settledEvent(inside);
+    const e2 = await settledEvent(outside);
+    expect(e1).toMatchObject({ status: 'suppressed', maintenance_id: w.body.id, alert_id: null });
+    expect(e2).toMatchObject({ status: 'routed', maintenance_id: null });
+    const notes = await h.sql`select alert_id from notifications where user_id = ${ops}`;
+    expect(notes.map((n) => Number(n.alert_id))).toEqual([e2.alert_id]);
+    expect((await h.api('GET', '/v1/events?status=suppressed')).body.items.map((e: { id: number }) => e.id)).toContain(inside);
+
+    // The window is deleted: the same event routes again.
+    expect((await h.api('DELETE', `/v1/maintenance/${w.body.id}`)).status).toBe(204);
+    const after = (await h.api('POST', '/v1/events', { category: 'production', type: 'machine_down', title: 'Press 5 down', metadata: { line: 2 } })).body.event_id;
+    expect((await settledEvent(after)).status).toBe('routed');
+  });
+
+  it('recurring windows open for duration_minutes after each cron tick (UTC); bad windows are refused', async () => {
+    const nightly = { starts_at: null, ends_at: null, cron: '0 2 * * *', duration_minutes: 60 };
+    expect(isOpen(nightly, new Date('2026-03-04T02:30:00Z'))).toBe(true);
+    expect(isOpen(nightly, new Date('2026-03-04T02:00:00Z'))).toBe(true);
+    expect(isOpen(nightly, new Date('2026-03-04T03:00:00Z'))).toBe(false);
+    expect(isOpen(nightly, new Date('2026-03-04T01:59:59Z'))).toBe(false);
+    expect(isOpen({ ...nightly, starts_at: new Date('2026-03-05T00:00:00Z') }, new Date('2026-03-04T02:30:00Z'))).toBe(false);
+    const r = await h.api('POST', '/v1/maintenance', { name: 'New Year', cron: '0 0 1 1 *', duration_minutes: 60, match: { category: 'production' } });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ cron: '0 0 1 1 *', duration_minutes: 60 });
+    for (const bad of [
+      { name: 'x', starts_at: '2026-01-02T00:00:00Z', ends_at: '2026-01-01T00:00:00Z' },
+      { name: 'x', cron: 'every night', duration_minutes: 60 }, { name: 'x', cron: '0 2 * * *' }, { name: 'x', cron: '61 2 * * *', duration_minutes: 5 },
+      { name: 'x' }, { name: 'x', starts_at: '2026-01-01T00:00:00Z', ends_at: '2026-01-02T00:00:00Z', match: { category: 'Bad' } },
+    ]) {
+      const res = await h.api('POST', '/v1/maintenance', bad);
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+    }
   });
 });

@@ -10,6 +10,7 @@ import { createIntegration, deleteIntegration, getIntegration, integrationEvents
 import { enqueuePagerDuty, receiveAlertGroup } from '../../db/integrations/receive';
 import { createHeartbeat, deleteHeartbeat, getHeartbeat, listHeartbeats, ping, rotateHeartbeatKey, updateHeartbeat } from '../../db/integrations/heartbeats';
 import { listEvents } from '../../db/events/read';
+import { createMaintenance, deleteMaintenance, getMaintenance, listMaintenance } from '../../db/maintenance/windows';
 import { createExpectation, deleteExpectation, getExpectation, listExpectations, updateExpectation } from '../../db/expectations/repo';
 
 export function integrationRoutes(ctx: ApiContext) {
@@ -42,6 +43,15 @@ export function expectationRoutes(ctx: ApiContext) {
   r.get('/:id', async (c) => c.json(await getExpectation(ctx, c.get('actor'), idParam(c))));
   r.patch('/:id', async (c) => c.json(await updateExpectation(ctx, c.get('actor'), idParam(c), await readJson(c))));
   r.delete('/:id', async (c) => { await deleteExpectation(ctx, c.get('actor'), idParam(c)); return c.body(null, 204); });
+  return r;
+}
+
+export function maintenanceRoutes(ctx: ApiContext) {
+  const r = new Hono<AppEnv>();
+  r.get('/', async (c) => c.json({ items: await listMaintenance(ctx, c.get('actor')) }));
+  r.post('/', async (c) => c.json(await createMaintenance(ctx, c.get('actor'), await readJson(c)), 201));
+  r.get('/:id', async (c) => c.json(await getMaintenance(ctx, c.get('actor'), idParam(c))));
+  r.delete('/:id', async (c) => { await deleteMaintenance(ctx, c.get('actor'), idParam(c)); return c.body(null, 204); });
   return r;
 }
 

@@ -17,6 +17,7 @@ function eventView(e: Record<string, any>) {
     action: e.action, metadata: e.metadata, entity: e.entity, occurred_at: e.occurred_at?.toISOString() ?? null,
     received_at: e.received_at.toISOString(), routed_at: e.routed_at?.toISOString() ?? null,
     integration_id: e.integration_id === null || e.integration_id === undefined ? null : Number(e.integration_id),
+    maintenance_id: e.maintenance_id === null || e.maintenance_id === undefined ? null : Number(e.maintenance_id),
   };
 }
 

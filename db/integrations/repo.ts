@@ -162,11 +162,12 @@ export async function integrationEvents(h: Herald, actor: Actor, id: number, lim
   require(actor, 'admin');
   await load(h.sql, actor.orgId, id);
   const rows = await h.sql`
-    select id, status, alert_id, category, type, title, severity, dedup_key, action, received_at
+    select id, status, alert_id, category, type, title, severity, dedup_key, action, received_at, maintenance_id
     from events where integration_id = ${id} and org_id = ${actor.orgId} order by id desc limit ${limit}`;
   return rows.map((e) => ({
     id: Number(e.id), status: e.status, alert_id: e.alert_id === null ? null : Number(e.alert_id), category: e.category, type: e.type,
     title: e.title, severity: e.severity, dedup_key: e.dedup_key, action: e.action, received_at: e.received_at.toISOString(),
+    maintenance_id: e.maintenance_id === null ? null : Number(e.maintenance_id),
   }));
 }
 

@@ -54,3 +54,24 @@ create table expectations (
   updated_at timestamptz not null default now()
 );
 create index expectations_org on expectations (org_id) where enabled;
+
+-- Maintenance windows: events matching a window while it is open are kept with status `suppressed` (and the
+-- window's id) and notify nobody. One-off (starts_at..ends_at) or recurring (cron, UTC, + duration_minutes,
+-- optionally bounded by starts_at/ends_at).
+create table maintenance_windows (
+  id bigint generated always as identity primary key,
+  org_id bigint not null references orgs(id),
+  name text not null,
+  starts_at timestamptz,
+  ends_at timestamptz,
+  cron text,
+  duration_minutes double precision,
+  match jsonb not null default '{}',
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  check (cron is not null or (starts_at is not null and ends_at is not null)),
+  check (starts_at is null or ends_at is null or ends_at > starts_at),
+  check ((cron is null) = (duration_minutes is null))
+);
+create index maintenance_windows_org on maintenance_windows (org_id);
+alter table events add column maintenance_id bigint;

@@ -20,6 +20,7 @@ interface Heartbeat {
 }
 interface ReceivedEvent {
   id: number; status: string; alert_id: number | null; title: string; type: string; action: string; severity: string; received_at: string;
+  maintenance_id: number | null;
 }
 /** What the server shows once: the key and where to send. */
 interface Secret { id: number; name: string; kind: Kind; key: string; url: string; routing_key?: string }
@@ -91,6 +92,7 @@ function RecentEvents({ id }: { id: number }) {
             <td>
               <span class={`chip status-${e.status}`}>{e.status}</span>{' '}
               {e.alert_id && <Link href={`/alerts/${e.alert_id}`}>Alert #{e.alert_id}</Link>}
+              {e.maintenance_id && <span class="hint"> by maintenance window #{e.maintenance_id}</span>}
             </td>
           </tr>
         ))}
