@@ -159,15 +159,15 @@ const human = (s: number) => (s % 3600 === 0 && s >= 3600 ? `${s / 3600} h` : s 
  */
 export async function checkHeartbeat(h: Herald, id: number): Promise<'missed' | 'stale'> {
   return h.sql.begin(async (tx) => {
-    const [org] = await tx<{ org_id: number }[]>`select org_id from heartbeats where id = ${id}`;
-    if (!org) return 'stale';
-    const [cur] = await select(tx, Number(org.org_id), id, true);
+    // Settled in the WHERE (database clock): not yet due (a ping moved it), already down, or gone → stale.
+    const [cur] = await tx<(Row & { org_id: number })[]>`
+      update heartbeats b set state = 'down', missed_at = now()
+      from integrations i
+      where b.id = ${id} and i.id = b.id and b.state <> 'down' and b.due_at <= now()
+      returning i.id, i.org_id, i.name, i.category, b.interval_seconds, b.grace_seconds, b.last_ping_at, b.due_at`;
     if (!cur) return 'stale';
-    // Settled in the WHERE (database clock): not yet due (a ping moved it) or already down → stale.
-    const [down] = await tx`update heartbeats set state = 'down', missed_at = now() where id = ${id} and state <> 'down' and due_at <= now() returning id`;
-    if (!down) return 'stale';
     const since = cur.last_ping_at ? `since ${cur.last_ping_at.toISOString()}` : 'since it was created';
-    await insertEvents(tx, Number(org.org_id), [{
+    await insertEvents(tx, Number(cur.org_id), [{
       category: cur.category, type: MISSED_TYPE, severity: 'error', source: 'heartbeat', action: 'trigger',
       title: `Heartbeat "${cur.name}" missed: no ping ${since} (every ${human(cur.interval_seconds)}, grace ${human(cur.grace_seconds)})`.slice(0, 500),
       body: null, dedup_key: heartbeatDedupKey(id), occurred_at: null,
