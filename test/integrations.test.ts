@@ -415,6 +415,25 @@ describe('GET /v1/events', () => {
   });
 });
 
+describe('text Postgres cannot store', () => {
+  it('POST /v1/events refuses U+0000 and lone surrogates with a 400 (they used to fail the grouped commit with a 500)', async () => {
+    const nul = await h.api('POST', '/v1/events', { category: 'a', type: 'b', title: 'x', metadata: { k: 'a\u0000b' } });
+    expect(nul.status).toBe(400);
+    expect(nul.body.errors[0].path).toBe('metadata.k');
+    expect((await h.api('POST', '/v1/events', undefined, { raw: '{"category":"a","type":"b","title":"x\\ud800y"}' })).status).toBe(400);
+    const batch = await h.api('POST', '/v1/events/batch', { events: [{ category: 'a', type: 'b', title: 'ok' }, { category: 'a', type: 'b', title: 'x\u0000' }] });
+    expect(batch.status).toBe(202);
+    expect(batch.body.results[0].event_id).toBeGreaterThan(0);
+    expect(batch.body.results[1].error.status).toBe(400);
+    // Integrations clean such text instead (the other tool cannot be told to fix it).
+    const c = await h.api('POST', '/v1/integrations', { name: 'NUL PD', kind: 'pagerduty', category: 'monitoring' });
+    const r = await post('/v2/enqueue', { routing_key: c.body.key, event_action: 'trigger', dedup_key: 'nul-1', payload: { summary: 'a\u0000b', source: 's', severity: 'info' } });
+    expect(r.status).toBe(202);
+    const [e] = await settled('nul-1', 1);
+    expect(e.title).toBe('ab');
+  });
+});
+
 describe('heartbeats', () => {
   it('a missed ping opens one alert; the next ping resolves it', async () => {
     const c = await h.api('POST', '/v1/heartbeats', { name: 'Nightly backup', interval_seconds: 3600, grace_seconds: 300 });
