@@ -17,6 +17,7 @@ import { ruleRoutes } from './routes/rules';
 import { apiKeyRoutes, roleRoutes, userRoutes, webhookRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
 import { opsRoutes } from './routes/ops';
+import { eventListRoute, expectationRoutes, maintenanceRoutes, heartbeatRoutes, integrationMount, integrationRoutes } from './routes/integrations';
 import { log } from '../db/platform/log';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -62,10 +63,17 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
   app.route('/', opsRoutes(ctx));
   app.route('/v1/auth', authRoutes(ctx));
   for (const m of mounts) m(app, ctx);
+  // Before /v1's auth: these are authenticated by the key in the body or the URL.
+  integrationMount(app, ctx);
 
   const v1 = new Hono<AppEnv>();
   v1.use('*', authenticate(ctx));
+  v1.route('/events', eventListRoute(ctx));
   v1.route('/events', eventRoutes(ctx));
+  v1.route('/integrations', integrationRoutes(ctx));
+  v1.route('/heartbeats', heartbeatRoutes(ctx));
+  v1.route('/expectations', expectationRoutes(ctx));
+  v1.route('/maintenance', maintenanceRoutes(ctx));
   v1.route('/alerts', alertRoutes(ctx));
   v1.route('/rules', ruleRoutes(ctx));
   v1.route('/users', userRoutes(ctx));

@@ -6,7 +6,9 @@ import http from 'node:http';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 export interface BodySpec {
-  kind: 'single' | 'batch';
+  /** pagerduty: one PagerDuty Events API v2 trigger per request (path /v2/enqueue), with `routingKey` */
+  kind: 'single' | 'batch' | 'pagerduty';
+  routingKey?: string;
   /** events per request for 'batch' */
   size?: number;
   /** every event gets dedup_key = prefix + its sequence number (0, 1, 2 … across requests) */
@@ -66,6 +68,9 @@ function makeBody(spec: BodySpec, seq: number): { text: string; n: number } {
   const one = (i: number) =>
     `{"category":"${spec.category}","type":"${spec.type}","title":"Bench event ${i}","severity":"warning","dedup_key":"${spec.prefix}${i}","metadata":{"n":${i}}}`;
   if (spec.kind === 'single') return { text: one(seq), n: 1 };
+  if (spec.kind === 'pagerduty') {
+    return { text: `{"routing_key":"${spec.routingKey}","event_action":"trigger","dedup_key":"${spec.prefix}${seq}","payload":{"summary":"Bench event ${seq}","source":"bench","severity":"warning","custom_details":{"n":${seq}}}}`, n: 1 };
+  }
   const size = spec.size ?? 1000;
   const parts: string[] = new Array(size);
   for (let k = 0; k < size; k++) parts[k] = one(seq + k);
@@ -90,7 +95,7 @@ function post(agent: http.Agent, u: URL, path: string, apiKey: string, body: str
 
 /** Events accepted by a 202: 1 for a single event, the results without an error for a batch. */
 function acceptedCount(spec: BodySpec, text: string): number {
-  if (spec.kind === 'single') return 1;
+  if (spec.kind === 'single' || spec.kind === 'pagerduty') return 1;
   try {
     const r = JSON.parse(text) as { results: Array<{ event_id?: number }> };
     let n = 0;

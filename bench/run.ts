@@ -5,7 +5,7 @@
 // resident memory and CPU are read from /proc. Load comes from a worker thread over keep-alive HTTP; the
 // webhook receiver runs on the bench's main thread.
 //
-// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,sustained,escalation,chatops,
+// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,sustained,escalation,enqueue,heartbeats,chatops,
 // BENCH_NICE=-15 (priority on a shared machine), BENCH_HERALD_NODE_ARGS (e.g. --cpu-prof for the Herald child).
 // Herald tuning passes through: HERALD_WORKER_CONCURRENCY, HERALD_POLL_INTERVAL_MS.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { runInWorker, nowAbs, type LoadResult } from './loadgen';
 import {
-  ADMIN_KEY, ROOT, freshDatabase, percentile, seedRouting, sleep, spawnHerald, startBenchReceiver, startPostgres, startSampler, summary,
+  ADMIN_KEY, ROOT, api, freshDatabase, percentile, seedRouting, sleep, spawnHerald, startBenchReceiver, startPostgres, startSampler, summary,
   type BenchPg, type BenchReceiver, type HeraldChild, type Usage,
 } from './lib';
 
@@ -210,8 +210,65 @@ const escalation: Scenario = {
 };
 
 import { benchChatops } from './chatops';
+import { addJobs } from '../db/jobs/enqueue';
+import { job } from '../db/jobs/catalog';
 
-const SCENARIOS = [single, batch, latency, e2e, sustained, escalation].filter((s) => !ONLY.length || ONLY.includes(s.name));
+const enqueue: Scenario = {
+  name: 'enqueue', title: 'h. POST /v2/enqueue (PagerDuty Events API v2), 1 event/request, 128 in flight',
+  run: async ({ herald }) => {
+    const integ = await api(herald.url, 'POST', '/v1/integrations', { name: 'Bench PD', kind: 'pagerduty', category: 'load' });
+    const r = await runInWorker({
+      url: herald.url, path: '/v2/enqueue', apiKey: ADMIN_KEY, mode: 'closed', concurrency: 128,
+      warmupMs: D(1000, 500), durationMs: D(5000), body: { kind: 'pagerduty', routingKey: integ.routing_key, prefix: 'pd-', category: 'load', type: 'single' },
+    });
+    if (sumErrors(r)) log(`  errors: ${errorsText(r)}`);
+    return { events_per_s: r.events / (r.endAbs - r.startAbs) * 1000, errors: sumErrors(r), p50_ms: percentile(r.latencies, 50), p99_ms: percentile(r.latencies, 99) };
+  },
+};
+
+/**
+ * 10,000 heartbeat monitors whose timers (one keyed job each) fall due over 5 s, none pinged: how late each
+ * `missed` event is committed after its due time. The monitors are written in SQL (creating 10,000 through the
+ * API would measure the API); their timers are the same catalog jobs the API adds.
+ */
+const heartbeats: Scenario = {
+  name: 'heartbeats', title: 'i. 10,000 heartbeat monitors missing their pings (lateness of missed)',
+  run: async ({ dbUrl }) => {
+    const n = QUICK ? 2000 : 10_000;
+    const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
+    try {
+      const rows = await sql<{ id: number; due_at: Date }[]>`
+        with i as (
+          insert into integrations (org_id, name, kind, category, key_hash, key_prefix)
+          select 1, 'bench hb ' || g, 'heartbeat', 'bench', sha256(('bench-hb-' || g)::bytea), 'bench' from generate_series(1, ${n}) g
+          returning id
+        )
+        insert into heartbeats (id, org_id, interval_seconds, grace_seconds, due_at)
+        select id, 1, 60, 0, now() + interval '3 seconds' + random() * interval '5 seconds' from i
+        returning id, due_at`;
+      await addJobs(sql as never, rows.map((x) => job('heartbeat__check', { heartbeat_id: Number(x.id) }, { run_at: x.due_at })));
+      let done = 0;
+      const poll = async () => {
+        const end = Date.now() + 120_000;
+        while (Date.now() < end) {
+          done = (await sql<{ c: number }[]>`select count(*)::int as c from events where category = 'bench' and type = 'missed'`)[0].c;
+          if (done >= n) return;
+          await sleep(250);
+        }
+      };
+      await poll();
+      const late = await sql<{ ms: number }[]>`
+        select extract(epoch from e.received_at - h.due_at)::float8 * 1000 as ms
+        from events e join heartbeats h on h.id = e.integration_id where e.category = 'bench' and e.type = 'missed'`;
+      const ms = late.map((x) => x.ms);
+      return { monitors: n, missed: ms.length, p50_ms: percentile(ms, 50), p99_ms: percentile(ms, 99), max_ms: percentile(ms, 100) };
+    } finally {
+      await sql.end();
+    }
+  },
+};
+
+const SCENARIOS = [single, batch, latency, e2e, sustained, escalation, enqueue, heartbeats].filter((s) => !ONLY.length || ONLY.includes(s.name));
 
 // ---------------------------------------------------------------- table
 
@@ -242,6 +299,12 @@ const ROWS: Row[] = [
   { label: 'Escalation → webhook p99', scenario: 'escalation', metric: 'webhook_p99_ms', unit: 'ms', target: { op: '<=', value: 250 }, digits: 0 },
   { label: 'Slack ack → all messages edited p50', scenario: 'chatops', metric: 'p50_ms', unit: 'ms', digits: 1 },
   { label: 'Slack ack → all messages edited p99', scenario: 'chatops', metric: 'p99_ms', unit: 'ms', target: { op: '<=', value: 300 }, digits: 1 },
+  { label: 'Ingest via /v2/enqueue (PagerDuty), 1 event/request', scenario: 'enqueue', metric: 'events_per_s', unit: '/s', digits: 0 },
+  { label: '  errors', scenario: 'enqueue', metric: 'errors', unit: '', target: { op: '=', value: 0 }, digits: 0 },
+  { label: '  request p99 (128 in flight)', scenario: 'enqueue', metric: 'p99_ms', unit: 'ms', digits: 1 },
+  { label: 'Heartbeat missed lateness p50', scenario: 'heartbeats', metric: 'p50_ms', unit: 'ms', digits: 0 },
+  { label: 'Heartbeat missed lateness p99', scenario: 'heartbeats', metric: 'p99_ms', unit: 'ms', target: { op: '<=', value: 250 }, digits: 0 },
+  { label: '  monitors missed / created', scenario: 'heartbeats', metric: 'missed', unit: '', digits: 0 },
   { label: 'Peak memory VmHWM (heaviest)', scenario: '*', metric: 'hwm_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
   { label: 'RSS max sampled under load', scenario: '*', metric: 'rss_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
 ];

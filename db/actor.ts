@@ -9,7 +9,8 @@ export type Actor =
   | { kind: 'user'; orgId: number; userId: number; name: string; roles: string[]; permissions: string[]; via?: string }
   | { kind: 'api_key'; orgId: number; keyId: number; name: string; scopes: Scope[] }
   | { kind: 'system'; orgId: number; reason: string }
-  | { kind: 'integration'; orgId: number; name: string };
+  /** A tool posting through an integration's key: it may write events and act on its own category's alerts. */
+  | { kind: 'integration'; orgId: number; name: string; integrationId: number; category: string };
 
 /** What a timeline row or `acknowledged_by` records about an actor. */
 export function actorRef(a: Actor): Record<string, unknown> {
@@ -17,7 +18,7 @@ export function actorRef(a: Actor): Record<string, unknown> {
     case 'user': return { kind: 'user', id: a.userId, name: a.name, ...(a.via ? { via: a.via } : {}) };
     case 'api_key': return { kind: 'api_key', id: a.keyId, name: a.name };
     case 'system': return { kind: 'system', name: 'Herald', reason: a.reason };
-    case 'integration': return { kind: 'integration', name: a.name };
+    case 'integration': return { kind: 'integration', id: a.integrationId, name: a.name };
   }
 }
 
@@ -33,7 +34,8 @@ export function can(a: Actor, wanted: Scope): boolean {
   const p = canonical(wanted);
   switch (a.kind) {
     case 'system': return true;
-    case 'integration': return p === 'events:write';
+    // alerts:act only on alerts of the integration's category: the verbs check it (db/alerts/act.ts).
+    case 'integration': return p === 'events:write' || p === 'alerts:act';
     case 'api_key': return a.scopes.some((s) => canonical(s) === 'admin' || canonical(s) === p);
     case 'user':
       if (a.roles.includes('admin')) return true;

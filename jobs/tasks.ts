@@ -10,6 +10,8 @@ import { webhook__deliver } from './webhook__deliver';
 import { idempotency__cleanup } from './idempotency__cleanup';
 import { sms__bundle } from './sms__bundle';
 import { alert__note } from './alert__note';
+import { heartbeat__check } from './heartbeat__check';
+import { expectation__due } from './expectation__due';
 
 export const TASKS: TaskList = {
   event__route,
@@ -21,6 +23,8 @@ export const TASKS: TaskList = {
   idempotency__cleanup,
   sms__bundle,
   alert__note,
+  heartbeat__check,
+  expectation__due,
 };
 
 export { CRONTAB } from '../db/jobs/catalog';

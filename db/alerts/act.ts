@@ -8,7 +8,7 @@ import { text } from '../platform/input';
 import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
 import { actorRef, require, type Actor } from '../actor';
-import { conflict, notFound, parse } from '../errors';
+import { conflict, forbidden, notFound, parse } from '../errors';
 import { addJobs, escalationKey, job, removeJobs, type JobSpec } from '../jobs/enqueue';
 import { applyEffects, type Change } from './effects';
 import { toAlertView } from '../model/alert';
@@ -31,6 +31,14 @@ async function explainNoRow(sql: Sql, orgId: number, id: number, wanted: string)
   throw conflict(`Alert ${id} cannot be ${wanted} in state ${a.status}`);
 }
 
+/** An integration acts only on alerts of its own category (it is given alerts:write for that alone). */
+async function requireOwnCategory(sql: Sql, actor: Actor, alertId: number): Promise<void> {
+  if (actor.kind !== 'integration') return;
+  const [a] = await sql<{ category: string }[]>`select category from alerts where org_id = ${actor.orgId} and id = ${alertId}`;
+  if (!a) throw notFound(`Alert ${alertId}`);
+  if (a.category !== actor.category) throw forbidden(`The integration ${actor.name} may act only on ${actor.category} alerts`);
+}
+
 /**
  * What every single-alert verb shares, in one transaction: the change settled by one UPDATE (no row: a 404
  * or a 409 that says why), then the alert's timer (cancelled, or replaced by `timer`) and the effects.
@@ -40,6 +48,7 @@ async function transition(
   update: (tx: Sql) => Promise<ChangedRow | undefined>,
   then: (a: ChangedRow) => { change: Omit<Change, 'alert'>; timer: 'cancel' | JobSpec },
 ): Promise<AlertRow> {
+  await requireOwnCategory(h.sql, actor, alertId);
   return h.sql.begin(async (tx) => {
     const a = await update(tx);
     if (!a) return explainNoRow(tx, actor.orgId, alertId, wanted);
@@ -94,6 +103,10 @@ export const BulkAckSchema = z
 export async function bulkAcknowledge(h: Herald, actor: Actor, input: unknown): Promise<{ acknowledged: number[] }> {
   require(actor, 'alerts:act');
   const b = parse(BulkAckSchema, input);
+  if (actor.kind === 'integration') {
+    if (b.category && b.category !== actor.category) throw forbidden(`The integration ${actor.name} may act only on ${actor.category} alerts`);
+    b.category = actor.category;
+  }
   const ref = actorRef(actor);
   const rows = await h.sql.begin(async (tx) => {
     const rows = await acknowledgeAlerts(tx, actor.orgId, ref, { ids: b.ids, category: b.category });

@@ -26,6 +26,8 @@ interface Pending {
   orgId: number;
   events: EventInput[];
   idempotencyKey: IdempotencyClaim | null;
+  /** The integration the events came through (null: Herald's own API). */
+  integrationId: number | null;
   resolve: (r: Accepted[] | { replay: unknown }) => void;
   reject: (e: unknown) => void;
 }
@@ -52,9 +54,9 @@ export class EventIngestor {
   ) {}
 
   /** Resolves when the events are committed, or with the stored response of an earlier identical request. */
-  accept(orgId: number, events: EventInput[], idempotencyKey: IdempotencyClaim | null): Promise<Accepted[] | { replay: unknown }> {
+  accept(orgId: number, events: EventInput[], idempotencyKey: IdempotencyClaim | null, integrationId: number | null = null): Promise<Accepted[] | { replay: unknown }> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ orgId, events, idempotencyKey, resolve, reject });
+      this.queue.push({ orgId, events, idempotencyKey, integrationId, resolve, reject });
       this.queuedEvents += events.length;
       this.pump();
     });
@@ -130,7 +132,7 @@ export class EventIngestor {
    * which Postgres runs atomically on its own: one round trip and one commit for the whole flush.
    */
   private async flushPlain(batch: Pending[]): Promise<void> {
-    const rows = batch.flatMap((p) => p.events.map((e) => toRow(p.orgId, e)));
+    const rows = batch.flatMap((p) => p.events.map((e) => toRow(p.orgId, e, p.integrationId)));
     const ids = await insertWithRouteJobs(this.sql, rows);
     this.opts.onAccepted?.(rows.length);
     let i = 0;
@@ -175,7 +177,7 @@ export class EventIngestor {
         for (const r of stored) found.set(`${r.org_id}\u0000${r.owner}\u0000${r.key}`, r);
         for (const [k, p] of owners) if (mine.has(k)) toInsert.push(p);
       }
-      const rows = toInsert.flatMap((p) => p.events.map((e) => toRow(p.orgId, e)));
+      const rows = toInsert.flatMap((p) => p.events.map((e) => toRow(p.orgId, e, p.integrationId)));
       if (rows.length) {
         const ids = await insertWithRouteJobs(tx, rows);
         let i = 0;
@@ -206,14 +208,26 @@ export class EventIngestor {
 }
 
 type Row = { org_id: number; category: string; type: string; title: string; severity: string; body: string | null;
-  source: string | null; dedup_key: string; action: string; metadata: unknown; entity: unknown; occurred_at: string | null };
+  source: string | null; dedup_key: string; action: string; metadata: unknown; entity: unknown; occurred_at: string | null;
+  integration_id: number | null };
 
-function toRow(orgId: number, e: EventInput): Row {
+function toRow(orgId: number, e: EventInput, integrationId: number | null = null): Row {
   return {
+    integration_id: integrationId,
     org_id: orgId, category: e.category, type: e.type, title: e.title, severity: e.severity, body: e.body ?? null,
     source: e.source ?? null, dedup_key: dedupKeyFor(e), action: e.action, metadata: e.metadata, entity: e.entity ?? null,
     occurred_at: e.occurred_at ?? null,
   };
+}
+
+/**
+ * Events written by Herald itself inside a transaction of its own (a heartbeat's missed/resolved event with
+ * the monitor's state change): the same statement as the grouped commit, so they are routed like any event.
+ */
+export async function insertEvents(tx: Sql, orgId: number, events: EventInput[], integrationId: number | null = null): Promise<Accepted[]> {
+  const rows = events.map((e) => toRow(orgId, e, integrationId));
+  const ids = await insertWithRouteJobs(tx, rows);
+  return rows.map((r, i) => ({ event_id: ids[i], dedup_key: r.dedup_key }));
 }
 
 /**
@@ -224,10 +238,11 @@ function toRow(orgId: number, e: EventInput): Row {
 async function insertWithRouteJobs(sql: Sql, rows: Row[]): Promise<number[]> {
   const out = await sql<{ id: number }[]>`
     with ins as (
-      insert into events (org_id, category, type, title, severity, body, source, dedup_key, action, metadata, entity, occurred_at)
-      select org_id, category, type, title, severity, body, source, dedup_key, action, metadata, entity, occurred_at
+      insert into events (org_id, category, type, title, severity, body, source, dedup_key, action, metadata, entity, occurred_at, integration_id)
+      select org_id, category, type, title, severity, body, source, dedup_key, action, metadata, entity, occurred_at, integration_id
       from json_to_recordset(${JSON.stringify(rows)}::text::json) as t(org_id bigint, category text, type text, title text,
-        severity text, body text, source text, dedup_key text, action text, metadata jsonb, entity jsonb, occurred_at timestamptz)
+        severity text, body text, source text, dedup_key text, action text, metadata jsonb, entity jsonb, occurred_at timestamptz,
+        integration_id bigint)
       returning id
     ), groups as (
       select json_build_object('event_ids', array_agg(id order by id)) as payload

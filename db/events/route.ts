@@ -23,6 +23,8 @@ import { deliverWebhooks } from '../webhooks/deliver';
 import { deliveryQueue } from '../webhooks/fanout';
 import { log } from '../platform/log';
 import type { EventStatus } from './schema';
+import { watchExpectations } from '../expectations/watch';
+import { openWindows, windowMatches } from '../maintenance/windows';
 
 interface EventRow {
   id: number; org_id: number; category: string; type: string; title: string; severity: Severity; body: string | null;
@@ -47,7 +49,11 @@ export async function routeEvents(h: Herald, eventIds: number[]): Promise<RouteS
       (byOrg.get(org) ?? byOrg.set(org, []).get(org)!).push({ ...e, id: Number(e.id), org_id: org });
     }
     const jobs: JobSpec[] = [];
-    for (const [orgId, orgEvents] of byOrg) jobs.push(...(await routeOrg(tx, h, orgId, orgEvents, summary)));
+    for (const [orgId, orgEvents] of byOrg) {
+      jobs.push(...(await routeOrg(tx, h, orgId, orgEvents, summary)));
+      // Expectations: timers started by `after` events and cancelled by expected ones, in this transaction.
+      jobs.push(...(await watchExpectations(tx, orgId, orgEvents)));
+    }
     // Webhooks of this batch are delivered by this job right after the commit (one hop less on the hot
     // path); their queued jobs are the safety net, due later, that finds them delivered and does nothing
     // unless this process died in between (or the endpoint was failing or slow: then they deliver).
@@ -71,9 +77,10 @@ export const INLINE_DELIVERY_GRACE_MS = 20_000;
 async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], summary: RouteSummary): Promise<JobSpec[]> {
   const keys = [...new Set(events.map((e) => e.dedup_key))];
   // Independent reads are issued together: postgres.js pipelines them on the transaction's connection.
-  const [rules, open] = await Promise.all([
+  const [rules, open, windows] = await Promise.all([
     loadEnabledRules(tx, orgId),
     lockOpenByKeys(tx, orgId, keys),
+    openWindows(tx, orgId),
   ]);
   const openByKey = new Map(open.map((a) => [a.dedup_key, a]));
 
@@ -82,7 +89,7 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
   const created = new Map<string, NewAlert>();
   const bumps = new Map<number, { alert: AlertRow; count: number; last: EventRow }>();
   const resolveIds = new Map<number, EventRow>();
-  const eventUpdates: Array<{ id: number; status: EventStatus; alert_id: number | null; rule_ids: number[]; key?: string }> = [];
+  const eventUpdates: Array<{ id: number; status: EventStatus; alert_id: number | null; rule_ids: number[]; key?: string; maintenance_id?: number }> = [];
 
   for (const e of events) {
     const existing = openByKey.get(e.dedup_key);
@@ -91,6 +98,13 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
       if (pending && !pending.resolvedBy) { pending.resolvedBy = e; eventUpdates.push({ id: e.id, status: 'resolved', alert_id: null, rule_ids: [], key: e.dedup_key }); }
       else if (existing && !resolveIds.has(Number(existing.id))) { resolveIds.set(Number(existing.id), e); eventUpdates.push({ id: e.id, status: 'resolved', alert_id: Number(existing.id), rule_ids: [] }); }
       else { eventUpdates.push({ id: e.id, status: 'suppressed', alert_id: existing ? Number(existing.id) : null, rule_ids: [] }); summary.suppressed++; }
+      continue;
+    }
+    // A maintenance window open now keeps the event, suppressed, and notifies nobody (resolves still resolve).
+    const window = windows.length ? windows.find((w) => windowMatches(w, e)) : undefined;
+    if (window) {
+      eventUpdates.push({ id: e.id, status: 'suppressed', alert_id: existing ? Number(existing.id) : null, rule_ids: [], maintenance_id: Number(window.id) });
+      summary.suppressed++;
       continue;
     }
     if (existing && !resolveIds.has(Number(existing.id))) {
@@ -206,8 +220,9 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
 
   // 4. Every event leaves `accepted`, with what became of it.
   await tx`
-    update events e set status = t.status, alert_id = t.alert_id, rule_ids = array(select jsonb_array_elements_text(t.rule_ids)::bigint), routed_at = now()
-    from json_to_recordset(${JSON.stringify(eventUpdates)}::text::json) as t(id bigint, status text, alert_id bigint, rule_ids jsonb)
+    update events e set status = t.status, alert_id = t.alert_id, rule_ids = array(select jsonb_array_elements_text(t.rule_ids)::bigint), routed_at = now(),
+      maintenance_id = t.maintenance_id
+    from json_to_recordset(${JSON.stringify(eventUpdates)}::text::json) as t(id bigint, status text, alert_id bigint, rule_ids jsonb, maintenance_id bigint)
     where e.id = t.id`;
   return jobs;
 }

@@ -70,6 +70,13 @@ export const JOBS = {
     payload: z.object({ phone: z.string().min(2).max(20), attempt: z.number().int().positive().optional() }),
     key: (p) => `sms:bundle:${p.phone}`,
   }),
+  /** A heartbeat monitor's one timer, due at its last ping + interval + grace; each ping moves it (db/integrations/heartbeats.ts). */
+  heartbeat__check: def({ payload: z.object({ heartbeat_id: id }), key: (p) => `heartbeat:${p.heartbeat_id}:due` }),
+  /** An expectation's timer for one subject (entity or dedup key): due when the expected event did not come (db/expectations/watch.ts). */
+  expectation__due: def({
+    payload: z.object({ expectation_id: id, subject: z.string().min(1).max(400), event_id: id }),
+    key: (p) => `expectation:${p.expectation_id}:${p.subject}`,
+  }),
 } as const;
 
 export type TaskName = keyof typeof JOBS;

@@ -27,6 +27,7 @@ const RuleTesterPage = lazy(() => import('./pages/admin/RuleTester'));
 const RulesImportPage = lazy(() => import('./pages/admin/RulesImport'));
 const UsersPage = lazy(() => import('./pages/admin/Users'));
 const RolesPage = lazy(() => import('./pages/admin/Roles'));
+const IntegrationsPage = lazy(() => import('./pages/admin/Integrations'));
 
 function Routes() {
   const { path } = useRoute();
@@ -51,6 +52,7 @@ function Routes() {
   if ((m = match('/rules/:id', path))) return adminOnly(<RuleEditorPage id={m.id} />);
   if (path === '/users') return adminOnly(<UsersPage />);
   if (path === '/roles') return adminOnly(<RolesPage />);
+  if (path === '/integrations') return adminOnly(<IntegrationsPage />);
   return <NotFoundPage />;
 }
 

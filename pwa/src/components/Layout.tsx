@@ -72,6 +72,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
                   <NavLink href="/rules">Rules</NavLink>
                   <NavLink href="/users">Users</NavLink>
                   <NavLink href="/roles">Roles</NavLink>
+                  <NavLink href="/integrations">Integrations</NavLink>
                 </>
               )}
               <NavLink href="/settings">Settings</NavLink>

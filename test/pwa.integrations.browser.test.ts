@@ -1,0 +1,129 @@
+// The Integrations admin page in a real headless Chromium at 390×844: an admin adds an Alertmanager
+// integration and sees the exact URL to paste (once), Alertmanager posts to that URL, and the page shows the
+// event received and what became of it; a heartbeat shows its ping URL, a ping turns it Up; rotating asks
+// first and shows the new key; deleting removes it. Chromium as in pwa.browser.test.ts (skipped without it
+// unless HERALD_REQUIRE_BROWSER=1).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startTestHerald, type TestHerald } from './harness';
+import { ensurePwaBuilt, ROOT } from './pwa-build';
+
+const CHROMIUM = (process.env.HERALD_CHROMIUM ? [process.env.HERALD_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']).find((p) => existsSync(p)) ?? null;
+const REQUIRED = process.env.HERALD_REQUIRE_BROWSER === '1';
+if (!CHROMIUM && !REQUIRED) console.warn('[pwa.integrations.browser] SKIPPED: Chromium not found (install Debian\'s `chromium` or set HERALD_CHROMIUM)');
+const suite = CHROMIUM || REQUIRED ? describe : describe.skip;
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+let h: TestHerald;
+let profile = '';
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+async function seriousAxe(): Promise<unknown[]> {
+  // Evaluated through DevTools rather than added as a <script>: the PWA's CSP (script-src 'self') blocks inline script.
+  await page.evaluate(readFileSync(AXE, 'utf8'));
+  const found = await page.evaluate(async () => {
+    const r = await (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } })
+      .axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+suite('the integrations page in Chromium', () => {
+  beforeAll(async () => {
+    if (!CHROMIUM) throw new Error('HERALD_REQUIRE_BROWSER=1 but Chromium was not found (apt-get install chromium, or set HERALD_CHROMIUM)');
+    await ensurePwaBuilt();
+    h = await startTestHerald();
+    expect((await h.api('POST', '/v1/rules', { name: 'Monitoring', match: { category: 'monitoring' }, targets: { roles: ['admin'] }, channels: ['in_app'] })).status).toBe(201);
+    profile = mkdtempSync(path.join(tmpdir(), 'herald-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM, baseURL: h.url, viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, hasTouch: true, locale: 'en-US',
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--no-default-browser-check', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
+    page.on('dialog', (d) => { void d.accept(); });
+    await page.goto('/login');
+    await page.getByLabel('Email').fill('admin@example.com');
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'My queue' }).waitFor();
+  }, 180_000);
+
+  afterAll(async () => {
+    await context?.close().catch(() => {});
+    await h?.stop();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('adds an Alertmanager integration, shows the URL once, and lists what it received', async () => {
+    await page.goto('/integrations');
+    await page.getByRole('heading', { name: 'Integrations', level: 1 }).waitFor();
+    await page.getByText('No integration yet: add one below.').waitFor();
+    await page.getByLabel('Name', { exact: true }).first().fill('Prometheus prod');
+    await page.getByLabel('Speaks').selectOption('alertmanager');
+    await page.getByLabel('Category of its events').fill('monitoring');
+    await page.getByRole('button', { name: 'Add tool' }).click();
+    const url = (await page.getByTestId('endpoint-url').innerText()).trim();
+    expect(url).toMatch(new RegExp(`^${h.url}/v1/integrations/alertmanager/[0-9a-f]{32}$`));
+    expect(await page.getByText('send_resolved: true').count()).toBe(1);
+    expect(await seriousAxe()).toEqual([]);
+    mkdirSync(path.join(ROOT, 'test', 'artifacts'), { recursive: true });
+    await page.screenshot({ path: path.join(ROOT, 'test', 'artifacts', 'integrations-390x844.png'), fullPage: true });
+
+    // Alertmanager posts to the pasted URL.
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({
+      version: '4', status: 'firing', receiver: 'herald', groupKey: '{}:{alertname="DiskFull"}', groupLabels: {}, commonLabels: {}, commonAnnotations: {},
+      externalURL: 'http://am:9093', alerts: [{ status: 'firing', labels: { alertname: 'DiskFull', severity: 'critical' },
+        annotations: { summary: 'Disk full on db1' }, startsAt: '2024-05-01T10:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prom/graph', fingerprint: 'f00d' }],
+    }) });
+    expect(res.status).toBe(202);
+    await h.eventually(async () => (await h.sql`select 1 from events where dedup_key = 'f00d' and status = 'routed'`).length === 1);
+
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.reload();
+    const row = page.getByRole('row', { name: /Prometheus prod/ });
+    await row.getByText('just now').waitFor();
+    await row.getByRole('button', { name: 'Events' }).click();
+    const events = page.getByRole('table', { name: 'Last events received' });
+    await events.getByText('Disk full on db1').waitFor();
+    expect(await events.innerText()).toContain('routed');
+    expect(await events.getByRole('link', { name: /Alert #\d+/ }).count()).toBe(1);
+
+    // Rotate: asked first (accepted), a new URL shown; the old one is refused.
+    await row.getByRole('button', { name: 'Rotate key' }).click();
+    await page.getByTestId('endpoint-url').waitFor();
+    const rotated = (await page.getByTestId('endpoint-url').innerText()).trim();
+    expect(rotated).not.toBe(url);
+    expect((await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
+  }, 60_000);
+
+  it('adds a heartbeat: the ping URL is shown, a ping turns it Up, delete removes it', async () => {
+    await page.goto('/integrations');
+    await page.getByLabel('Name', { exact: true }).nth(1).fill('Nightly backup');
+    await page.getByLabel('Expected every (minutes)').fill('1440');
+    await page.getByLabel('Grace (minutes)').fill('30');
+    await page.getByRole('button', { name: 'Add heartbeat' }).click();
+    const pingUrl = (await page.getByTestId('endpoint-url').innerText()).trim();
+    expect(pingUrl).toMatch(new RegExp(`^${h.url}/v1/ping/[0-9a-f]{32}$`));
+    const row = page.getByRole('row', { name: /Nightly backup/ });
+    await row.getByText('Waiting for first ping').waitFor();
+    expect(await row.innerText()).toContain('24 h (30 min)');
+
+    expect((await fetch(pingUrl)).status).toBe(200);
+    await page.reload();
+    await page.getByRole('row', { name: /Nightly backup/ }).getByText('Up', { exact: true }).waitFor();
+
+    await page.getByRole('row', { name: /Nightly backup/ }).getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No heartbeat yet.').waitFor();
+    expect((await fetch(pingUrl)).status).toBe(404);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+});
