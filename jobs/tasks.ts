@@ -9,6 +9,9 @@ import { message__update } from './message__update';
 import { webhook__deliver } from './webhook__deliver';
 import { idempotency__cleanup } from './idempotency__cleanup';
 import { sms__bundle } from './sms__bundle';
+import { metric__rollup } from './metric__rollup';
+import { metric__rebuild } from './metric__rebuild';
+import { metric__check } from './metric__check';
 
 export const TASKS: TaskList = {
   event__route,
@@ -19,6 +22,9 @@ export const TASKS: TaskList = {
   webhook__deliver,
   idempotency__cleanup,
   sms__bundle,
+  metric__rollup,
+  metric__rebuild,
+  metric__check,
 };
 
 export { CRONTAB } from '../db/jobs/catalog';
