@@ -199,7 +199,9 @@ async function applyLifecycle(sql: Sql, m: { id: number; org_id: number; def: Li
         .sort((a, b) => a.closed_at!.getTime() - b.closed_at!.getTime())[0];
       if (orphan && !eps.some((p) => p.opened_at && p.opened_at.getTime() > T && p.opened_at.getTime() < orphan.closed_at!.getTime())) {
         orphan.opened_at = e.ts; orphan.amount = amount; orphan.open_event_id = e.id; orphan.entity_name ??= name;
+        // It was counted as a close without an opening; now it has one and was only out of order.
         bump(sk, 'out_of_order');
+        bump(sk, 'close_without_open', -1);
         continue;
       }
       eps.push({ entity: key, entity_name: name, opened_at: e.ts, amount, closed_at: null, closed_category: null, closed_type: null, open_event_id: e.id, close_event_id: null });
