@@ -4,7 +4,7 @@ import type { ApiContext, AppEnv } from '../context';
 import { readJson } from '../http';
 import { createMetricVerb, deleteMetricVerb, getMetricVerb, listMetricsVerb, patchMetricVerb, rebuildMetricVerb } from '../../db/metrics/verbs';
 import { forecastVerb, seriesVerb, valueVerb } from '../../db/metrics/read';
-import { createDashboardVerb, deleteDashboardVerb, getDashboardVerb, listDashboardsVerb, patchDashboardVerb } from '../../db/metrics/dashboards';
+import { createDashboardVerb, deleteDashboardVerb, previewDashboardVerb, getDashboardVerb, listDashboardsVerb, patchDashboardVerb } from '../../db/metrics/dashboards';
 
 export function metricRoutes(ctx: ApiContext) {
   const r = new Hono<AppEnv>();
@@ -24,6 +24,7 @@ export function dashboardRoutes(ctx: ApiContext) {
   const r = new Hono<AppEnv>();
   r.get('/', async (c) => c.json({ items: await listDashboardsVerb(ctx, c.get('actor')) }));
   r.post('/', async (c) => c.json(await createDashboardVerb(ctx, c.get('actor'), await readJson(c)), 201));
+  r.post('/preview', async (c) => c.json(await previewDashboardVerb(ctx, c.get('actor'), await readJson(c), c.req.query())));
   r.get('/:key', async (c) => c.json(await getDashboardVerb(ctx, c.get('actor'), c.req.param('key'), c.req.query())));
   r.patch('/:key', async (c) => c.json(await patchDashboardVerb(ctx, c.get('actor'), c.req.param('key'), await readJson(c))));
   r.delete('/:key', async (c) => { await deleteDashboardVerb(ctx, c.get('actor'), c.req.param('key')); return c.body(null, 204); });

@@ -179,9 +179,23 @@ export async function getDashboardVerb(h: Herald, actor: Actor, key: string, que
   require(actor, 'alerts:read');
   const k = parseDashKey(key);
   const q = parse(RangeQuery, query, 'query');
-  const { from, to } = rangeOf(q);
   const [d] = await h.sql<DashboardRow[]>`select * from dashboards where org_id = ${actor.orgId} and key = ${k}`;
   if (!d) throw notFound(`Dashboard ${k}`);
+  return withData(h, actor, d, q);
+}
+
+/** The editor's live preview: an unsaved dashboard answered as GET would answer it once saved. */
+export async function previewDashboardVerb(h: Herald, actor: Actor, body: unknown, query: Record<string, string>) {
+  require(actor, 'admin');
+  const d = parse(DashboardInputSchema, body);
+  const q = parse(RangeQuery, query, 'query');
+  await checkWidgets(h.sql, actor.orgId, d.widgets);
+  const now = new Date();
+  return withData(h, actor, { id: 0, ...d, preset: false, created_at: now, updated_at: now }, q);
+}
+
+async function withData(h: Herald, actor: Actor, d: DashboardRow, q: { from?: number; to?: number }) {
+  const { from, to } = rangeOf(q);
   const keys = [...new Set(d.widgets.map((w) => w.metric))];
   const metrics = keys.length ? await h.sql<MetricRow[]>`select * from metric_definitions where org_id = ${actor.orgId} and key = any(${keys}::text[])` : [];
   const byKey = new Map(metrics.map((m) => [m.key, m]));

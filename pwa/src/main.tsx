@@ -26,6 +26,9 @@ const RuleTesterPage = lazy(() => import('./pages/admin/RuleTester'));
 const RulesImportPage = lazy(() => import('./pages/admin/RulesImport'));
 const UsersPage = lazy(() => import('./pages/admin/Users'));
 const RolesPage = lazy(() => import('./pages/admin/Roles'));
+const DashboardsPage = lazy<{ dkey: string | null }>(() => import('./pages/Dashboards'));
+const DashboardEditorPage = lazy<{ dkey: string | null }>(() => import('./pages/admin/DashboardEditor'));
+const MetricsPage = lazy(() => import('./pages/admin/Metrics'));
 
 function Routes() {
   const { path } = useRoute();
@@ -41,6 +44,11 @@ function Routes() {
   if (path === '/notifications') return <NotificationsPage />;
   if (path === '/settings') return <SettingsPage />;
   if (path === '/stats') return <StatsPage />;
+  if (path === '/dashboards') return <DashboardsPage dkey={null} />;
+  if (path === '/dashboards/new/edit') return adminOnly(<DashboardEditorPage dkey={null} />);
+  if ((m = match('/dashboards/:key/edit', path))) return adminOnly(<DashboardEditorPage dkey={m.key} />);
+  if ((m = match('/dashboards/:key', path))) return <DashboardsPage dkey={m.key} />;
+  if (path === '/metrics') return adminOnly(<MetricsPage />);
   if (path === '/rules') return adminOnly(<RulesPage />);
   if (path === '/rules/new') return adminOnly(<RuleEditorPage id={null} />);
   if (path === '/rules/test') return adminOnly(<RuleTesterPage />);

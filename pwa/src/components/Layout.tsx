@@ -66,6 +66,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
                   </span>
                 )}
               </NavLink>
+              <NavLink href="/dashboards">Dashboards</NavLink>
               <NavLink href="/stats">Stats</NavLink>
               {isAdmin(user) && (
                 <>
