@@ -11,6 +11,7 @@
 // hour (anomalies), and the state moves after the event is accepted: a crash in between re-posts with the
 // same key, which the ingestor answers from its stored response instead of adding a second event.
 import type { Herald } from '../herald';
+import type { Sql } from '../platform/sql';
 import { EventIngestor } from '../events/ingest';
 import type { EventInput } from '../events/schema';
 import { log } from '../platform/log';
@@ -29,11 +30,11 @@ export function levelOf(value: number | null, t: { warn: number; crit: number },
 }
 
 /** The value thresholds compare: the window's value, or a lifecycle metric's chosen measure. */
-export async function thresholdValue(h: Herald, m: MetricRow, now = Date.now()): Promise<number | null> {
+export async function thresholdValue(sql: Sql, m: MetricRow, now = Date.now()): Promise<number | null> {
   const t = m.definition.thresholds!;
   const from = now - windowMs(t.window);
-  if (m.definition.aggregate === 'lifecycle') return lifecycleMeasure(h.sql, m, t.on ?? 'value', from, now);
-  return (await valueFor(h.sql, m, from, now)).value;
+  if (m.definition.aggregate === 'lifecycle') return lifecycleMeasure(sql, m, t.on ?? 'value', from, now);
+  return (await valueFor(sql, m, from, now)).value;
 }
 
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2));
@@ -46,7 +47,7 @@ export async function checkThresholds(h: Herald, ing: EventIngestor, m: MetricRo
   const def = m.definition;
   const t = def.thresholds;
   if (!t || !m.caught_up) return;
-  const value = await thresholdValue(h, m, now);
+  const value = await thresholdValue(h.sql, m, now);
   const level = levelOf(value, t, def.good);
   const state = m.threshold_state;
   const measure = t.on && t.on !== 'value' ? ` (${t.on})` : '';

@@ -9,7 +9,7 @@ import type { Sql } from '../platform/sql';
 import { LIFECYCLE_MEASURE, metricKey, type MetricRow } from './schema';
 import { lifecycleGrid, lifecycleMeasure, lifecycleSeries, lifecycleTable, lifecycleValue, rangeValue, type LifecycleAnswer } from './query';
 import { autoBucket, forecastFor, rangeOf, seriesFor, valueFor } from './read';
-import { levelOf } from './check';
+import { levelOf, thresholdValue } from './check';
 
 export const WIDGET_TYPES = ['kpi', 'line', 'bar', 'table', 'status_grid', 'aging', 'forecast'] as const;
 const roleKey = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
@@ -148,8 +148,10 @@ export async function widgetData(sql: Sql, m: MetricRow | undefined, w: Widget, 
       const change_pct = value !== null && previous !== null && previous !== 0 ? Math.round(((value - previous) / Math.abs(previous)) * 1e6) / 1e4 : null;
       const t = def.thresholds;
       const measureMatches = !lifecycle || (t?.on ?? 'value') === (w.options.measure ?? 'value');
-      const status = t && measureMatches ? levelOf(value, t, def.good) : null;
-      return { ...meta, value, previous, change_pct, status, trend: trend.series, ...extra };
+      // The colour is the thresholds' verdict over their own window ending now (what the minute check
+      // compares), not the dashboard range: "20 failures a day" must not turn red over 30 days.
+      const status = t && measureMatches ? levelOf(await thresholdValue(sql, m), t, def.good) : null;
+      return { ...meta, value, previous, change_pct, status, status_window: t && measureMatches ? t.window : null, trend: trend.series, ...extra };
     }
     case 'line':
     case 'bar':

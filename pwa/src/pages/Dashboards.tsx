@@ -54,6 +54,7 @@ function Tile({ w }: { w: WidgetDef & { data: Data } }) {
       <div class="kpi-sub">
         {ch === null || ch === undefined ? 'no earlier figure' : `${ch > 0 ? '▲' : ch < 0 ? '▼' : '■'} ${Math.abs(ch).toFixed(1)}% vs previous period`}
         {status !== 'none' && <span class="sr-only">, status {status}</span>}
+        {d.status_window && <span class="kpi-window"> · limits over {d.status_window}</span>}
       </div>
       {d.trend && <Chart kind="line" labels={d.trend.map((p: Point) => p.t)} sets={[{ label: w.title, data: d.trend.map((p: Point) => p.value) }]} small />}
     </div>
@@ -166,7 +167,7 @@ function WidgetBody({ w }: { w: WidgetDef & { data: Data } }) {
       if (!rows?.length) return <Empty>No rows in this range yet.</Empty>;
       if ('entity' in rows[0])
         return (
-          <div class="table-wrap"><table class="table compact">
+          <div class="table-wrap" tabIndex={0} role="group" aria-label={`${w.title}, scrollable table`}><table class="table compact">
             <caption class="sr-only">{w.title}</caption>
             <thead><tr><th scope="col">Item</th><th scope="col" class="num">Episodes</th><th scope="col" class="num">Open time in range</th><th scope="col" class="num">Mean time to close</th><th scope="col">Now</th></tr></thead>
             <tbody>{rows.map((r) => (

@@ -47,7 +47,7 @@ export default function MetricsPage() {
       <p class="sub"><Link href="/dashboards/all">Dashboards</Link> · <Link href="/dashboards/new/edit">New dashboard</Link></p>
       <ProblemBox error={error} title="Could not load the metrics" />
       {items && (
-        <div class="table-wrap"><table class="table">
+        <div class="table-wrap" tabIndex={0} role="group" aria-label="Metrics, scrollable table"><table class="table">
           <caption class="sr-only">Metrics</caption>
           <thead><tr><th scope="col">Metric</th><th scope="col">Aggregate</th><th scope="col">Rollups</th><th scope="col">Skipped events</th><th scope="col">Threshold</th></tr></thead>
           <tbody>{items.map((m) => (
