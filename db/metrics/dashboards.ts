@@ -136,7 +136,7 @@ export async function widgetData(sql: Sql, m: MetricRow | undefined, w: Widget, 
       if (lifecycle) {
         const measure = w.options.measure ?? 'value';
         const span = to - from;
-        const a: LifecycleAnswer = await lifecycleValue(sql, m, from, to);
+        const a: LifecycleAnswer = await lifecycleValue(sql, m, from, to, { aging: false });
         value = await lifecycleMeasure(sql, m, measure, from, to, a);
         previous = await lifecycleMeasure(sql, m, measure, from - span, from);
         extra = { measure, open_count: a.open_count, open_amount: a.open_amount };

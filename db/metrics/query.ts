@@ -131,13 +131,16 @@ export async function lifecycleSeries(sql: Sql, m: MetricRow, q: SeriesQuery, me
   const end = new Date(q.to);
   const d = measure === 'open_count' ? sql`1::float8` : sql`coalesce(amount, 0)`;
   const [base] = await sql<{ v: number | null }[]>`
-    select sum(case when closed_at is not null and closed_at < ${first} then 0 else ${d} end) as v
-    from metric_episodes where metric_id = ${m.id} and opened_at is not null and opened_at < ${first}`;
+    select sum(v) as v from (
+      select ${d} as v from metric_episodes where metric_id = ${m.id} and closed_at is null and opened_at < ${first}
+      union all
+      select ${d} from metric_episodes where metric_id = ${m.id} and closed_at >= ${first} and opened_at < ${first}
+    ) x`;
   const deltas = await sql<{ bt: Date; v: number }[]>`
     select date_bin(${`${BUCKETS[q.bucket] / 1000} seconds`}::interval, t, ${new Date(ORIGIN)}::timestamptz) as bt, sum(v) as v from (
       select opened_at as t, ${d} as v from metric_episodes where metric_id = ${m.id} and opened_at >= ${first} and opened_at < ${end}
       union all
-      select closed_at, -${d} from metric_episodes where metric_id = ${m.id} and opened_at is not null and closed_at >= ${first} and closed_at < ${end}
+      select closed_at, -${d} from metric_episodes where metric_id = ${m.id} and closed_at >= ${first} and closed_at < ${end} and opened_at is not null
     ) x group by 1`;
   const at = new Map(deltas.map((r) => [r.bt.getTime(), Number(r.v)]));
   let cur = Number(base?.v ?? 0);
@@ -153,11 +156,18 @@ export const AGING = [
   { bucket: '90+', lo: 91, hi: Infinity },
 ] as const;
 
-/** Open count at a moment: opened at or before it and not closed by then. */
+/**
+ * Open count at a moment: opened at or before it and not closed by then. Written as "still open" plus
+ * "closed since", so each half reads one partial index instead of every episode the metric ever had.
+ */
 async function openAt(sql: Sql, metricId: number, at: number) {
+  const t = new Date(at);
   const [r] = await sql<{ n: number; amount: number }[]>`
-    select count(*)::int as n, coalesce(sum(amount), 0)::float8 as amount from metric_episodes
-    where metric_id = ${metricId} and opened_at is not null and opened_at <= ${new Date(at)} and (closed_at is null or closed_at > ${new Date(at)})`;
+    select count(*)::int as n, coalesce(sum(amount), 0)::float8 as amount from (
+      select amount from metric_episodes where metric_id = ${metricId} and closed_at is null and opened_at <= ${t}
+      union all
+      select amount from metric_episodes where metric_id = ${metricId} and closed_at > ${t} and opened_at <= ${t}
+    ) x`;
   return r;
 }
 
@@ -166,14 +176,17 @@ async function openAt(sql: Sql, metricId: number, at: number) {
  * days since opening: 0–30, 31–60, 61–90, 91 and more = "90+"), time to close and closing shares of the
  * items closed in the window.
  */
-export async function lifecycleValue(sql: Sql, m: MetricRow, from: number, to: number) {
+export async function lifecycleValue(sql: Sql, m: MetricRow, from: number, to: number, opts: { aging?: boolean } = {}) {
   const def = m.definition as LifecycleMetric;
   const at = new Date(to);
   const [now, prev] = await Promise.all([openAt(sql, m.id, to), openAt(sql, m.id, from)]);
-  const agingRows = await sql<{ days: number; n: number; amount: number }[]>`
+  const agingRows = opts.aging === false ? [] : await sql<{ days: number; n: number; amount: number }[]>`
     select floor(extract(epoch from ${at}::timestamptz - opened_at) / 86400)::int as days, count(*)::int as n, coalesce(sum(amount), 0)::float8 as amount
-    from metric_episodes where metric_id = ${m.id} and opened_at is not null and opened_at <= ${at} and (closed_at is null or closed_at > ${at})
-    group by 1`;
+    from (
+      select opened_at, amount from metric_episodes where metric_id = ${m.id} and closed_at is null and opened_at <= ${at}
+      union all
+      select opened_at, amount from metric_episodes where metric_id = ${m.id} and closed_at > ${at} and opened_at <= ${at}
+    ) x group by 1`;
   const aging = AGING.map((b) => {
     const rs = agingRows.filter((r) => r.days >= b.lo && r.days <= b.hi);
     return { bucket: b.bucket, count: rs.reduce((s, r) => s + r.n, 0), amount: round(rs.reduce((s, r) => s + r.amount, 0)) };
@@ -215,7 +228,7 @@ export async function lifecycleMeasure(sql: Sql, m: MetricRow, measure: string, 
         and (closed_at is null or closed_at > ${new Date(to)})`;
     return over[1] === 'count' ? r.n : round(r.amount);
   }
-  const a = ans ?? await lifecycleValue(sql, m, from, to);
+  const a = ans ?? await lifecycleValue(sql, m, from, to, { aging: false });
   if (measure === 'value' || measure === 'open_count') return a.open_count;
   if (measure === 'open_amount') return a.open_amount;
   const ttc = /^time_to_close_(p50|mean)_(s|days)$/.exec(measure);

@@ -71,6 +71,7 @@ create table metric_episodes (
 );
 create index metric_episodes_entity on metric_episodes (metric_id, entity);
 create index metric_episodes_open on metric_episodes (metric_id, opened_at) where closed_at is null;
+create index metric_episodes_opened on metric_episodes (metric_id, opened_at);
 create index metric_episodes_closed on metric_episodes (metric_id, closed_at) where closed_at is not null;
 
 create table dashboards (
