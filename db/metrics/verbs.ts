@@ -9,6 +9,13 @@ import type { Sql } from '../platform/sql';
 import { addJobs, job } from '../jobs/enqueue';
 import { MetricInputSchema, MetricPatchSchema, metricKey, type MetricInput, type MetricRow } from './schema';
 
+/**
+ * Taken first by every change that clears a metric's rollups: the incremental run holds this row while it
+ * writes, so a run that loaded the old definition cannot add its batch after the clear (the rebuild would
+ * then count those events twice).
+ */
+const lockRollups = (tx: Sql) => tx`select 1 from metric_rollup_state where id = 1 for update`;
+
 /** Fields whose change invalidates the rollups. */
 const ROLLUP_FIELDS = ['source', 'aggregate', 'field', 'group_by', 'conditions', 'lifecycle'] as const;
 
@@ -76,6 +83,7 @@ export async function patchMetricVerb(h: Herald, actor: Actor, key: string, body
   const patch = parse(MetricPatchSchema, body);
   if ('key' in patch && patch.key !== k) throw invalid('key: a metric key cannot change', [{ path: 'key', message: 'a metric key cannot change' }]);
   return h.sql.begin(async (tx) => {
+    await lockRollups(tx);
     const [cur] = await tx<MetricRow[]>`select * from metric_definitions where org_id = ${actor.orgId} and key = ${k} for update`;
     if (!cur) throw notFound(`Metric ${k}`);
     const merged: Record<string, unknown> = { ...cur.definition, ...patch, key: k };
@@ -106,6 +114,7 @@ export async function deleteMetricVerb(h: Herald, actor: Actor, key: string) {
   require(actor, 'admin');
   const k = parseKey(key);
   await h.sql.begin(async (tx) => {
+    await lockRollups(tx);
     const users = await tx<{ key: string }[]>`
       select key from dashboards where org_id = ${actor.orgId} and widgets @> ${tx.json([{ metric: k }] as never)} order by key`;
     if (users.length) throw conflict(`Metric ${k} is shown on dashboard${users.length > 1 ? 's' : ''} ${users.map((u) => u.key).join(', ')}; remove those widgets first`);
@@ -119,6 +128,7 @@ export async function rebuildMetricVerb(h: Herald, actor: Actor, key: string) {
   require(actor, 'admin');
   const k = parseKey(key);
   return h.sql.begin(async (tx) => {
+    await lockRollups(tx);
     const [m] = await tx<MetricRow[]>`
       update metric_definitions set version = version + 1, hwm = 0, caught_up = false, rebuild_progress = 0, skipped = '{}', updated_at = now()
       where org_id = ${actor.orgId} and key = ${k} returning *`;
