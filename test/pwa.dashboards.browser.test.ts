@@ -126,6 +126,27 @@ suite('KPI dashboards in Chromium after npm run demo', () => {
     expect(pageErrors).toEqual([]);
   }, 120_000);
 
+  it('an admin edits a dashboard as JSON with a live preview, and a widget naming a missing metric is refused', async () => {
+    await signInAs('admin@example.com', 'correct horse battery');
+    await page.goto('/dashboards/workshop/edit');
+    const editor = page.getByLabel(/Dashboard \(JSON\)/);
+    await editor.waitFor();
+    const doc = JSON.parse(await editor.inputValue());
+    doc.widgets = [{ type: 'kpi', metric: 'workshop_downtime', title: 'Down right now', options: {} }, ...doc.widgets.slice(2, 3)];
+    await editor.fill(JSON.stringify(doc, null, 2));
+    await page.locator('.kpi-title', { hasText: 'Down right now' }).waitFor(); // the preview answered
+    expect(await page.locator('.kpi-value').first().innerText()).toMatch(/^2/);
+    doc.widgets.push({ type: 'line', metric: 'no_such_metric', title: 'Broken' });
+    await editor.fill(JSON.stringify(doc, null, 2));
+    await page.getByText('widgets.2.metric: metric no_such_metric does not exist').first().waitFor();
+    doc.widgets.pop();
+    await editor.fill(JSON.stringify(doc, null, 2));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/\/dashboards\/workshop$/);
+    const saved = (await h.api('GET', '/v1/dashboards/workshop')).body;
+    expect(saved.widgets.map((w: any) => w.title)).toEqual(['Down right now', 'Machines']);
+  }, 60_000);
+
   it('a workshop user lands on the workshop dashboard with one tap from the queue', async () => {
     const u = await h.api('POST', '/v1/users', { name: 'Wendy Workshop', email: 'wendy@example.com', roles: ['workshop'], password: 'wendy password 1' });
     expect(u.status).toBe(201);
