@@ -17,7 +17,6 @@ import type { EventInput } from '../events/schema';
 import { log } from '../platform/log';
 import { windowMs, type BucketMetric, type MetricRow } from './schema';
 import { lifecycleMeasure, rangeValue } from './query';
-import { valueFor } from './read';
 
 type Level = 'ok' | 'warn' | 'crit';
 const RANK: Record<Level, number> = { ok: 0, warn: 1, crit: 2 };
@@ -34,7 +33,7 @@ export async function thresholdValue(sql: Sql, m: MetricRow, now = Date.now()): 
   const t = m.definition.thresholds!;
   const from = now - windowMs(t.window);
   if (m.definition.aggregate === 'lifecycle') return lifecycleMeasure(sql, m, t.on ?? 'value', from, now);
-  return (await valueFor(sql, m, from, now)).value;
+  return (await rangeValue(sql, m, from, now)).value;
 }
 
 const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2));

@@ -138,7 +138,8 @@ export async function widgetData(sql: Sql, m: MetricRow | undefined, w: Widget, 
         const span = to - from;
         const a: LifecycleAnswer = await lifecycleValue(sql, m, from, to, { aging: false });
         value = await lifecycleMeasure(sql, m, measure, from, to, a);
-        previous = await lifecycleMeasure(sql, m, measure, from - span, from);
+        // The open count before the range is in the answer already; other measures need the earlier window.
+        previous = measure === 'value' || measure === 'open_count' ? a.previous : await lifecycleMeasure(sql, m, measure, from - span, from);
         extra = { measure, open_count: a.open_count, open_amount: a.open_amount };
       } else {
         const v = await valueFor(sql, m, from, to) as { value: number | null; previous: number | null; sampled?: boolean };
