@@ -18,6 +18,7 @@ import { apiKeyRoutes, roleRoutes, userRoutes, webhookRoutes } from './routes/ad
 import { authRoutes } from './routes/auth';
 import { opsRoutes } from './routes/ops';
 import { eventListRoute, expectationRoutes, maintenanceRoutes, heartbeatRoutes, integrationMount, integrationRoutes } from './routes/integrations';
+import { dashboardRoutes, metricRoutes } from './routes/metrics';
 import { log } from '../db/platform/log';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -80,6 +81,8 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
   v1.route('/roles', roleRoutes(ctx));
   v1.route('/api-keys', apiKeyRoutes(ctx));
   v1.route('/webhooks', webhookRoutes(ctx));
+  v1.route('/metrics', metricRoutes(ctx));
+  v1.route('/dashboards', dashboardRoutes(ctx));
   app.route('/v1', v1);
 
   if (existsSync(PWA_DIST)) {

@@ -21,6 +21,7 @@ import type { ApiContext } from './context';
 import { log } from '../db/platform/log';
 import { MOUNTS } from './mounts';
 import { DEFAULT_ORG_ID } from '../db/model/org';
+import { ensurePresets } from '../db/metrics/presets';
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
@@ -57,6 +58,7 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
   }
   const sql = connect(databaseUrl, { max: 24 });
   await migrate(sql, databaseUrl);
+  await ensurePresets(sql);
   const key = await loadInstanceKey(sql, config.HERALD_SECRET_KEY);
 
   const adminEmail = config.HERALD_ADMIN_EMAIL ?? 'admin@herald.local';

@@ -5,7 +5,7 @@
 // resident memory and CPU are read from /proc. Load comes from a worker thread over keep-alive HTTP; the
 // webhook receiver runs on the bench's main thread.
 //
-// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,sustained,escalation,enqueue,heartbeats,chatops,
+// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,sustained,escalation,enqueue,heartbeats,kpi,chatops,
 // BENCH_NICE=-15 (priority on a shared machine), BENCH_HERALD_NODE_ARGS (e.g. --cpu-prof for the Herald child).
 // Herald tuning passes through: HERALD_WORKER_CONCURRENCY, HERALD_POLL_INTERVAL_MS.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -268,7 +268,86 @@ const heartbeats: Scenario = {
   },
 };
 
-const SCENARIOS = [single, batch, latency, e2e, sustained, escalation, enqueue, heartbeats].filter((s) => !ONLY.length || ONLY.includes(s.name));
+/**
+ * KPI dashboards with BENCH_KPI_EVENTS (2,000,000; quick 200,000) business events loaded over 90 days: how fast
+ * the rollups catch up, a dashboard of 8 widgets over 90 days (p95 of 40 sequential requests), and the rollup
+ * lag behind live ingestion at 1,000 events/s (when the mark passed each event minus its received_at, p99).
+ * The bulk events are written by SQL as already `unrouted` (no alerts, no routing work): this measures the
+ * metric path, not routing.
+ */
+const kpi: Scenario = {
+  name: 'kpi', title: 'j. KPI rollups and an 8-widget dashboard over 90 days',
+  run: async ({ herald, dbUrl }) => {
+    const n = Number(process.env.BENCH_KPI_EVENTS ?? (QUICK ? 200_000 : 2_000_000));
+    const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
+    try {
+      const mark = async () => Number((await sql<{ hwm: number }[]>`select hwm from metric_rollup_state`)[0].hwm);
+      const t0 = Date.now();
+      for (let done = 0; done < n; done += 100_000) {
+        const k = Math.min(100_000, n - done);
+        await sql`
+          insert into events (org_id, category, type, title, severity, dedup_key, action, metadata, entity, occurred_at, status)
+          select 1, c.category, c.type, 'bench', 'info', 'kpi-' || (${done} + g), 'trigger',
+            jsonb_build_object('job', 'job' || (g % 7), 'amount', (g % 5000) + 100, 'error_rate_pct', (g % 300) / 100.0, 'p95_ms', 150 + g % 200, 'reason', 'r' || (g % 5)),
+            jsonb_build_object('kind', c.kind, 'id', (${done} + g) / 2),
+            now() - (random() * interval '90 days'), 'unrouted'
+          from generate_series(1, ${k}) g
+          cross join lateral (select (array['system','system','finance','finance','workshop','workshop','sales'])[1 + g % 7] as category,
+            (array['job_failed','http_stats','invoice_issued','invoice_paid','machine_down','machine_up','lead_created'])[1 + g % 7] as type,
+            (array['job','service','invoice','invoice','machine','machine','lead'])[1 + g % 7] as kind) c`;
+      }
+      const inserted = Date.now() - t0;
+      const [{ max }] = await sql<{ max: number }[]>`select max(id)::bigint as max from events`;
+      const t1 = Date.now();
+      while ((await mark()) < Number(max) && Date.now() - t1 < 30 * 60_000) await sleep(200);
+      const catchUp = (Date.now() - t1) / 1000;
+      log(`  ${n} events inserted in ${(inserted / 1000).toFixed(1)} s; rollups caught up in ${catchUp.toFixed(1)} s`);
+      const from = new Date(Date.now() - 90 * 86_400_000).toISOString();
+      const times: number[] = [];
+      for (const key of ['system', 'accounting']) {
+        for (let i = 0; i < 40; i++) {
+          const t = performance.now();
+          const r = await fetch(`${herald.url}/v1/dashboards/${key}?from=${from}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+          await r.text();
+          if (r.status !== 200) throw new Error(`dashboard ${key}: ${r.status}`);
+          times.push(performance.now() - t);
+        }
+      }
+      // Lag at 1,000 events/s: sample the mark every 20 ms while the load runs.
+      const samples: Array<{ at: number; hwm: number }> = [];
+      let sampling = true;
+      const sampler = (async () => { while (sampling) { samples.push({ hwm: await mark(), at: Date.now() }); await sleep(20); } })();
+      const startId = Number(max);
+      const r = await runInWorker({
+        url: herald.url, path: '/v1/events', apiKey: ADMIN_KEY, mode: 'open', rate: 1000,
+        warmupMs: 300, durationMs: D(10_000, 3000), body: { kind: 'single', prefix: `k-${Date.now()}-`, category: 'system', type: 'job_failed' },
+      });
+      const [{ last }] = await sql<{ last: number }[]>`select max(id)::bigint as last from events`;
+      const t2 = Date.now();
+      while ((await mark()) < Number(last) && Date.now() - t2 < 60_000) await sleep(50);
+      await sleep(100);
+      sampling = false;
+      await sampler;
+      const evs = await sql<{ id: number; rcv: number }[]>`select id, extract(epoch from received_at)::float8 * 1000 as rcv from events where id > ${startId} order by id`;
+      const lags: number[] = [];
+      let j = 0;
+      for (const e of evs) {
+        while (j < samples.length && samples[j].hwm < e.id) j++;
+        lags.push(j < samples.length ? samples[j].at - e.rcv : Infinity);
+      }
+      if (sumErrors(r)) log(`  errors: ${errorsText(r)}`);
+      return {
+        events: n, insert_s: inserted / 1000, catch_up_s: catchUp, rollup_events_per_s: n / Math.max(0.001, catchUp),
+        dashboard_p50_ms: percentile(times, 50), dashboard_p95_ms: percentile(times, 95),
+        lag_p50_ms: percentile(lags, 50), lag_p99_ms: percentile(lags, 99), ingest_p99_ms: percentile(r.latencies.map((l) => (l < 0 ? Infinity : l)), 99),
+      };
+    } finally {
+      await sql.end();
+    }
+  },
+};
+
+const SCENARIOS = [single, batch, latency, e2e, sustained, escalation, enqueue, heartbeats, kpi].filter((s) => !ONLY.length || ONLY.includes(s.name));
 
 // ---------------------------------------------------------------- table
 
@@ -305,6 +384,10 @@ const ROWS: Row[] = [
   { label: 'Heartbeat missed lateness p50', scenario: 'heartbeats', metric: 'p50_ms', unit: 'ms', digits: 0 },
   { label: 'Heartbeat missed lateness p99', scenario: 'heartbeats', metric: 'p99_ms', unit: 'ms', target: { op: '<=', value: 250 }, digits: 0 },
   { label: '  monitors missed / created', scenario: 'heartbeats', metric: 'missed', unit: '', digits: 0 },
+  { label: 'KPI dashboard p95 (8 widgets, 90 days)', scenario: 'kpi', metric: 'dashboard_p95_ms', unit: 'ms', target: { op: '<=', value: 200 }, digits: 0 },
+  { label: '  rollups catching up on the loaded events', scenario: 'kpi', metric: 'rollup_events_per_s', unit: '/s', digits: 0 },
+  { label: '  rollup lag p99 @1,000/s', scenario: 'kpi', metric: 'lag_p99_ms', unit: 'ms', digits: 0 },
+  { label: '  ingest p99 @1,000/s with rollups', scenario: 'kpi', metric: 'ingest_p99_ms', unit: 'ms', digits: 1 },
   { label: 'Peak memory VmHWM (heaviest)', scenario: '*', metric: 'hwm_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
   { label: 'RSS max sampled under load', scenario: '*', metric: 'rss_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
 ];

@@ -12,6 +12,9 @@ import { sms__bundle } from './sms__bundle';
 import { alert__note } from './alert__note';
 import { heartbeat__check } from './heartbeat__check';
 import { expectation__due } from './expectation__due';
+import { metric__rollup } from './metric__rollup';
+import { metric__rebuild } from './metric__rebuild';
+import { metric__check } from './metric__check';
 
 export const TASKS: TaskList = {
   event__route,
@@ -25,6 +28,9 @@ export const TASKS: TaskList = {
   alert__note,
   heartbeat__check,
   expectation__due,
+  metric__rollup,
+  metric__rebuild,
+  metric__check,
 };
 
 export { CRONTAB } from '../db/jobs/catalog';

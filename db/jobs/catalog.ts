@@ -77,6 +77,15 @@ export const JOBS = {
     payload: z.object({ expectation_id: id, subject: z.string().min(1).max(400), event_id: id }),
     key: (p) => `expectation:${p.expectation_id}:${p.subject}`,
   }),
+  /** Applies the next batch of settled events to every metric's rollups (db/metrics/rollup.ts); re-enqueues itself. */
+  metric__rollup: def({ payload: z.object({}).passthrough(), key: () => 'metric:rollup', cron: '* * * * *' }),
+  /** Rebuilds one metric's rollups from the events after it was (re)defined, in chunks with progress. */
+  metric__rebuild: def({
+    payload: z.object({ metric_id: id, version: z.number().int().positive() }),
+    key: (p) => `metric:${p.metric_id}:rebuild`,
+  }),
+  /** Checks every metric against its thresholds and seasonal baseline; posts kpi/* events (db/metrics/check.ts). */
+  metric__check: def({ payload: z.object({}).passthrough(), cron: '* * * * *' }),
 } as const;
 
 export type TaskName = keyof typeof JOBS;

@@ -65,7 +65,7 @@ function ownValue(obj: object, key: string): unknown {
 const NUMERIC = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 /** The number a numeric value stands for; undefined when it is not numeric. */
-function num(x: unknown): number | undefined {
+export function num(x: unknown): number | undefined {
   if (typeof x === 'number') return Number.isNaN(x) ? undefined : x;
   if (typeof x === 'string' && x.length <= 400 && NUMERIC.test(x)) {
     const n = Number(x);

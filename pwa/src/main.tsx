@@ -28,6 +28,9 @@ const RulesImportPage = lazy(() => import('./pages/admin/RulesImport'));
 const UsersPage = lazy(() => import('./pages/admin/Users'));
 const RolesPage = lazy(() => import('./pages/admin/Roles'));
 const IntegrationsPage = lazy(() => import('./pages/admin/Integrations'));
+const DashboardsPage = lazy<{ dkey: string | null }>(() => import('./pages/Dashboards'));
+const DashboardEditorPage = lazy<{ dkey: string | null }>(() => import('./pages/admin/DashboardEditor'));
+const MetricsPage = lazy(() => import('./pages/admin/Metrics'));
 
 function Routes() {
   const { path } = useRoute();
@@ -45,6 +48,11 @@ function Routes() {
   // /stats was the page's name before it became Analytics.
   if (path === '/analytics' || path === '/stats') return <AnalyticsPage />;
   if (path === '/alerts') return <AlertsPage />;
+  if (path === '/dashboards') return <DashboardsPage dkey={null} />;
+  if (path === '/dashboards/new/edit') return adminOnly(<DashboardEditorPage dkey={null} />);
+  if ((m = match('/dashboards/:key/edit', path))) return adminOnly(<DashboardEditorPage dkey={m.key} />);
+  if ((m = match('/dashboards/:key', path))) return <DashboardsPage dkey={m.key} />;
+  if (path === '/metrics') return adminOnly(<MetricsPage />);
   if (path === '/rules') return adminOnly(<RulesPage />);
   if (path === '/rules/new') return adminOnly(<RuleEditorPage id={null} />);
   if (path === '/rules/test') return adminOnly(<RuleTesterPage />);

@@ -67,6 +67,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
                 )}
               </NavLink>
               <NavLink href="/analytics">Analytics</NavLink>
+              <NavLink href="/dashboards">Dashboards</NavLink>
               {isAdmin(user) && (
                 <>
                   <NavLink href="/rules">Rules</NavLink>

@@ -1,0 +1,273 @@
+// Reading metric numbers from the rollups (metric_buckets, metric_episodes), never from events.
+// A range is covered by the coarsest buckets that fit inside it (days, then hours, then minutes at the
+// edges), so a 90-day answer reads about 90 day rows, 48 hour rows and 120 minute rows per group.
+import type { Sql } from '../platform/sql';
+import { invalid } from '../errors';
+import { GRAIN_MS, RETENTION_MS, truncTo, type Grain } from './rollup';
+import type { BucketMetric, LifecycleMetric, MetricRow } from './schema';
+import postgres from 'postgres';
+
+export const MAX_POINTS = 10_000;
+export const BUCKETS = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000 } as const;
+export type Bucket = keyof typeof BUCKETS;
+/** Weeks start on Monday (2000-01-03 was one), days and hours in UTC. */
+const ORIGIN = Date.UTC(2000, 0, 3);
+const GRAIN_OF: Record<Bucket, Grain> = { minute: 'm', hour: 'h', day: 'd', week: 'd' };
+
+export const alignDown = (ms: number, b: Bucket) => ORIGIN + Math.floor((ms - ORIGIN) / BUCKETS[b]) * BUCKETS[b];
+export const alignUp = (ms: number, b: Bucket) => ORIGIN + Math.ceil((ms - ORIGIN) / BUCKETS[b]) * BUCKETS[b];
+
+interface Seg { g: Grain; a: number; b: number }
+
+/** The buckets that exactly cover [from, to): coarse in the middle, finer at the edges (minutes at worst). */
+export function cover(from: number, to: number, grains: Grain[] = ['d', 'h', 'm'], now = Date.now()): Seg[] {
+  if (to <= from) return [];
+  const [g, ...rest] = grains;
+  // Minute buckets older than their retention are gone: the hour bucket stands in (at most an hour wider).
+  if (g === 'm' && from < now - RETENTION_MS.m) return [{ g: 'h', a: truncTo(from, 'h'), b: Math.ceil(to / GRAIN_MS.h) * GRAIN_MS.h }];
+  if (!rest.length) return [{ g, a: truncTo(from, g), b: Math.ceil(to / GRAIN_MS[g]) * GRAIN_MS[g] }];
+  const a = Math.ceil(from / GRAIN_MS[g]) * GRAIN_MS[g];
+  const b = truncTo(to, g);
+  if (a >= b) return cover(from, to, rest, now);
+  return [...cover(from, a, rest, now), { g, a, b }, ...cover(b, to, rest, now)];
+}
+
+function segWhere(sql: Sql, segs: Seg[]) {
+  if (!segs.length) return sql`false`;
+  return segs.slice(1).reduce(
+    (acc, s) => sql`${acc} or (grain = ${s.g} and t >= ${new Date(s.a)} and t < ${new Date(s.b)})`,
+    sql`(grain = ${segs[0].g} and t >= ${new Date(segs[0].a)} and t < ${new Date(segs[0].b)})`,
+  );
+}
+
+const ZERO_WHEN_EMPTY = new Set(['count', 'sum', 'distinct']);
+
+interface AggRow { bt: Date | null; grp: string; value: number | null; dropped: number }
+
+/** The metric's aggregate over bucket rows matching `where`, per output bucket (`bt`) and/or group. */
+async function aggregate(sql: Sql, def: BucketMetric, metricId: number, where: postgres.PendingQuery<postgres.Row[]>, bucket: Bucket | null, byGroup: boolean): Promise<AggRow[]> {
+  const bt = bucket ? sql`date_bin(${`${BUCKETS[bucket] / 1000} seconds`}::interval, t, ${new Date(ORIGIN)}::timestamptz)` : sql`null::timestamptz`;
+  const grp = byGroup ? sql`grp` : sql`''::text`;
+  const plainValue = {
+    count: sql`sum(n)::float8`, sum: sql`sum(sum)`, avg: sql`sum(sum) / nullif(sum(n), 0)`, min: sql`min(min)`, max: sql`max(max)`,
+    latest: sql`(array_agg(latest_value order by latest_at desc nulls last))[1]`, p50: sql`null::float8`, p90: sql`null::float8`, distinct: sql`null::float8`,
+  }[def.aggregate];
+  const rows = await sql<AggRow[]>`
+    select ${bt} as bt, ${grp} as grp, ${plainValue} as value, sum(dropped)::float8 as dropped
+    from metric_buckets where metric_id = ${metricId} and (${where}) group by 1, 2`;
+  if (def.aggregate === 'p50' || def.aggregate === 'p90' || def.aggregate === 'distinct') {
+    const q = def.aggregate === 'p50' ? 0.5 : 0.9;
+    const vals = def.aggregate === 'distinct'
+      ? await sql<AggRow[]>`
+          select bt, grp, count(distinct d)::float8 as value from (
+            select ${bt} as bt, ${grp} as grp, unnest(dvals) as d from metric_buckets where metric_id = ${metricId} and (${where})) x group by 1, 2`
+      : await sql<AggRow[]>`
+          select bt, grp, percentile_cont(${q}::float8) within group (order by v) as value from (
+            select ${bt} as bt, ${grp} as grp, unnest(vals) as v from metric_buckets where metric_id = ${metricId} and (${where})) x group by 1, 2`;
+    const byKey = new Map(vals.map((r) => [`${r.bt?.getTime()}|${r.grp}`, r.value]));
+    for (const r of rows) r.value = byKey.get(`${r.bt?.getTime()}|${r.grp}`) ?? (def.aggregate === 'distinct' ? 0 : null);
+  }
+  return rows;
+}
+
+const round = (x: number | null) => (x === null || !Number.isFinite(x) ? null : Math.round(x * 1e6) / 1e6);
+
+/** The bucket metric's value over [from, to), total or per group, with `sampled` when values were capped. */
+export async function rangeValue(sql: Sql, m: MetricRow, from: number, to: number, byGroup = false) {
+  const def = m.definition as BucketMetric;
+  const rows = await aggregate(sql, def, m.id, segWhere(sql, cover(from, to)), null, byGroup);
+  const empty = ZERO_WHEN_EMPTY.has(def.aggregate) ? 0 : null;
+  if (!byGroup) return { value: round(rows[0]?.value ?? empty), sampled: (rows[0]?.dropped ?? 0) > 0, groups: [] as Array<{ group: string; value: number | null }> };
+  return {
+    value: null, sampled: rows.some((r) => r.dropped > 0),
+    groups: rows.map((r) => ({ group: r.grp, value: round(r.value ?? empty) })).sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity)),
+  };
+}
+
+export interface SeriesQuery { from: number; to: number; bucket: Bucket; byGroup: boolean }
+
+export function checkPoints(from: number, to: number, bucket: Bucket) {
+  const points = Math.ceil((to - from) / BUCKETS[bucket]);
+  if (points > MAX_POINTS)
+    throw invalid(`bucket: ${points} ${bucket} points between from and to; at most ${MAX_POINTS}`, [{ path: 'bucket', message: `range would produce ${points} points (at most ${MAX_POINTS})` }]);
+  if (to <= from) throw invalid('to: must be after from', [{ path: 'to', message: 'must be after from' }]);
+}
+
+/** Points t = bucket start, from the bucket that holds `from` to the one before `to`. */
+function bucketStarts(from: number, to: number, bucket: Bucket): number[] {
+  const out: number[] = [];
+  for (let t = alignDown(from, bucket); t < to; t += BUCKETS[bucket]) out.push(t);
+  return out;
+}
+
+export async function series(sql: Sql, m: MetricRow, q: SeriesQuery) {
+  checkPoints(q.from, q.to, q.bucket);
+  if (m.definition.aggregate === 'lifecycle') return lifecycleSeries(sql, m, q, 'open_count');
+  const def = m.definition as BucketMetric;
+  const starts = bucketStarts(q.from, q.to, q.bucket);
+  const g = GRAIN_OF[q.bucket];
+  const where = sql`grain = ${g} and t >= ${new Date(starts[0])} and t < ${new Date(alignUp(q.to, q.bucket))}`;
+  const rows = await aggregate(sql, def, m.id, where, q.bucket, q.byGroup);
+  const empty = ZERO_WHEN_EMPTY.has(def.aggregate) ? 0 : null;
+  const fill = (pick: AggRow[]) => {
+    const at = new Map(pick.map((r) => [r.bt!.getTime(), r.value]));
+    return starts.map((t) => ({ t: new Date(t).toISOString(), value: round(at.get(t) ?? empty) }));
+  };
+  if (!q.byGroup) return { series: fill(rows), sampled: rows.some((r) => r.dropped > 0) };
+  const groups = new Map<string, AggRow[]>();
+  for (const r of rows) { if (!groups.has(r.grp)) groups.set(r.grp, []); groups.get(r.grp)!.push(r); }
+  const totals = await aggregate(sql, def, m.id, where, q.bucket, false);
+  return {
+    series: fill(totals),
+    groups: [...groups].map(([group, rs]) => ({ group, series: fill(rs) })).sort((a, b) => a.group.localeCompare(b.group)),
+    sampled: rows.some((r) => r.dropped > 0),
+  };
+}
+
+/** Open count (or amount) at the end of each bucket, from the episodes' opening and closing times. */
+export async function lifecycleSeries(sql: Sql, m: MetricRow, q: SeriesQuery, measure: 'open_count' | 'open_amount') {
+  const starts = bucketStarts(q.from, q.to, q.bucket);
+  const first = new Date(starts[0]);
+  const end = new Date(q.to);
+  const d = measure === 'open_count' ? sql`1::float8` : sql`coalesce(amount, 0)`;
+  const [base] = await sql<{ v: number | null }[]>`
+    select sum(v) as v from (
+      select ${d} as v from metric_episodes where metric_id = ${m.id} and closed_at is null and opened_at < ${first}
+      union all
+      select ${d} from metric_episodes where metric_id = ${m.id} and closed_at >= ${first} and opened_at < ${first}
+    ) x`;
+  const deltas = await sql<{ bt: Date; v: number }[]>`
+    select date_bin(${`${BUCKETS[q.bucket] / 1000} seconds`}::interval, t, ${new Date(ORIGIN)}::timestamptz) as bt, sum(v) as v from (
+      select opened_at as t, ${d} as v from metric_episodes where metric_id = ${m.id} and opened_at >= ${first} and opened_at < ${end}
+      union all
+      select closed_at, -${d} from metric_episodes where metric_id = ${m.id} and closed_at >= ${first} and closed_at < ${end} and opened_at is not null
+    ) x group by 1`;
+  const at = new Map(deltas.map((r) => [r.bt.getTime(), Number(r.v)]));
+  let cur = Number(base?.v ?? 0);
+  return { series: starts.map((t) => { cur += at.get(t) ?? 0; return { t: new Date(t).toISOString(), value: round(cur) }; }) };
+}
+
+// ---------- lifecycle answers ----------
+
+export const AGING = [
+  { bucket: '0-30', lo: 0, hi: 30 },
+  { bucket: '31-60', lo: 31, hi: 60 },
+  { bucket: '61-90', lo: 61, hi: 90 },
+  { bucket: '90+', lo: 91, hi: Infinity },
+] as const;
+
+/**
+ * Open count at a moment: opened at or before it and not closed by then. Written as "still open" plus
+ * "closed since", so each half reads one partial index instead of every episode the metric ever had.
+ */
+async function openAt(sql: Sql, metricId: number, at: number) {
+  const t = new Date(at);
+  const [r] = await sql<{ n: number; amount: number }[]>`
+    select count(*)::int as n, coalesce(sum(amount), 0)::float8 as amount from (
+      select amount from metric_episodes where metric_id = ${metricId} and closed_at is null and opened_at <= ${t}
+      union all
+      select amount from metric_episodes where metric_id = ${metricId} and closed_at > ${t} and opened_at <= ${t}
+    ) x`;
+  return r;
+}
+
+/**
+ * A lifecycle metric's answer for the window [from, to): open items at `to` with their age buckets (whole
+ * days since opening: 0–30, 31–60, 61–90, 91 and more = "90+"), time to close and closing shares of the
+ * items closed in the window.
+ */
+export async function lifecycleValue(sql: Sql, m: MetricRow, from: number, to: number, opts: { aging?: boolean } = {}) {
+  const def = m.definition as LifecycleMetric;
+  const at = new Date(to);
+  const [now, prev] = await Promise.all([openAt(sql, m.id, to), openAt(sql, m.id, from)]);
+  const agingRows = opts.aging === false ? [] : await sql<{ days: number; n: number; amount: number }[]>`
+    select floor(extract(epoch from ${at}::timestamptz - opened_at) / 86400)::int as days, count(*)::int as n, coalesce(sum(amount), 0)::float8 as amount
+    from (
+      select opened_at, amount from metric_episodes where metric_id = ${m.id} and closed_at is null and opened_at <= ${at}
+      union all
+      select opened_at, amount from metric_episodes where metric_id = ${m.id} and closed_at > ${at} and opened_at <= ${at}
+    ) x group by 1`;
+  const aging = AGING.map((b) => {
+    const rs = agingRows.filter((r) => r.days >= b.lo && r.days <= b.hi);
+    return { bucket: b.bucket, count: rs.reduce((s, r) => s + r.n, 0), amount: round(rs.reduce((s, r) => s + r.amount, 0)) };
+  });
+  const [ttc] = await sql<{ p50: number | null; mean: number | null; n: number }[]>`
+    select percentile_cont(0.5) within group (order by extract(epoch from closed_at - opened_at))::float8 as p50,
+      avg(extract(epoch from closed_at - opened_at))::float8 as mean, count(*)::int as n
+    from metric_episodes where metric_id = ${m.id} and opened_at is not null and closed_at >= ${new Date(from)} and closed_at < ${at}`;
+  const by = await sql<{ category: string; type: string; n: number }[]>`
+    select closed_category as category, closed_type as type, count(*)::int as n
+    from metric_episodes where metric_id = ${m.id} and opened_at is not null and closed_at >= ${new Date(from)} and closed_at < ${at}
+    group by 1, 2 order by 3 desc, 2`;
+  const closedTotal = by.reduce((s, r) => s + r.n, 0);
+  const closedBy = def.lifecycle.close.map((c) => {
+    const n = by.find((r) => r.category === c.category && r.type === c.type)?.n ?? 0;
+    return { category: c.category, type: c.type, count: n, share: closedTotal ? round(n / closedTotal) : null };
+  });
+  return {
+    value: now.n,
+    previous: prev.n,
+    change_pct: prev.n ? round(((now.n - prev.n) / prev.n) * 100) : null,
+    open_count: now.n,
+    open_amount: round(now.amount),
+    aging,
+    time_to_close_s: { p50: round(ttc.p50), mean: round(ttc.mean), closed: ttc.n },
+    closed_by: closedBy,
+  };
+}
+
+export type LifecycleAnswer = Awaited<ReturnType<typeof lifecycleValue>>;
+
+/** A named measure of a lifecycle answer (thresholds `on`, KPI widgets' `options.measure`). */
+export async function lifecycleMeasure(sql: Sql, m: MetricRow, measure: string, from: number, to: number, ans?: LifecycleAnswer): Promise<number | null> {
+  const over = /^open_(amount|count)_over_(\d+)d$/.exec(measure);
+  if (over) {
+    const [r] = await sql<{ n: number; amount: number }[]>`
+      select count(*)::int as n, coalesce(sum(amount), 0)::float8 as amount from metric_episodes
+      where metric_id = ${m.id} and opened_at is not null and opened_at <= ${new Date(to - Number(over[2]) * 86_400_000)}
+        and (closed_at is null or closed_at > ${new Date(to)})`;
+    return over[1] === 'count' ? r.n : round(r.amount);
+  }
+  const a = ans ?? await lifecycleValue(sql, m, from, to, { aging: false });
+  if (measure === 'value' || measure === 'open_count') return a.open_count;
+  if (measure === 'open_amount') return a.open_amount;
+  const ttc = /^time_to_close_(p50|mean)_(s|days)$/.exec(measure);
+  if (ttc) {
+    const s = a.time_to_close_s[ttc[1] as 'p50' | 'mean'];
+    return s === null ? null : ttc[2] === 's' ? s : round(s / 86_400);
+  }
+  if (measure.startsWith('closed_share:')) {
+    const type = measure.slice('closed_share:'.length);
+    const c = a.closed_by.find((x) => x.type === type);
+    return c ? c.share : null;
+  }
+  return null;
+}
+
+/** Per entity over [from, to): time open within the range, episodes, mean time to close, open now. */
+export async function lifecycleTable(sql: Sql, m: MetricRow, from: number, to: number) {
+  const f = new Date(from);
+  const t = new Date(to);
+  const rows = await sql<{ entity: string; name: string | null; episodes: number; open_s: number; mean_close_s: number | null; open_now: boolean; amount: number | null }[]>`
+    select entity, max(entity_name) as name, count(*)::int as episodes,
+      sum(extract(epoch from least(coalesce(closed_at, ${t}), ${t}) - greatest(opened_at, ${f})))::float8 as open_s,
+      avg(extract(epoch from closed_at - opened_at)) filter (where closed_at is not null)::float8 as mean_close_s,
+      bool_or(closed_at is null or closed_at > ${t}) as open_now,
+      sum(amount) filter (where closed_at is null or closed_at > ${t})::float8 as amount
+    from metric_episodes
+    where metric_id = ${m.id} and opened_at is not null and opened_at < ${t} and (closed_at is null or closed_at >= ${f})
+    group by entity order by open_s desc, entity limit 200`;
+  return rows.map((r) => ({ ...r, open_s: round(r.open_s), mean_close_s: round(r.mean_close_s), amount: round(r.amount) }));
+}
+
+/** Each entity's latest state (open or closed) with since when: the "down now" grid. */
+export async function lifecycleGrid(sql: Sql, m: MetricRow, at: number) {
+  const rows = await sql<{ entity: string; name: string | null; opened_at: Date | null; closed_at: Date | null }[]>`
+    select distinct on (entity) entity, entity_name as name, opened_at, closed_at from metric_episodes
+    where metric_id = ${m.id} and opened_at is not null and opened_at <= ${new Date(at)}
+    order by entity, opened_at desc limit 500`;
+  return rows.map((r) => {
+    const open = r.closed_at === null || r.closed_at.getTime() > at;
+    return { entity: r.entity, name: r.name, status: open ? 'open' : 'closed', since: (open ? r.opened_at : r.closed_at)!.toISOString() };
+  }).sort((a, b) => (a.status === b.status ? a.entity.localeCompare(b.entity) : a.status === 'open' ? -1 : 1));
+}

@@ -1,0 +1,163 @@
+// The KPI dashboards in a real headless Chromium at 390×844, after `npm run demo` (bench/demo.ts, run as a
+// child process against the test Herald through its public API): each preset dashboard shows every widget
+// that has data (no empty state where the API has numbers), the tiles carry their threshold colour, axe finds
+// nothing serious, and a screenshot of each is kept in test/artifacts. A workshop user reaches their own
+// dashboard from the queue with one tap. Chromium as in pwa.browser.test.ts (skipped without it unless
+// HERALD_REQUIRE_BROWSER=1).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createRequire } from 'node:module';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ADMIN_KEY, startTestHerald, type TestHerald } from './harness';
+import { ensurePwaBuilt, ROOT } from './pwa-build';
+
+const CHROMIUM = (process.env.HERALD_CHROMIUM ? [process.env.HERALD_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']).find((p) => existsSync(p)) ?? null;
+const REQUIRED = process.env.HERALD_REQUIRE_BROWSER === '1';
+if (!CHROMIUM && !REQUIRED) console.warn('[pwa.dashboards.browser] SKIPPED: Chromium not found (install Debian\'s `chromium` or set HERALD_CHROMIUM)');
+const suite = CHROMIUM || REQUIRED ? describe : describe.skip;
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+let h: TestHerald;
+let profile = '';
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+let demoOutput = '';
+
+async function seriousAxe(): Promise<unknown[]> {
+  // Evaluated through DevTools rather than added as a <script>: the PWA's CSP (script-src 'self') blocks inline script.
+  await page.evaluate(readFileSync(AXE, 'utf8'));
+  const found = await page.evaluate(async () => {
+    const r = await (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } })
+      .axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+async function signInAs(email: string, password: string) {
+  await context.clearCookies();
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'My queue' }).waitFor();
+}
+
+/** Does a widget's API answer hold numbers worth drawing? */
+function hasData(w: { type: string; data: any }): boolean {
+  const d = w.data;
+  const some = (pts?: Array<{ value: number | null }>) => !!pts?.some((p) => p.value !== null && p.value !== 0);
+  switch (w.type) {
+    case 'line': case 'bar': return some(d.series) || !!d.groups?.some((g: any) => some(g.series));
+    case 'forecast': return d.forecast?.length > 0;
+    case 'table': return d.rows?.length > 0;
+    case 'status_grid': return d.items?.length > 0;
+    default: return true;
+  }
+}
+
+suite('KPI dashboards in Chromium after npm run demo', () => {
+  beforeAll(async () => {
+    if (!CHROMIUM) throw new Error('HERALD_REQUIRE_BROWSER=1 but Chromium was not found (apt-get install chromium, or set HERALD_CHROMIUM)');
+    await ensurePwaBuilt();
+    h = await startTestHerald();
+    const t0 = Date.now();
+    const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'demo.ts')], {
+      cwd: ROOT, env: { ...process.env, HERALD_URL: h.url, HERALD_API_KEY: ADMIN_KEY }, timeout: 120_000,
+    });
+    demoOutput = r.stdout;
+    expect(Date.now() - t0).toBeLessThan(120_000);
+    profile = mkdtempSync(path.join(tmpdir(), 'herald-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM, baseURL: h.url, viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, hasTouch: true, locale: 'en-US',
+      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--no-default-browser-check', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
+  }, 240_000);
+
+  afterAll(async () => {
+    await context?.close().catch(() => {});
+    await h?.stop();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('the demo filled every preset dashboard through the public API', () => {
+    expect(demoOutput).toMatch(/sent \d{4,} events/);
+    for (const key of ['sales', 'accounting', 'workshop', 'system']) expect(demoOutput).toContain(`  ${key}: `);
+  });
+
+  it('each preset shows every widget that has data, tiles coloured by threshold, axe clean', async () => {
+    await signInAs('admin@example.com', 'correct horse battery');
+    mkdirSync(path.join(ROOT, 'test', 'artifacts'), { recursive: true });
+    for (const key of ['sales', 'accounting', 'workshop', 'system']) {
+      const answer = (await h.api('GET', `/v1/dashboards/${key}`)).body;
+      await page.goto(`/dashboards/${key}`);
+      await page.getByRole('heading', { level: 1, name: answer.name }).waitFor();
+      await page.locator('.kpi').first().waitFor();
+      const tiles = answer.widgets.filter((w: any) => w.type === 'kpi');
+      expect(await page.locator('.kpi').count()).toBe(tiles.length);
+      for (const [i, w] of tiles.entries()) {
+        const tile = page.locator('.kpi').nth(i);
+        expect(await tile.locator('.kpi-title').innerText()).toBe(w.title);
+        if (w.data.status) expect(await tile.getAttribute('class')).toContain(`kpi-${w.data.status}`);
+        expect(await tile.locator('.kpi-value').innerText()).not.toBe('—');
+      }
+      for (const w of answer.widgets.filter((x: any) => x.type !== 'kpi')) {
+        const panel = page.getByRole('region', { name: w.title, exact: true });
+        await panel.waitFor();
+        expect(hasData(w), `${key}/${w.title} has data after the demo`).toBe(true);
+        expect(await panel.locator('.empty').count(), `${key}/${w.title} shows an empty state`).toBe(0);
+        if (['line', 'bar', 'forecast'].includes(w.type)) await panel.locator('canvas').first().waitFor();
+      }
+      await page.waitForTimeout(300); // charts drawn
+      expect(await seriousAxe(), key).toEqual([]);
+      await page.screenshot({ path: path.join(ROOT, 'test', 'artifacts', `dashboard-${key}-390x844.png`), fullPage: true });
+    }
+    // The workshop tiles: two machines are down right now in the demo, past the warn threshold of 2.
+    const ws = (await h.api('GET', '/v1/dashboards/workshop')).body;
+    expect(ws.widgets[0].data.value).toBe(2);
+    expect(ws.widgets[0].data.status).toBe('warn');
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it('an admin edits a dashboard as JSON with a live preview, and a widget naming a missing metric is refused', async () => {
+    await signInAs('admin@example.com', 'correct horse battery');
+    await page.goto('/dashboards/workshop/edit');
+    const editor = page.getByLabel(/Dashboard \(JSON\)/);
+    await editor.waitFor();
+    const doc = JSON.parse(await editor.inputValue());
+    doc.widgets = [{ type: 'kpi', metric: 'workshop_downtime', title: 'Down right now', options: {} }, ...doc.widgets.slice(2, 3)];
+    await editor.fill(JSON.stringify(doc, null, 2));
+    await page.locator('.kpi-title', { hasText: 'Down right now' }).waitFor(); // the preview answered
+    expect(await page.locator('.kpi-value').first().innerText()).toMatch(/^2/);
+    doc.widgets.push({ type: 'line', metric: 'no_such_metric', title: 'Broken' });
+    await editor.fill(JSON.stringify(doc, null, 2));
+    await page.getByText('widgets.2.metric: metric no_such_metric does not exist').first().waitFor();
+    doc.widgets.pop();
+    await editor.fill(JSON.stringify(doc, null, 2));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/\/dashboards\/workshop$/);
+    const saved = (await h.api('GET', '/v1/dashboards/workshop')).body;
+    expect(saved.widgets.map((w: any) => w.title)).toEqual(['Down right now', 'Machines']);
+  }, 60_000);
+
+  it('a workshop user lands on the workshop dashboard with one tap from the queue', async () => {
+    const u = await h.api('POST', '/v1/users', { name: 'Wendy Workshop', email: 'wendy@example.com', roles: ['workshop'], password: 'wendy password 1' });
+    expect(u.status).toBe(201);
+    await signInAs('wendy@example.com', 'wendy password 1');
+    await page.getByRole('link', { name: 'Dashboards' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Workshop' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/dashboards/workshop');
+    await page.getByRole('link', { name: '7 days' }).click();
+    await page.waitForURL(/range=7d/);
+    await page.getByRole('region', { name: 'Machines', exact: true }).locator('.cell-open').first().waitFor();
+    expect(await page.getByRole('link', { name: 'Edit' }).count()).toBe(0); // not an admin
+  }, 60_000);
+});
