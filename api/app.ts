@@ -16,6 +16,7 @@ import { ruleRoutes } from './routes/rules';
 import { apiKeyRoutes, roleRoutes, userRoutes, webhookRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
 import { opsRoutes } from './routes/ops';
+import { scheduleRoutes } from './routes/people';
 import { log } from '../db/platform/log';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -59,6 +60,7 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
   v1.route('/roles', roleRoutes(ctx));
   v1.route('/api-keys', apiKeyRoutes(ctx));
   v1.route('/webhooks', webhookRoutes(ctx));
+  v1.route('/schedules', scheduleRoutes(ctx));
   app.route('/v1', v1);
 
   if (existsSync(PWA_DIST)) {

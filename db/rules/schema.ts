@@ -50,9 +50,11 @@ export const EscalationStepSchema = z
     after_minutes: z.number().positive().max(60 * 24 * 30),
     roles: z.array(roleKey).max(20).default([]),
     users: z.array(z.number().int().positive()).max(100).default([]),
+    /** Whoever is on call in these schedules when the step fires. */
+    schedules: z.array(z.number().int().positive()).max(20).default([]),
   })
   .strict()
-  .refine((s) => s.roles.length + s.users.length > 0, { message: 'an escalation step needs roles or users' });
+  .refine((s) => s.roles.length + s.users.length + s.schedules.length > 0, { message: 'an escalation step needs roles, users or schedules' });
 
 export const EscalationSchema = z
   .object({
@@ -83,9 +85,14 @@ export const RuleInputSchema = z
     continue: z.boolean().default(false),
     match: MatchSchema,
     targets: z
-      .object({ roles: z.array(roleKey).max(20).default([]), users: z.array(z.number().int().positive()).max(100).default([]) })
+      .object({
+        roles: z.array(roleKey).max(20).default([]),
+        users: z.array(z.number().int().positive()).max(100).default([]),
+        /** Whoever is on call in these schedules when the alert is routed. */
+        schedules: z.array(z.number().int().positive()).max(20).default([]),
+      })
       .strict()
-      .default({ roles: [], users: [] }),
+      .default({ roles: [], users: [], schedules: [] }),
     channels: z.array(z.enum(CHANNEL_KINDS)).min(1).max(CHANNEL_KINDS.length).default(['in_app']),
     priority: z.enum(PRIORITIES).default('normal'),
     escalation: EscalationSchema.default({ steps: [], repeat: 0 }),

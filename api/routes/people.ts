@@ -1,0 +1,24 @@
+// Schedules and personal preferences: thin routes over the verbs in db/schedules and db/preferences.
+import { Hono } from 'hono';
+import type { ApiContext, AppEnv } from '../context';
+import { idParam, readJson } from '../http';
+import {
+  addOverrideVerb, createScheduleVerb, deleteOverrideVerb, deleteScheduleVerb, getScheduleVerb, listSchedulesVerb, onCallVerb,
+  patchScheduleVerb, shiftsVerb,
+} from '../../db/schedules/verbs';
+import { rulesUsingSchedule } from '../../db/rules/repo';
+
+export function scheduleRoutes(ctx: ApiContext) {
+  const r = new Hono<AppEnv>();
+  r.get('/', async (c) => c.json({ items: await listSchedulesVerb(ctx, c.get('actor')) }));
+  r.post('/', async (c) => c.json(await createScheduleVerb(ctx, c.get('actor'), await readJson(c)), 201));
+  r.get('/:id', async (c) => c.json(await getScheduleVerb(ctx, c.get('actor'), idParam(c))));
+  r.patch('/:id', async (c) => c.json(await patchScheduleVerb(ctx, c.get('actor'), idParam(c), await readJson(c))));
+  r.put('/:id', async (c) => c.json(await patchScheduleVerb(ctx, c.get('actor'), idParam(c), await readJson(c))));
+  r.delete('/:id', async (c) => { await deleteScheduleVerb(ctx, c.get('actor'), idParam(c), rulesUsingSchedule); return c.body(null, 204); });
+  r.post('/:id/overrides', async (c) => c.json(await addOverrideVerb(ctx, c.get('actor'), idParam(c), await readJson(c)), 201));
+  r.delete('/:id/overrides/:override', async (c) => { await deleteOverrideVerb(ctx, c.get('actor'), idParam(c), idParam(c, 'override')); return c.body(null, 204); });
+  r.get('/:id/oncall', async (c) => c.json(await onCallVerb(ctx, c.get('actor'), idParam(c), c.req.query())));
+  r.get('/:id/shifts', async (c) => c.json(await shiftsVerb(ctx, c.get('actor'), idParam(c), c.req.query())));
+  return r;
+}
