@@ -16,7 +16,7 @@ import { ruleRoutes } from './routes/rules';
 import { apiKeyRoutes, roleRoutes, userRoutes, webhookRoutes } from './routes/admin';
 import { authRoutes } from './routes/auth';
 import { opsRoutes } from './routes/ops';
-import { scheduleRoutes } from './routes/people';
+import { meRoutes, scheduleRoutes, userPreferenceRoutes } from './routes/people';
 import { log } from '../db/platform/log';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -56,7 +56,9 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
   v1.route('/events', eventRoutes(ctx));
   v1.route('/alerts', alertRoutes(ctx));
   v1.route('/rules', ruleRoutes(ctx));
+  v1.route('/users', userPreferenceRoutes(ctx));
   v1.route('/users', userRoutes(ctx));
+  v1.route('/me', meRoutes(ctx));
   v1.route('/roles', roleRoutes(ctx));
   v1.route('/api-keys', apiKeyRoutes(ctx));
   v1.route('/webhooks', webhookRoutes(ctx));

@@ -2,19 +2,36 @@
 // schedule, personal channel preferences, quiet hours and digests. Stories on real Postgres and a real worker.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHerald, type TestHerald } from './harness';
+import { startFakeSmtp, type FakeSmtp } from './fakes/smtp';
+import { oncall } from '../bot/chat/core';
 
 let h: TestHerald;
+let smtp: FakeSmtp;
 const users: Record<string, number> = {};
 
 beforeAll(async () => {
-  h = await startTestHerald();
+  smtp = await startFakeSmtp();
+  h = await startTestHerald({ SMTP_URL: smtp.url, EMAIL_FROM: 'Herald <alerts@herald.example>' });
   for (const [key, name, roles] of [['ana', 'Ana Accounts', ['accounting']], ['ben', 'Ben Books', ['accounting']], ['cy', 'Cy Cash', ['accounting']], ['dee', 'Dee Director', ['ceo']]] as const) {
     const r = await h.api('POST', '/v1/users', { name, email: `${key}@example.com`, roles });
     expect(r.status).toBe(201);
     users[key] = r.body.id;
   }
 });
-afterAll(async () => { await h?.stop(); });
+afterAll(async () => { await h?.stop(); await smtp?.close(); });
+
+/** Posts an event and waits for its alert. */
+async function raise(category: string, title: string, severity = 'warning'): Promise<number> {
+  const r = await h.api('POST', '/v1/events', { category, type: 'thing', title, severity });
+  expect(r.status).toBe(202);
+  const e = await h.eventually(async () => { const x = await h.api('GET', `/v1/events/${r.body.event_id}`); return x.body.alert_id && x.body; });
+  return e.alert_id;
+}
+const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+const messagesOf = (alertId: number) => h.sql<{ id: number; user_id: number; channel: string; status: string; held_until: Date | null; level: number }[]>`
+  select id, user_id, channel, status, held_until, level from messages where alert_id = ${alertId} order by id`;
+const timelineOf = async (alertId: number) => (await h.api('GET', `/v1/alerts/${alertId}`)).body.timeline as Array<{ kind: string; detail: any }>;
+const runNow = (messageId: number) => h.sql`update graphile_worker._private_jobs set run_at = now() where key = ${`message:${messageId}:send`}`;
 
 const oncallAt = async (id: number, at: string) => {
   const r = await h.api('GET', `/v1/schedules/${id}/oncall?at=${encodeURIComponent(at)}`);
@@ -134,5 +151,151 @@ describe('schedules: who is on call, across a rotation and daylight-saving chang
     expect((await h.api('DELETE', `/v1/rules/${rule.body.id}`)).status).toBe(204);
     expect((await h.api('DELETE', `/v1/schedules/${weekly}`)).status).toBe(204);
     expect((await h.api('GET', `/v1/schedules/${weekly}`)).status).toBe(404);
+  });
+});
+
+describe('rules and escalation steps that target a schedule', () => {
+  let sched: number;
+  beforeAll(async () => {
+    // Ana and Ben rotate daily; Ben covers right now, so exactly one person is on call whatever the hour.
+    const now = Date.now();
+    const r = await h.api('POST', '/v1/schedules', {
+      name: 'Finance on-call', timezone: 'Europe/Berlin',
+      rotations: [{ users: [users.ana, users.ben], shift: 'daily', handoff: '09:00', starts_on: '2026-01-05' }],
+      overrides: [{ user_id: users.ben, starts_at: new Date(now - 3600_000).toISOString(), ends_at: new Date(now + 3 * 3600_000).toISOString() }],
+    });
+    sched = r.body.id;
+  });
+
+  it('an alert to a schedule reaches only the person on call; the preview and the dry run say so', async () => {
+    const rule = await h.api('POST', '/v1/rules', {
+      name: 'Payments', match: { category: 'payments' }, targets: { schedules: [sched] }, channels: ['in_app'], priority: 'high',
+      escalation: { steps: [{ after_minutes: 10, roles: ['ceo'] }] },
+    });
+    expect(rule.status).toBe(201);
+    expect(rule.body.targets).toEqual({ roles: [], users: [], schedules: [sched] });
+    expect(rule.body.preview).toBe('All Payments alerts go to whoever is on call in Finance on-call via In-app, escalating to CEO after 10 min.');
+    const dry = await h.api('POST', '/v1/rules/test', { event: { category: 'payments', type: 'x', title: 'Dry' } });
+    expect(dry.body.recipients.map((r: { name: string }) => r.name)).toEqual(['Ben Books']);
+
+    const id = await raise('payments', 'Card processor down');
+    const notified = await h.sql`select user_id from notifications where alert_id = ${id}`;
+    expect(notified.map((n) => Number(n.user_id))).toEqual([users.ben]);
+    expect(await h.api('PATCH', `/v1/rules/${rule.body.id}`, { enabled: false })).toMatchObject({ status: 200 });
+  });
+
+  it('an escalation step to a schedule reaches whoever is on call when it fires', async () => {
+    await h.api('POST', '/v1/rules', {
+      name: 'Refunds', match: { category: 'refunds' }, targets: { roles: ['ceo'] }, channels: ['in_app'],
+      escalation: { steps: [{ after_minutes: 5, schedules: [sched] }] },
+    });
+    const id = await raise('refunds', 'Refund stuck');
+    expect((await h.sql`select user_id from notifications where alert_id = ${id} and level = 0`).map((n) => Number(n.user_id))).toEqual([users.dee]);
+    expect((await h.api('GET', `/v1/alerts/${id}`)).body.escalation.next_to).toBe('whoever is on call');
+    await h.fastForward(id);
+    const l1 = await h.eventually(async () => { const r = await h.sql`select user_id from notifications where alert_id = ${id} and level = 1`; return r.length ? r : null; });
+    expect(l1.map((n) => Number(n.user_id))).toEqual([users.ben]);
+  });
+
+  it('/herald oncall answers from schedules too', async () => {
+    const o = await oncall(h.ctx, { kind: 'user', orgId: 1, userId: users.dee, name: 'Dee', roles: ['ceo'] }, null);
+    expect(o.kind).toBe('oncall');
+    if (o.kind !== 'oncall') return;
+    expect(o.schedules.find((s) => s.name === 'Finance on-call')?.people.map((p) => p.name)).toEqual(['Ben Books']);
+    const one = await oncall(h.ctx, { kind: 'user', orgId: 1, userId: users.dee, name: 'Dee', roles: ['ceo'] }, 'finance on-call');
+    expect(one.kind === 'oncall' && one.schedules.length === 1 && one.roles.length === 0).toBe(true);
+  });
+
+  it('a rule naming an unknown schedule is refused by field', async () => {
+    const r = await h.api('POST', '/v1/rules', { name: 'Ghost', match: { category: 'ghost' }, targets: { schedules: [987654] } });
+    expect(r.status).toBe(400);
+    expect(r.body.errors).toEqual([{ path: 'targets.schedules.0', message: 'unknown schedule 987654' }]);
+  });
+});
+
+describe('preferences, quiet hours and digests', () => {
+  let pat: number; let quinn: number; let dora: number;
+  beforeAll(async () => {
+    for (const [key, name] of [['pat', 'Pat Prefers'], ['quinn', 'Quinn Quiet'], ['dora', 'Dora Digest']] as const) {
+      const r = await h.api('POST', '/v1/users', { name, email: `${key}@example.com`, roles: [], timezone: 'UTC' });
+      users[key] = r.body.id;
+    }
+    pat = users.pat; quinn = users.quinn; dora = users.dora;
+  });
+
+  it('preferences choose among the rule\'s channels and never narrow to none', async () => {
+    const put = await h.api('PUT', `/v1/users/${pat}/preferences`, { channels: { normal: ['in_app'], high: ['sms'] } });
+    expect(put.status).toBe(200);
+    expect(put.body.channels).toEqual({ normal: ['in_app'], high: ['sms'] });
+    expect(put.body.preview).toBe('Critical and low alerts reach you by every channel the rule names at any hour; high ones reach you by SMS at any hour; normal ones reach you by In-app at any hour.');
+    const none = await h.api('PUT', `/v1/users/${pat}/preferences`, { channels: { normal: [] } });
+    expect(none.status).toBe(400);
+    expect(none.body.errors[0].path).toBe('channels.normal');
+    expect((await h.api('GET', `/v1/users/${pat}/preferences`)).body.channels).toEqual({ normal: ['in_app'], high: ['sms'] }); // nothing half-saved
+    expect((await h.api('GET', '/v1/me/preferences')).status).toBe(400); // an API key is nobody
+
+    await h.api('POST', '/v1/rules', { name: 'Pat normal', match: { category: 'patnormal' }, targets: { users: [pat] }, channels: ['in_app', 'email'], priority: 'normal' });
+    await h.api('POST', '/v1/rules', { name: 'Pat high', match: { category: 'pathigh' }, targets: { users: [pat] }, channels: ['in_app', 'email'], priority: 'high' });
+    const a = await raise('patnormal', 'Narrowed');
+    expect((await messagesOf(a)).map((m) => m.channel)).toEqual(['in_app']);
+    // SMS is not among the rule's channels: the intersection is empty, so the rule's channels stay.
+    const b = await raise('pathigh', 'Not narrowed to nothing');
+    expect((await messagesOf(b)).map((m) => m.channel).sort()).toEqual(['email', 'in_app']);
+    await h.eventually(async () => (await messagesOf(b)).find((m) => m.channel === 'email')!.status === 'sent');
+  });
+
+  it('a notification in quiet hours is held (timeline `held` with the time) and sent when they end', async () => {
+    const now = new Date();
+    const start = hhmm(new Date(now.getTime() - 3600_000)).slice(0, 3) + '00';
+    const end = hhmm(new Date(now.getTime() + 2 * 3600_000)).slice(0, 3) + '00';
+    const put = await h.api('PUT', `/v1/users/${quinn}/preferences`, { quiet_hours: { start, end, except: ['critical'] } });
+    expect(put.status).toBe(200);
+    await h.api('POST', '/v1/rules', { name: 'Quinn normal', match: { category: 'quinn' }, targets: { users: [quinn] }, channels: ['in_app', 'email'], priority: 'normal' });
+    await h.api('POST', '/v1/rules', { name: 'Quinn critical', match: { category: 'quinncrit' }, targets: { users: [quinn] }, channels: ['in_app', 'email'], priority: 'critical' });
+
+    const before = smtp.messages.length;
+    const id = await raise('quinn', 'Nightly export late');
+    const msgs = await messagesOf(id);
+    expect(msgs.find((m) => m.channel === 'in_app')!.status).toBe('delivered'); // silent, never held
+    const email = msgs.find((m) => m.channel === 'email')!;
+    expect(email.status).toBe('held_quiet');
+    const endsAt = email.held_until!;
+    expect(endsAt.toISOString().slice(11, 16)).toBe(end);
+    expect(endsAt.getTime()).toBeGreaterThan(now.getTime());
+    const held = (await timelineOf(id)).find((t) => t.kind === 'held')!;
+    expect(held.detail).toMatchObject({ channel: 'email', to: 'Quinn Quiet', reason: 'quiet hours', until: endsAt.toISOString() });
+    const [job] = await h.sql`select run_at from graphile_worker._private_jobs where key = ${`message:${email.id}:send`}`;
+    expect(new Date(job.run_at).getTime()).toBe(endsAt.getTime());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(smtp.messages.length).toBe(before);
+
+    // Quiet hours end.
+    await runNow(email.id);
+    const mails = await smtp.waitFor(before + 1);
+    expect(mails[before].subject).toContain('Nightly export late');
+    await h.eventually(async () => (await messagesOf(id)).find((m) => m.channel === 'email')!.status === 'sent');
+  });
+
+  it('is not sent at all when the alert is acknowledged before quiet hours end', async () => {
+    const id = await raise('quinn', 'Report queue slow');
+    const email = (await messagesOf(id)).find((m) => m.channel === 'email')!;
+    expect(email.status).toBe('held_quiet');
+    expect((await h.api('POST', `/v1/alerts/${id}/acknowledge`)).status).toBe(200);
+    const before = smtp.messages.length;
+    await runNow(email.id);
+    await h.eventually(async () => (await messagesOf(id)).find((m) => m.channel === 'email')!.status === 'dropped');
+    const dropped = (await timelineOf(id)).find((t) => t.kind === 'dropped')!;
+    expect(dropped.detail.reason).toContain('acknowledged');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(smtp.messages.length).toBe(before);
+  });
+
+  it('critical breaks quiet hours', async () => {
+    const before = smtp.messages.length;
+    const id = await raise('quinncrit', 'Ledger corrupted', 'critical');
+    expect((await messagesOf(id)).find((m) => m.channel === 'email')!.status).not.toBe('held_quiet');
+    const mails = await smtp.waitFor(before + 1);
+    expect(mails[before].subject).toContain('Ledger corrupted');
+    expect((await timelineOf(id)).some((t) => t.kind === 'held')).toBe(false);
   });
 });

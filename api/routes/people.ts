@@ -7,6 +7,7 @@ import {
   patchScheduleVerb, shiftsVerb,
 } from '../../db/schedules/verbs';
 import { rulesUsingSchedule } from '../../db/rules/repo';
+import { getPreferencesVerb, putPreferencesVerb } from '../../db/preferences/verbs';
 
 export function scheduleRoutes(ctx: ApiContext) {
   const r = new Hono<AppEnv>();
@@ -20,5 +21,20 @@ export function scheduleRoutes(ctx: ApiContext) {
   r.delete('/:id/overrides/:override', async (c) => { await deleteOverrideVerb(ctx, c.get('actor'), idParam(c), idParam(c, 'override')); return c.body(null, 204); });
   r.get('/:id/oncall', async (c) => c.json(await onCallVerb(ctx, c.get('actor'), idParam(c), c.req.query())));
   r.get('/:id/shifts', async (c) => c.json(await shiftsVerb(ctx, c.get('actor'), idParam(c), c.req.query())));
+  return r;
+}
+
+export function meRoutes(ctx: ApiContext) {
+  const r = new Hono<AppEnv>();
+  r.get('/preferences', async (c) => c.json(await getPreferencesVerb(ctx, c.get('actor'), 'me')));
+  r.put('/preferences', async (c) => c.json(await putPreferencesVerb(ctx, c.get('actor'), 'me', await readJson(c))));
+  return r;
+}
+
+/** Mounted beside the users router: `/v1/users/:id/preferences` (admins, or the person themselves). */
+export function userPreferenceRoutes(ctx: ApiContext) {
+  const r = new Hono<AppEnv>();
+  r.get('/:id/preferences', async (c) => c.json(await getPreferencesVerb(ctx, c.get('actor'), idParam(c))));
+  r.put('/:id/preferences', async (c) => c.json(await putPreferencesVerb(ctx, c.get('actor'), idParam(c), await readJson(c))));
   return r;
 }

@@ -45,5 +45,7 @@ export function nextStepLabel(row: Pick<AlertRow, 'route' | 'escalation_level' |
   const step = steps[row.escalation_level % steps.length];
   const parts = step.roles.map(roleLabel);
   if (step.users.length) parts.push(step.users.length === 1 ? '1 person' : `${step.users.length} people`);
+  const scheds = step.schedules?.length ?? 0;
+  if (scheds) parts.push(scheds === 1 ? 'whoever is on call' : `whoever is on call in ${scheds} schedules`);
   return parts.join(', ');
 }

@@ -45,15 +45,17 @@ export async function runAlertTimer(h: Herald, alertId: number, payload: { level
     const next = levelDueAt(a.created_at, a.route.escalation, level + 1);
     const b = await escalateAlert(tx, alertId, level, next);
     if (!b) return 'stale';
-    const people = await loadTargetUsers(tx, Number(a.org_id), s.step.roles, s.step.users);
+    // Whoever is on call in the step's schedules now, when the step fires.
+    const schedules = s.step.schedules ?? [];
+    const people = await loadTargetUsers(tx, Number(a.org_id), s.step.roles, s.step.users, schedules);
     const notified = await notifyLevel(tx, h.channels, level,
-      [{ orgId: a.org_id, alertId, title: a.title, targets: [{ roles: s.step.roles, users: s.step.users, channels: a.route.escalation.channels }] }], people);
+      [{ orgId: a.org_id, alertId, title: a.title, priority: a.priority, targets: [{ roles: s.step.roles, users: s.step.users, schedules, channels: a.route.escalation.channels }] }], people);
     jobs.push(...notified.jobs);
     if (next) jobs.push(job('alert__escalate', { alert_id: alertId, level: level + 1 }, { run_at: next }));
     const lateMs = Date.now() - due.getTime();
     jobs.push(...(await applyEffects(tx, h, [{
       alert: b, webhook: 'alert.escalated', updateMessages: true, extra: { level },
-      timeline: { kind: 'escalated', actor: SYSTEM_REF, detail: { level, roles: s.step.roles, users: s.step.users, cycle: s.cycle, late_ms: lateMs } },
+      timeline: { kind: 'escalated', actor: SYSTEM_REF, detail: { level, roles: s.step.roles, users: s.step.users, ...(schedules.length ? { schedules } : {}), cycle: s.cycle, late_ms: lateMs } },
     }], notified.timeline)));
     await addJobs(tx, jobs);
     return 'escalated';

@@ -81,7 +81,8 @@ export interface RouteSnapshot {
   rules: Array<{
     rule_id: number;
     name: string;
-    targets: { roles: string[]; users: number[] };
+    /** `schedules`: whoever is on call there when the alert is routed (absent in routes saved before schedules). */
+    targets: { roles: string[]; users: number[]; schedules?: number[] };
     channels: string[];
     slack_channel: string | null;
     discord_channel: string | null;
@@ -90,7 +91,8 @@ export interface RouteSnapshot {
   escalation: {
     rule_id: number | null;
     channels: string[];
-    steps: Array<{ after_minutes: number; roles: string[]; users: number[] }>;
+    /** `schedules`: whoever is on call there when the step fires. */
+    steps: Array<{ after_minutes: number; roles: string[]; users: number[]; schedules?: number[] }>;
     repeat: number;
   };
 }

@@ -3,7 +3,10 @@ import type { Sql } from '../platform/sql';
 
 export type TimelineKind =
   | 'created' | 'notified' | 'delivered' | 'failed' | 'escalated' | 'acknowledged'
-  | 'snoozed' | 'reopened' | 'resolved' | 'deduplicated';
+  | 'snoozed' | 'reopened' | 'resolved' | 'deduplicated'
+  // People (issue 13): a message waits for quiet hours or the digest; dropped when the alert was handled
+  // before quiet hours ended; digested when a digest covered it.
+  | 'held' | 'dropped' | 'digested';
 
 export interface TimelineEntry {
   org_id: number;
