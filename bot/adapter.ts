@@ -2,6 +2,7 @@
 // provider it talks to: it creates message rows, and `message__send` / `message__update` call these.
 import type { ChannelInfo, ChannelKind, RecipientUser } from '../db/model/channels';
 import type { AlertView } from '../db/model/alert';
+import type { DigestView } from '../db/model/digest';
 import type { Config } from '../db/platform/config';
 import type { Pool } from '../db/platform/sql';
 import type { Herald } from '../db/herald';
@@ -47,6 +48,8 @@ export interface Adapter extends ChannelInfo {
   send(msg: OutgoingMessage, ctx: AdapterContext): Promise<SendResult | DeferredResult>;
   /** Edit what `send` posted so it shows the alert's current state (updatable channels only). */
   update?(msg: OutgoingMessage, ctx: AdapterContext): Promise<SendResult>;
+  /** Email only: one digest covering a person's held low-priority alerts (db/messages/digest.ts). */
+  sendDigest?(to: RecipientUser, digest: DigestView, ctx: AdapterContext): Promise<SendResult>;
   health(): ChannelHealth;
   /**
    * API role only, once at start: take inbound work (button clicks, commands, replies) acting through the

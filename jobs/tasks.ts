@@ -9,6 +9,7 @@ import { message__update } from './message__update';
 import { webhook__deliver } from './webhook__deliver';
 import { idempotency__cleanup } from './idempotency__cleanup';
 import { sms__bundle } from './sms__bundle';
+import { digest__send } from './digest__send';
 
 export const TASKS: TaskList = {
   event__route,
@@ -19,6 +20,7 @@ export const TASKS: TaskList = {
   webhook__deliver,
   idempotency__cleanup,
   sms__bundle,
+  digest__send,
 };
 
 export { CRONTAB } from '../db/jobs/catalog';

@@ -298,4 +298,50 @@ describe('preferences, quiet hours and digests', () => {
     expect(mails[before].subject).toContain('Ledger corrupted');
     expect((await timelineOf(id)).some((t) => t.kind === 'held')).toBe(false);
   });
+
+  it('a day of low alerts becomes one digest email with the right alerts in it; an empty period sends nothing', async () => {
+    const put = await h.api('PUT', `/v1/users/${dora}/preferences`, { digest: { frequency: 'daily', at: '08:00' } });
+    expect(put.status).toBe(200);
+    expect(put.body.preview).toContain('low ones wait for your 08:00 digest');
+    const next = new Date(put.body.digest_next_at);
+    expect(next.toISOString().slice(11, 16)).toBe('08:00'); // UTC person
+    expect(next.getTime() - Date.now()).toBeGreaterThan(0);
+    expect(next.getTime() - Date.now()).toBeLessThanOrEqual(86_400_000);
+    await h.api('POST', '/v1/rules', { name: 'Dora low', match: { category: 'doralow' }, targets: { users: [dora] }, channels: ['in_app', 'email'], priority: 'low' });
+    const ids = [await raise('doralow', 'Stock count drift'), await raise('doralow', 'Minor VAT rounding'), await raise('doralow', 'Old quote expiring')];
+    for (const id of ids) {
+      const msgs = await messagesOf(id);
+      expect(msgs.find((m) => m.channel === 'in_app')!.status).toBe('delivered');
+      expect(msgs.find((m) => m.channel === 'email')!.status).toBe('held_digest');
+      expect((await timelineOf(id)).find((t) => t.kind === 'held')!.detail).toMatchObject({ reason: 'digest', until: next.toISOString() });
+    }
+    expect((await h.api('POST', `/v1/alerts/${ids[2]}/resolve`)).status).toBe(200);
+    const before = smtp.messages.length;
+    // The period closes; the crontab's run finds Dora.
+    await h.sql`update user_preferences set digest_next_at = now() - interval '1 second' where user_id = ${dora}`;
+    await h.sql`select graphile_worker.add_job('digest__send', '{}'::json)`;
+    const mails = await smtp.waitFor(before + 1);
+    const mail = mails[before];
+    expect(mail.subject).toBe('[Herald] Your daily digest: 3 low-priority alerts, 2 still open');
+    for (const id of ids) expect(mail.text).toContain(`#${id} `);
+    expect(mail.text).toContain('Stock count drift');
+    expect(mail.text).toContain('resolved');
+    expect((mail.text!.match(/Acknowledge: /g) ?? []).length).toBe(2);
+    const digests = await h.sql`select channel, alert_ids, status from digests where user_id = ${dora}`;
+    expect(digests).toHaveLength(1);
+    expect(digests[0].alert_ids.map(Number)).toEqual(ids);
+    await h.eventually(async () => (await h.sql`select status from digests where user_id = ${dora}`)[0].status === 'sent');
+    for (const id of ids) expect((await messagesOf(id)).find((m) => m.channel === 'email')!.status).toBe('digested');
+    expect((await timelineOf(ids[0])).some((t) => t.kind === 'digested')).toBe(true);
+    const moved = (await h.sql`select digest_next_at from user_preferences where user_id = ${dora}`)[0].digest_next_at as Date;
+    expect(moved.getTime()).toBeGreaterThan(Date.now());
+
+    // An empty period: nothing is sent.
+    await h.sql`update user_preferences set digest_next_at = now() - interval '1 second' where user_id = ${dora}`;
+    await h.sql`select graphile_worker.add_job('digest__send', '{}'::json)`;
+    await h.eventually(async () => ((await h.sql`select digest_next_at from user_preferences where user_id = ${dora}`)[0].digest_next_at as Date).getTime() > Date.now());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(smtp.messages.length).toBe(before + 1);
+    expect(await h.sql`select 1 from digests where user_id = ${dora}`).toHaveLength(1);
+  });
 });

@@ -8,6 +8,7 @@ import {
 } from '../../db/schedules/verbs';
 import { rulesUsingSchedule } from '../../db/rules/repo';
 import { getPreferencesVerb, putPreferencesVerb } from '../../db/preferences/verbs';
+import { myDigestsVerb } from '../../db/messages/digest';
 
 export function scheduleRoutes(ctx: ApiContext) {
   const r = new Hono<AppEnv>();
@@ -28,6 +29,7 @@ export function meRoutes(ctx: ApiContext) {
   const r = new Hono<AppEnv>();
   r.get('/preferences', async (c) => c.json(await getPreferencesVerb(ctx, c.get('actor'), 'me')));
   r.put('/preferences', async (c) => c.json(await putPreferencesVerb(ctx, c.get('actor'), 'me', await readJson(c))));
+  r.get('/digests', async (c) => c.json({ items: await myDigestsVerb(ctx, c.get('actor')) }));
   return r;
 }
 
