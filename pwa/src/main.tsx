@@ -26,6 +26,7 @@ const RuleTesterPage = lazy(() => import('./pages/admin/RuleTester'));
 const RulesImportPage = lazy(() => import('./pages/admin/RulesImport'));
 const UsersPage = lazy(() => import('./pages/admin/Users'));
 const RolesPage = lazy(() => import('./pages/admin/Roles'));
+const SchedulesPage = lazy(() => import('./pages/Schedules'));
 
 function Routes() {
   const { path } = useRoute();
@@ -41,6 +42,7 @@ function Routes() {
   if (path === '/notifications') return <NotificationsPage />;
   if (path === '/settings') return <SettingsPage />;
   if (path === '/stats') return <StatsPage />;
+  if (path === '/schedules') return <SchedulesPage />;
   if (path === '/rules') return adminOnly(<RulesPage />);
   if (path === '/rules/new') return adminOnly(<RuleEditorPage id={null} />);
   if (path === '/rules/test') return adminOnly(<RuleTesterPage />);

@@ -67,6 +67,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
                 )}
               </NavLink>
               <NavLink href="/stats">Stats</NavLink>
+              <NavLink href="/schedules">On call</NavLink>
               {isAdmin(user) && (
                 <>
                   <NavLink href="/rules">Rules</NavLink>

@@ -26,6 +26,9 @@ const KIND_TEXT: Record<string, string> = {
   reopened: 'Reopened',
   resolved: 'Resolved',
   deduplicated: 'Repeated',
+  held: 'Held',
+  dropped: 'Not sent',
+  digested: 'In digest',
 };
 
 const KIND_TONE: Record<string, string> = {
@@ -35,6 +38,7 @@ const KIND_TONE: Record<string, string> = {
   failed: 'bad',
   escalated: 'warn',
   reopened: 'warn',
+  held: 'warn',
 };
 
 function str(v: unknown): string {
