@@ -126,7 +126,12 @@ function ScheduleCard({ s, reload }: { s: Schedule; reload: number }) {
                     <th scope="row">{d.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short' })}</th>
                     <td>
                       {todays.length
-                        ? todays.map((x) => `${x.name} ${fmt(x.starts_at, s.timezone, { hour: '2-digit', minute: '2-digit' })}–${fmt(x.ends_at, s.timezone, { hour: '2-digit', minute: '2-digit' })}${x.override ? ' (cover)' : ''}`).join('; ')
+                        ? todays.map((x) => {
+                            const hm = (iso: string) => fmt(iso, s.timezone, { hour: '2-digit', minute: '2-digit' });
+                            const from = Date.parse(x.starts_at) >= a ? ` from ${hm(x.starts_at)}` : '';
+                            const until = Date.parse(x.ends_at) <= b ? ` until ${hm(x.ends_at)}` : '';
+                            return `${x.name}${from}${until}${!from && !until ? ' all day' : ''}${x.override ? ' (cover)' : ''}`;
+                          }).join('; ')
                         : 'Nobody'}
                     </td>
                   </tr>
