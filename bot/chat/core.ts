@@ -215,8 +215,10 @@ export async function oncall(h: Herald, actor: Actor, asked: string | null): Pro
     chosen = roles.filter((r) => r.key === q || r.name.toLowerCase() === q || r.key === q.replace(/[\s-]+/g, '_'));
     chosenSchedules = chosenSchedules.filter((s) => s.name.toLowerCase() === q);
     if (!chosen.length && !chosenSchedules.length) {
-      const known = [...roles.map((r) => r.key), ...schedules.map((s) => s.name)];
-      return { kind: 'refused', status: 404, message: `There is no role or schedule "${asked}". Roles and schedules: ${known.join(', ')}` };
+      const message = schedules.length
+        ? `There is no role or schedule "${asked}". Roles: ${roles.map((r) => r.key).join(', ')}; schedules: ${schedules.map((s) => s.name).join(', ')}`
+        : `There is no role "${asked}". Roles: ${roles.map((r) => r.key).join(', ')}`;
+      return { kind: 'refused', status: 404, message };
     }
   }
   const people = await loadTargetUsers(h.sql, actor.orgId, chosen.map((r) => r.key), [], chosenSchedules.map((s) => s.id));

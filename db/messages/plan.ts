@@ -78,7 +78,8 @@ export async function loadTargetUsers(sql: Sql, orgId: number, roles: string[], 
         then ((l.t::date + case when l.t::time < p.quiet_end then 0 else 1 end) + p.quiet_end) at time zone u.timezone end as quiet_until
     from users u
       left join user_preferences p on p.user_id = u.id
-      cross join lateral (select now() at time zone u.timezone as t) l
+      -- The local time is read only for people with quiet hours (their zone was checked by Postgres when saved).
+      cross join lateral (select case when p.quiet_start is not null then now() at time zone u.timezone end as t) l
     where u.org_id = ${orgId} and u.deleted_at is null
       and (u.roles && ${roles}::text[] or u.id = any(${userIds}::bigint[]) ${oncall ? sql`or u.id in (select user_id from oc)` : sql``})
     order by u.id`;

@@ -35,6 +35,12 @@ export async function putPreferencesVerb(h: Herald, actor: Actor, userId: number
   mayEdit(actor, id);
   const p = parse(PreferencesSchema, input);
   if (!(await readPreferences(h.sql, actor.orgId, id))) throw notFound(`User ${id}`);
+  // Quiet hours and digests are computed by Postgres in the person's zone: it must know it.
+  const [tz] = await h.sql<{ timezone: string; known: boolean }[]>`
+    select u.timezone, exists (select 1 from pg_timezone_names z where z.name = u.timezone) as known from users u where u.id = ${id}`;
+  if (!tz.known && (p.quiet_hours || p.digest.frequency !== 'off')) {
+    throw invalid(`timezone: the person's time zone "${tz.timezone}" is not one the database knows; change it (PATCH /v1/users/${id}) first`, [{ path: 'timezone', message: 'unknown to the database' }]);
+  }
   await writePreferences(h.sql, actor.orgId, id, p);
   return view(h, actor.orgId, id);
 }
