@@ -276,6 +276,27 @@ describe('preferences, quiet hours and digests', () => {
     await h.eventually(async () => (await messagesOf(id)).find((m) => m.channel === 'email')!.status === 'sent');
   });
 
+  it('quiet hours across midnight: at 23:xx local with quiet hours 22:00–07:00, a normal alert waits until 07:00 local', async () => {
+    // A zone where it is 23:xx now (Etc/GMT-N is UTC+N).
+    let off = (23 - new Date().getUTCHours() + 24) % 24;
+    if (off > 14) off -= 24;
+    const zone = off === 0 ? 'Etc/GMT' : off > 0 ? `Etc/GMT-${off}` : `Etc/GMT+${-off}`;
+    const u = await h.api('POST', '/v1/users', { name: 'Nina Night', email: 'nina@example.com', timezone: zone });
+    expect(u.status).toBe(201);
+    expect((await h.api('PUT', `/v1/users/${u.body.id}/preferences`, { quiet_hours: { start: '22:00', end: '07:00' } })).status).toBe(200);
+    await h.api('POST', '/v1/rules', { name: 'Nina', match: { category: 'nina' }, targets: { users: [u.body.id] }, channels: ['email'], priority: 'normal' });
+    const id = await raise('nina', 'Backup slow');
+    const [m] = await messagesOf(id);
+    expect(m.status).toBe('held_quiet');
+    const day = new Intl.DateTimeFormat('en-GB', { timeZone: zone, day: '2-digit' });
+    const hm = new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    expect(hm.format(m.held_until!)).toBe('07:00');
+    expect(day.format(m.held_until!)).toBe(day.format(new Date(Date.now() + 12 * 3600_000))); // tomorrow, local
+    const wait = m.held_until!.getTime() - Date.now();
+    expect(wait).toBeGreaterThan(7 * 3600_000 - 60_000);
+    expect(wait).toBeLessThanOrEqual(8 * 3600_000);
+  });
+
   it('is not sent at all when the alert is acknowledged before quiet hours end', async () => {
     const id = await raise('quinn', 'Report queue slow');
     const email = (await messagesOf(id)).find((m) => m.channel === 'email')!;
