@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHerald, type TestHerald } from './harness';
 import { startFakeSmtp, type FakeSmtp } from './fakes/smtp';
 import { oncall } from '../bot/chat/core';
+import fc from 'fast-check';
 
 let h: TestHerald;
 let smtp: FakeSmtp;
@@ -129,6 +130,11 @@ describe('schedules: who is on call, across a rotation and daylight-saving chang
       [{ ...base, rotations: [{ ...base.rotations[0], shift: 'monthly' }] }, 'rotations.0.shift'],
       [{ ...base, overrides: [{ user_id: users.ana, starts_at: '2026-03-02T10:00:00Z', ends_at: '2026-03-02T09:00:00Z' }] }, 'overrides.0.ends_at'],
       [{ ...base, rotations: [{ ...base.rotations[0], users: [999999] }] }, 'rotations.0.users.0'],
+      [{ ...base, rotations: [{ ...base.rotations[0], users: [1e20] }] }, 'rotations.0.users.0'],
+      [{ ...base, name: 'Night\u0000desk' }, 'name'],
+      [{ ...base, timezone: 'Europe/Berlin\u0000' }, 'timezone'],
+      [{ ...base, rotations: [{ ...base.rotations[0], starts_on: '2026-02-30' }] }, 'rotations.0.starts_on'],
+      [{ ...base, extra: 1 }, '(root)'],
     ];
     for (const [body, path] of bad) {
       const r = await h.api('POST', '/v1/schedules', body);
@@ -365,4 +371,42 @@ describe('preferences, quiet hours and digests', () => {
     expect(smtp.messages.length).toBe(before + 1);
     expect(await h.sql`select 1 from digests where user_id = ${dora}`).toHaveLength(1);
   });
+});
+
+describe('property: no input to the people endpoints yields a 500', () => {
+  const anyJson = fc.jsonValue({ maxDepth: 3 });
+  const timeish = fc.oneof(fc.constantFrom('09:00', '24:00', '9:00', '', '23:59', '00:00'), fc.string({ maxLength: 8 }));
+  const schedule = fc.record({
+    name: fc.oneof(fc.string({ maxLength: 30 }), anyJson),
+    timezone: fc.oneof(fc.constantFrom('Europe/Berlin', 'UTC', 'Mars/Base', 'europe/berlin', 'Etc/GMT+14', ''), fc.string({ maxLength: 20 })),
+    rotations: fc.array(fc.record({
+      users: fc.array(fc.oneof(fc.integer({ min: -2, max: 20 }), fc.double(), anyJson), { maxLength: 3 }),
+      shift: fc.oneof(fc.constantFrom('daily', 'weekly'), fc.record({ hours: fc.oneof(fc.integer({ min: -5, max: 1000 }), fc.double()) }), anyJson),
+      handoff: timeish,
+      starts_on: fc.oneof(fc.constantFrom('2026-03-29', '0001-01-01', '9999-12-31', '2026-02-30'), fc.string({ maxLength: 12 })),
+    }, { requiredKeys: [] }), { maxLength: 3 }),
+    overrides: fc.array(fc.record({ user_id: fc.integer({ min: -1, max: 20 }), starts_at: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()), ends_at: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()) }, { requiredKeys: [] }), { maxLength: 2 }),
+  }, { requiredKeys: [] });
+  const prefs = fc.record({
+    channels: fc.oneof(fc.dictionary(fc.constantFrom('critical', 'high', 'normal', 'low', 'other'), fc.array(fc.constantFrom('sms', 'email', 'in_app', 'fax'), { maxLength: 3 })), anyJson),
+    quiet_hours: fc.oneof(fc.constant(null), fc.record({ start: timeish, end: timeish, except: fc.array(fc.constantFrom('critical', 'low', 'x')) }, { requiredKeys: [] }), anyJson),
+    digest: fc.oneof(fc.record({ frequency: fc.constantFrom('off', 'daily', 'weekly', 'hourly'), at: timeish }, { requiredKeys: [] }), anyJson),
+  }, { requiredKeys: [] });
+
+  it('POST /v1/schedules, PUT preferences, /oncall and /shifts answer 2xx or a problem, never 500', async () => {
+    await fc.assert(fc.asyncProperty(schedule, async (body) => {
+      const r = await h.api('POST', '/v1/schedules', body);
+      if (r.status >= 500) throw new Error(`${r.status} for ${JSON.stringify(body)}: ${JSON.stringify(r.body)}`);
+      if (r.status === 201) {
+        for (const q of ['oncall?at=0001-01-01T00:00:00Z', 'oncall?at=9999-12-31T23:59:59Z', 'shifts?from=9999-10-01T00:00:00Z&to=9999-12-31T00:00:00Z', 'shifts']) {
+          const x = await h.api('GET', `/v1/schedules/${r.body.id}/${q}`);
+          if (x.status >= 500) throw new Error(`${x.status} for ${q} of ${JSON.stringify(body)}`);
+        }
+      }
+    }), { numRuns: 60 });
+    await fc.assert(fc.asyncProperty(prefs, async (body) => {
+      const r = await h.api('PUT', `/v1/users/${users.ana}/preferences`, body);
+      if (r.status >= 500) throw new Error(`${r.status} for ${JSON.stringify(body)}: ${JSON.stringify(r.body)}`);
+    }), { numRuns: 80 });
+  }, 120_000);
 });

@@ -35,7 +35,8 @@ export const OverrideSchema = z.object({
 export type OverrideInput = z.output<typeof OverrideSchema>;
 
 export const ScheduleInputSchema = z.object({
-  name: z.string().trim().min(1).max(200),
+  // Postgres text cannot hold U+0000: refused here, by name, rather than failing the write.
+  name: z.string().trim().min(1).max(200).refine((n) => !n.includes('\u0000'), 'a name cannot contain the NUL character (\\u0000)'),
   timezone: TimeZone,
   rotations: z.array(RotationSchema).max(10).default([]),
   overrides: z.array(OverrideSchema).max(500).default([]),
