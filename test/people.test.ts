@@ -373,6 +373,27 @@ describe('preferences, quiet hours and digests', () => {
   });
 });
 
+describe('turning the digest off', () => {
+  it('sends one last digest for what was waiting, then none', async () => {
+    const u = await h.api('POST', '/v1/users', { name: 'Olga Off', email: 'olga@example.com', timezone: 'UTC' });
+    await h.api('PUT', `/v1/users/${u.body.id}/preferences`, { digest: { frequency: 'weekly', at: '08:00' } });
+    await h.api('POST', '/v1/rules', { name: 'Olga low', match: { category: 'olgalow' }, targets: { users: [u.body.id] }, channels: ['email'], priority: 'low' });
+    const id = await raise('olgalow', 'Printer toner low');
+    expect((await messagesOf(id))[0].status).toBe('held_digest');
+    const before = smtp.messages.length;
+    const off = await h.api('PUT', `/v1/users/${u.body.id}/preferences`, { digest: { frequency: 'off' } });
+    expect(off.status).toBe(200);
+    expect(Date.parse(off.body.digest_next_at)).toBeLessThanOrEqual(Date.now());
+    await h.sql`select graphile_worker.add_job('digest__send', '{}'::json)`;
+    const mails = await smtp.waitFor(before + 1);
+    expect(mails[before].subject).toBe('[Herald] Your daily digest: 1 low-priority alert, 1 still open');
+    expect((await messagesOf(id))[0].status).toBe('digested');
+    await h.eventually(async () => (await h.sql`select digest_next_at from user_preferences where user_id = ${u.body.id}`)[0].digest_next_at === null);
+    const later = await raise('olgalow', 'Printer paper low');
+    expect((await messagesOf(later))[0].status).not.toBe('held_digest');
+  });
+});
+
 describe('property: no input to the people endpoints yields a 500', () => {
   const anyJson = fc.jsonValue({ maxDepth: 3 });
   const timeish = fc.oneof(fc.constantFrom('09:00', '24:00', '9:00', '', '23:59', '00:00'), fc.string({ maxLength: 8 }));

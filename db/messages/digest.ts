@@ -21,7 +21,7 @@ import { NEXT_DIGEST_SQL } from '../preferences/repo';
 /** People whose digest period has closed (the crontab's sweep). */
 export async function dueDigestUsers(sql: Sql, limit = 1000): Promise<number[]> {
   const rows = await sql<{ user_id: number }[]>`
-    select user_id from user_preferences where digest_frequency <> 'off' and digest_next_at <= now() order by digest_next_at limit ${limit}`;
+    select user_id from user_preferences where digest_next_at <= now() order by digest_next_at limit ${limit}`;
   return rows.map((r) => Number(r.user_id));
 }
 
@@ -34,7 +34,7 @@ export async function closeDigest(h: Herald, userId: number, emailReaches: (u: R
   return h.sql.begin(async (tx) => {
     const [p] = await tx<{ org_id: number; digest_frequency: string }[]>`
       select p.org_id, p.digest_frequency from user_preferences p
-      where p.user_id = ${userId} and p.digest_frequency <> 'off' and p.digest_next_at <= now() + interval '1 second' for update`;
+      where p.user_id = ${userId} and p.digest_next_at <= now() + interval '1 second' for update`;
     if (!p) return null;
     const [next] = await tx.unsafe(`select ${NEXT_DIGEST_SQL('p.digest_frequency', 'p.digest_at', 'u.timezone')} as at, now() as now
       from user_preferences p join users u on u.id = p.user_id where p.user_id = $1`, [userId] as never[]);

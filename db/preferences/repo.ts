@@ -33,7 +33,9 @@ export async function writePreferences(sql: Sql, orgId: number, userId: number, 
   await sql.unsafe(`
     insert into user_preferences (user_id, org_id, channels, quiet_start, quiet_end, quiet_except, digest_frequency, digest_at, digest_next_at, updated_at)
     select u.id, u.org_id, $3::text::jsonb, $4::time, $5::time, $6::text[], $7, $8::time,
-      ${NEXT_DIGEST_SQL('$7::text', '$8::time', 'u.timezone')}, now()
+      -- Turning the digest off while messages wait for it: one last digest, now, covers them.
+      coalesce(${NEXT_DIGEST_SQL('$7::text', '$8::time', 'u.timezone')},
+        case when exists (select 1 from messages m where m.user_id = u.id and m.status = 'held_digest') then now() end), now()
     from users u where u.org_id = $1 and u.id = $2
     on conflict (user_id) do update set channels = excluded.channels, quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end,
       quiet_except = excluded.quiet_except, digest_frequency = excluded.digest_frequency, digest_at = excluded.digest_at,

@@ -73,12 +73,13 @@ create table user_preferences (
   quiet_except text[] not null default '{critical}',
   digest_frequency text not null default 'off' check (digest_frequency in ('off', 'daily', 'weekly')),
   digest_at time not null default '08:00',
-  -- When the next digest is due (null: digests off). Moved forward each time a digest period closes.
+  -- When the next digest is due (null: digests off; `now()` once when turned off with messages still waiting).
+  -- Moved forward each time a digest period closes.
   digest_next_at timestamptz,
   updated_at timestamptz not null default now(),
   check ((quiet_start is null) = (quiet_end is null))
 );
-create index user_preferences_digest_due on user_preferences (digest_next_at) where digest_frequency <> 'off';
+create index user_preferences_digest_due on user_preferences (digest_next_at) where digest_next_at is not null;
 
 -- One row per digest sent (or recorded in-app): which held low-priority messages it covered.
 create table digests (
