@@ -317,6 +317,19 @@ describe('preferences, quiet hours and digests', () => {
     expect(smtp.messages.length).toBe(before);
   });
 
+  it('a held message whose send job was lost is sent by the sweeper once quiet hours are over', async () => {
+    const id = await raise('quinn', 'Lost job');
+    const email = (await messagesOf(id)).find((m) => m.channel === 'email')!;
+    expect(email.status).toBe('held_quiet');
+    await h.sql`delete from graphile_worker._private_jobs where key = ${`message:${email.id}:send`}`;
+    await h.sql`update messages set held_until = now() - interval '2 minutes' where id = ${email.id}`;
+    const before = smtp.messages.length;
+    const { sweepTimers } = await import('../db/escalation/escalate');
+    expect(await sweepTimers(h.ctx)).toBeGreaterThanOrEqual(1);
+    const mails = await smtp.waitFor(before + 1);
+    expect(mails[before].subject).toContain('Lost job');
+  });
+
   it('critical breaks quiet hours', async () => {
     const before = smtp.messages.length;
     const id = await raise('quinncrit', 'Ledger corrupted', 'critical');

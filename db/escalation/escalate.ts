@@ -5,6 +5,7 @@ import type { Herald } from '../herald';
 import { addJobs, escalationKey, job, type JobSpec } from '../jobs/enqueue';
 import { applyEffects } from '../alerts/effects';
 import { loadTargetUsers, notifyLevel } from '../messages/plan';
+import { strandedHeldMessages } from '../messages/deliver';
 import { SYSTEM_REF } from '../actor';
 import { levelDueAt, stepForLevel } from './schedule';
 import { escalateAlert, lockAlert, reopenAlert } from '../alerts/transitions';
@@ -85,6 +86,9 @@ export async function sweepTimers(h: Herald): Promise<number> {
     const stuck = await tx<{ id: number }[]>`
       select id from events where status = 'accepted' and received_at < now() - interval '60 seconds' limit 5000`;
     if (stuck.length) await addJobs(tx, [job('event__route', { event_ids: stuck.map((e) => Number(e.id)) })]);
-    return due.length + stuck.length;
+    // Messages held for quiet hours whose send job was lost go out now.
+    const held = await strandedHeldMessages(tx);
+    await addJobs(tx, held.map((id) => job('message__send', { message_id: id })));
+    return due.length + stuck.length + held.length;
   });
 }

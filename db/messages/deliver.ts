@@ -106,6 +106,19 @@ export async function recordSend(h: Herald, m: LoadedMessage, r: Outcome): Promi
 }
 
 /**
+ * Messages held for quiet hours that should have gone out a minute ago but whose send job is gone (deleted by
+ * an operator, out of attempts): the sweeper re-creates their jobs, so a held message is never stranded.
+ */
+export async function strandedHeldMessages(sql: Sql, limit = 1000): Promise<number[]> {
+  const rows = await sql<{ id: number }[]>`
+    select m.id from messages m
+    where m.status = 'held_quiet' and m.held_until < now() - interval '60 seconds'
+      and not exists (select 1 from graphile_worker._private_jobs j where j.key = 'message:' || m.id || ':send')
+    limit ${limit}`;
+  return rows.map((r) => Number(r.id));
+}
+
+/**
  * A message held for quiet hours whose alert was acknowledged or resolved before they ended is not sent:
  * it becomes `dropped` with a timeline note. Settled in the WHERE (only a still-held message moves).
  */

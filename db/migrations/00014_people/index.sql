@@ -108,3 +108,5 @@ alter table messages add constraint messages_status_known
 comment on column messages.status is
   'pending -> sent -> delivered | failed; failed_temp retries; held waits for a bundle text; held_quiet waits for quiet hours to end (or is dropped); held_digest waits for the digest (db/model/delivery.ts)';
 create index messages_held_digest on messages (user_id, id) where status = 'held_digest';
+-- The sweeper looks for held messages whose send job was lost.
+create index messages_held_quiet on messages (held_until) where status = 'held_quiet';
