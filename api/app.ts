@@ -19,6 +19,7 @@ import { authRoutes } from './routes/auth';
 import { opsRoutes } from './routes/ops';
 import { eventListRoute, expectationRoutes, maintenanceRoutes, heartbeatRoutes, integrationMount, integrationRoutes } from './routes/integrations';
 import { dashboardRoutes, metricRoutes } from './routes/metrics';
+import { meRoutes, scheduleRoutes, userPreferenceRoutes } from './routes/people';
 import { log } from '../db/platform/log';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -77,12 +78,15 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
   v1.route('/maintenance', maintenanceRoutes(ctx));
   v1.route('/alerts', alertRoutes(ctx));
   v1.route('/rules', ruleRoutes(ctx));
+  v1.route('/users', userPreferenceRoutes(ctx));
   v1.route('/users', userRoutes(ctx));
+  v1.route('/me', meRoutes(ctx));
   v1.route('/roles', roleRoutes(ctx));
   v1.route('/api-keys', apiKeyRoutes(ctx));
   v1.route('/webhooks', webhookRoutes(ctx));
   v1.route('/metrics', metricRoutes(ctx));
   v1.route('/dashboards', dashboardRoutes(ctx));
+  v1.route('/schedules', scheduleRoutes(ctx));
   app.route('/v1', v1);
 
   if (existsSync(PWA_DIST)) {

@@ -290,12 +290,25 @@ export async function api(base: string, method: string, p: string, body?: unknow
 /** A person holding role `bench`, a rule for the category that notifies them in-app, a webhook subscription. */
 export async function seedRouting(base: string, opts: { category: string; hookUrl: string; events: string[]; escalateAfterMinutes?: number }) {
   for (const key of ['bench', 'bench_manager']) await api(base, 'POST', '/v1/roles', { key, name: key }).catch(() => {});
-  await api(base, 'POST', '/v1/users', { name: 'Bench Person', email: `bench-${opts.category}@example.com`, roles: ['bench'] });
-  await api(base, 'POST', '/v1/users', { name: 'Bench Manager', email: `boss-${opts.category}@example.com`, roles: ['bench_manager'] });
+  const person = await api(base, 'POST', '/v1/users', { name: 'Bench Person', email: `bench-${opts.category}@example.com`, roles: ['bench'], timezone: 'Europe/Berlin' });
+  const boss = await api(base, 'POST', '/v1/users', { name: 'Bench Manager', email: `boss-${opts.category}@example.com`, roles: ['bench_manager'] });
+  // BENCH_PEOPLE=1: the rule also targets an on-call schedule and the person has preferences with quiet hours,
+  // so routing resolves schedules and preferences on every batch (issue 13's routing cost).
+  let schedules: number[] = [];
+  if (process.env.BENCH_PEOPLE === '1') {
+    const s = await api(base, 'POST', '/v1/schedules', {
+      name: `Bench ${opts.category}`, timezone: 'Europe/Berlin',
+      rotations: [{ users: [person.id, boss.id], shift: 'daily', handoff: '09:00', starts_on: '2026-01-05' }],
+    });
+    schedules = [s.id];
+    for (const u of [person.id, boss.id]) {
+      await api(base, 'PUT', `/v1/users/${u}/preferences`, { channels: { normal: ['in_app'] }, quiet_hours: { start: '22:00', end: '07:00', except: ['critical'] }, digest: { frequency: 'daily', at: '08:00' } });
+    }
+  }
   await api(base, 'POST', '/v1/rules', {
     name: `Bench ${opts.category}`, position: 10,
     match: { category: opts.category, type: null },
-    targets: { roles: ['bench'] }, channels: ['in_app'], priority: 'normal',
+    targets: { roles: ['bench'], schedules }, channels: ['in_app'], priority: 'normal',
     escalation: opts.escalateAfterMinutes
       ? { steps: [{ after_minutes: opts.escalateAfterMinutes, roles: ['bench_manager'] }], repeat: 0 }
       : { steps: [], repeat: 0 },

@@ -2,6 +2,7 @@
 // provider it talks to: it creates message rows, and `message__send` / `message__update` call these.
 import type { ChannelInfo, ChannelKind, RecipientUser } from '../db/model/channels';
 import type { AlertView } from '../db/model/alert';
+import type { DigestView } from '../db/model/digest';
 import type { Config } from '../db/platform/config';
 import type { Pool } from '../db/platform/sql';
 import type { Herald } from '../db/herald';
@@ -56,6 +57,8 @@ export interface Adapter extends ChannelInfo {
   update?(msg: OutgoingMessage, ctx: AdapterContext): Promise<SendResult>;
   /** Post a note in the thread of what `send` posted (a Slack thread reply, a Discord reply). */
   reply?(msg: OutgoingMessage, note: NoteToPost): Promise<SendResult>;
+  /** Email only: one digest covering a person's held low-priority alerts (db/messages/digest.ts). */
+  sendDigest?(to: RecipientUser, digest: DigestView, ctx: AdapterContext): Promise<SendResult>;
   health(): ChannelHealth;
   /**
    * API role only, once at start: take inbound work (button clicks, commands, replies) acting through the

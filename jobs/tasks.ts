@@ -15,6 +15,7 @@ import { expectation__due } from './expectation__due';
 import { metric__rollup } from './metric__rollup';
 import { metric__rebuild } from './metric__rebuild';
 import { metric__check } from './metric__check';
+import { digest__send } from './digest__send';
 
 export const TASKS: TaskList = {
   event__route,
@@ -31,6 +32,7 @@ export const TASKS: TaskList = {
   metric__rollup,
   metric__rebuild,
   metric__check,
+  digest__send,
 };
 
 export { CRONTAB } from '../db/jobs/catalog';

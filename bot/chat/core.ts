@@ -12,6 +12,7 @@ import { signToken, verifyToken } from '../../db/platform/crypto';
 import { CHANNEL_KINDS, CHANNEL_LABELS } from '../../db/model/channels';
 import { loadTargetUsers } from '../../db/messages/plan';
 import { listRoles } from '../../db/users/repo';
+import { listSchedulesVerb } from '../../db/schedules/verbs';
 import { findUnlinkedUserByEmail, findUserByChatId, rememberChatId, type ChatIdField, type ChatUser } from '../../db/users/chat-links';
 import type { ChatProvider } from '../../db/chat/interactions';
 import { log } from '../../db/platform/log';
@@ -157,6 +158,8 @@ export function verifyLinkToken(key: Buffer, provider: string, token: string | u
 
 export interface OncallPerson { name: string; channels: string[] }
 export interface OncallRole { key: string; name: string; people: OncallPerson[] }
+/** A schedule and whoever is on call in it now (an alert targeting it would reach them). */
+export interface OncallSchedule { id: number; name: string; people: OncallPerson[] }
 
 export type ChatOutcome =
   | { kind: 'help'; unknown?: string }
@@ -165,7 +168,7 @@ export type ChatOutcome =
   | { kind: 'list'; alerts: AlertView[] }
   | { kind: 'acted'; action: AlertAction; alert: AlertView; minutes?: number }
   | { kind: 'refused'; status: number; message: string }
-  | { kind: 'oncall'; roles: OncallRole[]; asked: string | null; emptyRoles: number };
+  | { kind: 'oncall'; roles: OncallRole[]; schedules: OncallSchedule[]; asked: string | null; emptyRoles: number };
 
 /** Alerts one `/herald list` fetches (the renderers show what fits and count the rest). */
 const LIST_FETCH = 200;
@@ -199,18 +202,26 @@ export async function performAction(h: Herald, actor: Actor, alertId: number, ac
   }
 }
 
-/** Who an alert for a role would reach now: the people holding it and the channels that reach each. */
+/**
+ * Who an alert would reach now: for each schedule, whoever is on call in it; for each role, the people
+ * holding it; with the channels that reach each person. `asked` picks roles and schedules by key or name.
+ */
 export async function oncall(h: Herald, actor: Actor, asked: string | null): Promise<ChatOutcome> {
-  const roles = await listRoles(h, actor);
+  const [roles, schedules] = await Promise.all([listRoles(h, actor), listSchedulesVerb(h, actor)]);
   let chosen: Array<{ key: string; name: string }> = [...roles];
+  let chosenSchedules = schedules.map((s) => ({ id: s.id, name: s.name }));
   if (asked) {
     const q = asked.trim().toLowerCase();
     chosen = roles.filter((r) => r.key === q || r.name.toLowerCase() === q || r.key === q.replace(/[\s-]+/g, '_'));
-    if (!chosen.length) {
-      return { kind: 'refused', status: 404, message: `There is no role "${asked}". Roles: ${roles.map((r) => r.key).join(', ')}` };
+    chosenSchedules = chosenSchedules.filter((s) => s.name.toLowerCase() === q);
+    if (!chosen.length && !chosenSchedules.length) {
+      const message = schedules.length
+        ? `There is no role or schedule "${asked}". Roles: ${roles.map((r) => r.key).join(', ')}; schedules: ${schedules.map((s) => s.name).join(', ')}`
+        : `There is no role "${asked}". Roles: ${roles.map((r) => r.key).join(', ')}`;
+      return { kind: 'refused', status: 404, message };
     }
   }
-  const people = await loadTargetUsers(h.sql, actor.orgId, chosen.map((r) => r.key), []);
+  const people = await loadTargetUsers(h.sql, actor.orgId, chosen.map((r) => r.key), [], chosenSchedules.map((s) => s.id));
   const reach = (u: (typeof people)[number]) =>
     CHANNEL_KINDS.filter((k) => h.channels[k].enabled && h.channels[k].reaches(u)).map((k) => CHANNEL_LABELS[k]);
   const out: OncallRole[] = chosen.map((r) => ({
@@ -220,7 +231,10 @@ export async function oncall(h: Herald, actor: Actor, asked: string | null): Pro
   }));
   // Asked for one role: show it even when nobody holds it. All roles: only those with people.
   const shown = asked ? out : out.filter((r) => r.people.length);
-  return { kind: 'oncall', roles: shown, asked, emptyRoles: out.length - shown.length };
+  const onSchedules: OncallSchedule[] = chosenSchedules.map((s) => ({
+    id: s.id, name: s.name, people: people.filter((u) => u.schedules.includes(s.id)).map((u) => ({ name: u.name, channels: reach(u) })),
+  }));
+  return { kind: 'oncall', roles: shown, schedules: onSchedules, asked, emptyRoles: out.length - shown.length };
 }
 
 /** Runs a `/herald` command for a chat person (`user` null: not linked to Herald). */

@@ -88,8 +88,13 @@ export function discordReply(o: ChatOutcome): DiscordReply {
     case 'refused':
       return ephemeral(`⚠️ ${o.message}`);
     case 'oncall': {
-      if (!o.roles.length) return ephemeral('Nobody holds a role yet: an alert would reach no one. Add people in Herald (Admin → Users).');
+      if (!o.roles.length && !o.schedules.length) return ephemeral('Nobody holds a role yet: an alert would reach no one. Add people in Herald (Admin → Users).');
       const lines = [`**On call now**${o.asked ? ` for ${escapeMd(o.asked)}` : ''} — who an alert for the role would reach, and where:`];
+      for (const sc of o.schedules) {
+        lines.push(`**${escapeMd(sc.name)}** (schedule)`);
+        if (!sc.people.length) lines.push('  • nobody is on call now: an alert for it would reach no one');
+        for (const p of sc.people) lines.push(`  • ${escapeMd(p.name)} — ${p.channels.length ? p.channels.join(', ') : 'no channel reaches them'}`);
+      }
       for (const r of o.roles) {
         lines.push(`**${escapeMd(r.name)}** (\`${r.key}\`)`);
         if (!r.people.length) lines.push('  • nobody holds this role: an alert for it would reach no one');

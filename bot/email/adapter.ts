@@ -15,6 +15,8 @@ import type { Config } from '../../db/platform/config';
 import type { RecipientUser } from '../../db/model/channels';
 import { saveProviderRef } from '../../db/messages/provider';
 import { renderAlertEmail } from './render';
+import { renderDigestEmail } from './digest';
+import type { DigestView } from '../../db/model/digest';
 import { emailActionUrl } from './links';
 
 export const DEFAULT_EMAIL_FROM = 'Herald <herald@localhost>';
@@ -92,8 +94,26 @@ export function createEmailAdapter(config: Config): Adapter {
     return { outcome: 'sent', providerRef: messageId, providerState: state };
   }
 
+  async function sendDigest(user: RecipientUser, d: DigestView, ctx: AdapterContext): Promise<SendResult> {
+    if (!user.email) return { outcome: 'failed_perm', error: 'recipient has no email address' };
+    const link = (action: 'ack' | 'resolve') => (alertId: number) => emailActionUrl(ctx.config.publicUrl, ctx.key, { alertId, userId: user.id, action });
+    const mail = renderDigestEmail(d, { ack: link('ack'), resolve: link('resolve') });
+    const messageId = `<herald-digest-${d.id}@${messageIdDomain(from, ctx.config.publicUrl)}>`;
+    try {
+      const info = await transport.sendMail({
+        from, to: { name: user.name, address: user.email }, subject: mail.subject, text: mail.text, html: mail.html, messageId,
+        headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All', 'X-Herald-Digest-Id': String(d.id) },
+      });
+      if (info.rejected?.length) return { outcome: 'failed_perm', error: `smtp: recipient rejected: ${info.response ?? ''}`.trim() };
+    } catch (e) {
+      return smtpErrorToSendResult(e);
+    }
+    return { outcome: 'sent', providerRef: messageId };
+  }
+
   return {
     kind: 'email',
+    sendDigest,
     enabled: true,
     inline: false,
     updatable: false,

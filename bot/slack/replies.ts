@@ -43,11 +43,16 @@ export function slackReply(o: ChatOutcome): SlackReply {
       return { text, blocks: [section(text)] };
     }
     case 'oncall': {
-      if (!o.roles.length) {
+      if (!o.roles.length && !o.schedules.length) {
         const text = 'Nobody holds a role yet: an alert would reach no one. Add people in Herald (Admin → Users).';
         return { text, blocks: [section(text)] };
       }
       const lines = [`*On call now*${o.asked ? ` for ${escapeMrkdwn(o.asked)}` : ''} — who an alert for the role would reach, and where:`];
+      for (const sc of o.schedules) {
+        lines.push(`*${escapeMrkdwn(sc.name)}* (schedule)`);
+        if (!sc.people.length) lines.push('  • nobody is on call now: an alert for it would reach no one');
+        for (const p of sc.people) lines.push(`  • ${escapeMrkdwn(p.name)} — ${p.channels.length ? p.channels.join(', ') : 'no channel reaches them'}`);
+      }
       for (const r of o.roles) {
         lines.push(`*${escapeMrkdwn(r.name)}* (\`${r.key}\`)`);
         if (!r.people.length) lines.push('  • nobody holds this role: an alert for it would reach no one');

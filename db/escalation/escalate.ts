@@ -5,6 +5,7 @@ import type { Herald } from '../herald';
 import { addJobs, escalationKey, job, type JobSpec } from '../jobs/enqueue';
 import { applyEffects } from '../alerts/effects';
 import { loadTargetUsers, notifyLevel } from '../messages/plan';
+import { strandedHeldMessages } from '../messages/deliver';
 import { SYSTEM_REF } from '../actor';
 import { levelDueAt, stepForLevel } from './schedule';
 import { escalateAlert, lockAlert, reopenAlert } from '../alerts/transitions';
@@ -45,15 +46,17 @@ export async function runAlertTimer(h: Herald, alertId: number, payload: { level
     const next = levelDueAt(a.created_at, a.route.escalation, level + 1);
     const b = await escalateAlert(tx, alertId, level, next);
     if (!b) return 'stale';
-    const people = await loadTargetUsers(tx, Number(a.org_id), s.step.roles, s.step.users);
+    // Whoever is on call in the step's schedules now, when the step fires.
+    const schedules = s.step.schedules ?? [];
+    const people = await loadTargetUsers(tx, Number(a.org_id), s.step.roles, s.step.users, schedules);
     const notified = await notifyLevel(tx, h.channels, level,
-      [{ orgId: a.org_id, alertId, title: a.title, targets: [{ roles: s.step.roles, users: s.step.users, channels: a.route.escalation.channels }] }], people);
+      [{ orgId: a.org_id, alertId, title: a.title, priority: a.priority, targets: [{ roles: s.step.roles, users: s.step.users, schedules, channels: a.route.escalation.channels }] }], people);
     jobs.push(...notified.jobs);
     if (next) jobs.push(job('alert__escalate', { alert_id: alertId, level: level + 1 }, { run_at: next }));
     const lateMs = Date.now() - due.getTime();
     jobs.push(...(await applyEffects(tx, h, [{
       alert: b, webhook: 'alert.escalated', updateMessages: true, extra: { level },
-      timeline: { kind: 'escalated', actor: SYSTEM_REF, detail: { level, roles: s.step.roles, users: s.step.users, cycle: s.cycle, late_ms: lateMs } },
+      timeline: { kind: 'escalated', actor: SYSTEM_REF, detail: { level, roles: s.step.roles, users: s.step.users, ...(schedules.length ? { schedules } : {}), cycle: s.cycle, late_ms: lateMs } },
     }], notified.timeline)));
     await addJobs(tx, jobs);
     return 'escalated';
@@ -83,6 +86,9 @@ export async function sweepTimers(h: Herald): Promise<number> {
     const stuck = await tx<{ id: number }[]>`
       select id from events where status = 'accepted' and received_at < now() - interval '60 seconds' limit 5000`;
     if (stuck.length) await addJobs(tx, [job('event__route', { event_ids: stuck.map((e) => Number(e.id)) })]);
-    return due.length + stuck.length;
+    // Messages held for quiet hours whose send job was lost go out now.
+    const held = await strandedHeldMessages(tx);
+    await addJobs(tx, held.map((id) => job('message__send', { message_id: id })));
+    return due.length + stuck.length + held.length;
   });
 }

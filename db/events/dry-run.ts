@@ -8,9 +8,10 @@ import { listRules } from '../rules/repo';
 import { selectRules } from '../rules/match';
 import { rulePreview } from '../rules/preview';
 import { routeSnapshot } from '../rules/snapshot';
-import { userNames } from '../rules/verbs';
+import { previewNames } from '../rules/verbs';
 import { loadTargetUsers, planMessages } from '../messages/plan';
 import { levelDueAt } from '../escalation/schedule';
+import { priorityRank } from '../model/levels';
 
 /** Dry run: which rules match, who would be reached on which channels, when each escalation would fire. */
 export async function dryRunVerb(h: Herald, actor: Actor, input: unknown) {
@@ -19,34 +20,40 @@ export async function dryRunVerb(h: Herald, actor: Actor, input: unknown) {
   const ev = parse(EventInputSchema, body, 'event');
   const rules = (await listRules(h.sql, actor.orgId)).filter((r) => r.enabled);
   const matched = selectRules(rules, { ...ev, entity: ev.entity ?? null });
-  const names = await userNames(h, actor.orgId, matched);
+  const names = await previewNames(h, actor.orgId, matched);
   if (!matched.length) return { matched: [], recipients: [], escalation: [], skipped: [] };
   const route = routeSnapshot(matched);
   const roles = [...new Set(route.rules.flatMap((r) => r.targets.roles))];
   const users = [...new Set(route.rules.flatMap((r) => r.targets.users))];
-  const people = await loadTargetUsers(h.sql, actor.orgId, roles, users);
-  const plan = planMessages(actor.orgId, 0, 0, route.rules.map((r) => ({ ...r.targets, channels: r.channels, slack_channel: r.slack_channel, discord_channel: r.discord_channel })), people, h.channels);
-  const byRecipient = new Map<string, { user_id: number | null; name: string; channels: string[] }>();
+  const schedules = [...new Set(route.rules.flatMap((r) => r.targets.schedules ?? []))];
+  const priority = matched.map((r) => r.priority).sort((a, b) => priorityRank(b) - priorityRank(a))[0];
+  // Who is on call now, with each person's preferences and quiet hours as they stand now.
+  const people = await loadTargetUsers(h.sql, actor.orgId, roles, users, schedules);
+  const plan = planMessages(actor.orgId, 0, 0, route.rules.map((r) => ({ ...r.targets, channels: r.channels, slack_channel: r.slack_channel, discord_channel: r.discord_channel })), people, h.channels, priority);
+  const byRecipient = new Map<string, { user_id: number | null; name: string; channels: string[]; held?: Array<{ channel: string; reason: string; until: string | null }> }>();
   for (const m of plan.messages) {
     const u = people.find((p) => p.id === m.user_id);
     const entry = byRecipient.get(m.recipient) ?? { user_id: m.user_id, name: u?.name ?? m.recipient.replace(/^room:/, '#'), channels: [] };
     entry.channels.push(m.channel);
+    if (m.hold) (entry.held ??= []).push({ channel: m.channel, reason: m.hold === 'held_quiet' ? 'quiet hours' : 'digest', until: m.held_until ?? null });
     byRecipient.set(m.recipient, entry);
   }
   const now = new Date();
   const escalation = [];
   // Everyone any step reaches, read once; repeat cycles reuse the same steps.
   const steps = route.escalation.steps;
-  const stepPeople = await loadTargetUsers(h.sql, actor.orgId, [...new Set(steps.flatMap((st) => st.roles))], [...new Set(steps.flatMap((st) => st.users))]);
+  // Schedules are resolved as of now (the step resolves them again when it fires).
+  const stepPeople = await loadTargetUsers(h.sql, actor.orgId, [...new Set(steps.flatMap((st) => st.roles))], [...new Set(steps.flatMap((st) => st.users))],
+    [...new Set(steps.flatMap((st) => st.schedules ?? []))]);
   for (let level = 1; level <= 50; level++) {
     const at = levelDueAt(now, route.escalation, level);
     if (!at) break;
     const step = steps[(level - 1) % steps.length];
-    const reached = stepPeople.filter((u) => step.users.includes(u.id) || u.roles.some((r) => step.roles.includes(r)));
-    escalation.push({ level, after_minutes: (at.getTime() - now.getTime()) / 60_000, at: at.toISOString(), roles: step.roles, users: reached.map((u) => ({ id: u.id, name: u.name })), channels: route.escalation.channels });
+    const reached = stepPeople.filter((u) => step.users.includes(u.id) || u.roles.some((r) => step.roles.includes(r)) || u.schedules.some((x) => (step.schedules ?? []).includes(x)));
+    escalation.push({ level, after_minutes: (at.getTime() - now.getTime()) / 60_000, at: at.toISOString(), roles: step.roles, schedules: step.schedules ?? [], users: reached.map((u) => ({ id: u.id, name: u.name })), channels: route.escalation.channels });
   }
   return {
-    matched: matched.map((r) => ({ rule_id: r.id, name: r.name, preview: rulePreview(r, names) })),
+    matched: matched.map((r) => ({ rule_id: r.id, name: r.name, preview: rulePreview(r, names.users, names.schedules) })),
     recipients: [...byRecipient.values()],
     escalation,
     skipped: plan.skipped,

@@ -162,12 +162,15 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
       };
     });
     // The people the new alerts reach are read while the alerts are inserted (pipelined on the connection).
-    const allRoles = new Set<string>(); const allUsers = new Set<number>();
-    for (const n of fresh) for (const r of n.rules) { r.targets.roles.forEach((x) => allRoles.add(x)); r.targets.users.forEach((x) => allUsers.add(x)); }
+    const allRoles = new Set<string>(); const allUsers = new Set<number>(); const allSchedules = new Set<number>();
+    for (const n of fresh) for (const r of n.rules) {
+      r.targets.roles.forEach((x) => allRoles.add(x)); r.targets.users.forEach((x) => allUsers.add(x)); (r.targets.schedules ?? []).forEach((x) => allSchedules.add(x));
+    }
     let people: Awaited<ReturnType<typeof loadTargetUsers>>;
     [inserted, people] = await Promise.all([
       insertAlerts(tx, rows),
-      loadTargetUsers(tx, orgId, [...allRoles], [...allUsers]),
+      // Schedules of the whole batch resolve in the same statement (who is on call now).
+      loadTargetUsers(tx, orgId, [...allRoles], [...allUsers], [...allSchedules]),
     ]);
     const idByKey = new Map(inserted.map((a) => [a.dedup_key, Number(a.id)]));
     for (const u of eventUpdates) if (u.key && u.alert_id === null) u.alert_id = idByKey.get(u.key) ?? null;
@@ -180,7 +183,7 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
 
     // Level-0 notifications.
     const level0 = await notifyLevel(tx, h.channels, 0, inserted.map((a) => ({
-      orgId, alertId: a.id, title: a.title,
+      orgId, alertId: a.id, title: a.title, priority: a.priority,
       targets: a.route.rules.map((r) => ({ ...r.targets, channels: r.channels, slack_channel: r.slack_channel, discord_channel: r.discord_channel })),
     })), people);
     jobs.push(...level0.jobs);

@@ -86,6 +86,15 @@ export const JOBS = {
   }),
   /** Checks every metric against its thresholds and seasonal baseline; posts kpi/* events (db/metrics/check.ts). */
   metric__check: def({ payload: z.object({}).passthrough(), cron: '* * * * *' }),
+  /**
+   * Digests (db/messages/digest.ts): `{}` on the crontab finds the people whose period closed; `{user_id}`
+   * closes one person's period (keyed: one at a time per person); `{digest_id}` sends one digest.
+   */
+  digest__send: def({
+    payload: z.union([z.object({ user_id: id }).strict(), z.object({ digest_id: id }).strict(), z.object({}).passthrough()]),
+    key: (p) => ('user_id' in p ? `digest:user:${p.user_id}` : 'digest_id' in p ? `digest:${p.digest_id}:send` : ''),
+    cron: '* * * * *',
+  }),
 } as const;
 
 export type TaskName = keyof typeof JOBS;

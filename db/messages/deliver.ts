@@ -106,6 +106,34 @@ export async function recordSend(h: Herald, m: LoadedMessage, r: Outcome): Promi
 }
 
 /**
+ * Messages held for quiet hours that should have gone out a minute ago but whose send job is gone (deleted by
+ * an operator, out of attempts): the sweeper re-creates their jobs, so a held message is never stranded.
+ */
+export async function strandedHeldMessages(sql: Sql, limit = 1000): Promise<number[]> {
+  const rows = await sql<{ id: number }[]>`
+    select m.id from messages m
+    where m.status = 'held_quiet' and m.held_until < now() - interval '60 seconds'
+      and not exists (select 1 from graphile_worker._private_jobs j where j.key = 'message:' || m.id || ':send')
+    limit ${limit}`;
+  return rows.map((r) => Number(r.id));
+}
+
+/**
+ * A message held for quiet hours whose alert was acknowledged or resolved before they ended is not sent:
+ * it becomes `dropped` with a timeline note. Settled in the WHERE (only a still-held message moves).
+ */
+export async function dropHeldMessage(h: Herald, m: LoadedMessage): Promise<boolean> {
+  return h.sql.begin(async (tx) => {
+    const r = await tx`update messages set status = 'dropped', last_error = ${`alert ${m.alertRow.status} before quiet hours ended`}, updated_at = now()
+      where id = ${m.id} and status = 'held_quiet'`;
+    if (!r.count) return false;
+    await appendTimeline(tx, [{ org_id: m.orgId, alert_id: m.alert.id, kind: 'dropped', actor: SYSTEM_REF,
+      detail: { message_id: m.id, channel: m.channel, to: m.user ? m.user.name : m.room, level: m.level, reason: `the alert was ${m.alertRow.status} before quiet hours ended` } }]);
+    return true;
+  });
+}
+
+/**
  * Provider callbacks (Twilio status, etc.) move a sent message to delivered or failed. Several messages
  * can share one provider reference (SMS held for a bundle all carry the bundle text's SID): each moves and
  * gets its timeline row. A late `sent` (callbacks arrive out of order) never moves a message back.

@@ -203,5 +203,5 @@ async function withData(h: Herald, actor: Actor, d: DashboardRow, q: { from?: nu
   const metrics = keys.length ? await h.sql<MetricRow[]>`select * from metric_definitions where org_id = ${actor.orgId} and key = any(${keys}::text[])` : [];
   const byKey = new Map(metrics.map((m) => [m.key, m]));
   const widgets = await Promise.all(d.widgets.map(async (w) => ({ ...w, data: await widgetData(h.sql, byKey.get(w.metric), w, from, to) })));
-  return { ...view(d), from: new Date(from).toISOString(), to: new Date(to).toISOString(), editable: can(actor, 'admin'), widgets };
+  return { ...view(d), from: new Date(from).toISOString(), to: new Date(to).toISOString(), editable: can(actor, 'dashboards:write'), widgets };
 }

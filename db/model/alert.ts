@@ -114,7 +114,8 @@ export interface RouteSnapshot {
   rules: Array<{
     rule_id: number;
     name: string;
-    targets: { roles: string[]; users: number[] };
+    /** `schedules`: whoever is on call there when the alert is routed (absent in routes saved before schedules). */
+    targets: { roles: string[]; users: number[]; schedules?: number[] };
     channels: string[];
     slack_channel: string | null;
     discord_channel: string | null;
@@ -123,7 +124,8 @@ export interface RouteSnapshot {
   escalation: {
     rule_id: number | null;
     channels: string[];
-    steps: Array<{ after_minutes: number; roles: string[]; users: number[] }>;
+    /** `schedules`: whoever is on call there when the step fires. */
+    steps: Array<{ after_minutes: number; roles: string[]; users: number[]; schedules?: number[] }>;
     repeat: number;
   };
 }
@@ -185,5 +187,7 @@ export function nextStepLabel(row: Pick<AlertRow, 'route' | 'escalation_level' |
   const step = steps[row.escalation_level % steps.length];
   const parts = step.roles.map(roleLabel);
   if (step.users.length) parts.push(step.users.length === 1 ? '1 person' : `${step.users.length} people`);
+  const scheds = step.schedules?.length ?? 0;
+  if (scheds) parts.push(scheds === 1 ? 'whoever is on call' : `whoever is on call in ${scheds} schedules`);
   return parts.join(', ');
 }

@@ -7,12 +7,16 @@
 //      ├──temporary failure──► failed_temp ──retry──► (as pending) … ──attempts exhausted──► failed
 //      ├──permanent failure──► failed
 //      └──rate limit (SMS)───► held ──bundle text sent──► sent
-export const MESSAGE_STATUSES = ['pending', 'held', 'failed_temp', 'sent', 'delivered', 'failed'] as const;
+//   held_quiet (the person's quiet hours) ──quiet hours end──► sent as pending would be
+//              └──the alert was acknowledged or resolved meanwhile──► dropped
+//   held_digest (a low-priority notification for the person's digest) ──digest sent──► digested
+// (migration 00014 extends the CHECK constraint with the last four.)
+export const MESSAGE_STATUSES = ['pending', 'held', 'held_quiet', 'held_digest', 'failed_temp', 'sent', 'delivered', 'failed', 'digested', 'dropped'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** A final message is never sent again (a send job finding one exits quietly: retries never send twice). */
 export function isFinal(s: MessageStatus | string): boolean {
-  return s === 'sent' || s === 'delivered' || s === 'failed';
+  return s === 'sent' || s === 'delivered' || s === 'failed' || s === 'digested' || s === 'dropped';
 }
 
 /** A channel adapter's answer to `send` (and `update`). */

@@ -41,14 +41,17 @@ function conditionPhrase(c: Condition): string {
   }
 }
 
-function whoPhrase(roles: string[], users: number[], userNames?: Map<number, string>): string[] {
-  return [...roles.map(roleLabel), ...users.map((id) => userNames?.get(id) ?? `user #${id}`)];
+function whoPhrase(roles: string[], users: number[], userNames?: Map<number, string>, schedules: number[] = [], scheduleNames?: Map<number, string>): string[] {
+  return [
+    ...roles.map(roleLabel), ...users.map((id) => userNames?.get(id) ?? `user #${id}`),
+    ...schedules.map((id) => `whoever is on call in ${scheduleNames?.get(id) ?? `schedule #${id}`}`),
+  ];
 }
 
 /** A room name as people write it: "#ops" (ids and names already starting with # are kept). */
 const room = (name: string) => (name.startsWith('#') ? name : `#${name}`);
 
-export function rulePreview(rule: RuleInput, userNames?: Map<number, string>): string {
+export function rulePreview(rule: RuleInput, userNames?: Map<number, string>, scheduleNames?: Map<number, string>): string {
   const { match } = rule;
   const category = capitalise(match.category);
   let s = match.type === null ? `All ${category} alerts` : `${category}/${match.type} alerts`;
@@ -58,7 +61,7 @@ export function rulePreview(rule: RuleInput, userNames?: Map<number, string>): s
   for (const c of match.conditions) filters.push(conditionPhrase(c));
   if (filters.length) s += ` (${filters.join(', ')})`;
 
-  const who = whoPhrase(rule.targets.roles, rule.targets.users, userNames);
+  const who = whoPhrase(rule.targets.roles, rule.targets.users, userNames, rule.targets.schedules, scheduleNames);
   s += ` go to ${who.length ? joinAnd(who) : 'nobody'}`;
 
   const channels = rule.channels.map((ch) => {
@@ -72,7 +75,7 @@ export function rulePreview(rule: RuleInput, userNames?: Map<number, string>): s
   const steps = rule.escalation.steps;
   if (steps.length) {
     const parts = steps.map((step) => {
-      const to = whoPhrase(step.roles, step.users, userNames);
+      const to = whoPhrase(step.roles, step.users, userNames, step.schedules, scheduleNames);
       return `to ${joinAnd(to)} after ${step.after_minutes} min`;
     });
     s += `, escalating ${joinAnd(parts)}`;

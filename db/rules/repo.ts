@@ -7,11 +7,25 @@ const COLS = ['name', 'enabled', 'position', 'continue', 'match', 'targets', 'ch
 function toRule(r: Record<string, unknown>): Rule {
   return {
     id: Number(r.id), org_id: Number(r.org_id), name: r.name as string, enabled: r.enabled as boolean, position: r.position as number,
-    continue: r.continue as boolean, match: r.match as Rule['match'], targets: r.targets as Rule['targets'], channels: r.channels as Rule['channels'],
-    priority: r.priority as Rule['priority'], escalation: r.escalation as Rule['escalation'], slack_channel: r.slack_channel as string | null,
+    continue: r.continue as boolean, match: r.match as Rule['match'], targets: withSchedules(r.targets as Rule['targets']), channels: r.channels as Rule['channels'],
+    priority: r.priority as Rule['priority'],
+    escalation: { ...(r.escalation as Rule['escalation']), steps: (r.escalation as Rule['escalation']).steps.map(withSchedules) }, slack_channel: r.slack_channel as string | null,
     discord_channel: r.discord_channel as string | null, sop: r.sop as Rule['sop'],
     created_at: (r.created_at as Date).toISOString(), updated_at: (r.updated_at as Date).toISOString(),
   };
+}
+
+/** Rules saved before schedules existed have no `schedules` lists: they read as empty ones. */
+const withSchedules = <T extends { schedules?: number[] }>(t: T): T & { schedules: number[] } => ({ ...t, schedules: t.schedules ?? [] });
+
+/** The rules that route to a schedule, as a target or in an escalation step (a schedule they use cannot be deleted). */
+export async function rulesUsingSchedule(sql: Sql, orgId: number, scheduleId: number): Promise<Array<{ id: number; name: string }>> {
+  const rows = await sql<{ id: number; name: string }[]>`
+    select id, name from rules where org_id = ${orgId} and (
+      coalesce(targets->'schedules', '[]') @> ${JSON.stringify([scheduleId])}::text::jsonb
+      or exists (select 1 from jsonb_array_elements(escalation->'steps') st where coalesce(st->'schedules', '[]') @> ${JSON.stringify([scheduleId])}::text::jsonb))
+    order by position, id`;
+  return rows.map((r) => ({ id: Number(r.id), name: r.name }));
 }
 
 export async function loadEnabledRules(sql: Sql, orgId: number): Promise<Rule[]> {

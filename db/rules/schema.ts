@@ -51,9 +51,11 @@ export const EscalationStepSchema = z
     after_minutes: z.number().positive().max(60 * 24 * 30),
     roles: z.array(roleKey).max(20).default([]),
     users: z.array(z.number().int().positive()).max(100).default([]),
+    /** Whoever is on call in these schedules when the step fires. */
+    schedules: z.array(z.number().int().positive()).max(20).default([]),
   })
   .strict()
-  .refine((s) => s.roles.length + s.users.length > 0, { message: 'an escalation step needs roles or users' });
+  .refine((s) => s.roles.length + s.users.length + s.schedules.length > 0, { message: 'an escalation step needs roles, users or schedules' });
 
 export const EscalationSchema = z
   .object({
@@ -85,9 +87,14 @@ export const RuleInputSchema = z
     continue: z.boolean().default(false),
     match: MatchSchema,
     targets: z
-      .object({ roles: z.array(roleKey).max(20).default([]), users: z.array(z.number().int().positive()).max(100).default([]) })
+      .object({
+        roles: z.array(roleKey).max(20).default([]),
+        users: z.array(z.number().int().positive()).max(100).default([]),
+        /** Whoever is on call in these schedules when the alert is routed. */
+        schedules: z.array(z.number().int().positive()).max(20).default([]),
+      })
       .strict()
-      .default({ roles: [], users: [] }),
+      .default({ roles: [], users: [], schedules: [] }),
     channels: z.array(z.enum(CHANNEL_KINDS)).min(1).max(CHANNEL_KINDS.length).default(['in_app']),
     priority: z.enum(PRIORITIES).default('normal'),
     escalation: EscalationSchema.default({ steps: [], repeat: 0 }),
@@ -95,21 +102,7 @@ export const RuleInputSchema = z
     discord_channel: text().min(1).max(100).nullable().default(null),
     sop: SopSchema.nullable().default(null),
   })
-  .strict()
-  .superRefine((rule, ctx) => {
-    // Postgres text and jsonb cannot hold U+0000: refused here, by name, rather than failing the write.
-    const walk = (v: unknown, path: Array<string | number>) => {
-      if (typeof v === 'string') {
-        if (v.includes('\u0000')) ctx.addIssue({ code: 'custom', path, message: 'text cannot contain the NUL character (\\u0000)' });
-      } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
-      else if (v && typeof v === 'object')
-        for (const [k, x] of Object.entries(v)) {
-          if (k.includes('\u0000')) ctx.addIssue({ code: 'custom', path, message: 'a key cannot contain the NUL character (\\u0000)' });
-          walk(x, [...path, k]);
-        }
-    };
-    walk(rule, []);
-  });
+  .strict();
 export type RuleInput = z.output<typeof RuleInputSchema>;
 
 /** PATCH: any subset of fields; the merged rule is validated again with RuleInputSchema. */

@@ -3,11 +3,31 @@
 import { z } from 'zod';
 import type { Herald } from '../herald';
 import { require, type Actor } from '../actor';
-import { invalid, notFound, parse } from '../errors';
+import { invalid, notFound, parse, type FieldError } from '../errors';
+import { scheduleNames, unknownSchedules } from '../schedules/repo';
 import { RuleInputSchema, type Rule, type RuleInput } from './schema';
 import { deleteRule, getRule, insertRule, listRules, ruleInputOf, updateRule } from './repo';
 import { rulePreview } from './preview';
 import { assertUniqueNames, exportRules, IMPORT_MODES, parseRulesDocument, planImport } from './transfer';
+
+/** The names a preview sentence needs: the people and the schedules the rules name. */
+export interface PreviewNames { users: Map<number, string>; schedules: Map<number, string> }
+
+export async function previewNames(h: Herald, orgId: number, rules: RuleInput[]): Promise<PreviewNames> {
+  const ids = [...new Set(rules.flatMap((r) => [...(r.targets.schedules ?? []), ...r.escalation.steps.flatMap((s) => s.schedules ?? [])]))];
+  const [users, schedules] = await Promise.all([userNames(h, orgId, rules), scheduleNames(h.sql, orgId, ids)]);
+  return { users, schedules };
+}
+
+/** A rule naming a schedule that does not exist is refused (by field), like an unknown role would be. */
+async function checkSchedules(h: Herald, orgId: number, rule: RuleInput, prefix = '') {
+  const errors: FieldError[] = [];
+  const named = [...(rule.targets.schedules ?? []).map((id, i) => ({ id, path: `targets.schedules.${i}` })),
+    ...rule.escalation.steps.flatMap((s, j) => (s.schedules ?? []).map((id, i) => ({ id, path: `escalation.steps.${j}.schedules.${i}` })))];
+  const unknown = new Set(await unknownSchedules(h.sql, orgId, [...new Set(named.map((n) => n.id))]));
+  for (const n of named) if (unknown.has(n.id)) errors.push({ path: prefix + n.path, message: `unknown schedule ${n.id}` });
+  if (errors.length) throw invalid(`The rule is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, errors);
+}
 
 export async function userNames(h: Herald, orgId: number, rules: RuleInput[]): Promise<Map<number, string>> {
   const ids = [...new Set(rules.flatMap((r) => [...r.targets.users, ...r.escalation.steps.flatMap((s) => s.users)]))];
@@ -17,8 +37,8 @@ export async function userNames(h: Herald, orgId: number, rules: RuleInput[]): P
 }
 
 async function withPreview(h: Herald, orgId: number, rules: Rule[]) {
-  const names = await userNames(h, orgId, rules);
-  return rules.map((r) => ({ ...r, preview: rulePreview(r, names) }));
+  const names = await previewNames(h, orgId, rules);
+  return rules.map((r) => ({ ...r, preview: rulePreview(r, names.users, names.schedules) }));
 }
 
 export async function listRulesVerb(h: Herald, actor: Actor) {
@@ -36,6 +56,7 @@ export async function getRuleVerb(h: Herald, actor: Actor, id: number) {
 export async function createRuleVerb(h: Herald, actor: Actor, input: unknown) {
   require(actor, 'rules:write');
   const rule = parse(RuleInputSchema, input);
+  await checkSchedules(h, actor.orgId, rule);
   return (await withPreview(h, actor.orgId, [await insertRule(h.sql, actor.orgId, rule)]))[0];
 }
 
@@ -47,8 +68,10 @@ export async function patchRuleVerb(h: Herald, actor: Actor, id: number, patch: 
     if (!locked) throw notFound(`Rule ${id}`);
     const current = (await getRule(tx, actor.orgId, id))!;
     const merged = parse(RuleInputSchema, { ...ruleInputOf(current), ...(patch as object) });
+    await checkSchedules(h, actor.orgId, merged);
     const saved = (await updateRule(tx, actor.orgId, id, merged))!;
-    return { ...saved, preview: rulePreview(saved, await userNames(h, actor.orgId, [saved])) };
+    const names = await previewNames(h, actor.orgId, [saved]);
+    return { ...saved, preview: rulePreview(saved, names.users, names.schedules) };
   });
 }
 
@@ -62,7 +85,8 @@ export async function previewVerb(h: Herald, actor: Actor, input: unknown) {
   require(actor, 'rules:read');
   const body = input && typeof input === 'object' && 'rule' in (input as object) ? (input as { rule: unknown }).rule : input;
   const rule = parse(RuleInputSchema, body, 'rule');
-  return { preview: rulePreview(rule, await userNames(h, actor.orgId, [rule])) };
+  const names = await previewNames(h, actor.orgId, [rule]);
+  return { preview: rulePreview(rule, names.users, names.schedules) };
 }
 
 export async function exportVerb(h: Herald, actor: Actor, format: string) {
@@ -89,6 +113,7 @@ export async function importVerb(h: Herald, actor: Actor, text: string, contentT
   const q = parse(ImportQuerySchema, query, 'query');
   const doc = parseRulesDocument(text, contentType);
   assertUniqueNames(doc.rules);
+  for (const [i, r] of doc.rules.entries()) await checkSchedules(h, actor.orgId, r, `rules.${i}.`);
   const plan = q.dry_run
     ? planImport(await listRules(h.sql, actor.orgId), doc.rules, q.mode)
     : await h.sql.begin(async (tx) => {
@@ -103,7 +128,7 @@ export async function importVerb(h: Herald, actor: Actor, text: string, contentT
         }
         return p;
       });
-  const names = await userNames(h, actor.orgId, plan.items.flatMap((i) => (i.previous ? [i.rule, i.previous] : [i.rule])));
+  const names = await previewNames(h, actor.orgId, plan.items.flatMap((i) => (i.previous ? [i.rule, i.previous] : [i.rule])));
   return {
     mode: q.mode,
     dry_run: q.dry_run,
@@ -117,8 +142,8 @@ export async function importVerb(h: Herald, actor: Actor, text: string, contentT
       name: i.name,
       id: i.id,
       ...(i.fields ? { fields: i.fields } : {}),
-      preview: rulePreview(i.rule, names),
-      ...(i.previous ? { previous_preview: rulePreview(i.previous, names) } : {}),
+      preview: rulePreview(i.rule, names.users, names.schedules),
+      ...(i.previous ? { previous_preview: rulePreview(i.previous, names.users, names.schedules) } : {}),
     })),
   };
 }

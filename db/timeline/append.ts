@@ -3,7 +3,10 @@ import type { Sql } from '../platform/sql';
 
 export type TimelineKind =
   | 'created' | 'notified' | 'delivered' | 'failed' | 'escalated' | 'acknowledged'
-  | 'snoozed' | 'reopened' | 'resolved' | 'deduplicated' | 'undone' | 'noted' | 'assigned';
+  | 'snoozed' | 'reopened' | 'resolved' | 'deduplicated' | 'undone' | 'noted' | 'assigned'
+  // People (issue 13): a message waits for quiet hours or the digest; dropped when the alert was handled
+  // before quiet hours ended; digested when a digest covered it.
+  | 'held' | 'dropped' | 'digested';
 
 /**
  * The kinds that change an alert's state (status, who acted, timer). Undo takes back the caller's own

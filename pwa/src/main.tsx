@@ -31,6 +31,7 @@ const IntegrationsPage = lazy(() => import('./pages/admin/Integrations'));
 const DashboardsPage = lazy<{ dkey: string | null }>(() => import('./pages/Dashboards'));
 const DashboardEditorPage = lazy<{ dkey: string | null }>(() => import('./pages/admin/DashboardEditor'));
 const MetricsPage = lazy(() => import('./pages/admin/Metrics'));
+const SchedulesPage = lazy(() => import('./pages/Schedules'));
 
 function Routes() {
   const { path } = useRoute();
@@ -53,6 +54,7 @@ function Routes() {
   if ((m = match('/dashboards/:key/edit', path))) return adminOnly(<DashboardEditorPage dkey={m.key} />);
   if ((m = match('/dashboards/:key', path))) return <DashboardsPage dkey={m.key} />;
   if (path === '/metrics') return adminOnly(<MetricsPage />);
+  if (path === '/schedules') return <SchedulesPage />;
   if (path === '/rules') return adminOnly(<RulesPage />);
   if (path === '/rules/new') return adminOnly(<RuleEditorPage id={null} />);
   if (path === '/rules/test') return adminOnly(<RuleTesterPage />);

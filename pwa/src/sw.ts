@@ -28,7 +28,7 @@ clientsClaim();
 
 // ---- app shell ---------------------------------------------------------------------------------------
 
-const APP_ROUTES = ['/', '/login', '/alerts/\\d+', '/notifications', '/settings', '/stats', '/analytics', '/alerts', '/rules(?:/[^/?]+)?', '/users', '/roles'];
+const APP_ROUTES = ['/', '/login', '/alerts/\\d+', '/notifications', '/settings', '/stats', '/analytics', '/alerts', '/schedules', '/dashboards(?:/[^/?]+)*', '/metrics', '/integrations', '/rules(?:/[^/?]+)?', '/users', '/roles'];
 registerRoute(
   new NavigationRoute(createHandlerBoundToURL('/index.html'), {
     allowlist: APP_ROUTES.map((p) => new RegExp(`^${p}/?(?:\\?.*)?$`)),

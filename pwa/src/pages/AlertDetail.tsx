@@ -30,6 +30,9 @@ const KIND_TEXT: Record<string, string> = {
   noted: 'Note',
   assigned: 'Assigned',
   undone: 'Undone',
+  held: 'Held',
+  dropped: 'Not sent',
+  digested: 'In digest',
 };
 
 /** What an undo took back, in words. */
@@ -42,6 +45,7 @@ const KIND_TONE: Record<string, string> = {
   failed: 'bad',
   escalated: 'warn',
   reopened: 'warn',
+  held: 'warn',
 };
 
 function str(v: unknown): string {

@@ -6,6 +6,10 @@ import { currentUser, logout } from '../session';
 import { installPrompt } from '../status';
 import { useStore } from '../store';
 import { label } from '../types';
+import { lazy } from '../components/Lazy';
+
+// Loaded on demand: keeps the first screen's bundle within budget.
+const PreferencesPanel = lazy(() => import('./Preferences'));
 
 const PUSH_TEXT: Record<PushState, string> = {
   unsupported: 'This browser cannot receive push notifications. On iPhone, add Herald to the home screen first.',
@@ -60,6 +64,7 @@ export function SettingsPage() {
           </dl>
         </section>
       )}
+      {user && <PreferencesPanel />}
       <section class="panel" aria-labelledby="push-title">
         <h2 id="push-title">Push notifications</h2>
         <p role="status">{push ? PUSH_TEXT[push] : 'Checking…'}</p>
