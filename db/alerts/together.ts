@@ -1,4 +1,4 @@
-// Working on an alert together (DESIGN "Working on an alert together"): undo one's own last action, notes,
+// Working on an alert together (docs/design.md "Working on an alert together"): undo one's own last action, notes,
 // and assigning the alert to a person. Same shape as ./act.ts: permission first, the change settled in the
 // UPDATE's WHERE clause (transitions.ts), and in the same transaction the timeline row, the timer and the
 // effects (message edits, webhooks, live views).

@@ -40,6 +40,13 @@ export const HOLD_MS = 5000;
 export const holds = createStore<Record<number, Hold>>({});
 const holdTimers = new Map<number, ReturnType<typeof setTimeout>>();
 
+/**
+ * Cards whose action is on its way to the server keep their place too: the live stream can report the change
+ * (and re-sort the queue) before the POST answers, on a slow phone or a busy server.
+ */
+const acting = new Set<number>();
+const pinned = (id: number) => Boolean(holds.get()[id]) || acting.has(id);
+
 function hold(id: number, action: Action, height: number | null) {
   holds.set((h) => ({ ...h, [id]: { action, at: Date.now(), height } }));
   const t = holdTimers.get(id);
@@ -98,14 +105,13 @@ export function compareAlerts(a: AlertView, b: AlertView): number {
 
 /** Sorted, except that held cards keep the places they had (resolved ones too, until they settle). */
 function setItems(items: AlertView[], extra: Partial<QueueState> = {}) {
-  const held = holds.get();
   const prev = queue.get().items;
-  const sorted = items.filter((a) => a.status !== 'resolved' && !held[a.id]).sort(compareAlerts);
-  const pinned = items
-    .filter((a) => held[a.id])
+  const sorted = items.filter((a) => a.status !== 'resolved' && !pinned(a.id)).sort(compareAlerts);
+  const kept = items
+    .filter((a) => pinned(a.id))
     .map((a) => ({ a, i: prev.findIndex((x) => x.id === a.id) }))
     .sort((x, y) => x.i - y.i);
-  for (const { a, i } of pinned) sorted.splice(i < 0 ? sorted.length : Math.min(i, sorted.length), 0, a);
+  for (const { a, i } of kept) sorted.splice(i < 0 ? sorted.length : Math.min(i, sorted.length), 0, a);
   queue.set((q) => ({ ...q, items: sorted, loaded: true, loading: false, ...extra }));
   if (!extra.savedAt) writeJson(SAVED, { at: Date.now(), items: sorted.filter((a) => a.status !== 'resolved') });
 }
@@ -118,7 +124,7 @@ export function loadQueue(): Promise<void> {
     try {
       const list = await api.get<AlertList>(QUEUE_URL);
       // A held card the server no longer lists (just resolved) stays until it settles.
-      const held = queue.get().items.filter((a) => holds.get()[a.id] && !list.items.some((x) => x.id === a.id));
+      const held = queue.get().items.filter((a) => pinned(a.id) && !list.items.some((x) => x.id === a.id));
       setItems([...list.items, ...held], { error: null, savedAt: null });
       for (const a of list.items) if (a.status !== 'triggered') clearPending(a.id);
     } catch (e) {
@@ -159,7 +165,7 @@ export function upsertAlert(a: AlertView) {
   const i = q.items.findIndex((x) => x.id === a.id);
   if (i >= 0) {
     const items = q.items.slice();
-    if (a.status === 'resolved' && !holds.get()[a.id]) items.splice(i, 1);
+    if (a.status === 'resolved' && !pinned(a.id)) items.splice(i, 1);
     else items[i] = a;
     setItems(items, { savedAt: q.savedAt });
   } else if (a.status !== 'resolved' && q.loaded) {
@@ -193,18 +199,22 @@ export type ActResult = { kind: 'done'; alert: AlertView } | { kind: 'pending' }
  */
 export async function act(id: number, action: Action, opts: { height?: number | null } = {}): Promise<ActResult> {
   const body = action === 'snooze' ? { minutes: 60 } : {};
+  acting.add(id);
   try {
     const alert = await api.post<AlertView>(`/v1/alerts/${id}/${action}`, body);
     hold(id, action, opts.height ?? null);
+    acting.delete(id);
     upsertAlert(alert);
     announce(`${alert.title}: ${action === 'acknowledge' ? 'acknowledged' : action === 'resolve' ? 'resolved' : 'snoozed for 1 hour'}`);
     return { kind: 'done', alert };
   } catch (e) {
     if (e instanceof NetworkError && action === 'acknowledge') {
+      acting.delete(id);
       pendingAcks.set((p) => ({ ...p, [id]: Date.now() }));
       announce('Offline: the acknowledgement is pending and will be sent when you are back online.');
       return { kind: 'pending' };
     }
+    acting.delete(id);
     throw e;
   }
 }
