@@ -2,11 +2,11 @@
 // next in a week view and covers tonight in two taps; Settings edits their preferences with a live
 // plain-language preview. axe finds nothing serious on either page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { seriousAxeOn } from './browser-kit';
 import { startTestHerald, type TestHerald } from './harness';
 import { ensurePwaBuilt, ROOT } from './pwa-build';
 
@@ -14,7 +14,6 @@ const CHROMIUM = (process.env.HERALD_CHROMIUM ? [process.env.HERALD_CHROMIUM] : 
 const REQUIRED = process.env.HERALD_REQUIRE_BROWSER === '1';
 if (!CHROMIUM && !REQUIRED) console.warn('[pwa.people.browser] SKIPPED: Chromium not found (install Debian\'s `chromium` or set HERALD_CHROMIUM)');
 const suite = CHROMIUM || REQUIRED ? describe : describe.skip;
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 let h: TestHerald;
 let profile = '';
@@ -23,16 +22,7 @@ let page: Page;
 let ana = 0; let sched = 0;
 const pageErrors: string[] = [];
 
-async function seriousAxe(): Promise<unknown[]> {
-  // Evaluated through DevTools rather than added as a <script>: the PWA's CSP (script-src 'self') blocks inline script.
-  await page.evaluate(readFileSync(AXE, 'utf8'));
-  const found = await page.evaluate(async () => {
-    const r = await (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } })
-      .axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
+const seriousAxe = () => seriousAxeOn(page);
 
 suite('people pages in Chromium', () => {
   beforeAll(async () => {

@@ -6,11 +6,11 @@
 // Chromium is found as in pwa.browser.test.ts (/usr/bin/chromium or HERALD_CHROMIUM; skipped without it
 // unless HERALD_REQUIRE_BROWSER=1).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { seriousAxeOn } from './browser-kit';
 import { startTestHerald, type TestHerald } from './harness';
 import { ensurePwaBuilt, ROOT } from './pwa-build';
 
@@ -18,7 +18,6 @@ const CHROMIUM = (process.env.HERALD_CHROMIUM ? [process.env.HERALD_CHROMIUM] : 
 const REQUIRED = process.env.HERALD_REQUIRE_BROWSER === '1';
 if (!CHROMIUM && !REQUIRED) console.warn('[pwa.undo.browser] SKIPPED: Chromium not found (install Debian\'s `chromium` or set HERALD_CHROMIUM)');
 const suite = CHROMIUM || REQUIRED ? describe : describe.skip;
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
 
 let h: TestHerald;
@@ -48,16 +47,7 @@ const card = (title: string): Locator => page.getByRole('article', { name: title
 const serverAlert = async (id: number) => (await h.api('GET', `/v1/alerts/${id}`)).body;
 const cardTitles = async () => page.locator('ol.cards article h2').allInnerTexts();
 
-async function seriousAxe(): Promise<unknown[]> {
-  // Evaluated through DevTools rather than added as a <script>: the PWA's CSP (script-src 'self') blocks inline script.
-  await page.evaluate(readFileSync(AXE, 'utf8'));
-  const found = await page.evaluate(async () => {
-    const r = await (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } })
-      .axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
+const seriousAxe = () => seriousAxeOn(page);
 
 suite('undo, notes and assignment in the PWA (Chromium, 390×844)', () => {
   beforeAll(async () => {
