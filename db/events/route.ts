@@ -23,7 +23,7 @@ import { deliverWebhooks } from '../webhooks/deliver';
 import { deliveryQueue } from '../webhooks/fanout';
 import { log } from '../platform/log';
 import type { EventStatus } from './schema';
-import { watchExpectations } from '../expectations/watch';
+import { loadExpectations, watchExpectations } from '../expectations/watch';
 import { openWindows, windowMatches } from '../maintenance/windows';
 
 interface EventRow {
@@ -49,11 +49,7 @@ export async function routeEvents(h: Herald, eventIds: number[]): Promise<RouteS
       (byOrg.get(org) ?? byOrg.set(org, []).get(org)!).push({ ...e, id: Number(e.id), org_id: org });
     }
     const jobs: JobSpec[] = [];
-    for (const [orgId, orgEvents] of byOrg) {
-      jobs.push(...(await routeOrg(tx, h, orgId, orgEvents, summary)));
-      // Expectations: timers started by `after` events and cancelled by expected ones, in this transaction.
-      jobs.push(...(await watchExpectations(tx, orgId, orgEvents)));
-    }
+    for (const [orgId, orgEvents] of byOrg) jobs.push(...(await routeOrg(tx, h, orgId, orgEvents, summary)));
     // Webhooks of this batch are delivered by this job right after the commit (one hop less on the hot
     // path); their queued jobs are the safety net, due later, that finds them delivered and does nothing
     // unless this process died in between (or the endpoint was failing or slow: then they deliver).
@@ -77,10 +73,11 @@ export const INLINE_DELIVERY_GRACE_MS = 20_000;
 async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], summary: RouteSummary): Promise<JobSpec[]> {
   const keys = [...new Set(events.map((e) => e.dedup_key))];
   // Independent reads are issued together: postgres.js pipelines them on the transaction's connection.
-  const [rules, open, windows] = await Promise.all([
+  const [rules, open, windows, expectations] = await Promise.all([
     loadEnabledRules(tx, orgId),
     lockOpenByKeys(tx, orgId, keys),
     openWindows(tx, orgId),
+    loadExpectations(tx, orgId),
   ]);
   const openByKey = new Map(open.map((a) => [a.dedup_key, a]));
 
@@ -101,7 +98,7 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
       continue;
     }
     // A maintenance window open now keeps the event, suppressed, and notifies nobody (resolves still resolve).
-    const window = windows.length ? windows.find((w) => windowMatches(w, e)) : undefined;
+    const window = windows.find((w) => windowMatches(w, e));
     if (window) {
       eventUpdates.push({ id: e.id, status: 'suppressed', alert_id: existing ? Number(existing.id) : null, rule_ids: [], maintenance_id: Number(window.id) });
       summary.suppressed++;
@@ -227,5 +224,7 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
       maintenance_id = t.maintenance_id
     from json_to_recordset(${JSON.stringify(eventUpdates)}::text::json) as t(id bigint, status text, alert_id bigint, rule_ids jsonb, maintenance_id bigint)
     where e.id = t.id`;
+  // Expectations: timers started by `after` events and cancelled by expected ones, whatever became of them.
+  jobs.push(...(await watchExpectations(tx, expectations, events)));
   return jobs;
 }

@@ -14,13 +14,18 @@ const subjectOf = (x: Row, e: WatchedEvent): string | null =>
   x.same === 'dedup_key' ? e.dedup_key : e.entity && e.entity.kind !== undefined && e.entity.id !== undefined ? `${String(e.entity.kind)}:${String(e.entity.id)}` : null;
 const is = (k: Kind, e: WatchedEvent) => k.category === e.category && k.type === e.type;
 
+/** The org's enabled expectations, read by the routing transaction once per batch (with its other reads). */
+export async function loadExpectations(tx: Sql, orgId: number): Promise<Row[]> {
+  return tx<Row[]>`select id, name, after, expect, within_minutes, same, "then" from expectations where org_id = ${orgId} and enabled`;
+}
+
 /**
- * Called by the routing transaction with the batch's events of one org, in order: an expected event cancels
- * the timer of its subject (in this transaction), an `after` event starts (or restarts) one. Returns the
- * timers to add with the batch's other jobs. Every triggering event counts, routed to an alert or not.
+ * Called by the routing transaction with the batch's events of one org, in order, and the org's expectations
+ * (`loadExpectations`): an expected event cancels the timer of its subject (in this transaction), an `after`
+ * event starts (or restarts) one. Returns the timers to add with the batch's other jobs. Every triggering
+ * event counts, routed to an alert or not. No expectations: no work.
  */
-export async function watchExpectations(tx: Sql, orgId: number, events: WatchedEvent[]): Promise<JobSpec[]> {
-  const rows = await tx<Row[]>`select id, name, after, expect, within_minutes, same, "then" from expectations where org_id = ${orgId} and enabled`;
+export async function watchExpectations(tx: Sql, rows: Row[], events: WatchedEvent[]): Promise<JobSpec[]> {
   if (!rows.length) return [];
   const starts = new Map<string, JobSpec>();
   const cancels = new Set<string>();

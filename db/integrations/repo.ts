@@ -15,6 +15,7 @@ import { sha256 } from '../platform/crypto';
 import { SEVERITIES } from '../model/levels';
 import { randomBytes } from 'node:crypto';
 import { jobKey } from '../jobs/catalog';
+import { removeJobs } from '../jobs/enqueue';
 
 export const INTEGRATION_KINDS = ['pagerduty', 'alertmanager', 'grafana', 'heartbeat'] as const;
 export type IntegrationKind = (typeof INTEGRATION_KINDS)[number];
@@ -149,7 +150,7 @@ export async function deleteIntegration(h: Herald, actor: Actor, id: number, onl
       delete from integrations where org_id = ${actor.orgId} and id = ${id}
         and (${onlyKind ?? null}::text is null or kind = ${onlyKind ?? null}) returning *`;
     if (!row) throw notFound(`${onlyKind === 'heartbeat' ? 'Heartbeat' : 'Integration'} ${id}`);
-    if (row.kind === 'heartbeat') await tx`select graphile_worker.remove_job(${heartbeatJobKey(id)})`;
+    if (row.kind === 'heartbeat') await removeJobs(tx, [heartbeatJobKey(id)]);
   });
   keyCache.clear();
 }

@@ -5,7 +5,7 @@ import { Fragment, type JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api';
 import { ProblemBox } from '../../components/Problem';
-import { useTitle } from '../../hooks';
+import { useAction, useTitle } from '../../hooks';
 import { Link } from '../../router';
 import { ago } from '../../time';
 
@@ -107,10 +107,9 @@ export default function IntegrationsPage() {
   const [integrations, setIntegrations] = useState<Integration[] | null>(null);
   const [heartbeats, setHeartbeats] = useState<Heartbeat[] | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [actionError, setActionError] = useState<unknown>(null);
   const [secret, setSecret] = useState<Secret | null>(null);
   const [open, setOpen] = useState<number | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error: actionError, run: act } = useAction();
   // New integration
   const [name, setName] = useState('');
   const [kind, setKind] = useState<Kind>('alertmanager');
@@ -137,18 +136,11 @@ export default function IntegrationsPage() {
     load();
   }, []);
 
-  async function run(fn: () => Promise<void>) {
-    setBusy(true);
-    setActionError(null);
-    try {
-      await fn();
-      await load();
-    } catch (e) {
-      setActionError(e);
-    } finally {
-      setBusy(false);
-    }
-  }
+  // Each action reloads the lists before it stops being busy (load keeps its own error).
+  const run = (fn: () => Promise<void>) => act(async () => {
+    await fn();
+    await load();
+  });
 
   const createIntegration = (e: Event) => {
     e.preventDefault();
