@@ -60,13 +60,13 @@ export async function signInAs(page: Page, email: string, password: string): Pro
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** The serious and critical axe-core violations on the page as it is now. */
-export async function seriousAxeOn(page: Page): Promise<Array<{ id: string; impact: string; nodes: string[] }>> {
+export async function seriousAxeOn(page: Page): Promise<Array<{ id: string; impact: string; help: string; nodes: string[] }>> {
   // Evaluated through DevTools rather than added as a <script>: the PWA's CSP (script-src 'self') blocks inline script.
   await page.evaluate(AXE_SOURCE);
   const found = await page.evaluate(async () => {
-    const r = await (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } })
+    const r = await (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }> } })
       .axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
   });
   return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
