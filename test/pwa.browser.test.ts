@@ -5,11 +5,11 @@
 // the file is skipped with a message, unless HERALD_REQUIRE_BROWSER=1 (CI), where that is a failure.
 // Nothing leaves 127.0.0.1: every host name resolves to nothing, and the test checks no request tried.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { CHROMIUM, seriousAxeOn } from './browser-kit';
 import { startTestHerald, type TestHerald } from './harness';
 import { ensurePwaBuilt, ROOT } from './pwa-build';
 import { startPushFake, type PushFake } from './fakes/webpush';
@@ -17,7 +17,6 @@ import { signIn } from './pwa-session';
 import { createAdapters } from '../bot/registry';
 import { webPushAdapter } from '../bot/push/adapter';
 
-const CHROMIUM = (process.env.HERALD_CHROMIUM ? [process.env.HERALD_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']).find((p) => existsSync(p)) ?? null;
 const REQUIRED = process.env.HERALD_REQUIRE_BROWSER === '1';
 if (!CHROMIUM && !REQUIRED) {
   console.warn(`[pwa.browser] SKIPPED: Chromium not found at ${process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium'} (install Debian's \`chromium\` or set HERALD_CHROMIUM; CI sets HERALD_REQUIRE_BROWSER=1 and fails instead)`);
@@ -25,7 +24,6 @@ if (!CHROMIUM && !REQUIRED) {
 const suite = CHROMIUM || REQUIRED ? describe : describe.skip;
 
 const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 let h: TestHerald;
 let profile = '';
@@ -67,16 +65,7 @@ async function labelled<T>(what: string, fn: () => Promise<T>): Promise<T> {
 const card = (title: string): Locator => page.getByRole('article', { name: title });
 const serverAlert = async (id: number) => (await h.api('GET', `/v1/alerts/${id}`)).body;
 
-async function axeViolations(): Promise<Array<{ id: string; impact: string; help: string; nodes: string[] }>> {
-  // Evaluated through DevTools rather than added as a <script>: the PWA's CSP (script-src 'self') blocks inline script.
-  await page.evaluate(readFileSync(AXE, 'utf8'));
-  const found = await page.evaluate(async () => {
-    const r = await (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }> }> } })
-      .axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-  return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
+const axeViolations = () => seriousAxeOn(page);
 
 suite('the PWA in Chromium', () => {
   beforeAll(async () => {

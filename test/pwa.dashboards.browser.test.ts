@@ -4,39 +4,25 @@
 // nothing serious, and a screenshot of each is kept in test/artifacts. A workshop user reaches their own
 // dashboard from the queue with one tap. Chromium as in pwa.browser.test.ts (skipped without it unless
 // HERALD_REQUIRE_BROWSER=1).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { seriousAxeOn } from './browser-kit';
+import type { Page } from 'playwright-core';
+import { browserSuite, launchPhone, seriousAxeOn, signInAs, type Phone } from './browser-kit';
 import { ADMIN_KEY, startTestHerald, type TestHerald } from './harness';
 import { ensurePwaBuilt, ROOT } from './pwa-build';
 
-const CHROMIUM = (process.env.HERALD_CHROMIUM ? [process.env.HERALD_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']).find((p) => existsSync(p)) ?? null;
-const REQUIRED = process.env.HERALD_REQUIRE_BROWSER === '1';
-if (!CHROMIUM && !REQUIRED) console.warn('[pwa.dashboards.browser] SKIPPED: Chromium not found (install Debian\'s `chromium` or set HERALD_CHROMIUM)');
-const suite = CHROMIUM || REQUIRED ? describe : describe.skip;
+const suite = browserSuite('pwa.dashboards.browser');
 
 let h: TestHerald;
-let profile = '';
-let context: BrowserContext;
+let phone: Phone | undefined;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 let demoOutput = '';
 
 const seriousAxe = () => seriousAxeOn(page);
-
-async function signInAs(email: string, password: string) {
-  await context.clearCookies();
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'My queue' }).waitFor();
-}
 
 /** Does a widget's API answer hold numbers worth drawing? */
 function hasData(w: { type: string; data: any }): boolean {
@@ -53,7 +39,6 @@ function hasData(w: { type: string; data: any }): boolean {
 
 suite('KPI dashboards in Chromium after npm run demo', () => {
   beforeAll(async () => {
-    if (!CHROMIUM) throw new Error('HERALD_REQUIRE_BROWSER=1 but Chromium was not found (apt-get install chromium, or set HERALD_CHROMIUM)');
     await ensurePwaBuilt();
     h = await startTestHerald();
     const t0 = Date.now();
@@ -62,20 +47,13 @@ suite('KPI dashboards in Chromium after npm run demo', () => {
     });
     demoOutput = r.stdout;
     expect(Date.now() - t0).toBeLessThan(120_000);
-    profile = mkdtempSync(path.join(tmpdir(), 'herald-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, baseURL: h.url, viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, hasTouch: true, locale: 'en-US',
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-default-browser-check', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
+    phone = await launchPhone(h.url);
+    ({ page, pageErrors } = phone);
   }, 240_000);
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
+    await phone?.close();
     await h?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it('the demo filled every preset dashboard through the public API', () => {
@@ -84,7 +62,7 @@ suite('KPI dashboards in Chromium after npm run demo', () => {
   });
 
   it('each preset shows every widget that has data, tiles coloured by threshold, axe clean', async () => {
-    await signInAs('admin@example.com', 'correct horse battery');
+    await signInAs(page, 'admin@example.com', 'correct horse battery');
     mkdirSync(path.join(ROOT, 'test', 'artifacts'), { recursive: true });
     for (const key of ['sales', 'accounting', 'workshop', 'system']) {
       const answer = (await h.api('GET', `/v1/dashboards/${key}`)).body;
@@ -118,7 +96,7 @@ suite('KPI dashboards in Chromium after npm run demo', () => {
   }, 120_000);
 
   it('an admin edits a dashboard as JSON with a live preview, and a widget naming a missing metric is refused', async () => {
-    await signInAs('admin@example.com', 'correct horse battery');
+    await signInAs(page, 'admin@example.com', 'correct horse battery');
     await page.goto('/dashboards/workshop/edit');
     const editor = page.getByLabel(/Dashboard \(JSON\)/);
     await editor.waitFor();
@@ -141,7 +119,7 @@ suite('KPI dashboards in Chromium after npm run demo', () => {
   it('a workshop user lands on the workshop dashboard with one tap from the queue', async () => {
     const u = await h.api('POST', '/v1/users', { name: 'Wendy Workshop', email: 'wendy@example.com', roles: ['workshop'], password: 'wendy password 1' });
     expect(u.status).toBe(201);
-    await signInAs('wendy@example.com', 'wendy password 1');
+    await signInAs(page, 'wendy@example.com', 'wendy password 1');
     await page.getByRole('link', { name: 'Dashboards' }).click();
     await page.getByRole('heading', { level: 1, name: 'Workshop' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/dashboards/workshop');

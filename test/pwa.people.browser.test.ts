@@ -1,32 +1,26 @@
 // The people pages in a real headless Chromium at 390×844 (issue 13): a person sees who is on call now and
 // next in a week view and covers tonight in two taps; Settings edits their preferences with a live
 // plain-language preview. axe finds nothing serious on either page.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { seriousAxeOn } from './browser-kit';
+import type { Page } from 'playwright-core';
+import { browserSuite, launchPhone, seriousAxeOn, signInAs, type Phone } from './browser-kit';
 import { startTestHerald, type TestHerald } from './harness';
 import { ensurePwaBuilt, ROOT } from './pwa-build';
 
-const CHROMIUM = (process.env.HERALD_CHROMIUM ? [process.env.HERALD_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']).find((p) => existsSync(p)) ?? null;
-const REQUIRED = process.env.HERALD_REQUIRE_BROWSER === '1';
-if (!CHROMIUM && !REQUIRED) console.warn('[pwa.people.browser] SKIPPED: Chromium not found (install Debian\'s `chromium` or set HERALD_CHROMIUM)');
-const suite = CHROMIUM || REQUIRED ? describe : describe.skip;
+const suite = browserSuite('pwa.people.browser');
 
 let h: TestHerald;
-let profile = '';
-let context: BrowserContext;
+let phone: Phone | undefined;
 let page: Page;
 let ana = 0; let sched = 0;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 const seriousAxe = () => seriousAxeOn(page);
 
 suite('people pages in Chromium', () => {
   beforeAll(async () => {
-    if (!CHROMIUM) throw new Error('HERALD_REQUIRE_BROWSER=1 but Chromium was not found (apt-get install chromium, or set HERALD_CHROMIUM)');
     await ensurePwaBuilt();
     h = await startTestHerald();
     ana = (await h.api('POST', '/v1/users', { name: 'Ana Accounts', email: 'ana@example.com', roles: ['accounting'], password: 'ana password 1', timezone: 'Europe/Berlin' })).body.id;
@@ -35,25 +29,14 @@ suite('people pages in Chromium', () => {
       name: 'Finance on-call', timezone: 'Europe/Berlin',
       rotations: [{ users: [ben, ana], shift: 'daily', handoff: '09:00', starts_on: new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10) }],
     })).body.id;
-    profile = mkdtempSync(path.join(tmpdir(), 'herald-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, baseURL: h.url, viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, hasTouch: true, locale: 'en-US', timezoneId: 'Europe/Berlin',
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-default-browser-check', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
-    await page.goto('/login');
-    await page.getByLabel('Email').fill('ana@example.com');
-    await page.getByLabel('Password').fill('ana password 1');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'My queue' }).waitFor();
+    phone = await launchPhone(h.url, { timezoneId: 'Europe/Berlin' });
+    ({ page, pageErrors } = phone);
+    await signInAs(page, 'ana@example.com', 'ana password 1');
   }, 180_000);
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
+    await phone?.close();
     await h?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it('shows who is on now and next in a week view, and covers tonight in two taps', async () => {

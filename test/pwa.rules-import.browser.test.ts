@@ -3,25 +3,20 @@
 // saved, applies a merge and keeps all five; "Replace all rules" asks first, naming the rules it deletes.
 // Chromium is found as in pwa.browser.test.ts (/usr/bin/chromium or HERALD_CHROMIUM; skipped without it
 // unless HERALD_REQUIRE_BROWSER=1).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { seriousAxeOn } from './browser-kit';
+import type { Page } from 'playwright-core';
+import { browserSuite, launchPhone, seriousAxeOn, signInAs, type Phone } from './browser-kit';
 import { startTestHerald, type TestHerald } from './harness';
 import { ensurePwaBuilt, ROOT } from './pwa-build';
 
-const CHROMIUM = (process.env.HERALD_CHROMIUM ? [process.env.HERALD_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser']).find((p) => existsSync(p)) ?? null;
-const REQUIRED = process.env.HERALD_REQUIRE_BROWSER === '1';
-if (!CHROMIUM && !REQUIRED) console.warn('[pwa.rules-import.browser] SKIPPED: Chromium not found (install Debian\'s `chromium` or set HERALD_CHROMIUM)');
-const suite = CHROMIUM || REQUIRED ? describe : describe.skip;
+const suite = browserSuite('pwa.rules-import.browser');
 
 let h: TestHerald;
-let profile = '';
-let context: BrowserContext;
+let phone: Phone | undefined;
 let page: Page;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 const FIVE = [
   ['Overdue invoices', 'finance', 10], ['Machine down', 'production', 20], ['Big orders', 'sales', 30],
@@ -52,29 +47,17 @@ const seriousAxe = () => seriousAxeOn(page);
 
 suite('the rules import page in Chromium', () => {
   beforeAll(async () => {
-    if (!CHROMIUM) throw new Error('HERALD_REQUIRE_BROWSER=1 but Chromium was not found (apt-get install chromium, or set HERALD_CHROMIUM)');
     await ensurePwaBuilt();
     h = await startTestHerald();
     for (const r of FIVE) expect((await h.api('POST', '/v1/rules', r)).status).toBe(201);
-    profile = mkdtempSync(path.join(tmpdir(), 'herald-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, baseURL: h.url, viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, hasTouch: true, locale: 'en-US',
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-default-browser-check', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.stack ?? e.message));
-    await page.goto('/login');
-    await page.getByLabel('Email').fill('admin@example.com');
-    await page.getByLabel('Password').fill('correct horse battery');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'My queue' }).waitFor();
+    phone = await launchPhone(h.url);
+    ({ page, pageErrors } = phone);
+    await signInAs(page, 'admin@example.com', 'correct horse battery');
   }, 180_000);
 
   afterAll(async () => {
-    await context?.close().catch(() => {});
+    await phone?.close();
     await h?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it('a picked file is checked first (nothing saved), then a merge adds one, updates one and keeps all five', async () => {

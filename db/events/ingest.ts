@@ -149,7 +149,6 @@ export class EventIngestor {
     const mine = new Set<string>();
     const found = new Map<string, { request_hash: string | null; response: unknown }>();
     await this.sql.begin(async (tx) => {
-      fresh.clear(); mine.clear(); found.clear();
       // Idempotency: claim each key first; a key already stored answers with its first response.
       const toInsert = batch.filter((p) => !p.idempotencyKey);
       if (owners.size) {

@@ -199,7 +199,7 @@ export async function deliverWebhooks(h: Herald, ids: number[], opts: DeliverOpt
   if (deferred.length) await defer(h, deferred);
   if (skipped.size) await addJobs(h.sql, [...skipped].map(([w, list]) => deliveryJob(w, { delivery_ids: list }, { max_attempts: 3 })));
 
-  const byId = new Map<number, DeliveryOutcome>(deferred.map((x) => [x.d.id, 'deferred']));
+  const byId = new Map<number, DeliveryOutcome>([...disabled.map((d) => [d.id, 'failed'] as const), ...deferred.map((x) => [x.d.id, 'deferred'] as const)]);
   const pending = send.map((d) => attempt(h, d));
   let results: Attempt[];
   if (!inline) {
@@ -233,7 +233,7 @@ export async function deliverWebhooks(h: Herald, ids: number[], opts: DeliverOpt
   }
   await record(h, results);
   for (const r of results) byId.set(r.id, r.outcome);
-  return ids.map((id) => byId.get(id) ?? (disabled.some((d) => d.id === id) ? 'failed' : 'stale'));
+  return ids.map((id) => byId.get(id) ?? 'stale');
 }
 
 /** Writes attempts: the delivery log, 410 Gone, retry jobs, and the endpoints' breakers (one transaction). */
