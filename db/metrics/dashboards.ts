@@ -8,7 +8,8 @@ import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
 import { LIFECYCLE_MEASURE, metricKey, type MetricRow } from './schema';
 import { lifecycleGrid, lifecycleMeasure, lifecycleSeries, lifecycleTable, lifecycleValue, rangeValue, type LifecycleAnswer } from './query';
-import { autoBucket, forecastFor, rangeOf, seriesFor, valueFor } from './read';
+import { autoBucket, forecastFor, RangeQuery, rangeOf, seriesFor, valueFor } from './read';
+import { parseKey } from './verbs';
 import { levelOf, thresholdValue } from './check';
 
 export const WIDGET_TYPES = ['kpi', 'line', 'bar', 'table', 'status_grid', 'aging', 'forecast'] as const;
@@ -78,12 +79,6 @@ export async function createDashboardVerb(h: Herald, actor: Actor, body: unknown
   return view((await h.sql.begin((tx) => insertDashboard(tx, actor.orgId, d)))!);
 }
 
-function parseDashKey(raw: string) {
-  const r = metricKey.safeParse(raw);
-  if (!r.success) throw invalid(`key: "${raw.slice(0, 80)}" is not a dashboard key`, [{ path: 'key', message: r.error.issues[0].message }]);
-  return r.data;
-}
-
 /** Dashboards the actor may see: all for admins and keys, else those for one of the user's roles (or for everyone). */
 export async function listDashboardsVerb(h: Herald, actor: Actor) {
   require(actor, 'dashboards:read');
@@ -94,7 +89,7 @@ export async function listDashboardsVerb(h: Herald, actor: Actor) {
 
 export async function patchDashboardVerb(h: Herald, actor: Actor, key: string, body: unknown) {
   require(actor, 'dashboards:write');
-  const k = parseDashKey(key);
+  const k = parseKey(key, 'dashboard');
   const patch = parse(DashboardInputSchema.partial(), body);
   if (patch.key !== undefined && patch.key !== k) throw invalid('key: a dashboard key cannot change', [{ path: 'key', message: 'a dashboard key cannot change' }]);
   return h.sql.begin(async (tx) => {
@@ -111,14 +106,9 @@ export async function patchDashboardVerb(h: Herald, actor: Actor, key: string, b
 
 export async function deleteDashboardVerb(h: Herald, actor: Actor, key: string) {
   require(actor, 'dashboards:write');
-  const r = await h.sql`delete from dashboards where org_id = ${actor.orgId} and key = ${parseDashKey(key)}`;
+  const r = await h.sql`delete from dashboards where org_id = ${actor.orgId} and key = ${parseKey(key, 'dashboard')}`;
   if (!r.count) throw notFound(`Dashboard ${key}`);
 }
-
-const RangeQuery = z.object({
-  from: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((s) => Date.parse(s)).optional(),
-  to: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((s) => Date.parse(s)).optional(),
-}).strict();
 
 /** One widget's data over [from, to). A widget whose metric has since gone shows an error, not a 500. */
 export async function widgetData(sql: Sql, m: MetricRow | undefined, w: Widget, from: number, to: number): Promise<Record<string, unknown>> {
@@ -180,7 +170,7 @@ export async function widgetData(sql: Sql, m: MetricRow | undefined, w: Widget, 
 
 export async function getDashboardVerb(h: Herald, actor: Actor, key: string, query: Record<string, string>) {
   require(actor, 'dashboards:read');
-  const k = parseDashKey(key);
+  const k = parseKey(key, 'dashboard');
   const q = parse(RangeQuery, query, 'query');
   const [d] = await h.sql<DashboardRow[]>`select * from dashboards where org_id = ${actor.orgId} and key = ${k}`;
   if (!d) throw notFound(`Dashboard ${k}`);

@@ -12,13 +12,13 @@ import { holtForecast, MIN_HISTORY } from './forecast';
 
 const DAY = 86_400_000;
 const time = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((s) => Date.parse(s));
+/** `from` and `to` of a range (rangeOf fills in what is missing). */
+export const RangeQuery = z.object({ from: time.optional(), to: time.optional() }).strict();
 
-const SeriesQuery = z.object({
-  from: time.optional(),
-  to: time.optional(),
+const SeriesQuery = RangeQuery.extend({
   bucket: z.enum(['minute', 'hour', 'day', 'week']).optional(),
   group_by: z.string().max(200).optional(),
-}).strict();
+});
 
 /** Default bucket for a range: hours up to 2 days, days up to 120 days, else weeks. */
 export function autoBucket(from: number, to: number): Bucket {

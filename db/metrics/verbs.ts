@@ -43,9 +43,10 @@ export function metricView(m: MetricRow) {
   };
 }
 
-export function parseKey(raw: string): string {
+/** A metric's (or, with `what`, a dashboard's) key from the path, or a 400. */
+export function parseKey(raw: string, what: 'metric' | 'dashboard' = 'metric'): string {
   const r = metricKey.safeParse(raw);
-  if (!r.success) throw invalid(`key: "${raw.slice(0, 80)}" is not a metric key`, [{ path: 'key', message: r.error.issues[0].message }]);
+  if (!r.success) throw invalid(`key: "${raw.slice(0, 80)}" is not a ${what} key`, [{ path: 'key', message: r.error.issues[0].message }]);
   return r.data;
 }
 
