@@ -8,7 +8,7 @@ import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
 import { LIFECYCLE_MEASURE, metricKey, type MetricRow } from './schema';
 import { lifecycleGrid, lifecycleMeasure, lifecycleSeries, lifecycleTable, lifecycleValue, rangeValue, type LifecycleAnswer } from './query';
-import { autoBucket, forecastFor, RangeQuery, rangeOf, seriesFor, valueFor } from './read';
+import { autoBucket, changePct, forecastFor, RangeQuery, rangeOf, seriesFor, valueFor } from './read';
 import { parseKey } from './verbs';
 import { levelOf, thresholdValue } from './check';
 
@@ -136,13 +136,12 @@ export async function widgetData(sql: Sql, m: MetricRow | undefined, w: Widget, 
         value = v.value; previous = v.previous;
         if (v.sampled) extra.sampled = true;
       }
-      const change_pct = value !== null && previous !== null && previous !== 0 ? Math.round(((value - previous) / Math.abs(previous)) * 1e6) / 1e4 : null;
       const t = def.thresholds;
       const measureMatches = !lifecycle || (t?.on ?? 'value') === (w.options.measure ?? 'value');
       // The colour is the thresholds' verdict over their own window ending now (what the minute check
       // compares), not the dashboard range: "20 failures a day" must not turn red over 30 days.
       const status = t && measureMatches ? levelOf(await thresholdValue(sql, m), t, def.good) : null;
-      return { ...meta, value, previous, change_pct, status, status_window: t && measureMatches ? t.window : null, trend: trend.series, ...extra };
+      return { ...meta, value, previous, change_pct: changePct(value, previous), status, status_window: t && measureMatches ? t.window : null, trend: trend.series, ...extra };
     }
     case 'line':
     case 'bar':
