@@ -1,6 +1,7 @@
 // Dashboards: lists of widgets over metrics, for roles (docs/design.md "KPI metrics and role dashboards").
 // GET answers every widget with its data in one response; each widget reads rollups only.
 import { z } from 'zod';
+import { text } from '../platform/input';
 import type { Actor } from '../actor';
 import { can, require } from '../actor';
 import { conflict, invalid, notFound, parse } from '../errors';
@@ -26,13 +27,13 @@ const WidgetOptions = z.object({
 const WidgetSchema = z.object({
   type: z.enum(WIDGET_TYPES),
   metric: metricKey,
-  title: z.string().trim().min(1).max(200),
+  title: text().trim().min(1).max(200),
   options: WidgetOptions.default({}),
 }).strict();
 
 export const DashboardInputSchema = z.object({
   key: metricKey,
-  name: z.string().trim().min(1).max(200),
+  name: text().trim().min(1).max(200),
   roles: z.array(roleKey).max(20).default([]),
   widgets: z.array(WidgetSchema).max(40).default([]),
 }).strict();
