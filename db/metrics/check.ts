@@ -15,8 +15,8 @@ import type { Sql } from '../platform/sql';
 import { EventIngestor } from '../events/ingest';
 import type { EventInput } from '../events/schema';
 import { log } from '../platform/log';
-import { windowMs, type BucketMetric, type MetricRow } from './schema';
-import { lifecycleMeasure, rangeValue } from './query';
+import { windowMs, type MetricRow } from './schema';
+import { hourValues, lifecycleMeasure, rangeValue } from './query';
 
 type Level = 'ok' | 'warn' | 'crit';
 const RANK: Record<Level, number> = { ok: 0, warn: 1, crit: 2 };
@@ -92,7 +92,7 @@ export async function checkAnomaly(h: Herald, ing: EventIngestor, m: MetricRow, 
   if (!def.anomaly || def.aggregate === 'lifecycle' || !m.caught_up) return;
   const hour = Math.floor(now / HOUR) * HOUR - HOUR;
   const starts = [hour, ...Array.from({ length: ANOMALY_WEEKS }, (_, i) => hour - (i + 1) * WEEK)];
-  const values = await hourValues(h, m, starts);
+  const values = await valuesSinceFirst(h, m, starts);
   const x = values[0];
   const past = values.slice(1).filter((v): v is number => v !== null);
   if (x === null || past.length < ANOMALY_MIN_WEEKS) return;
@@ -112,17 +112,12 @@ export async function checkAnomaly(h: Herald, ing: EventIngestor, m: MetricRow, 
 }
 
 /** The metric's value in each given hour (null when the hour has no rollup row and the aggregate has no zero). */
-async function hourValues(h: Herald, m: MetricRow, starts: number[]): Promise<Array<number | null>> {
-  const def = m.definition as BucketMetric;
-  const zero = def.aggregate === 'count' || def.aggregate === 'sum' || def.aggregate === 'distinct';
+async function valuesSinceFirst(h: Herald, m: MetricRow, starts: number[]): Promise<Array<number | null>> {
   // Only weeks the metric existed in count (an hour before the first rollup row is not a zero).
   const [first] = await h.sql<{ t: Date | null }[]>`select min(t) as t from metric_buckets where metric_id = ${m.id} and grain = 'h'`;
   const since = first?.t?.getTime() ?? Infinity;
-  return Promise.all(starts.map(async (s) => {
-    if (s < since) return null;
-    const r = await rangeValue(h.sql, m, s, s + HOUR);
-    return r.value ?? (zero ? 0 : null);
-  }));
+  const values = await hourValues(h.sql, m, starts);
+  return starts.map((s, i) => (s < since ? null : values[i]));
 }
 
 /** The minute check: every metric with thresholds or anomaly detection. */

@@ -1,6 +1,7 @@
 // Dashboards: lists of widgets over metrics, for roles (docs/design.md "KPI metrics and role dashboards").
 // GET answers every widget with its data in one response; each widget reads rollups only.
 import { z } from 'zod';
+import { text } from '../platform/input';
 import type { Actor } from '../actor';
 import { can, require } from '../actor';
 import { conflict, invalid, notFound, parse } from '../errors';
@@ -8,7 +9,8 @@ import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
 import { LIFECYCLE_MEASURE, metricKey, type MetricRow } from './schema';
 import { lifecycleGrid, lifecycleMeasure, lifecycleSeries, lifecycleTable, lifecycleValue, rangeValue, type LifecycleAnswer } from './query';
-import { autoBucket, forecastFor, rangeOf, seriesFor, valueFor } from './read';
+import { autoBucket, changePct, forecastFor, RangeQuery, rangeOf, seriesFor, valueFor } from './read';
+import { parseKey } from './verbs';
 import { levelOf, thresholdValue } from './check';
 
 export const WIDGET_TYPES = ['kpi', 'line', 'bar', 'table', 'status_grid', 'aging', 'forecast'] as const;
@@ -25,13 +27,13 @@ const WidgetOptions = z.object({
 const WidgetSchema = z.object({
   type: z.enum(WIDGET_TYPES),
   metric: metricKey,
-  title: z.string().trim().min(1).max(200),
+  title: text().trim().min(1).max(200),
   options: WidgetOptions.default({}),
 }).strict();
 
 export const DashboardInputSchema = z.object({
   key: metricKey,
-  name: z.string().trim().min(1).max(200),
+  name: text().trim().min(1).max(200),
   roles: z.array(roleKey).max(20).default([]),
   widgets: z.array(WidgetSchema).max(40).default([]),
 }).strict();
@@ -78,12 +80,6 @@ export async function createDashboardVerb(h: Herald, actor: Actor, body: unknown
   return view((await h.sql.begin((tx) => insertDashboard(tx, actor.orgId, d)))!);
 }
 
-function parseDashKey(raw: string) {
-  const r = metricKey.safeParse(raw);
-  if (!r.success) throw invalid(`key: "${raw.slice(0, 80)}" is not a dashboard key`, [{ path: 'key', message: r.error.issues[0].message }]);
-  return r.data;
-}
-
 /** Dashboards the actor may see: all for admins and keys, else those for one of the user's roles (or for everyone). */
 export async function listDashboardsVerb(h: Herald, actor: Actor) {
   require(actor, 'dashboards:read');
@@ -94,7 +90,7 @@ export async function listDashboardsVerb(h: Herald, actor: Actor) {
 
 export async function patchDashboardVerb(h: Herald, actor: Actor, key: string, body: unknown) {
   require(actor, 'dashboards:write');
-  const k = parseDashKey(key);
+  const k = parseKey(key, 'dashboard');
   const patch = parse(DashboardInputSchema.partial(), body);
   if (patch.key !== undefined && patch.key !== k) throw invalid('key: a dashboard key cannot change', [{ path: 'key', message: 'a dashboard key cannot change' }]);
   return h.sql.begin(async (tx) => {
@@ -111,14 +107,9 @@ export async function patchDashboardVerb(h: Herald, actor: Actor, key: string, b
 
 export async function deleteDashboardVerb(h: Herald, actor: Actor, key: string) {
   require(actor, 'dashboards:write');
-  const r = await h.sql`delete from dashboards where org_id = ${actor.orgId} and key = ${parseDashKey(key)}`;
+  const r = await h.sql`delete from dashboards where org_id = ${actor.orgId} and key = ${parseKey(key, 'dashboard')}`;
   if (!r.count) throw notFound(`Dashboard ${key}`);
 }
-
-const RangeQuery = z.object({
-  from: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((s) => Date.parse(s)).optional(),
-  to: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((s) => Date.parse(s)).optional(),
-}).strict();
 
 /** One widget's data over [from, to). A widget whose metric has since gone shows an error, not a 500. */
 export async function widgetData(sql: Sql, m: MetricRow | undefined, w: Widget, from: number, to: number): Promise<Record<string, unknown>> {
@@ -146,13 +137,12 @@ export async function widgetData(sql: Sql, m: MetricRow | undefined, w: Widget, 
         value = v.value; previous = v.previous;
         if (v.sampled) extra.sampled = true;
       }
-      const change_pct = value !== null && previous !== null && previous !== 0 ? Math.round(((value - previous) / Math.abs(previous)) * 1e6) / 1e4 : null;
       const t = def.thresholds;
       const measureMatches = !lifecycle || (t?.on ?? 'value') === (w.options.measure ?? 'value');
       // The colour is the thresholds' verdict over their own window ending now (what the minute check
       // compares), not the dashboard range: "20 failures a day" must not turn red over 30 days.
       const status = t && measureMatches ? levelOf(await thresholdValue(sql, m), t, def.good) : null;
-      return { ...meta, value, previous, change_pct, status, status_window: t && measureMatches ? t.window : null, trend: trend.series, ...extra };
+      return { ...meta, value, previous, change_pct: changePct(value, previous), status, status_window: t && measureMatches ? t.window : null, trend: trend.series, ...extra };
     }
     case 'line':
     case 'bar':
@@ -180,7 +170,7 @@ export async function widgetData(sql: Sql, m: MetricRow | undefined, w: Widget, 
 
 export async function getDashboardVerb(h: Herald, actor: Actor, key: string, query: Record<string, string>) {
   require(actor, 'dashboards:read');
-  const k = parseDashKey(key);
+  const k = parseKey(key, 'dashboard');
   const q = parse(RangeQuery, query, 'query');
   const [d] = await h.sql<DashboardRow[]>`select * from dashboards where org_id = ${actor.orgId} and key = ${k}`;
   if (!d) throw notFound(`Dashboard ${k}`);

@@ -84,6 +84,15 @@ export async function rangeValue(sql: Sql, m: MetricRow, from: number, to: numbe
   };
 }
 
+/** The bucket metric's value in each of the given whole hours (hour-aligned starts), from their hour buckets in one query. */
+export async function hourValues(sql: Sql, m: MetricRow, starts: number[]): Promise<Array<number | null>> {
+  const def = m.definition as BucketMetric;
+  const where = sql`grain = 'h' and t = any(${starts.map((s) => new Date(s).toISOString())}::timestamptz[])`;
+  const at = new Map((await aggregate(sql, def, m.id, where, 'hour', false)).map((r) => [r.bt!.getTime(), r.value]));
+  const empty = ZERO_WHEN_EMPTY.has(def.aggregate) ? 0 : null;
+  return starts.map((s) => round(at.get(s) ?? empty));
+}
+
 export interface SeriesQuery { from: number; to: number; bucket: Bucket; byGroup: boolean }
 
 export function checkPoints(from: number, to: number, bucket: Bucket) {

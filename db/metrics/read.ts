@@ -12,13 +12,13 @@ import { holtForecast, MIN_HISTORY } from './forecast';
 
 const DAY = 86_400_000;
 const time = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((s) => Date.parse(s));
+/** `from` and `to` of a range (rangeOf fills in what is missing). */
+export const RangeQuery = z.object({ from: time.optional(), to: time.optional() }).strict();
 
-const SeriesQuery = z.object({
-  from: time.optional(),
-  to: time.optional(),
+const SeriesQuery = RangeQuery.extend({
   bucket: z.enum(['minute', 'hour', 'day', 'week']).optional(),
   group_by: z.string().max(200).optional(),
-}).strict();
+});
 
 /** Default bucket for a range: hours up to 2 days, days up to 120 days, else weeks. */
 export function autoBucket(from: number, to: number): Bucket {
@@ -54,13 +54,16 @@ export async function seriesVerb(h: Herald, actor: Actor, key: string, query: Re
   return seriesFor(h.sql, m, from, to, q.bucket ?? autoBucket(from, to), q.group_by);
 }
 
+/** The change from `previous` to `value` in percent (4 decimals), or null when there is nothing to compare. */
+export const changePct = (value: number | null, previous: number | null) =>
+  value !== null && previous !== null && previous !== 0 ? Math.round(((value - previous) / Math.abs(previous)) * 1e6) / 1e4 : null;
+
 /** The metric's value over [from, to) and over the window before it. */
 export async function valueFor(sql: Sql, m: MetricRow, from: number, to: number) {
   if (m.definition.aggregate === 'lifecycle') return lifecycleValue(sql, m, from, to);
   const span = to - from;
   const [cur, prev] = await Promise.all([rangeValue(sql, m, from, to), rangeValue(sql, m, from - span, from)]);
-  const change = cur.value !== null && prev.value !== null && prev.value !== 0 ? Math.round(((cur.value - prev.value) / Math.abs(prev.value)) * 1e6) / 1e4 : null;
-  return { value: cur.value, previous: prev.value, change_pct: change, ...(cur.sampled || prev.sampled ? { sampled: true } : {}) };
+  return { value: cur.value, previous: prev.value, change_pct: changePct(cur.value, prev.value), ...(cur.sampled || prev.sampled ? { sampled: true } : {}) };
 }
 
 export async function valueVerb(h: Herald, actor: Actor, key: string, query: Record<string, string>) {

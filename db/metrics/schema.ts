@@ -1,6 +1,7 @@
 // The metric contract (docs/design.md "KPI metrics and role dashboards"). Unknown fields are rejected so a
 // typo never silently measures something else.
 import { z } from 'zod';
+import { text } from '../platform/input';
 import { ConditionSchema } from '../rules/schema';
 
 const slug = z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9_.-]*$/, 'use lowercase letters, digits, _ . -');
@@ -35,13 +36,13 @@ const Thresholds = z
 
 const Common = {
   key: metricKey,
-  name: z.string().trim().min(1).max(200),
+  name: text().trim().min(1).max(200),
   field: field.optional(),
-  unit: z.string().max(20).optional(),
+  unit: text().max(20).optional(),
   good: z.enum(['up', 'down']).default('up'),
   thresholds: Thresholds.optional(),
   anomaly: z.object({ sensitivity: z.number().positive().max(20).default(3) }).strict().optional(),
-  description: z.string().max(2000).optional(),
+  description: text().max(2000).optional(),
 };
 
 const EventRef = z.object({ category: slug, type: slug }).strict();

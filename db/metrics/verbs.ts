@@ -16,6 +16,16 @@ import { MetricInputSchema, MetricPatchSchema, metricKey, type MetricInput, type
  */
 const lockRollups = (tx: Sql) => tx`select 1 from metric_rollup_state where id = 1 for update`;
 
+/** The SET items (each followed by a comma) that start a metric's rollups over under a new version. */
+const resetColumns = (tx: Sql) => tx`version = version + 1, hwm = 0, caught_up = false, rebuild_progress = 0, skipped = '{}',`;
+
+/** After resetColumns: drops the metric's rollups and enqueues the rebuild of its new version. */
+async function clearRollups(tx: Sql, m: MetricRow) {
+  await tx`delete from metric_buckets where metric_id = ${m.id}`;
+  await tx`delete from metric_episodes where metric_id = ${m.id}`;
+  await addJobs(tx, [job('metric__rebuild', { metric_id: m.id, version: m.version })]);
+}
+
 /** Fields whose change invalidates the rollups. */
 const ROLLUP_FIELDS = ['source', 'aggregate', 'field', 'group_by', 'conditions', 'lifecycle'] as const;
 
@@ -33,9 +43,10 @@ export function metricView(m: MetricRow) {
   };
 }
 
-export function parseKey(raw: string): string {
+/** A metric's (or, with `what`, a dashboard's) key from the path, or a 400. */
+export function parseKey(raw: string, what: 'metric' | 'dashboard' = 'metric'): string {
   const r = metricKey.safeParse(raw);
-  if (!r.success) throw invalid(`key: "${raw.slice(0, 80)}" is not a metric key`, [{ path: 'key', message: r.error.issues[0].message }]);
+  if (!r.success) throw invalid(`key: "${raw.slice(0, 80)}" is not a ${what} key`, [{ path: 'key', message: r.error.issues[0].message }]);
   return r.data;
 }
 
@@ -93,19 +104,10 @@ export async function patchMetricVerb(h: Herald, actor: Actor, key: string, body
     else delete merged.lifecycle;
     const def = parse(MetricInputSchema, merged);
     const rebuild = ROLLUP_FIELDS.some((f) => JSON.stringify((cur.definition as Record<string, unknown>)[f]) !== JSON.stringify((def as Record<string, unknown>)[f]));
-    const [m] = rebuild
-      ? await tx<MetricRow[]>`
-          update metric_definitions set name = ${def.name}, definition = ${tx.json(def as never)}, version = version + 1, hwm = 0,
-            caught_up = false, rebuild_progress = 0, skipped = '{}', updated_at = now()
-          where id = ${cur.id} returning *`
-      : await tx<MetricRow[]>`
-          update metric_definitions set name = ${def.name}, definition = ${tx.json(def as never)}, updated_at = now()
-          where id = ${cur.id} returning *`;
-    if (rebuild) {
-      await tx`delete from metric_buckets where metric_id = ${m.id}`;
-      await tx`delete from metric_episodes where metric_id = ${m.id}`;
-      await addJobs(tx, [job('metric__rebuild', { metric_id: m.id, version: m.version })]);
-    }
+    const [m] = await tx<MetricRow[]>`
+      update metric_definitions set name = ${def.name}, definition = ${tx.json(def as never)}, ${rebuild ? resetColumns(tx) : tx``} updated_at = now()
+      where id = ${cur.id} returning *`;
+    if (rebuild) await clearRollups(tx, m);
     return metricView(m);
   });
 }
@@ -130,12 +132,10 @@ export async function rebuildMetricVerb(h: Herald, actor: Actor, key: string) {
   return h.sql.begin(async (tx) => {
     await lockRollups(tx);
     const [m] = await tx<MetricRow[]>`
-      update metric_definitions set version = version + 1, hwm = 0, caught_up = false, rebuild_progress = 0, skipped = '{}', updated_at = now()
+      update metric_definitions set ${resetColumns(tx)} updated_at = now()
       where org_id = ${actor.orgId} and key = ${k} returning *`;
     if (!m) throw notFound(`Metric ${k}`);
-    await tx`delete from metric_buckets where metric_id = ${m.id}`;
-    await tx`delete from metric_episodes where metric_id = ${m.id}`;
-    await addJobs(tx, [job('metric__rebuild', { metric_id: m.id, version: m.version })]);
+    await clearRollups(tx, m);
     return metricView(m);
   });
 }
