@@ -10,11 +10,10 @@ import { ProblemBox } from '../components/Problem';
 import { useTitle } from '../hooks';
 import { onAlert, onReconnect } from '../live';
 import { Link, navigate } from '../router';
-import { CATEGORIES, label } from '../types';
+import { CATEGORIES, PRIORITIES, label } from '../types';
 
 type Preset = '24h' | '7d' | '30d' | 'custom';
 const PRESETS: Array<[Preset, string]> = [['24h', 'Last 24 h'], ['7d', 'Last 7 days'], ['30d', 'Last 30 days'], ['custom', 'Custom']];
-const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const TZ = (() => {
