@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Sql } from '../platform/sql';
 import { invalid } from '../errors';
-import { PRIORITIES } from '../rules/schema';
+import { PRIORITIES } from '../model/levels';
 
 export const BUCKETS = ['hour', 'day', 'week'] as const;
 export type Bucket = (typeof BUCKETS)[number];

@@ -32,24 +32,25 @@ export async function dueDigestUsers(sql: Sql, limit = 1000): Promise<number[]> 
  */
 export async function closeDigest(h: Herald, userId: number, emailReaches: (u: RecipientUser) => boolean): Promise<number | null> {
   return h.sql.begin(async (tx) => {
-    const [p] = await tx<{ org_id: number; digest_frequency: string }[]>`
-      select p.org_id, p.digest_frequency from user_preferences p
-      where p.user_id = ${userId} and p.digest_next_at <= now() + interval '1 second' for update`;
+    // The due period, locked, with its next instant and the person (one statement).
+    const [p] = await tx.unsafe(`
+      select p.org_id, ${NEXT_DIGEST_SQL('p.digest_frequency', 'p.digest_at', 'u.timezone')} as next_at, now() as now,
+        u.id, u.name, u.email, u.phone, u.slack_user_id, u.discord_user_id, u.sms_opted_out
+      from user_preferences p join users u on u.id = p.user_id
+      where p.user_id = $1 and p.digest_next_at <= now() + interval '1 second' for update of p`, [userId] as never[]);
     if (!p) return null;
-    const [next] = await tx.unsafe(`select ${NEXT_DIGEST_SQL('p.digest_frequency', 'p.digest_at', 'u.timezone')} as at, now() as now
-      from user_preferences p join users u on u.id = p.user_id where p.user_id = $1`, [userId] as never[]);
-    await tx`update user_preferences set digest_next_at = ${next.at}, updated_at = now() where user_id = ${userId}`;
+    await tx`update user_preferences set digest_next_at = ${p.next_at}, updated_at = now() where user_id = ${userId}`;
     const held = await tx<{ id: number; alert_id: number }[]>`
       update messages set status = 'digested', updated_at = now() where user_id = ${userId} and status = 'held_digest'
       returning id, alert_id`;
     if (!held.length) return null;
-    const [u] = await tx<Array<RecipientUser>>`select id, name, email, phone, slack_user_id, discord_user_id, sms_opted_out from users where id = ${userId}`;
-    const channel = h.channels.email.enabled && emailReaches({ ...u, id: Number(u.id) }) ? 'email' : 'in_app';
+    const u: RecipientUser = { id: Number(p.id), name: p.name, email: p.email, phone: p.phone, slack_user_id: p.slack_user_id, discord_user_id: p.discord_user_id, sms_opted_out: p.sms_opted_out };
+    const channel = h.channels.email.enabled && emailReaches(u) ? 'email' : 'in_app';
     const alertIds = [...new Set(held.map((m) => Number(m.alert_id)))].sort((a, b) => a - b);
     const [d] = await tx<{ id: number }[]>`
       insert into digests (org_id, user_id, channel, alert_ids, message_ids, period_end, status, sent_at)
-      values (${p.org_id}, ${userId}, ${channel}, ${alertIds}, ${held.map((m) => Number(m.id))}, ${next.now}, ${channel === 'email' ? 'pending' : 'sent'},
-        ${channel === 'email' ? null : next.now})
+      values (${p.org_id}, ${userId}, ${channel}, ${alertIds}, ${held.map((m) => Number(m.id))}, ${p.now}, ${channel === 'email' ? 'pending' : 'sent'},
+        ${channel === 'email' ? null : p.now})
       returning id`;
     await appendTimeline(tx, alertIds.map((a) => ({ org_id: Number(p.org_id), alert_id: a, kind: 'digested' as const, actor: SYSTEM_REF,
       detail: { digest_id: Number(d.id), to: u.name, channel, messages: held.filter((m) => Number(m.alert_id) === a).length } })));

@@ -13,19 +13,23 @@ export const NEXT_DIGEST_SQL = (freq: string, at: string, tz: string) => `
     ((date_trunc('week', now() at time zone ${tz})::date + case when date_trunc('week', now() at time zone ${tz})::date + ${at} > (now() at time zone ${tz}) then 0 else 7 end) + ${at}) at time zone ${tz}
   end`;
 
-export async function readPreferences(sql: Sql, orgId: number, userId: number): Promise<(Preferences & { digest_next_at: string | null }) | null> {
-  const [u] = await sql`select id from users where org_id = ${orgId} and id = ${userId} and deleted_at is null`;
-  if (!u) return null;
+/** The person's preferences (defaults when they saved none) and their time zone, in one statement; null for no such live user. */
+export async function readPreferences(sql: Sql, orgId: number, userId: number): Promise<{ timezone: string; prefs: Preferences & { digest_next_at: string | null } } | null> {
   const [p] = await sql<Record<string, any>[]>`
-    select channels, to_char(quiet_start, 'HH24:MI') as qs, to_char(quiet_end, 'HH24:MI') as qe, quiet_except, digest_frequency,
-      to_char(digest_at, 'HH24:MI') as digest_at, digest_next_at
-    from user_preferences where user_id = ${userId}`;
-  if (!p) return { ...DEFAULT_PREFERENCES, digest_next_at: null };
+    select u.timezone, p.user_id as saved, p.channels, to_char(p.quiet_start, 'HH24:MI') as qs, to_char(p.quiet_end, 'HH24:MI') as qe,
+      p.quiet_except, p.digest_frequency, to_char(p.digest_at, 'HH24:MI') as digest_at, p.digest_next_at
+    from users u left join user_preferences p on p.user_id = u.id
+    where u.org_id = ${orgId} and u.id = ${userId} and u.deleted_at is null`;
+  if (!p) return null;
+  if (p.saved === null) return { timezone: p.timezone, prefs: { ...DEFAULT_PREFERENCES, digest_next_at: null } };
   return {
-    channels: p.channels,
-    quiet_hours: p.qs ? { start: p.qs, end: p.qe, except: p.quiet_except } : null,
-    digest: { frequency: p.digest_frequency, at: p.digest_at },
-    digest_next_at: p.digest_next_at ? new Date(p.digest_next_at).toISOString() : null,
+    timezone: p.timezone,
+    prefs: {
+      channels: p.channels,
+      quiet_hours: p.qs ? { start: p.qs, end: p.qe, except: p.quiet_except } : null,
+      digest: { frequency: p.digest_frequency, at: p.digest_at },
+      digest_next_at: p.digest_next_at ? new Date(p.digest_next_at).toISOString() : null,
+    },
   };
 }
 

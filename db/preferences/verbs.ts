@@ -18,10 +18,9 @@ function mayEdit(actor: Actor, userId: number) {
 }
 
 async function view(h: Herald, orgId: number, userId: number) {
-  const p = await readPreferences(h.sql, orgId, userId);
-  if (!p) throw notFound(`User ${userId}`);
-  const [u] = await h.sql<{ timezone: string }[]>`select timezone from users where id = ${userId}`;
-  return { user_id: userId, timezone: u.timezone, ...p, preview: preferencesPreview(p) };
+  const r = await readPreferences(h.sql, orgId, userId);
+  if (!r) throw notFound(`User ${userId}`);
+  return { user_id: userId, timezone: r.timezone, ...r.prefs, preview: preferencesPreview(r.prefs) };
 }
 
 export async function getPreferencesVerb(h: Herald, actor: Actor, userId: number | 'me') {
@@ -34,10 +33,11 @@ export async function putPreferencesVerb(h: Herald, actor: Actor, userId: number
   const id = userId === 'me' ? meOf(actor) : userId;
   mayEdit(actor, id);
   const p = parse(PreferencesSchema, input);
-  if (!(await readPreferences(h.sql, actor.orgId, id))) throw notFound(`User ${id}`);
   // Quiet hours and digests are computed by Postgres in the person's zone: it must know it.
   const [tz] = await h.sql<{ timezone: string; known: boolean }[]>`
-    select u.timezone, exists (select 1 from pg_timezone_names z where z.name = u.timezone) as known from users u where u.id = ${id}`;
+    select u.timezone, exists (select 1 from pg_timezone_names z where z.name = u.timezone) as known
+    from users u where u.org_id = ${actor.orgId} and u.id = ${id} and u.deleted_at is null`;
+  if (!tz) throw notFound(`User ${id}`);
   if (!tz.known && (p.quiet_hours || p.digest.frequency !== 'off')) {
     throw invalid(`timezone: the person's time zone "${tz.timezone}" is not one the database knows; change it (PATCH /v1/users/${id}) first`, [{ path: 'timezone', message: 'unknown to the database' }]);
   }

@@ -54,6 +54,12 @@ export async function getSchedule(sql: Sql, orgId: number, id: number): Promise<
   return (await listSchedules(sql, orgId, [id]))[0] ?? null;
 }
 
+/** A schedule's time zone (null when the org has no such schedule): the one-row check `/oncall` and `/shifts` need. */
+export async function scheduleZone(sql: Sql, orgId: number, id: number): Promise<string | null> {
+  const [r] = await sql<{ timezone: string }[]>`select timezone from schedules where org_id = ${orgId} and id = ${id}`;
+  return r?.timezone ?? null;
+}
+
 /** Names of schedules by id (rule previews). */
 export async function scheduleNames(sql: Sql, orgId: number, ids: number[]): Promise<Map<number, string>> {
   if (!ids.length) return new Map();

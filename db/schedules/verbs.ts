@@ -8,7 +8,7 @@ import type { Sql } from '../platform/sql';
 import { AtQuerySchema, OverrideSchema, RangeQuerySchema, ScheduleInputSchema, type OverrideInput, type ScheduleInput } from './schema';
 import {
   deleteOverrideRow, deleteScheduleRow, getSchedule, insertOverrides, insertSchedule, knownUsers, listSchedules, lockSchedule,
-  onCallAt, postgresKnowsZone, replaceSchedule, shiftsBetween, type ScheduleView,
+  onCallAt, postgresKnowsZone, replaceSchedule, scheduleZone, shiftsBetween, type ScheduleView,
 } from './repo';
 
 /** The longest range `/shifts` lists at once. */
@@ -102,8 +102,7 @@ export async function deleteOverrideVerb(h: Herald, actor: Actor, id: number, ov
 export async function onCallVerb(h: Herald, actor: Actor, id: number, query: unknown) {
   require(actor, 'alerts:read');
   const q = parse(AtQuerySchema, query, 'query');
-  const s = await getSchedule(h.sql, actor.orgId, id);
-  if (!s) throw notFound(`Schedule ${id}`);
+  if (!(await scheduleZone(h.sql, actor.orgId, id))) throw notFound(`Schedule ${id}`);
   const at = q.at ? new Date(q.at) : new Date();
   const rows = await onCallAt(h.sql, [id], at);
   return { at: at.toISOString(), users: rows.map((r) => ({ id: r.user_id, name: r.name })) };
@@ -117,11 +116,11 @@ export async function shiftsVerb(h: Herald, actor: Actor, id: number, query: unk
   const to = q.to ? new Date(q.to) : new Date(from.getTime() + 7 * 86_400_000);
   if (to <= from) throw invalid('to: must be after from', [{ path: 'to', message: 'must be after from' }]);
   if (to.getTime() - from.getTime() > MAX_SHIFT_RANGE_DAYS * 86_400_000) throw invalid(`to: a range is at most ${MAX_SHIFT_RANGE_DAYS} days`, [{ path: 'to', message: `at most ${MAX_SHIFT_RANGE_DAYS} days after from` }]);
-  const s = await getSchedule(h.sql, actor.orgId, id);
-  if (!s) throw notFound(`Schedule ${id}`);
+  const timezone = await scheduleZone(h.sql, actor.orgId, id);
+  if (!timezone) throw notFound(`Schedule ${id}`);
   const rows = await shiftsBetween(h.sql, id, from, to);
   return {
-    from: from.toISOString(), to: to.toISOString(), timezone: s.timezone,
+    from: from.toISOString(), to: to.toISOString(), timezone,
     items: rows.map((r) => ({ user_id: r.user_id, name: r.name, starts_at: r.starts_at.toISOString(), ends_at: r.ends_at.toISOString(), override: r.override })),
   };
 }

@@ -2,6 +2,7 @@
 // with the period before it), created vs acknowledged vs escalated over time, the channel split, who carried
 // the load and the noisiest rules. Every figure comes from GET /v1/analytics/alerts; every chart point and
 // category drills down to the alert list. Chart.js is imported dynamically here, never on the first screen.
+import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AlertAnalytics } from '../../../db/analytics/alerts';
 import { api } from '../api';
@@ -9,11 +10,10 @@ import { ProblemBox } from '../components/Problem';
 import { useTitle } from '../hooks';
 import { onAlert, onReconnect } from '../live';
 import { Link, navigate } from '../router';
-import { CATEGORIES, label } from '../types';
+import { CATEGORIES, PRIORITIES, label } from '../types';
 
 type Preset = '24h' | '7d' | '30d' | 'custom';
 const PRESETS: Array<[Preset, string]> = [['24h', 'Last 24 h'], ['7d', 'Last 7 days'], ['30d', 'Last 30 days'], ['custom', 'Custom']];
-const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const TZ = (() => {
@@ -80,6 +80,33 @@ function Comparison({ t, days }: { t: Tile; days: number }) {
       {same ? `Same as ${period}` : `${change === null ? '' : `${Math.abs(Math.round(change * 100))} % `}${t.now > t.before ? 'up' : 'down'} on ${period} (${t.what === 'rate' ? pct(t.before) : duration(t.before)})`}
       {!same && <span class="sr-only">{better ? ', better' : ', worse'}</span>}
     </span>
+  );
+}
+
+/** A compact, scrollable figures table: `cols` are header texts (a `#` prefix marks a numeric column,
+ *  `sr:` one only screen readers see); `children` are the body rows. */
+function FigureTable({ label: name, cols, children }: { label: string; cols: string[]; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap" tabIndex={0} role="region" aria-label={name}>
+      <table class="table compact">
+        <thead>
+          <tr>
+            {cols.map((c) =>
+              c.startsWith('sr:') ? (
+                <th key={c} scope="col">
+                  <span class="sr-only">{c.slice(3)}</span>
+                </th>
+              ) : (
+                <th key={c} scope="col" class={c.startsWith('#') ? 'num' : undefined}>
+                  {c.replace(/^#/, '')}
+                </th>
+              ),
+            )}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
   );
 }
 
@@ -157,6 +184,7 @@ export default function AnalyticsPage() {
 
   const d = data?.now;
   const empty = !!d && d.totals.created === 0;
+  const actedTotal = d ? d.by_channel.reduce((a, x) => a + x.acted, 0) : 0;
   const tiles: Tile[] = useMemo(() => {
     if (!data) return [];
     const { now: n, before: b } = data;
@@ -309,71 +337,42 @@ export default function AnalyticsPage() {
               </section>
               <section class="panel" aria-labelledby="an-cat-title">
                 <h2 id="an-cat-title">By category</h2>
-                <div class="table-wrap" tabIndex={0} role="region" aria-label="Alerts by category">
-                  <table class="table compact">
-                    <thead>
-                      <tr>
-                        <th scope="col">Category</th>
-                        <th scope="col" class="num">Created</th>
-                        <th scope="col" class="num">Acknowledged</th>
-                        <th scope="col" class="num">Escalated</th>
-                        <th scope="col" class="num">MTTA</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {d.by_category.map((c) => (
-                        <tr key={c.category}>
-                          <th scope="row">
-                            <Link href={listHref(range.from, range.to, filters, c.category)}>{label(c.category)}</Link>
-                          </th>
-                          <td class="num">{c.created}</td>
-                          <td class="num">{c.acknowledged}</td>
-                          <td class="num">{c.escalated}</td>
-                          <td class="num">{duration(c.mtta_p50_s)}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <FigureTable label="Alerts by category" cols={['Category', '#Created', '#Acknowledged', '#Escalated', '#MTTA']}>
+                  {d.by_category.map((c) => (
+                    <tr key={c.category}>
+                      <th scope="row">
+                        <Link href={listHref(range.from, range.to, filters, c.category)}>{label(c.category)}</Link>
+                      </th>
+                      <td class="num">{c.created}</td>
+                      <td class="num">{c.acknowledged}</td>
+                      <td class="num">{c.escalated}</td>
+                      <td class="num">{duration(c.mtta_p50_s)}</td>
+                    </tr>
+                  ))}
+                </FigureTable>
               </section>
               <section class="panel" aria-labelledby="an-ch-title">
                 <h2 id="an-ch-title">By channel</h2>
                 <p class="hint">Messages sent on each channel, and the acknowledgements, snoozes and resolutions made from it.</p>
                 {d.by_channel.length ? (
-                  <div class="table-wrap" tabIndex={0} role="region" aria-label="Messages and actions by channel">
-                    <table class="table compact">
-                      <thead>
-                        <tr>
-                          <th scope="col">Channel</th>
-                          <th scope="col" class="num">Sent</th>
-                          <th scope="col" class="num">Delivered</th>
-                          <th scope="col" class="num">Failed</th>
-                          <th scope="col" class="num">Actions</th>
-                          <th scope="col">
-                            <span class="sr-only">Share of actions</span>
-                          </th>
+                  <FigureTable label="Messages and actions by channel" cols={['Channel', '#Sent', '#Delivered', '#Failed', '#Actions', 'sr:Share of actions']}>
+                    {d.by_channel.map((c) => {
+                      const share = actedTotal ? Math.round((c.acted / actedTotal) * 100) : 0;
+                      return (
+                        <tr key={c.channel}>
+                          <th scope="row">{c.channel === 'in_app' ? 'In-app' : c.channel === 'api' ? 'API' : label(c.channel)}</th>
+                          <td class="num">{c.sent}</td>
+                          <td class="num">{c.delivered}</td>
+                          <td class="num">{c.failed}</td>
+                          <td class="num">{c.acted}</td>
+                          <td class="bar-cell">
+                            <span class="bar" style={{ width: `${share}%` }} />
+                            <span class="sr-only">{share} % of actions</span>
+                          </td>
                         </tr>
-                      </thead>
-                      <tbody>
-                        {d.by_channel.map((c) => {
-                          const total = d.by_channel.reduce((a, x) => a + x.acted, 0);
-                          return (
-                            <tr key={c.channel}>
-                              <th scope="row">{c.channel === 'in_app' ? 'In-app' : c.channel === 'api' ? 'API' : label(c.channel)}</th>
-                              <td class="num">{c.sent}</td>
-                              <td class="num">{c.delivered}</td>
-                              <td class="num">{c.failed}</td>
-                              <td class="num">{c.acted}</td>
-                              <td class="bar-cell">
-                                <span class="bar" style={{ width: `${total ? Math.round((c.acted / total) * 100) : 0}%` }} />
-                                <span class="sr-only">{total ? Math.round((c.acted / total) * 100) : 0} % of actions</span>
-                              </td>
-                            </tr>
-                          );
-                        })}
-                      </tbody>
-                    </table>
-                  </div>
+                      );
+                    })}
+                  </FigureTable>
                 ) : (
                   <p>No messages were sent for these alerts.</p>
                 )}
@@ -381,26 +380,15 @@ export default function AnalyticsPage() {
               <section class="panel" aria-labelledby="an-people-title">
                 <h2 id="an-people-title">By person</h2>
                 {d.by_person.length ? (
-                  <div class="table-wrap" tabIndex={0} role="region" aria-label="Acknowledgements by person">
-                    <table class="table compact">
-                      <thead>
-                        <tr>
-                          <th scope="col">Person</th>
-                          <th scope="col" class="num">Acknowledged</th>
-                          <th scope="col" class="num">MTTA</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {d.by_person.map((p) => (
-                          <tr key={p.user_id}>
-                            <th scope="row">{p.name}</th>
-                            <td class="num">{p.acknowledged}</td>
-                            <td class="num">{duration(p.mtta_p50_s)}</td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </div>
+                  <FigureTable label="Acknowledgements by person" cols={['Person', '#Acknowledged', '#MTTA']}>
+                    {d.by_person.map((p) => (
+                      <tr key={p.user_id}>
+                        <th scope="row">{p.name}</th>
+                        <td class="num">{p.acknowledged}</td>
+                        <td class="num">{duration(p.mtta_p50_s)}</td>
+                      </tr>
+                    ))}
+                  </FigureTable>
                 ) : (
                   <p>Nobody acknowledged these alerts in person.</p>
                 )}
