@@ -401,7 +401,8 @@ describe('Grafana webhook', () => {
 describe('GET /v1/events', () => {
   it('filters by status (unrouted), source and dedup key, and pages with a cursor', async () => {
     for (let i = 0; i < 5; i++) await h.api('POST', '/v1/events', { category: 'nobody', type: 'cares', title: `Lonely ${i}`, source: 'list-test', dedup_key: `lonely-${i}` });
-    await settled('lonely-4', 1);
+    // Routing jobs run concurrently: wait for every one of them, not only the last posted.
+    for (let i = 0; i < 5; i++) await settled(`lonely-${i}`, 1);
     const page1 = await eventsOf('status=unrouted&source=list-test&limit=3');
     expect(page1.items).toHaveLength(3);
     expect(page1.items.map((e: { title: string }) => e.title)).toEqual(['Lonely 4', 'Lonely 3', 'Lonely 2']);
