@@ -2,6 +2,7 @@
 // escalation (payload {level}) or the end of a snooze (payload {wake: true}). The job re-reads the alert
 // under a row lock and exits quietly when the work is stale (acknowledged, resolved, already escalated).
 import type { Herald } from '../herald';
+import type { Sql } from '../platform/sql';
 import { addJobs, escalationKey, job, type JobSpec } from '../jobs/enqueue';
 import { applyEffects } from '../alerts/effects';
 import { loadTargetUsers, notifyLevel } from '../messages/plan';
@@ -107,4 +108,17 @@ export async function sweepTimers(h: Herald): Promise<number> {
     await addJobs(tx, held.map((id) => job('message__send', { message_id: id })));
     return due.length + stuck.length + held.length;
   });
+}
+
+/**
+ * A pausing maintenance window was deleted: the alerts it holds (still triggered, their timer in the future,
+ * paused by it on their timeline) get their held level due now. Replacing the keyed job moves the timer.
+ */
+export async function resumeEscalationsPausedBy(tx: Sql, orgId: number, windowId: number): Promise<number> {
+  const held = await tx<{ id: number; escalation_level: number }[]>`
+    select a.id, a.escalation_level from alerts a
+    where a.org_id = ${orgId} and a.status = 'triggered' and a.escalation_next_at > now()
+      and exists (select 1 from alert_timeline t where t.alert_id = a.id and t.kind = 'escalation_paused' and t.detail->>'window_id' = ${String(windowId)})`;
+  await addJobs(tx, held.map((a) => job('alert__escalate', { alert_id: Number(a.id), level: a.escalation_level + 1, resumed: true })));
+  return held.length;
 }

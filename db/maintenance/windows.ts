@@ -86,10 +86,19 @@ export async function getMaintenance(h: Herald, actor: Actor, id: number) {
   return view(row);
 }
 
-export async function deleteMaintenance(h: Herald, actor: Actor, id: number) {
+/**
+ * Deletes a window. `resumePaused` (db/escalation, passed in by the router so this folder never imports the
+ * escalation folder that reads windows) moves the timers of the alerts it was pausing to now, in the same
+ * transaction: a window taken down early ends its pause at once.
+ */
+export async function deleteMaintenance(h: Herald, actor: Actor, id: number,
+  resumePaused: (tx: Sql, orgId: number, windowId: number) => Promise<unknown> = async () => {}) {
   require(actor, 'integrations:write');
-  const [row] = await h.sql`delete from maintenance_windows where org_id = ${actor.orgId} and id = ${id} returning id`;
-  if (!row) throw notFound(`Maintenance window ${id}`);
+  await h.sql.begin(async (tx) => {
+    const [row] = await tx`delete from maintenance_windows where org_id = ${actor.orgId} and id = ${id} returning id, pause_escalation`;
+    if (!row) throw notFound(`Maintenance window ${id}`);
+    if (row.pause_escalation) await resumePaused(tx, actor.orgId, id);
+  });
 }
 
 const matchers = new Map<string, (d: { min: number; hour: number; date: number; month: number; dow: number }) => boolean>();
