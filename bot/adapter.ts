@@ -57,7 +57,7 @@ export interface Adapter extends ChannelInfo {
   update?(msg: OutgoingMessage, ctx: AdapterContext): Promise<SendResult>;
   /** Post a note in the thread of what `send` posted (a Slack thread reply, a Discord reply). */
   reply?(msg: OutgoingMessage, note: NoteToPost): Promise<SendResult>;
-  /** Email only: one digest covering a person's held low-priority alerts (db/messages/digest.ts). */
+  /** Email and Slack: one digest covering a person's held low-priority alerts (db/messages/digest.ts). */
   sendDigest?(to: RecipientUser, digest: DigestView, ctx: AdapterContext): Promise<SendResult>;
   health(): ChannelHealth;
   /**

@@ -118,6 +118,47 @@ describe('maintenance windows', () => {
     expect((await settledEvent(after)).status).toBe('routed');
   });
 
+  it('a window that pauses escalation holds an open alert\'s next level until it closes, then escalates with the spacing kept', async () => {
+    expect((await h.api('POST', '/v1/users', { name: 'Mia Manager', email: 'mia@example.com', roles: ['office'] })).status).toBe(201);
+    expect((await h.api('POST', '/v1/rules', { name: 'Boilers', match: { category: 'boiler' }, targets: { roles: ['workshop'] }, channels: ['in_app'],
+      escalation: { steps: [{ after_minutes: 1, roles: ['office'] }, { after_minutes: 2, roles: ['ceo'] }], repeat: 0 } })).status).toBe(201);
+    const ev = (await h.api('POST', '/v1/events', { category: 'boiler', type: 'pressure_low', title: 'Boiler 1 pressure low' })).body.event_id;
+    const alertId = (await settledEvent(ev)).alert_id;
+    // Without pause_escalation a window leaves open alerts alone; with it, the due level waits.
+    expect((await h.api('POST', '/v1/maintenance', { name: 'Boiler service (no pause)', starts_at: new Date(Date.now() - 60_000).toISOString(),
+      ends_at: new Date(Date.now() + 3_600_000).toISOString(), match: { category: 'production' }, pause_escalation: true })).status).toBe(201);
+    const until = new Date(Date.now() + 3_600_000);
+    const w = await h.api('POST', '/v1/maintenance', { name: 'Boiler service', starts_at: new Date(Date.now() - 60_000).toISOString(),
+      ends_at: until.toISOString(), match: { category: 'boiler' }, pause_escalation: true });
+    expect(w.status).toBe(201);
+    expect(w.body.pause_escalation).toBe(true);
+    const timerKey = `alert:${alertId}:escalation`;
+    const fire = () => h.sql`update graphile_worker._private_jobs set run_at = now() where key = ${timerKey}`;
+    // Level 1 falls due inside the window (the alert is backdated two minutes: level 1 at +1 min is overdue).
+    await h.sql`update alerts set created_at = created_at - interval '90 seconds' where id = ${alertId}`;
+    await fire();
+    const paused = await h.eventually(async () => {
+      const t = (await h.api('GET', `/v1/alerts/${alertId}`)).body.timeline as Array<{ kind: string; detail: any }>;
+      return t.find((x) => x.kind === 'escalation_paused');
+    });
+    expect(paused.detail).toMatchObject({ level: 1, window_id: w.body.id, window: 'Boiler service', until: until.toISOString() });
+    const a = (await h.api('GET', `/v1/alerts/${alertId}`)).body;
+    expect(a.escalation).toMatchObject({ level: 0, next_at: until.toISOString() });
+    const [job] = await h.sql`select run_at, payload from graphile_worker._private_jobs where key = ${timerKey}`;
+    expect(job.run_at.toISOString()).toBe(until.toISOString());
+    expect(job.payload).toMatchObject({ level: 1, resumed: true });
+
+    // The window is taken down early: its pause ends at once; the next level keeps its one-minute spacing.
+    expect((await h.api('DELETE', `/v1/maintenance/${w.body.id}`)).status).toBe(204);
+    const escalated = await h.eventually(async () => { const x = (await h.api("GET", `/v1/alerts/${alertId}`)).body; return x.escalation.level === 1 && x; });
+    const [next] = await h.sql`select run_at, payload from graphile_worker._private_jobs where key = ${timerKey}`;
+    expect(next.payload).toMatchObject({ level: 2, resumed: true });
+    const spacing = next.run_at.getTime() - Date.now();
+    expect(spacing).toBeGreaterThan(45_000);
+    expect(spacing).toBeLessThanOrEqual(60_000);
+    expect(escalated.timeline.filter((x: { kind: string }) => x.kind === 'escalation_paused')).toHaveLength(1);
+  });
+
   it('recurring windows open for duration_minutes after each cron tick (UTC); bad windows are refused', async () => {
     const nightly = { starts_at: null, ends_at: null, cron: '0 2 * * *', duration_minutes: 60 };
     expect(isOpen(nightly, new Date('2026-03-04T02:30:00Z'))).toBe(true);

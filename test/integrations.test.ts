@@ -473,6 +473,18 @@ describe('heartbeats', () => {
     expect(await h.sql`select 1 from alerts where dedup_key = ${key}`).toHaveLength(1);
   });
 
+  it('a monitor whose timer job was lost gets it back from the sweep, and the missed ping still raises', async () => {
+    const c = await h.api('POST', '/v1/heartbeats', { name: 'Payroll sync', interval_seconds: 60, category: 'backups' });
+    const timerKey = jobKey('heartbeat__check', { heartbeat_id: c.body.id });
+    // An operator deletes the job; the monitor falls due with no timer.
+    await h.sql`select graphile_worker.remove_job(${timerKey})`;
+    await h.sql`update heartbeats set due_at = now() - interval '1 minute' where id = ${c.body.id}`;
+    await h.sql`select graphile_worker.add_job('alert__sweep', '{}'::json)`;
+    const [missed] = await settled(`heartbeat:${c.body.id}:missed`, 1);
+    expect(missed).toMatchObject({ type: 'missed', status: 'routed', entity: { kind: 'heartbeat', id: String(c.body.id) } });
+    expect((await h.api('GET', `/v1/heartbeats/${c.body.id}`)).body.state).toBe('down');
+  });
+
   it('a stale timer (a ping came in between) does nothing; CRUD, rotation and bad input', async () => {
     const c = await h.api('POST', '/v1/heartbeats', { name: 'Invoices export', interval_seconds: 60, grace_seconds: 0, category: 'backups' });
     const timerKey = jobKey('heartbeat__check', { heartbeat_id: c.body.id });

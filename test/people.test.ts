@@ -203,6 +203,26 @@ describe('rules and escalation steps that target a schedule', () => {
     expect(l1.map((n) => Number(n.user_id))).toEqual([users.ben]);
   });
 
+  it('the dry run names who will be on call when each step fires, not who is on call now', async () => {
+    const now = Date.now();
+    const night = await h.api('POST', '/v1/schedules', {
+      name: 'Night cover', timezone: 'UTC', rotations: [{ users: [users.ana], shift: 'daily', handoff: '00:00', starts_on: '2026-01-01' }],
+      overrides: [{ user_id: users.cy, starts_at: new Date(now + 4 * 3600_000).toISOString(), ends_at: new Date(now + 6 * 3600_000).toISOString() }],
+    });
+    expect(night.status).toBe(201);
+    expect((await h.api('POST', '/v1/rules', {
+      name: 'Vault', match: { category: 'vault' }, targets: { roles: ['ceo'] }, channels: ['in_app'],
+      escalation: { steps: [{ after_minutes: 10, schedules: [night.body.id] }, { after_minutes: 300, schedules: [night.body.id], roles: ['ceo'] }] },
+    })).status).toBe(201);
+    const dry = await h.api('POST', '/v1/rules/test', { event: { category: 'vault', type: 'x', title: 'Dry' } });
+    expect(dry.status).toBe(200);
+    const steps = dry.body.escalation as Array<{ level: number; after_minutes: number; users: Array<{ name: string }> }>;
+    expect(steps.map((x) => [x.level, x.after_minutes, x.users.map((u) => u.name)])).toEqual([
+      [1, 10, ['Ana Accounts']],
+      [2, 300, ['Cy Cash', 'Dee Director']], // Cy covers the night in five hours; Dee by role
+    ]);
+  });
+
   it('/herald oncall answers from schedules too', async () => {
     const o = await oncall(h.ctx, { kind: 'user', orgId: 1, userId: users.dee, name: 'Dee', roles: ['ceo'], permissions: ['alerts:read', 'alerts:act', 'users:read'] }, null);
     expect(o.kind).toBe('oncall');

@@ -11,6 +11,7 @@ import { enqueuePagerDuty, receiveAlertGroup } from '../../db/integrations/recei
 import { createHeartbeat, deleteHeartbeat, getHeartbeat, listHeartbeats, ping, rotateHeartbeatKey, updateHeartbeat } from '../../db/integrations/heartbeats';
 import { listEvents } from '../../db/events/read';
 import { createMaintenance, deleteMaintenance, getMaintenance, listMaintenance } from '../../db/maintenance/windows';
+import { resumeEscalationsPausedBy } from '../../db/escalation/escalate';
 import { createExpectation, deleteExpectation, getExpectation, listExpectations, updateExpectation } from '../../db/expectations/repo';
 
 export function integrationRoutes(ctx: ApiContext) {
@@ -51,7 +52,7 @@ export function maintenanceRoutes(ctx: ApiContext) {
   r.get('/', async (c) => c.json({ items: await listMaintenance(ctx, c.get('actor')) }));
   r.post('/', async (c) => c.json(await createMaintenance(ctx, c.get('actor'), await readJson(c)), 201));
   r.get('/:id', async (c) => c.json(await getMaintenance(ctx, c.get('actor'), idParam(c))));
-  r.delete('/:id', async (c) => { await deleteMaintenance(ctx, c.get('actor'), idParam(c)); return c.body(null, 204); });
+  r.delete('/:id', async (c) => { await deleteMaintenance(ctx, c.get('actor'), idParam(c), resumeEscalationsPausedBy); return c.body(null, 204); });
   return r;
 }
 

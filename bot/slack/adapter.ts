@@ -21,6 +21,7 @@ import type { BlockAction, ButtonAction, SlashCommand, RespondFn, AckFn } from '
 import { ErrorCode, WebClient, type WebClientOptions } from '@slack/web-api';
 import type { Adapter, AdapterContext, ChannelHealth, NoteToPost, OutgoingMessage, SendResult } from '../adapter';
 import type { RecipientUser } from '../../db/model/channels';
+import type { DigestView } from '../../db/model/digest';
 import type { Config } from '../../db/platform/config';
 import type { Herald } from '../../db/herald';
 import { claimInteraction } from '../../db/chat/interactions';
@@ -28,7 +29,7 @@ import { pressButton } from '../chat/button';
 import { rememberChatId } from '../../db/users/chat-links';
 import { log } from '../../db/platform/log';
 import { AuthState } from '../chat/auth-state';
-import { ACTION_IDS, alertBlocks, alertListBlocks, noteText, SNOOZE_BUTTON_MINUTES } from './blocks';
+import { ACTION_IDS, alertBlocks, alertListBlocks, digestBlocks, noteText, SNOOZE_BUTTON_MINUTES } from './blocks';
 import { slackReply, unlinkedText } from './replies';
 import {
   actorFor, CHAT_ORG_ID, identify, linkUrl, myOpenAlerts, parseCommandText, performAction, runCommand,
@@ -284,6 +285,29 @@ export class SlackAdapter implements Adapter {
       return { outcome: 'sent', providerRef: r.ts!, providerState: { channel: r.channel } };
     } catch (e) {
       return this.failure(e, what, msg.user ? `user ${msg.user.id}` : `channel ${msg.room}`);
+    }
+  }
+
+  /** A digest as a DM to the person (their Slack id, else looked up by email as `send` does). */
+  async sendDigest(user: RecipientUser, digest: DigestView, ctx: AdapterContext): Promise<SendResult> {
+    const { text, blocks } = digestBlocks(digest);
+    let what = 'chat.postMessage (digest)';
+    try {
+      let channel = user.slack_user_id;
+      if (!channel && user.email) {
+        what = 'users.lookupByEmail';
+        const r = await this.web.users.lookupByEmail({ email: user.email });
+        if (!r.user?.id) return { outcome: 'failed_perm', error: `no Slack user has the email ${user.email}` };
+        channel = r.user.id;
+        await rememberChatId(ctx.sql, user.id, 'slack_user_id', channel);
+        what = 'chat.postMessage (digest)';
+      }
+      if (!channel) return { outcome: 'failed_perm', error: 'the recipient has no Slack id or email' };
+      const r = await this.web.chat.postMessage({ channel, text, blocks, unfurl_links: false, unfurl_media: false });
+      this.auth.ok();
+      return { outcome: 'sent', providerRef: r.ts! };
+    } catch (e) {
+      return this.failure(e, what, `user ${user.id}`);
     }
   }
 

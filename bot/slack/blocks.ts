@@ -11,6 +11,7 @@
 //   button on an old message is harmless.
 import type { types as slackTypes } from '@slack/bolt';
 import type { AlertView } from '../../db/model/alert';
+import type { DigestView } from '../../db/model/digest';
 import {
   ASSIGNEE_EMOJI,
   assigneeText,
@@ -210,10 +211,20 @@ export function alertListBlocks(alerts: AlertView[], opts: { now?: Date } = {}):
     const text = 'No open alerts for you 🎉';
     return { text, blocks: [{ type: 'section', block_id: 'herald_list_empty', text: mrkdwn(text) }] };
   }
-  const shown = alerts.slice(0, LIST_MAX_ALERTS);
   const n = alerts.length;
   const text = `You have ${n} open alert${n === 1 ? '' : 's'}`;
   const blocks: KnownBlock[] = [{ type: 'section', block_id: 'herald_list_title', text: mrkdwn(`*${text}*`) }];
+  blocks.push(...alertRows(alerts, now));
+  return { text, blocks };
+}
+
+/**
+ * Alerts as compact rows (priority, id, title, category, age, state, countdown), each followed by its
+ * buttons: at most `max` alerts (two blocks each), the rest counted in a last line.
+ */
+function alertRows(alerts: AlertView[], now: Date, max = LIST_MAX_ALERTS): KnownBlock[] {
+  const blocks: KnownBlock[] = [];
+  const shown = alerts.slice(0, max);
   const seen = new Set<number>();
   for (const a of shown) {
     // block_id must be unique in a message; a duplicated alert in the input is shown once.
@@ -232,10 +243,31 @@ export function alertListBlocks(alerts: AlertView[], opts: { now?: Date } = {}):
     const buttons = alertButtons(a);
     if (buttons.length) blocks.push({ type: 'actions', block_id: `herald_list_actions_${a.id}`, elements: buttons });
   }
-  if (n > shown.length) {
-    blocks.push({ type: 'context', block_id: 'herald_list_more', elements: [mrkdwn(`+${n - shown.length} more not shown — open Herald to see them all`)] });
+  if (alerts.length > shown.length) {
+    blocks.push({ type: 'context', block_id: 'herald_list_more', elements: [mrkdwn(`+${alerts.length - shown.length} more not shown — open Herald to see them all`)] });
   }
-  return { text, blocks };
+  return blocks;
+}
+
+/**
+ * A digest as a Slack DM: what happened in the period and what is still open, each open alert with its
+ * buttons (the same action ids as an alert message, so a click acts like any other).
+ */
+export function digestBlocks(d: DigestView, opts: { now?: Date } = {}): { text: string; blocks: KnownBlock[] } {
+  const now = opts.now ?? new Date();
+  const n = d.alerts.length;
+  const open = d.alerts.filter((a) => a.status !== 'resolved').length;
+  const period = d.frequency === 'weekly' ? 'weekly' : 'daily';
+  const text = `Your ${period} digest: ${n} low-priority alert${n === 1 ? '' : 's'}${open ? `, ${open} still open` : ''}`;
+  return {
+    text,
+    blocks: [
+      { type: 'section', block_id: 'herald_digest_title', text: mrkdwn(`*${escapeMrkdwn(text)}*`) },
+      // Title and footer take two blocks: one alert fewer than a list answer keeps the DM within 50.
+      ...alertRows(d.alerts, now, LIST_MAX_ALERTS - 1),
+      { type: 'context', block_id: 'herald_digest_footer', elements: [mrkdwn('You get this digest instead of one message per low-priority alert. Change it in Herald → Settings.')] },
+    ],
+  };
 }
 
 /** The `/herald help` answer, Slack mrkdwn (the angle brackets are escaped so Slack shows them). */

@@ -165,6 +165,15 @@ export async function escalateAlert(tx: Sql, id: number, level: number, next: Da
   return a;
 }
 
+/** A maintenance window holds the next level: still triggered at the level before, now due at `until`. */
+export async function pauseEscalation(tx: Sql, id: number, level: number, until: Date): Promise<AlertRow | undefined> {
+  const [a] = await tx<AlertRow[]>`
+    update alerts set escalation_next_at = ${until}, updated_at = now()
+    where id = ${id} and status = 'triggered' and escalation_level = ${level - 1}
+    returning *`;
+  return a;
+}
+
 /** The alert locked for a change decided in code (timers read it first, then call one of the above). */
 export async function lockAlert(tx: Sql, id: number): Promise<AlertRow | undefined> {
   const [a] = await tx<AlertRow[]>`select * from alerts where id = ${id} for update`;

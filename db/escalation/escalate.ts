@@ -2,19 +2,21 @@
 // escalation (payload {level}) or the end of a snooze (payload {wake: true}). The job re-reads the alert
 // under a row lock and exits quietly when the work is stale (acknowledged, resolved, already escalated).
 import type { Herald } from '../herald';
+import type { Sql } from '../platform/sql';
 import { addJobs, escalationKey, job, type JobSpec } from '../jobs/enqueue';
 import { applyEffects } from '../alerts/effects';
 import { loadTargetUsers, notifyLevel } from '../messages/plan';
 import { strandedHeldMessages } from '../messages/deliver';
 import { SYSTEM_REF } from '../actor';
 import { levelDueAt, stepForLevel } from './schedule';
-import { escalateAlert, lockAlert, reopenAlert } from '../alerts/transitions';
+import { escalateAlert, lockAlert, pauseEscalation, reopenAlert } from '../alerts/transitions';
+import { pausingWindow } from '../maintenance/windows';
 import { unlockDeadWorkers } from '../jobs/liveness';
 
 
-export type TimerOutcome = 'escalated' | 'woke' | 'stale' | 'not_due';
+export type TimerOutcome = 'escalated' | 'woke' | 'stale' | 'not_due' | 'paused';
 
-export async function runAlertTimer(h: Herald, alertId: number, payload: { level?: number; wake?: boolean }): Promise<TimerOutcome> {
+export async function runAlertTimer(h: Herald, alertId: number, payload: { level?: number; wake?: boolean; resumed?: boolean }): Promise<TimerOutcome> {
   return h.sql.begin(async (tx) => {
     const a = await lockAlert(tx, alertId);
     if (!a) return 'stale';
@@ -43,7 +45,22 @@ export async function runAlertTimer(h: Herald, alertId: number, payload: { level
       await addJobs(tx, [job('alert__escalate', { alert_id: alertId, level }, { run_at: due })]);
       return 'not_due';
     }
-    const next = levelDueAt(a.created_at, a.route.escalation, level + 1);
+    // A maintenance window that pauses escalation holds this level until it closes (one timeline row per hold).
+    const window = await pausingWindow(tx, Number(a.org_id), a);
+    if (window) {
+      const held = await pauseEscalation(tx, alertId, level, window.until);
+      if (!held) return 'stale';
+      jobs.push(job('alert__escalate', { alert_id: alertId, level, resumed: true }, { run_at: window.until }));
+      jobs.push(...(await applyEffects(tx, h, [{
+        alert: held, webhook: null, updateMessages: true,
+        timeline: { kind: 'escalation_paused', actor: SYSTEM_REF, detail: { level, window_id: window.id, window: window.name, until: window.until.toISOString() } },
+      }])));
+      await addJobs(tx, jobs);
+      return 'paused';
+    }
+    // After a hold, every following level keeps its spacing from the one before instead of firing at once.
+    let next = levelDueAt(a.created_at, a.route.escalation, level + 1);
+    if (next && payload.resumed) next = new Date(Math.max(next.getTime(), Date.now() + (next.getTime() - due.getTime())));
     const b = await escalateAlert(tx, alertId, level, next);
     if (!b) return 'stale';
     // Whoever is on call in the step's schedules now, when the step fires.
@@ -52,7 +69,7 @@ export async function runAlertTimer(h: Herald, alertId: number, payload: { level
     const notified = await notifyLevel(tx, h.channels, level,
       [{ orgId: a.org_id, alertId, title: a.title, priority: a.priority, targets: [{ roles: s.step.roles, users: s.step.users, schedules, channels: a.route.escalation.channels }] }], people);
     jobs.push(...notified.jobs);
-    if (next) jobs.push(job('alert__escalate', { alert_id: alertId, level: level + 1 }, { run_at: next }));
+    if (next) jobs.push(job('alert__escalate', { alert_id: alertId, level: level + 1, ...(payload.resumed ? { resumed: true } : {}) }, { run_at: next }));
     const lateMs = Date.now() - due.getTime();
     jobs.push(...(await applyEffects(tx, h, [{
       alert: b, webhook: 'alert.escalated', updateMessages: true, extra: { level },
@@ -91,4 +108,17 @@ export async function sweepTimers(h: Herald): Promise<number> {
     await addJobs(tx, held.map((id) => job('message__send', { message_id: id })));
     return due.length + stuck.length + held.length;
   });
+}
+
+/**
+ * A pausing maintenance window was deleted: the alerts it holds (still triggered, their timer in the future,
+ * paused by it on their timeline) get their held level due now. Replacing the keyed job moves the timer.
+ */
+export async function resumeEscalationsPausedBy(tx: Sql, orgId: number, windowId: number): Promise<number> {
+  const held = await tx<{ id: number; escalation_level: number }[]>`
+    select a.id, a.escalation_level from alerts a
+    where a.org_id = ${orgId} and a.status = 'triggered' and a.escalation_next_at > now()
+      and exists (select 1 from alert_timeline t where t.alert_id = a.id and t.kind = 'escalation_paused' and t.detail->>'window_id' = ${String(windowId)})`;
+  await addJobs(tx, held.map((a) => job('alert__escalate', { alert_id: Number(a.id), level: a.escalation_level + 1, resumed: true })));
+  return held.length;
 }

@@ -42,14 +42,16 @@ export async function dryRunVerb(h: Herald, actor: Actor, input: unknown) {
   const escalation = [];
   // Everyone any step reaches, read once; repeat cycles reuse the same steps.
   const steps = route.escalation.steps;
-  // Schedules are resolved as of now (the step resolves them again when it fires).
-  const stepPeople = await loadTargetUsers(h.sql, actor.orgId, [...new Set(steps.flatMap((st) => st.roles))], [...new Set(steps.flatMap((st) => st.users))],
-    [...new Set(steps.flatMap((st) => st.schedules ?? []))]);
+  const stepPeople = await loadTargetUsers(h.sql, actor.orgId, [...new Set(steps.flatMap((st) => st.roles))], [...new Set(steps.flatMap((st) => st.users))]);
   for (let level = 1; level <= 50; level++) {
     const at = levelDueAt(now, route.escalation, level);
     if (!at) break;
     const step = steps[(level - 1) % steps.length];
-    const reached = stepPeople.filter((u) => step.users.includes(u.id) || u.roles.some((r) => step.roles.includes(r)) || u.schedules.some((x) => (step.schedules ?? []).includes(x)));
+    // A step's schedules are resolved at the instant it would fire (as the step does when it fires): whoever
+    // is on call then, overrides included, not whoever is on call now.
+    const onCall = step.schedules?.length ? await loadTargetUsers(h.sql, actor.orgId, [], [], step.schedules, at) : [];
+    const reached = [...stepPeople.filter((u) => step.users.includes(u.id) || u.roles.some((r) => step.roles.includes(r))),
+      ...onCall.filter((u) => !step.users.includes(u.id) && !u.roles.some((r) => step.roles.includes(r)))].sort((a, b) => a.id - b.id);
     escalation.push({ level, after_minutes: (at.getTime() - now.getTime()) / 60_000, at: at.toISOString(), roles: step.roles, schedules: step.schedules ?? [], users: reached.map((u) => ({ id: u.id, name: u.name })), channels: route.escalation.channels });
   }
   return {

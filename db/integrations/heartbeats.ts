@@ -14,7 +14,7 @@ import { require, type Actor } from '../actor';
 import { notFound, parse } from '../errors';
 import { addJobs, job } from '../jobs/enqueue';
 import { insertEvents } from '../events/ingest';
-import { deleteIntegration, endpointFor, insertIntegration, integrationByKey, rotateIntegrationKey, slug } from './repo';
+import { deleteIntegration, endpointFor, heartbeatJobKey, insertIntegration, integrationByKey, rotateIntegrationKey, slug } from './repo';
 
 const DAY = 86_400;
 
@@ -177,4 +177,19 @@ export async function checkHeartbeat(h: Herald, id: number): Promise<'missed' | 
     }], id);
     return 'missed';
   });
+}
+
+/**
+ * The safety net for the one-timer invariant (crontab, jobs/alert__sweep.ts): a monitor past due, not down,
+ * whose timer job is gone (an operator deleted jobs, a job ran out of attempts) gets it back, due now.
+ */
+export async function sweepHeartbeats(sql: Sql): Promise<number> {
+  const overdue = await sql<{ id: number }[]>`
+    select id from heartbeats where state <> 'down' and due_at < now() - interval '10 seconds' limit 1000`;
+  if (!overdue.length) return 0;
+  const keys = overdue.map((b) => heartbeatJobKey(Number(b.id)));
+  const present = new Set((await sql<{ key: string }[]>`select key from graphile_worker._private_jobs where key = any(${keys}::text[])`).map((r) => r.key));
+  const lost = overdue.filter((b) => !present.has(heartbeatJobKey(Number(b.id))));
+  await addJobs(sql, lost.map((b) => timer(Number(b.id), new Date())));
+  return lost.length;
 }

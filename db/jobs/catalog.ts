@@ -30,9 +30,12 @@ const def = <P extends z.ZodType>(d: JobDef<P>) => d;
 export const JOBS = {
   /** Routes a batch of accepted events (db/events/route.ts). Written by the ingest statement itself. */
   event__route: def({ payload: z.object({ event_ids: z.array(id).min(1) }) }),
-  /** The alert's one timer: the next escalation level, or the end of a snooze ({wake: true}). */
+  /**
+   * The alert's one timer: the next escalation level, or the end of a snooze ({wake: true}); {resumed: true}
+   * marks a level held by a maintenance window, due at the window's end.
+   */
   alert__escalate: def({
-    payload: z.object({ alert_id: id, level: id.optional(), wake: z.boolean().optional() }),
+    payload: z.object({ alert_id: id, level: id.optional(), wake: z.boolean().optional(), resumed: z.boolean().optional() }),
     key: (p) => `alert:${p.alert_id}:escalation`,
   }),
   /** Safety net: re-creates missing timers, re-routes events whose job was lost. */

@@ -1,6 +1,7 @@
 // Maintenance windows: while a window is open, the events it matches are kept with status `suppressed` (and
 // `maintenance_id`) and notify nobody; resolving events still resolve, and alerts already open keep
-// escalating. Only this folder queries `maintenance_windows`.
+// escalating unless the window says `pause_escalation` (their timers then wait for the window's end).
+// Only this folder queries `maintenance_windows`.
 import { z } from 'zod';
 import { parseCronItem } from 'graphile-worker';
 import type { Herald } from '../herald';
@@ -30,6 +31,8 @@ const Base = z.object({
   cron: z.string().max(200).nullish(),
   duration_minutes: z.number().positive().max(MAX_DURATION).nullish(),
   match: z.object({ category: slug.optional(), type: slug.optional(), conditions: z.array(ConditionSchema).max(50).optional() }).strict().default({}),
+  /** Also hold the escalation of matching alerts already open until the window ends. */
+  pause_escalation: z.boolean().default(false),
 }).strict();
 
 type WindowInput = z.output<typeof Base>;
@@ -52,19 +55,21 @@ function check(w: WindowInput, ctx: z.RefinementCtx) {
 export const MaintenanceInputSchema = Base.superRefine(check);
 
 interface Row { id: number; org_id: number; name: string; starts_at: Date | null; ends_at: Date | null; cron: string | null;
-  duration_minutes: number | null; match: { category?: string; type?: string; conditions?: z.output<typeof ConditionSchema>[] }; created_at: Date; updated_at: Date }
+  duration_minutes: number | null; match: { category?: string; type?: string; conditions?: z.output<typeof ConditionSchema>[] }; pause_escalation: boolean;
+  created_at: Date; updated_at: Date }
 
 const view = (r: Row) => ({
   id: Number(r.id), name: r.name, starts_at: r.starts_at?.toISOString() ?? null, ends_at: r.ends_at?.toISOString() ?? null, cron: r.cron,
-  duration_minutes: r.duration_minutes, match: r.match, active: isOpen(r, new Date()), created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString(),
+  duration_minutes: r.duration_minutes, match: r.match, pause_escalation: r.pause_escalation, active: isOpen(r, new Date()), created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString(),
 });
 
 export async function createMaintenance(h: Herald, actor: Actor, input: unknown) {
   require(actor, 'integrations:write');
   const w = parse(MaintenanceInputSchema, input);
   const [row] = await h.sql<Row[]>`
-    insert into maintenance_windows (org_id, name, starts_at, ends_at, cron, duration_minutes, match)
-    values (${actor.orgId}, ${w.name}, ${w.starts_at ?? null}, ${w.ends_at ?? null}, ${w.cron?.trim() || null}, ${w.cron ? w.duration_minutes ?? null : null}, ${w.match as never})
+    insert into maintenance_windows (org_id, name, starts_at, ends_at, cron, duration_minutes, match, pause_escalation)
+    values (${actor.orgId}, ${w.name}, ${w.starts_at ?? null}, ${w.ends_at ?? null}, ${w.cron?.trim() || null}, ${w.cron ? w.duration_minutes ?? null : null}, ${w.match as never},
+      ${w.pause_escalation})
     returning *`;
   return view(row);
 }
@@ -81,10 +86,19 @@ export async function getMaintenance(h: Herald, actor: Actor, id: number) {
   return view(row);
 }
 
-export async function deleteMaintenance(h: Herald, actor: Actor, id: number) {
+/**
+ * Deletes a window. `resumePaused` (db/escalation, passed in by the router so this folder never imports the
+ * escalation folder that reads windows) moves the timers of the alerts it was pausing to now, in the same
+ * transaction: a window taken down early ends its pause at once.
+ */
+export async function deleteMaintenance(h: Herald, actor: Actor, id: number,
+  resumePaused: (tx: Sql, orgId: number, windowId: number) => Promise<unknown> = async () => {}) {
   require(actor, 'integrations:write');
-  const [row] = await h.sql`delete from maintenance_windows where org_id = ${actor.orgId} and id = ${id} returning id`;
-  if (!row) throw notFound(`Maintenance window ${id}`);
+  await h.sql.begin(async (tx) => {
+    const [row] = await tx`delete from maintenance_windows where org_id = ${actor.orgId} and id = ${id} returning id, pause_escalation`;
+    if (!row) throw notFound(`Maintenance window ${id}`);
+    if (row.pause_escalation) await resumePaused(tx, actor.orgId, id);
+  });
 }
 
 const matchers = new Map<string, (d: { min: number; hour: number; date: number; month: number; dow: number }) => boolean>();
@@ -98,12 +112,18 @@ function cronMatcher(expr: string) {
   return m;
 }
 
-/** Open at `now`: inside starts_at..ends_at, or (recurring) within duration_minutes of a cron tick (UTC) inside those bounds. */
-export function isOpen(w: Pick<Row, 'starts_at' | 'ends_at' | 'cron' | 'duration_minutes'>, now: Date): boolean {
+/**
+ * When the window that is open at `now` closes, or null when it is not open: inside starts_at..ends_at, or
+ * (recurring) within duration_minutes of a cron tick (UTC) inside those bounds, closing at that tick's end
+ * (or ends_at, whichever comes first).
+ */
+export function openUntil(w: Pick<Row, 'starts_at' | 'ends_at' | 'cron' | 'duration_minutes'>, now: Date): Date | null {
   const t = now.getTime();
-  if (w.starts_at && t < w.starts_at.getTime()) return false;
-  if (w.ends_at && t >= w.ends_at.getTime()) return false;
-  if (!w.cron) return true;
+  if (w.starts_at && t < w.starts_at.getTime()) return null;
+  if (w.ends_at && t >= w.ends_at.getTime()) return null;
+  const end = (ms: number) => new Date(w.ends_at ? Math.min(ms, w.ends_at.getTime()) : ms);
+  // A one-off window closes at ends_at (validated present); the far future stands in for "never".
+  if (!w.cron) return end(8.64e15);
   const match = cronMatcher(w.cron);
   const minute = Math.floor(t / 60_000) * 60_000;
   const span = Math.ceil(w.duration_minutes ?? 0);
@@ -112,9 +132,16 @@ export function isOpen(w: Pick<Row, 'starts_at' | 'ends_at' | 'cron' | 'duration
     if (t >= tick + (w.duration_minutes ?? 0) * 60_000) break;
     if (w.starts_at && tick < w.starts_at.getTime()) break;
     const d = new Date(tick);
-    if (match({ min: d.getUTCMinutes(), hour: d.getUTCHours(), date: d.getUTCDate(), month: d.getUTCMonth() + 1, dow: d.getUTCDay() })) return true;
+    if (match({ min: d.getUTCMinutes(), hour: d.getUTCHours(), date: d.getUTCDate(), month: d.getUTCMonth() + 1, dow: d.getUTCDay() })) {
+      return end(tick + (w.duration_minutes ?? 0) * 60_000);
+    }
   }
-  return false;
+  return null;
+}
+
+/** Open at `now` (see openUntil). */
+export function isOpen(w: Pick<Row, 'starts_at' | 'ends_at' | 'cron' | 'duration_minutes'>, now: Date): boolean {
+  return openUntil(w, now) !== null;
 }
 
 export function windowMatches(w: Pick<Row, 'match'>, e: MatchableEvent): boolean {
@@ -131,4 +158,25 @@ export async function openWindows(tx: Sql, orgId: number): Promise<Row[]> {
       and (starts_at is null or starts_at <= now()) and (ends_at is null or ends_at > now())`;
   const now = new Date();
   return rows.filter((w) => isOpen(w, now));
+}
+
+/**
+ * The open window that pauses this alert's escalation now (`pause_escalation`, matching it as it would match
+ * its event), with when it closes; the latest-closing one when several do. A window with neither ends_at nor
+ * cron never closes by itself: the pause lasts until it is deleted, re-checked daily.
+ */
+export async function pausingWindow(tx: Sql, orgId: number, alert: MatchableEvent): Promise<{ id: number; name: string; until: Date } | null> {
+  const rows = await tx<Row[]>`
+    select * from maintenance_windows where org_id = ${orgId} and pause_escalation
+      and (starts_at is null or starts_at <= now()) and (ends_at is null or ends_at > now())`;
+  const now = new Date();
+  let best: { id: number; name: string; until: Date } | null = null;
+  for (const w of rows) {
+    if (!windowMatches(w, alert)) continue;
+    const until = openUntil(w, now);
+    if (!until) continue;
+    const capped = new Date(Math.min(until.getTime(), now.getTime() + 86_400_000));
+    if (!best || capped > best.until) best = { id: Number(w.id), name: w.name, until: capped };
+  }
+  return best;
 }

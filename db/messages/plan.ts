@@ -64,11 +64,12 @@ export interface TargetUser extends RecipientUser {
  * Loads every live user of the org who holds one of the roles, is named, or is on call now in one of the
  * schedules, with their preferences. One statement.
  */
-export async function loadTargetUsers(sql: Sql, orgId: number, roles: string[], userIds: number[], scheduleIds: number[] = []): Promise<TargetUser[]> {
+/** `onCallAt`: the instant whose on-call people the schedules give (default now; the dry run asks about later). */
+export async function loadTargetUsers(sql: Sql, orgId: number, roles: string[], userIds: number[], scheduleIds: number[] = [], onCallAt: Date | null = null): Promise<TargetUser[]> {
   if (!roles.length && !userIds.length && !scheduleIds.length) return [];
   const oncall = scheduleIds.length > 0;
   const rows = await sql<Array<Record<string, any>>>`
-    ${oncall ? sql`with oc as (select schedule_id, user_id from herald_oncall(${scheduleIds}::bigint[], now()))` : sql``}
+    ${oncall ? sql`with oc as (select schedule_id, user_id from herald_oncall(${scheduleIds}::bigint[], coalesce(${onCallAt}::timestamptz, now())))` : sql``}
     select u.id, u.name, u.email, u.phone, u.slack_user_id, u.discord_user_id, u.sms_opted_out, u.roles,
       ${oncall ? sql`coalesce((select array_agg(oc.schedule_id) from oc where oc.user_id = u.id), '{}')` : sql`'{}'::bigint[]`} as schedules,
       p.user_id as has_prefs, p.channels as pref_channels, p.quiet_except, p.digest_frequency, p.digest_next_at,

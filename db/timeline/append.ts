@@ -6,7 +6,9 @@ export type TimelineKind =
   | 'snoozed' | 'reopened' | 'resolved' | 'deduplicated' | 'undone' | 'noted' | 'assigned'
   // People (issue 13): a message waits for quiet hours or the digest; dropped when the alert was handled
   // before quiet hours ended; digested when a digest covered it.
-  | 'held' | 'dropped' | 'digested';
+  | 'held' | 'dropped' | 'digested'
+  // Integrations (issue 12): a maintenance window with pause_escalation held the next level until it closes.
+  | 'escalation_paused';
 
 /**
  * The kinds that change an alert's state (status, who acted, timer). Undo takes back the caller's own

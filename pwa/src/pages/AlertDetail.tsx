@@ -33,6 +33,7 @@ const KIND_TEXT: Record<string, string> = {
   held: 'Held',
   dropped: 'Not sent',
   digested: 'In digest',
+  escalation_paused: 'Escalation paused',
 };
 
 /** What an undo took back, in words. */

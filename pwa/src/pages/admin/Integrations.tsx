@@ -209,7 +209,10 @@ export default function IntegrationsPage() {
   return (
     <section class="page integrations" aria-labelledby="integrations-title">
       <h1 id="integrations-title">Integrations</h1>
-      <p class="sub">Tools that page Herald, and heartbeats that page when a job stops reporting.</p>
+      <p class="sub">
+        Tools that page Herald, and heartbeats that page when a job stops reporting. For “this should have happened by now” and planned quiet
+        periods, see <Link href="/expectations">Expectations and maintenance</Link>.
+      </p>
       <ProblemBox error={error} title="Integrations could not be loaded" />
       <ProblemBox error={actionError} title="That did not work" />
       {secret && <SecretPanel secret={secret} onClose={() => setSecret(null)} />}
