@@ -1,7 +1,8 @@
 // KPI stories on real Postgres with a real worker: events go in through the public API, the rollup job turns
 // them into numbers, and the answers are checked against figures worked out by hand.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHerald, type TestHerald } from './harness';
+import { ADMIN_KEY, startTestHerald, type TestHerald } from './harness';
+import { openSse } from './sse';
 import { checkAll } from '../db/metrics/check';
 import { rollupOnce } from '../db/metrics/rollup';
 
@@ -261,6 +262,55 @@ describe('series, groups and what cannot be used', () => {
     const hourly = await h.api('GET', `/v1/metrics/orders/series?from=${from}&to=${to}&bucket=hour`);
     expect(hourly.body.series).toHaveLength(72);
     expect(hourly.body.series.reduce((s: number, p: any) => s + p.value, 0)).toBe(6);
+  });
+
+  it('drills down to the events behind a metric: counted ones with their value, skipped ones saying why, one group alone', async () => {
+    // The orders of the test above (same metrics), over the same three days.
+    const day0 = Math.floor(base / DAY) * DAY - 3 * DAY;
+    const from = new Date(day0).toISOString();
+    const to = new Date(day0 + 3 * DAY).toISOString();
+    const d = await h.api('GET', `/v1/metrics/order_value/events?from=${from}&to=${to}`);
+    expect(d.status).toBe(200);
+    expect(d.body).toMatchObject({ kind: 'events', metric: 'order_value', complete: true });
+    // Newest first; the region "test" order fails the metric's condition and is not behind it.
+    expect(d.body.items.map((e: any) => [e.value, e.skipped])).toEqual([[null, 'missing_field'], [null, 'non_numeric'], [5, null], [20, null], [10, null]]);
+    expect(d.body.items.filter((e: any) => !e.skipped).reduce((a: number, e: any) => a + e.value, 0)).toBe(35);
+    const north = await h.api('GET', `/v1/metrics/orders/events?from=${from}&to=${to}&group=north`);
+    expect(north.body.items.map((e: any) => e.group)).toEqual(['north', 'north', 'north']);
+    const one = await h.api('GET', `/v1/metrics/orders/events?from=${from}&to=${to}&limit=2`);
+    expect(one.body.items).toHaveLength(2);
+    expect(one.body.complete).toBe(false);
+    for (const bad of ['limit=0', 'limit=1000', `from=${to}&to=${from}`, 'group=%00', 'bogus=1']) {
+      const r = await h.api('GET', `/v1/metrics/orders/events?${bad}`);
+      expect(r.status, bad).toBe(400);
+    }
+    expect((await h.api('GET', '/v1/metrics/nope/events')).status).toBe(404);
+  });
+
+  it('drills down to the items of a lifecycle metric with the alert each became', async () => {
+    const d = await h.api('GET', '/v1/metrics/workshop_downtime/events?from=' + encodeURIComponent(ago(DAY)));
+    expect(d.status).toBe(200);
+    expect(d.body.kind).toBe('items');
+    const press = d.body.items.filter((i: any) => i.entity === 'machine:press-1');
+    expect(press.map((i: any) => [i.opened_at, i.closed_at])).toEqual([[ago(HOUR), null], [ago(5 * HOUR), ago(3 * HOUR)]]);
+    expect(d.body.items.find((i: any) => i.entity === 'machine:mill-3')).toMatchObject({ name: 'MILL-3', closed_at: null });
+  });
+
+  it('tells a live stream which metrics moved once the rollup has them', async () => {
+    expect((await h.api('POST', '/v1/metrics', { key: 'live_pings', name: 'Pings', source: { category: 'live', type: 'ping' }, aggregate: 'count' })).status).toBe(201);
+    await rolledUp();
+    const s = await openSse(`${h.url}/v1/stream`, { authorization: `Bearer ${ADMIN_KEY}` });
+    expect(s.res.status).toBe(200);
+    try {
+      await send([{ category: 'live', type: 'ping' }, { category: 'elsewhere', type: 'ping' }]);
+      const e = await h.eventually(async () => s.events.find((x) => x.event === 'metrics'), 10_000);
+      expect(e.data.keys).toEqual(['live_pings']);
+      // The numbers it announces are readable by then.
+      const v = await h.api('GET', '/v1/metrics/live_pings/value?window=1d');
+      expect(v.body.value).toBe(1);
+    } finally {
+      s.close();
+    }
   });
 
   it('replaying the rollup changes nothing, and a rebuild from scratch gives the same numbers', async () => {

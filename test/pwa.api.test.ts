@@ -3,6 +3,7 @@
 // org, heartbeats), VAPID keys from the environment, and how the built PWA is served (SPA fallback,
 // service worker without long caching).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSse } from './sse';
 import { startTestHerald, type TestHerald } from './harness';
 import { signIn, type PwaSession } from './pwa-session';
 import { ensurePwaBuilt } from './pwa-build';
@@ -153,40 +154,9 @@ describe('the SOP checklist', () => {
   });
 });
 
-/** Reads a server-sent event stream with a session cookie (or none), collecting events and comments. */
-async function openStream(cookie: string | null) {
-  const ctl = new AbortController();
-  const res = await fetch(`${h.url}/v1/stream`, { headers: cookie ? { cookie, accept: 'text/event-stream' } : {}, signal: ctl.signal });
-  const events: Array<{ event: string; data: any; at: number }> = [];
-  const comments: string[] = [];
-  if (res.ok) {
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let buf = '';
-    void (async () => {
-      try {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          buf += decoder.decode(value, { stream: true });
-          let i: number;
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            let event = 'message';
-            const data: string[] = [];
-            for (const line of block.split('\n')) {
-              if (line.startsWith(':')) comments.push(line.slice(1).trim());
-              else if (line.startsWith('event: ')) event = line.slice(7);
-              else if (line.startsWith('data: ')) data.push(line.slice(6));
-            }
-            if (data.length) events.push({ event, data: JSON.parse(data.join('\n')), at: Date.now() });
-          }
-        }
-      } catch { /* aborted */ }
-    })();
-  }
-  return { res, events, comments, close: () => ctl.abort() };
+/** Reads the live stream with a session cookie (or none), collecting events and comments. */
+function openStream(cookie: string | null) {
+  return openSse(`${h.url}/v1/stream`, cookie ? { cookie, accept: 'text/event-stream' } : {});
 }
 
 describe('the live stream', () => {

@@ -128,4 +128,27 @@ suite('KPI dashboards in Chromium after npm run demo', () => {
     await page.getByRole('region', { name: 'Machines', exact: true }).locator('.cell-open').first().waitFor();
     expect(await page.getByRole('link', { name: 'Edit' }).count()).toBe(0); // not an admin
   }, 60_000);
+
+  it('a tile opens the items behind it, and a machine going down moves the tile live, without a reload', async () => {
+    // Still Wendy, on the workshop dashboard the admin reshaped above (first tile: "Down right now").
+    await page.goto('/dashboards/workshop');
+    const tile = page.locator('.kpi-button', { hasText: 'Down right now' });
+    await tile.waitFor();
+    const before = Number((await tile.locator('.kpi-value').innerText()).match(/^\d+/)![0]);
+    await tile.click();
+    const behind = page.getByRole('list', { name: 'Items behind Down right now' });
+    await behind.waitFor();
+    expect(await behind.getByText('still open', { exact: false }).count()).toBe(before);
+    expect(await seriousAxe()).toEqual([]);
+    await page.screenshot({ path: path.join(ROOT, 'test', 'artifacts', 'dashboard-drilldown-390x844.png'), fullPage: true });
+
+    let navigations = 0;
+    page.on('framenavigated', () => { navigations++; });
+    const r = await h.api('POST', '/v1/events', { category: 'workshop', type: 'machine_down', title: 'Saw 9 down', entity: { kind: 'machine', id: 'saw-9', name: 'SAW-9' } });
+    expect(r.status).toBe(202);
+    await tile.locator('.kpi-value', { hasText: new RegExp(`^${before + 1}\\b`) }).waitFor({ timeout: 15_000 });
+    expect(navigations).toBe(0);
+    await behind.getByText('SAW-9').waitFor();
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });

@@ -4,6 +4,7 @@ import type { ApiContext, AppEnv } from '../context';
 import { readJson } from '../http';
 import { createMetricVerb, deleteMetricVerb, getMetricVerb, listMetricsVerb, patchMetricVerb, rebuildMetricVerb } from '../../db/metrics/verbs';
 import { forecastVerb, seriesVerb, valueVerb } from '../../db/metrics/read';
+import { drillVerb } from '../../db/metrics/drill';
 import { createDashboardVerb, deleteDashboardVerb, previewDashboardVerb, getDashboardVerb, listDashboardsVerb, patchDashboardVerb } from '../../db/metrics/dashboards';
 
 export function metricRoutes(ctx: ApiContext) {
@@ -17,6 +18,7 @@ export function metricRoutes(ctx: ApiContext) {
   r.get('/:key/series', async (c) => c.json(await seriesVerb(ctx, c.get('actor'), c.req.param('key'), c.req.query())));
   r.get('/:key/value', async (c) => c.json(await valueVerb(ctx, c.get('actor'), c.req.param('key'), c.req.query())));
   r.get('/:key/forecast', async (c) => c.json(await forecastVerb(ctx, c.get('actor'), c.req.param('key'), c.req.query())));
+  r.get('/:key/events', async (c) => c.json(await drillVerb(ctx, c.get('actor'), c.req.param('key'), c.req.query())));
   return r;
 }
 

@@ -2,11 +2,14 @@
 // as event `alert` with the AlertView as JSON (plus `sop_progress`). Fed by the process's one LISTEN
 // connection (db/alerts/live.ts). A comment line goes out every `heartbeatMs` so proxies and the browser
 // keep the connection open; EventSource reconnects by itself (after `retry` ms) when it drops.
+// Someone who may read dashboards also gets event `metrics` with {keys: [...]}: the metrics whose figures the
+// rollup job just moved (db/metrics/live.ts), so an open dashboard reloads those widgets.
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { ApiContext, AppEnv } from '../context';
 import { authenticate } from '../auth';
-import { require } from '../../db/actor';
+import { can, require } from '../../db/actor';
+import { metricHub } from '../../db/metrics/live';
 import { alertHub, type LiveAlert } from '../../db/alerts/live';
 
 export const streamSettings = {
@@ -25,6 +28,8 @@ export function streamRoutes(ctx: ApiContext) {
     require(actor, 'alerts:read');
     const hub = alertHub(ctx.sql, ctx.config);
     await hub.ready(); // listening before the client is told it is connected: nothing committed after this is missed
+    const metrics = can(actor, 'dashboards:read') ? metricHub(ctx.sql) : null;
+    await metrics?.ready();
     c.header('X-Accel-Buffering', 'no'); // nginx: do not buffer the stream
     return streamSSE(c, async (stream) => {
       // Changes coalesce per alert while the client is being written to: it gets the latest state of each.
@@ -42,6 +47,11 @@ export function streamRoutes(ctx: ApiContext) {
         if (backlog.size > streamSettings.maxBacklog) closed = true;
         poke();
       });
+      const changedMetrics = new Set<string>();
+      const offMetrics = metrics?.subscribe(actor.orgId, (keys) => {
+        for (const k of keys) changedMetrics.add(k);
+        poke();
+      });
       const close = () => {
         closed = true;
         poke();
@@ -51,6 +61,12 @@ export function streamRoutes(ctx: ApiContext) {
       try {
         await stream.write(`retry: ${streamSettings.retryMs}\n: connected\n\n`);
         while (!closed && !stream.aborted) {
+          if (changedMetrics.size) {
+            const keys = [...changedMetrics];
+            changedMetrics.clear();
+            await stream.writeSSE({ event: 'metrics', data: JSON.stringify({ keys }) });
+            continue;
+          }
           if (!backlog.size) {
             const beat = await new Promise<boolean>((resolve) => {
               const t = setTimeout(() => resolve(true), streamSettings.heartbeatMs);
@@ -71,6 +87,7 @@ export function streamRoutes(ctx: ApiContext) {
         }
       } finally {
         off();
+        offMetrics?.();
         c.req.raw.signal?.removeEventListener('abort', close);
       }
     });

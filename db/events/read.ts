@@ -1,4 +1,5 @@
 import type { Herald } from '../herald';
+import type { Pool } from '../platform/sql';
 import { require, type Actor } from '../actor';
 import { z } from 'zod';
 import { invalid, notFound, parse } from '../errors';
@@ -66,4 +67,36 @@ export async function listEvents(h: Herald, actor: Actor, query: unknown) {
   const more = rows.length > q.limit;
   const items = rows.slice(0, q.limit).map(eventView);
   return { items, next_cursor: more ? Buffer.from(String(items[items.length - 1].id)).toString('base64url') : null };
+}
+
+export interface RangeEvent {
+  id: number; category: string; type: string; title: string; severity: string; status: string; alert_id: number | null;
+  metadata: Record<string, unknown>; entity: Record<string, unknown> | null; ts: Date;
+}
+
+/**
+ * Events of a category (and type) whose time (occurred_at, else received_at: the time metrics bucket by) is in
+ * [from, to), newest first, at most `scan` of them: a metric's drill-down. Walks the primary key backwards,
+ * bounded by a statement timeout, so a rare category over millions of events answers a 503 instead of
+ * holding a connection.
+ */
+export async function eventsInRange(sql: Pool, orgId: number, q: { category: string; type?: string; from: Date; to: Date; scan: number }): Promise<RangeEvent[]> {
+  return sql.begin(async (tx) => {
+    await tx`set local statement_timeout = 5000`;
+    const rows = await tx<RangeEvent[]>`
+      select id, category, type, title, severity, status, alert_id, metadata, entity, coalesce(occurred_at, received_at) as ts
+      from events
+      where org_id = ${orgId} and category = ${q.category} ${q.type ? tx`and type = ${q.type}` : tx``}
+        and coalesce(occurred_at, received_at) >= ${q.from} and coalesce(occurred_at, received_at) < ${q.to}
+      order by id desc limit ${q.scan}`;
+    return rows.map((r) => ({ ...r, id: Number(r.id), alert_id: r.alert_id === null ? null : Number(r.alert_id) }));
+  });
+}
+
+/** The alert each of these events became part of (events that made none are left out). */
+export async function alertsOfEvents(sql: Pool, orgId: number, ids: number[]): Promise<Map<number, number>> {
+  if (!ids.length) return new Map();
+  const rows = await sql<{ id: number; alert_id: number }[]>`
+    select id, alert_id from events where org_id = ${orgId} and id = any(${ids}::bigint[]) and alert_id is not null`;
+  return new Map(rows.map((r) => [Number(r.id), Number(r.alert_id)]));
 }

@@ -21,6 +21,7 @@ import { conditionHolds, getField, num } from '../rules/match';
 import type { MatchableEvent } from '../rules/schema';
 import type { BucketMetric, LifecycleMetric, MetricRow } from './schema';
 import { log } from '../platform/log';
+import { METRIC_CHANNEL } from '../model/metric-live';
 
 export const ROLLUP_BATCH = 5000;
 export const REBUILD_CHUNK = 20_000;
@@ -292,11 +293,29 @@ export async function rollupOnce(pool: Pool): Promise<{ passed: number; hwm: num
     const rows = await readEvents(tx, { after: state.hwm, limit: ROLLUP_BATCH, cats: categories(metrics) });
     const mark = settledPrefix(state.hwm, rows, Date.now());
     const batch = rows.filter((r) => r.id <= mark);
-    if (batch.length && metrics.length) await apply(tx, metrics, batch);
+    if (batch.length && metrics.length) {
+      await apply(tx, metrics, batch);
+      await announce(tx, metrics.filter((m) => batch.some((e) => reads(m, e))));
+    }
     if (mark !== state.hwm) await tx`update metric_rollup_state set hwm = ${mark} where id = 1`;
     if (Date.now() - state.cleaned_at.getTime() > 10 * 60_000) await cleanup(tx);
     return { passed: batch.length, hwm: mark };
   });
+}
+
+/** Whether an event is one this metric reads (its org and categories; conditions are not re-checked). */
+function reads(m: Loaded, e: EventRow): boolean {
+  if (e.org_id !== Number(m.org_id)) return false;
+  const d = m.def;
+  if (d.aggregate === 'lifecycle') return [d.lifecycle.open, ...d.lifecycle.close].some((k) => k.category === e.category && k.type === e.type);
+  return d.source.category === e.category && (!d.source.type || d.source.type === e.type);
+}
+
+/** Tells live dashboards which metrics moved (delivered when the transaction commits). */
+async function announce(tx: Sql, metrics: Loaded[]) {
+  const parts = metrics.map((m) => `${m.org_id}:${m.def.key}`);
+  // NOTIFY payloads stay under Postgres's 8,000 bytes.
+  for (let i = 0; i < parts.length; i += 100) await tx`select pg_notify(${METRIC_CHANNEL}, ${parts.slice(i, i + 100).join(',')})`;
 }
 
 /** Keeps the rollups bounded: buckets past their grain's retention are deleted. */
@@ -328,7 +347,10 @@ export async function rebuildChunk(pool: Pool, metricId: number, version: number
     const done = upTo >= state.hwm && final;
     await tx`update metric_definitions set hwm = ${upTo}, caught_up = ${done},
       rebuild_progress = ${state.hwm ? Math.min(1, upTo / state.hwm) : 1} where id = ${m.id}`;
-    if (done) log.info('metric rebuilt', { metric: m.id });
+    if (done) {
+      log.info('metric rebuilt', { metric: m.id });
+      await announce(tx, [m]);
+    }
     return done ? 'done' : 'more';
   });
 }

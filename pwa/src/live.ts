@@ -9,6 +9,8 @@ export const liveStatus = createStore<LiveStatus>('off');
 
 type Listener = (a: AlertView) => void;
 const listeners = new Set<Listener>();
+type MetricsListener = (keys: string[]) => void;
+const metricListeners = new Set<MetricsListener>();
 const reconnectListeners = new Set<() => void>();
 /** Set once the stream has been open: a later open is a reconnection. */
 let wasOpen = false;
@@ -20,6 +22,12 @@ let wanted = false;
 export function onAlert(fn: Listener): () => void {
   listeners.add(fn);
   return () => listeners.delete(fn);
+}
+
+/** Metrics whose figures just moved (sent to people who may read dashboards). */
+export function onMetrics(fn: MetricsListener): () => void {
+  metricListeners.add(fn);
+  return () => metricListeners.delete(fn);
 }
 
 /** Called when the stream is back after a drop: changes made meanwhile were not streamed, so reload. */
@@ -47,6 +55,15 @@ function open() {
       return;
     }
     if (a && typeof a.id === 'number') listeners.forEach((fn) => fn(a));
+  });
+  es.addEventListener('metrics', (ev) => {
+    let keys: unknown;
+    try {
+      keys = (JSON.parse((ev as MessageEvent<string>).data) as { keys?: unknown }).keys;
+    } catch {
+      return;
+    }
+    if (Array.isArray(keys)) metricListeners.forEach((fn) => fn(keys.filter((k): k is string => typeof k === 'string')));
   });
   es.onerror = () => {
     if (es.readyState === EventSource.CLOSED) {

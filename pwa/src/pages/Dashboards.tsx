@@ -1,12 +1,14 @@
 // /dashboards — role KPI dashboards (docs/design.md "KPI metrics and role dashboards"). Lazy-loaded with
 // Chart.js, so neither reaches the first screen. /dashboards opens the first dashboard of the user's roles;
-// /dashboards/:key shows one with a range picker; every widget answers from one request, refreshed every
-// 15 seconds while the page is visible so numbers move as events arrive.
+// /dashboards/:key shows one with a range picker; every widget answers from one request, reloaded when the
+// live stream says one of its metrics moved (and every minute as a fallback), so numbers move as events
+// arrive. Each widget opens the events (or items) behind it.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import { ProblemBox } from '../components/Problem';
 import { useTitle } from '../hooks';
 import { Link, navigate, useRoute } from '../router';
+import { onMetrics, onReconnect } from '../live';
 
 export interface WidgetDef { type: string; metric: string; title: string; options?: Record<string, unknown> }
 export interface DashboardMeta { key: string; name: string; roles: string[]; widgets: WidgetDef[]; preset: boolean; mine?: boolean }
@@ -20,7 +22,10 @@ const RANGES = [
   { key: '90d', label: '90 days', days: 90 },
 ] as const;
 const COLORS = ['#1d4ed8', '#b45309', '#047857', '#7c3aed', '#be123c', '#0e7490', '#4d7c0f'];
-const REFRESH_MS = 15_000;
+/** The fallback reload while visible (the live stream drives the rest). */
+const REFRESH_MS = 60_000;
+/** Live changes are gathered this long before one reload. */
+const LIVE_DEBOUNCE_MS = 1_000;
 
 /** A number in its unit: seconds as a duration, EUR as money, % with one decimal. */
 export function fmt(v: number | null | undefined, unit?: string | null, measure?: string): string {
@@ -190,19 +195,95 @@ function WidgetBody({ w }: { w: WidgetDef & { data: Data } }) {
   }
 }
 
+interface DrillEvent { id: number; at: string; title: string; type: string; status: string; alert_id: number | null; group: string | null; value: number | null; skipped: string | null }
+interface DrillItem { entity: string; name: string | null; opened_at: string | null; closed_at: string | null; closed_by: string | null; amount: number | null; alert_id: number | null }
+type Drill = { kind: 'events'; complete: boolean; unit: string | null; items: DrillEvent[] } | { kind: 'items'; complete: boolean; unit: string | null; items: DrillItem[] };
+
+const when = (iso: string) => iso.slice(5, 16).replace('T', ' ');
+
+/** What is behind a widget over the dashboard's range: the events it counted, or the items it opened and closed. */
+function DrillDown({ metric, title, from, to, onClose }: { metric: string; title: string; from: string; to: string; onClose: () => void }) {
+  const [drill, setDrill] = useState<Drill | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    setDrill(null);
+    api.get<Drill>(`/v1/metrics/${encodeURIComponent(metric)}/events?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&limit=50`).then(setDrill, setError);
+  }, [metric, from, to]);
+  return (
+    <section class="panel drill" aria-label={`Behind ${title}`}>
+      <div class="page-head">
+        <h3>Behind “{title}”</h3>
+        <button type="button" class="btn small" onClick={onClose}>Close</button>
+      </div>
+      <ProblemBox error={error} title="Could not load what is behind it" />
+      {!drill && !error && <p class="loading" role="status">Loading…</p>}
+      {drill && !drill.items.length && <Empty>Nothing in this range.</Empty>}
+      {drill?.kind === 'events' && !!drill.items.length && (
+        <ul class="drill-list" aria-label={`Events behind ${title}`}>
+          {drill.items.map((e) => (
+            <li key={e.id}>
+              <span class="sub">{when(e.at)}</span> {e.title}
+              {e.group !== null && <span class="chip">{e.group}</span>}
+              {e.value !== null && <strong> {fmt(e.value, drill.unit)}</strong>}
+              {e.skipped && <span class="sub"> (not counted: {e.skipped === 'missing_field' ? 'the field is missing' : 'not a number'})</span>}
+              {e.alert_id && <> · <Link href={`/alerts/${e.alert_id}`}>Alert #{e.alert_id}</Link></>}
+            </li>
+          ))}
+        </ul>
+      )}
+      {drill?.kind === 'items' && !!drill.items.length && (
+        <ul class="drill-list" aria-label={`Items behind ${title}`}>
+          {drill.items.map((i, n) => (
+            <li key={`${i.entity}-${n}`}>
+              <strong>{i.name ?? i.entity}</strong> opened {i.opened_at ? when(i.opened_at) : '—'}
+              {i.closed_at ? `, closed ${when(i.closed_at)}${i.closed_by ? ` (${i.closed_by})` : ''}` : ', still open'}
+              {i.amount !== null && ` · ${fmt(i.amount, drill.unit === 's' ? null : drill.unit)}`}
+              {i.alert_id && <> · <Link href={`/alerts/${i.alert_id}`}>Alert #{i.alert_id}</Link></>}
+            </li>
+          ))}
+        </ul>
+      )}
+      {drill && !drill.complete && <p class="sub">Showing the latest {drill.items.length}; narrow the range to see older ones.</p>}
+    </section>
+  );
+}
+
 /** The widgets of one dashboard answer: KPI tiles in a row, the rest as panels. Shared with the editor's preview. */
 export function DashboardView({ answer }: { answer: DashboardAnswer }) {
-  const tiles = answer.widgets.filter((w) => w.type === 'kpi');
-  const rest = answer.widgets.filter((w) => w.type !== 'kpi');
+  const [open, setOpen] = useState<number | null>(null);
+  const indexed = answer.widgets.map((w, i) => ({ w, i }));
+  const tiles = indexed.filter(({ w }) => w.type === 'kpi');
+  const rest = indexed.filter(({ w }) => w.type !== 'kpi');
+  const toggle = (i: number) => setOpen(open === i ? null : i);
+  const drill = (i: number) => (
+    <DrillDown metric={answer.widgets[i].metric} title={answer.widgets[i].title} from={answer.from} to={answer.to} onClose={() => setOpen(null)} />
+  );
+  const openTile = tiles.find(({ i }) => i === open);
   return (
     <>
-      {!!tiles.length && <div class="kpi-row">{tiles.map((w, i) => <Tile key={i} w={w} />)}</div>}
+      {!!tiles.length && (
+        <div class="kpi-row">
+          {tiles.map(({ w, i }) => (
+            <button key={i} type="button" class="kpi-button" aria-expanded={open === i} onClick={() => toggle(i)}>
+              <Tile w={w} />
+              <span class="sr-only">Show what is behind it</span>
+            </button>
+          ))}
+        </div>
+      )}
+      {openTile && drill(openTile.i)}
       <div class="widget-grid">
-        {rest.map((w, i) => (
+        {rest.map(({ w, i }) => (
           <section key={i} class="panel widget" aria-label={w.title}>
-            <h2>{w.title}</h2>
+            <div class="page-head">
+              <h2>{w.title}</h2>
+              <button type="button" class="btn small" aria-expanded={open === i} onClick={() => toggle(i)}>
+                {open === i ? 'Hide details' : 'Details'}
+              </button>
+            </div>
             {w.data.rollup === 'rebuilding' && <p class="sub" role="status">Recomputing this metric from past events…</p>}
             <WidgetBody w={w} />
+            {open === i && drill(i)}
           </section>
         ))}
       </div>
@@ -219,13 +300,26 @@ function DashboardPage({ dkey }: { dkey: string }) {
 
   useEffect(() => {
     let stop = false;
+    let metrics = new Set<string>();
+    let pending: ReturnType<typeof setTimeout> | null = null;
     const load = () => {
       const from = new Date(Date.now() - range.days * 86_400_000).toISOString();
-      api.get<DashboardAnswer>(`/v1/dashboards/${encodeURIComponent(dkey)}?from=${encodeURIComponent(from)}`).then((a) => { if (!stop) { setAnswer(a); setError(null); } }, (e) => !stop && setError(e));
+      api.get<DashboardAnswer>(`/v1/dashboards/${encodeURIComponent(dkey)}?from=${encodeURIComponent(from)}`).then((a) => {
+        if (stop) return;
+        metrics = new Set(a.widgets.map((w) => w.metric));
+        setAnswer(a);
+        setError(null);
+      }, (e) => !stop && setError(e));
     };
     load();
     const timer = setInterval(() => { if (document.visibilityState === 'visible') load(); }, REFRESH_MS);
-    return () => { stop = true; clearInterval(timer); };
+    // One reload per burst of live changes to this dashboard's metrics.
+    const offMetrics = onMetrics((keys) => {
+      if (pending || !keys.some((k) => metrics.has(k))) return;
+      pending = setTimeout(() => { pending = null; load(); }, LIVE_DEBOUNCE_MS);
+    });
+    const offReconnect = onReconnect(load);
+    return () => { stop = true; clearInterval(timer); if (pending) clearTimeout(pending); offMetrics(); offReconnect(); };
   }, [dkey, range.key]);
 
   return (
