@@ -18,7 +18,11 @@ export interface NewAlertRow {
   occurrences: number; rule_ids: number[]; route: unknown; sop: unknown; first_after_s: number | null;
 }
 
-/** Inserts triggered alerts in one statement. The partial unique index on open dedup keys settles races. */
+/**
+ * Inserts triggered alerts in one statement. The partial unique index on open dedup keys settles races: a row
+ * whose key another transaction opened meanwhile (committed while this one waited on the index) is skipped,
+ * not an error; the caller sees which keys came back and treats the others as repeats of that alert.
+ */
 export async function insertAlerts(tx: Sql, rows: NewAlertRow[]): Promise<AlertRow[]> {
   if (!rows.length) return [];
   const inserted = await tx<AlertRow[]>`
@@ -30,6 +34,7 @@ export async function insertAlerts(tx: Sql, rows: NewAlertRow[]): Promise<AlertR
     from json_to_recordset(${JSON.stringify(rows)}::text::json) as t(org_id bigint, priority text, severity text,
       category text, type text, title text, body text, source text, dedup_key text, metadata jsonb, entity jsonb,
       occurrences int, rule_ids jsonb, route jsonb, sop jsonb, first_after_s float8)
+    on conflict (org_id, dedup_key) where status <> 'resolved' do nothing
     returning *`;
   alertTransitions.inc({ to: 'triggered' }, inserted.length);
   return inserted;

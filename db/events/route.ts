@@ -170,6 +170,26 @@ async function routeOrg(tx: Sql, h: Herald, orgId: number, events: EventRow[], s
       loadTargetUsers(tx, orgId, [...allRoles], [...allUsers], [...allSchedules]),
     ]);
     const idByKey = new Map(inserted.map((a) => [a.dedup_key, Number(a.id)]));
+    // Keys another routing job opened after our read (it committed first, we waited on the unique index):
+    // their events are repeats of that alert, as if it had been open when this batch began.
+    const lost = fresh.filter((n) => !idByKey.has(n.key));
+    if (lost.length) {
+      const theirs = new Map((await lockOpenByKeys(tx, orgId, lost.map((n) => n.key))).map((a) => [a.dedup_key, a]));
+      // Opened and already resolved by the other side in between: rare; the job's retry routes these afresh.
+      if (theirs.size !== lost.length) throw new Error('routing race: an alert opened by a concurrent job is already resolved; retrying');
+      await countRepeats(tx, lost.map((n) => ({ id: Number(theirs.get(n.key)!.id), n: n.occurrences })));
+      for (const n of lost) {
+        const a = theirs.get(n.key)!;
+        created.delete(n.key);
+        for (const u of eventUpdates) {
+          if (u.key !== n.key || u.alert_id !== null) continue;
+          u.alert_id = Number(a.id);
+          if (u.status === 'routed') { u.status = 'deduplicated'; u.rule_ids = a.rule_ids.map(Number); summary.routed--; summary.deduplicated++; }
+        }
+        timeline.push({ org_id: orgId, alert_id: a.id, kind: 'deduplicated', actor: SYSTEM_REF, detail: { events: n.occurrences, occurrences: a.occurrences + n.occurrences, event_id: n.first.id } });
+        if (n.resolvedBy) resolveIds.set(Number(a.id), n.resolvedBy);
+      }
+    }
     for (const u of eventUpdates) if (u.key && u.alert_id === null) u.alert_id = idByKey.get(u.key) ?? null;
     summary.created += inserted.length;
 
