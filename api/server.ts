@@ -124,7 +124,7 @@ async function adminHasPassword(sql: Pool, email: string): Promise<boolean> {
 }
 
 /** The embedded cluster keeps its port across restarts (stored beside the data) so URLs stay stable. */
-async function embeddedPort(config: Config): Promise<number> {
+export async function embeddedPort(config: Config): Promise<number> {
   const file = path.join(config.HERALD_DATA_DIR, 'pg-port');
   try { return Number(readFileSync(file, 'utf8').trim()) || (await freePort()); } catch {
     const p = await freePort();
