@@ -74,7 +74,7 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
   const firstKey = created && !config.HERALD_ADMIN_API_KEY
     ? (await createApiKey(h, systemActor(DEFAULT_ORG_ID, 'first start'), { name: 'Getting started (created on first start)', scopes: ['admin'] })).key
     : null;
-  const ingestor = new EventIngestor(sql);
+  const ingestor = new EventIngestor(sql, { maxPendingEvents: config.HERALD_INGEST_MAX_PENDING, maxWaitMs: config.HERALD_INGEST_MAX_WAIT_MS });
 
   let worker: WorkerHandle | null = null;
   if (roles.worker) worker = await startWorker(h, adapters, databaseUrl);
