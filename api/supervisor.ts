@@ -160,5 +160,5 @@ export async function supervise(plan: { api: number; worker: number }, env: Node
   await Promise.all(rest.map((s) => fork(s)));
   const pids = (role: Role) => slots.filter((s) => s.role === role && s.worker).map((s) => s.worker!.process.pid).join(', ');
   say(`${plan.api} API process(es) (pid ${pids('api')}) and ${plan.worker} worker process(es) (pid ${pids('worker') || '-'})`
-    + ` on ${availableParallelism()} cores${embedded ? `, embedded PostgreSQL pid ${pgPid} under ${pgDir}` : ''}; Ctrl-C stops them all`);
+    + ` on ${availableParallelism()} cores, supervisor pid ${process.pid}${embedded ? `, embedded PostgreSQL pid ${pgPid} under ${pgDir}` : ''}; Ctrl-C stops them all`);
 }

@@ -67,11 +67,11 @@ beforeAll(async () => {
   });
   sup.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
   sup.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
-  await waitFor('the supervisor reporting its processes', () => out.includes('Ctrl-C stops them all'), 120_000);
+  await waitFor('the supervisor reporting its processes', () => out.includes('Ctrl-C stops them all'), 280_000);
   sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
   expect((await api('POST', '/v1/rules', { name: 'Scale', match: { category: 'scale' }, channels: ['in_app'] })).status).toBe(201);
   expect((await api('POST', '/v1/webhooks', { url: rec.url, events: ['alert.triggered'] })).status).toBe(201);
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await sql?.end();
