@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startHerald } from './server';
 import { log } from '../db/platform/log';
 import { loadConfig } from '../db/platform/config';
 import { processPlan, READY, supervise } from './supervisor';
@@ -53,6 +52,8 @@ async function main() {
   }
   const roles = rolesFromArgs(process.argv.slice(2));
   if (roles.api && cluster.isPrimary) ensurePwaBuilt();
+  // Loaded here, not at the top: the supervisor never loads Herald itself (it stays a small process).
+  const { startHerald } = await import('./server');
   const herald = await startHerald({ roles });
   let stopping = false;
   const stop = async (signal: string) => {

@@ -14,9 +14,9 @@ import cluster, { type Worker } from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { startEmbeddedPostgres, type EmbeddedHandle } from '../db/embedded';
+import { freePort, startEmbeddedPostgres, type EmbeddedHandle } from '../db/embedded';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadConfig, type Config } from '../db/platform/config';
-import { embeddedPort } from './server';
 
 export type Role = 'api' | 'worker';
 
@@ -32,6 +32,17 @@ export function processPlan(config: Config, cores = availableParallelism()): { a
     return cores > 1 ? { api: 1, worker: 1 } : null;
   }
   return { api: config.HERALD_API_PROCESSES ?? 1, worker: config.HERALD_WORKER_PROCESSES ?? 1 };
+}
+
+/** The embedded cluster keeps its port across restarts (stored beside the data), as api/server.ts does. */
+async function embeddedPort(config: Config): Promise<number> {
+  const file = path.join(config.HERALD_DATA_DIR, 'pg-port');
+  try { return Number(readFileSync(file, 'utf8').trim()) || (await freePort()); } catch {
+    const p = await freePort();
+    mkdirSync(config.HERALD_DATA_DIR, { recursive: true });
+    writeFileSync(file, String(p));
+    return p;
+  }
 }
 
 const say = (line: string) => console.log(`[herald supervisor] ${line}`);

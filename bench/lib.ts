@@ -240,7 +240,9 @@ export function startSampler(roots: () => number[], pgDataDir: string) {
       const cpu = cpuMs(pid);
       // Processes there at the start count from then; ones born later from their birth.
       if (!base.has(pid)) base.set(pid, first ? cpu : 0);
-      last.set(pid, { cpu, hwm: s.hwmKiB });
+      // An exited, not yet reaped process (zombie) reads as no memory: keep the highest readings.
+      const prev = last.get(pid);
+      last.set(pid, { cpu: Math.max(prev?.cpu ?? 0, cpu), hwm: Math.max(prev?.hwm ?? 0, s.hwmKiB) });
     }
     rssMax = Math.max(rssMax, rss);
     n++;
