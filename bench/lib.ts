@@ -198,6 +198,8 @@ export interface Usage {
   rssMaxKiB: number; hwmKiB: number; heraldCpuPct: number; postgresCpuPct: number; benchCpuPct: number;
   /** CPU used by everything else on the machine during the run (other sessions, builds, browsers): noise */
   otherCpuPct: number; samples: number;
+  /** the largest VmHWM of any one process of the system under test (the per-process memory bar) */
+  procHwmMaxKiB?: number;
 }
 
 /** A process and all its descendants (the supervisor's API and worker children, their children). */
@@ -257,13 +259,14 @@ export function startSampler(roots: () => number[], pgDataDir: string) {
       const b = process.cpuUsage(b0);
       let sys = 0;
       let hwm = 0;
-      for (const [pid, x] of last) { sys += x.cpu - (base.get(pid) ?? 0); hwm += x.hwm; }
+      let procHwmMaxKiB = 0;
+      for (const [pid, x] of last) { sys += x.cpu - (base.get(pid) ?? 0); hwm += x.hwm; procHwmMaxKiB = Math.max(procHwmMaxKiB, x.hwm); }
       const heraldCpuPct = (sys / wall) * 100;
       const postgresCpuPct = ((postgresCpuMs(pgDataDir) - p0) / wall) * 100;
       const benchCpuPct = ((b.user + b.system) / 1000 / wall) * 100;
       const machinePct = ((machineBusyMs() - m0) / wall) * 100;
       return {
-        rssMaxKiB: rssMax, hwmKiB: hwm, samples: n, heraldCpuPct, postgresCpuPct, benchCpuPct,
+        rssMaxKiB: rssMax, hwmKiB: hwm, procHwmMaxKiB, samples: n, heraldCpuPct, postgresCpuPct, benchCpuPct,
         otherCpuPct: Math.max(0, machinePct - heraldCpuPct - postgresCpuPct - benchCpuPct),
       };
     },
