@@ -58,6 +58,15 @@ export class EventIngestor {
   private inFlight = 0;
   /** Events taken but not yet committed (queued and in flushes in flight). */
   private pendingEvents = 0;
+  /** When the oldest request of each flush in flight arrived (a flush stuck in the database counts as waiting). */
+  private flushing = new Set<Pending[]>();
+
+  /** Arrival of the oldest request not yet answered, queued or in a flush (now when none). */
+  private oldestPending(): number {
+    let t = this.queue.length ? this.queue[0].at : Date.now();
+    for (const b of this.flushing) if (b[0].at < t) t = b[0].at;
+    return t;
+  }
 
   constructor(
     private sql: Pool,
@@ -75,7 +84,7 @@ export class EventIngestor {
     if (maxPendingEvents !== undefined && this.pendingEvents > 0 && this.pendingEvents + events.length > maxPendingEvents) {
       return Promise.reject(overloaded(`Herald is over capacity: ${this.pendingEvents} events are waiting to be stored`));
     }
-    if (maxWaitMs !== undefined && this.queue.length && Date.now() - this.queue[0].at > maxWaitMs) {
+    if (maxWaitMs !== undefined && Date.now() - this.oldestPending() > maxWaitMs) {
       return Promise.reject(overloaded(`Herald is over capacity: requests have waited over ${maxWaitMs} ms to be stored`));
     }
     this.pendingEvents += events.length;
@@ -96,9 +105,11 @@ export class EventIngestor {
     while (this.queue.length && this.inFlight < max && (this.inFlight === 0 || this.queuedEvents >= PARALLEL_FLUSH_EVENTS)) {
       const batch = this.take();
       this.inFlight++;
+      this.flushing.add(batch);
       this.flushWithRetry(batch)
         .catch((e) => this.isolate(batch, e))
         .finally(() => {
+          this.flushing.delete(batch);
           this.inFlight--;
           this.pump();
         });
