@@ -62,7 +62,7 @@ beforeAll(async () => {
     env: {
       ...process.env, DATABASE_URL: dbUrl, PORT: String(port), HOST: '127.0.0.1', HERALD_ADMIN_API_KEY: ADMIN_KEY,
       HERALD_SECRET_KEY: 'test-secret', HERALD_WEBHOOK_ALLOW_PRIVATE: '1', LOG_LEVEL: 'warn',
-      HERALD_API_PROCESSES: '2', HERALD_WORKER_PROCESSES: '3',
+      HERALD_API_PROCESSES: '2', HERALD_WORKER_PROCESSES: '3', HERALD_INGEST_MAX_WAIT_MS: '60000',
     },
   });
   sup.stdout!.on('data', (c: Buffer) => { out += c.toString(); });

@@ -50,7 +50,7 @@ const EnvSchema = z.object({
    * the oldest waiting request has waited HERALD_INGEST_MAX_WAIT_MS, ingest answers 503 with Retry-After.
    */
   HERALD_INGEST_MAX_PENDING: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(20_000)),
-  HERALD_INGEST_MAX_WAIT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(1_000)),
+  HERALD_INGEST_MAX_WAIT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(2_000)),
 });
 
 export type Env = z.output<typeof EnvSchema>;
