@@ -1,11 +1,14 @@
 // `npm run bench`: Herald's figures against the Quality bars in docs/design.md ("Quality bars").
 //
 // One embedded Postgres (temp dir) for the whole bench; every run of every scenario gets a fresh database
-// (cloned from a migrated template) and a fresh Herald child process (`api/main.ts`, all roles), whose
-// resident memory and CPU are read from /proc. Load comes from a worker thread over keep-alive HTTP; the
-// webhook receiver runs on the bench's main thread.
+// (cloned from a migrated template) and a fresh Herald started as `npm start` starts it (`api/main.ts`: on more
+// than one core the supervisor with its API and worker processes), whose resident memory and CPU (the whole
+// process tree) are read from /proc. Load comes from a worker thread over keep-alive HTTP; the webhook receiver
+// runs on the bench's main thread. Where Prometheus Alertmanager is installed, e2e, e2e2k and sustained each get
+// an Alertmanager twin with the same load and receiver, and the table ends with Herald / Alertmanager ratios.
 //
-// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,sustained,escalation,enqueue,heartbeats,kpi,chatops,
+// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,e2e2k,sustained,escalation,enqueue,heartbeats,kpi,chatops,scale,
+// BENCH_ALERTMANAGER (path, or 0 to skip),
 // BENCH_NICE=-15 (priority on a shared machine), BENCH_HERALD_NODE_ARGS (e.g. --cpu-prof for the Herald child).
 // Herald tuning passes through: HERALD_WORKER_CONCURRENCY, HERALD_POLL_INTERVAL_MS.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
