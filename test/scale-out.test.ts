@@ -27,7 +27,8 @@ function childrenOf(pid: number): number[] {
     if (!/^\d+$/.test(d)) continue;
     try {
       const s = readFileSync(`/proc/${d}/stat`, 'utf8');
-      if (Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === pid) kids.push(Number(d));
+      // Herald's processes (not tsx's esbuild service, also a child of the supervisor)
+      if (Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === pid && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('api/main.ts')) kids.push(Number(d));
     } catch { /* gone */ }
   }
   return kids;
