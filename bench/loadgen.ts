@@ -7,9 +7,9 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 
 export interface BodySpec {
   /** pagerduty: one PagerDuty Events API v2 trigger per request (path /v2/enqueue), with `routingKey` */
-  kind: 'single' | 'batch' | 'pagerduty';
+  kind: 'single' | 'batch' | 'pagerduty' | 'alertmanager';
   routingKey?: string;
-  /** events per request for 'batch' */
+  /** events per request for 'batch' and 'alertmanager' (default 1 for alertmanager: POST /api/v2/alerts) */
   size?: number;
   /** every event gets dedup_key = prefix + its sequence number (0, 1, 2 … across requests) */
   prefix: string;
@@ -68,6 +68,14 @@ function makeBody(spec: BodySpec, seq: number): { text: string; n: number } {
   const one = (i: number) =>
     `{"category":"${spec.category}","type":"${spec.type}","title":"Bench event ${i}","severity":"warning","dedup_key":"${spec.prefix}${i}","metadata":{"n":${i}}}`;
   if (spec.kind === 'single') return { text: one(seq), n: 1 };
+  if (spec.kind === 'alertmanager') {
+    // The same event as labels and annotations; dedup_key is a label, so each is its own alert.
+    const am = (i: number) => `{"labels":{"alertname":"${spec.type}","category":"${spec.category}","severity":"warning","dedup_key":"${spec.prefix}${i}"},"annotations":{"title":"Bench event ${i}","n":"${i}"}}`;
+    const size = spec.size ?? 1;
+    const parts: string[] = new Array(size);
+    for (let k = 0; k < size; k++) parts[k] = am(seq + k);
+    return { text: `[${parts.join(',')}]`, n: size };
+  }
   if (spec.kind === 'pagerduty') {
     return { text: `{"routing_key":"${spec.routingKey}","event_action":"trigger","dedup_key":"${spec.prefix}${seq}","payload":{"summary":"Bench event ${seq}","source":"bench","severity":"warning","custom_details":{"n":${seq}}}}`, n: 1 };
   }
@@ -96,6 +104,7 @@ function post(agent: http.Agent, u: URL, path: string, apiKey: string, body: str
 /** Events accepted by a 202: 1 for a single event, the results without an error for a batch. */
 function acceptedCount(spec: BodySpec, text: string): number {
   if (spec.kind === 'single' || spec.kind === 'pagerduty') return 1;
+  if (spec.kind === 'alertmanager') return spec.size ?? 1;
   try {
     const r = JSON.parse(text) as { results: Array<{ event_id?: number }> };
     let n = 0;
@@ -138,7 +147,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         const t1 = nowAbs();
         const counted = t1 >= res.startAbs && t1 <= end;
         if ('error' in r) { if (t1 >= res.startAbs) bad(r.error); continue; }
-        if (r.status !== 202) { if (t1 >= res.startAbs) bad(`HTTP ${r.status}`); continue; }
+        if (r.status !== 202 && r.status !== 200) { if (t1 >= res.startAbs) bad(`HTTP ${r.status}`); continue; }
         const n = acceptedCount(spec.body, r.text);
         res.eventsTotal += n;
         if (counted) { res.requests++; res.ok++; res.events += n; latencies.push(t1 - t0); }
@@ -160,7 +169,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   res.intervalMs = interval;
   res.startAbs = t0 + warmCount * interval;
   res.firstMeasured = warmCount * (spec.body.kind === 'batch' ? spec.body.size ?? 1000 : 1);
-  const perReq = spec.body.kind === 'batch' ? spec.body.size ?? 1000 : 1;
+  const perReq = spec.body.kind === 'batch' ? spec.body.size ?? 1000 : spec.body.kind === 'alertmanager' ? spec.body.size ?? 1 : 1;
   const measured = Math.max(0, total - warmCount);
   for (let i = 0; i < measured; i++) latencies.push(-1);
   const pending: Promise<void>[] = [];
@@ -173,7 +182,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         const t1 = nowAbs();
         const m = i >= warmCount;
         if ('error' in r) { if (m) bad(r.error); return; }
-        if (r.status !== 202) { if (m) bad(`HTTP ${r.status}`); return; }
+        if (r.status !== 202 && r.status !== 200) { if (m) bad(`HTTP ${r.status}`); return; }
         const n = acceptedCount(spec.body, r.text);
         res.eventsTotal += n;
         if (m) { res.requests++; res.ok++; res.events += n; latencies[i - warmCount] = t1 - planned; }

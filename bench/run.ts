@@ -1,11 +1,14 @@
 // `npm run bench`: Herald's figures against the Quality bars in docs/design.md ("Quality bars").
 //
 // One embedded Postgres (temp dir) for the whole bench; every run of every scenario gets a fresh database
-// (cloned from a migrated template) and a fresh Herald child process (`api/main.ts`, all roles), whose
-// resident memory and CPU are read from /proc. Load comes from a worker thread over keep-alive HTTP; the
-// webhook receiver runs on the bench's main thread.
+// (cloned from a migrated template) and a fresh Herald started as `npm start` starts it (`api/main.ts`: on more
+// than one core the supervisor with its API and worker processes), whose resident memory and CPU (the whole
+// process tree) are read from /proc. Load comes from a worker thread over keep-alive HTTP; the webhook receiver
+// runs on the bench's main thread. Where Prometheus Alertmanager is installed, e2e, e2e2k and sustained each get
+// an Alertmanager twin with the same load and receiver, and the table ends with Herald / Alertmanager ratios.
 //
-// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,sustained,escalation,enqueue,heartbeats,kpi,chatops,
+// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,e2e2k,sustained,escalation,enqueue,heartbeats,kpi,chatops,scale,
+// BENCH_ALERTMANAGER (path, or 0 to skip),
 // BENCH_NICE=-15 (priority on a shared machine), BENCH_HERALD_NODE_ARGS (e.g. --cpu-prof for the Herald child).
 // Herald tuning passes through: HERALD_WORKER_CONCURRENCY, HERALD_POLL_INTERVAL_MS.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +16,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { runInWorker, nowAbs, type LoadResult } from './loadgen';
 import {
-  ADMIN_KEY, ROOT, api, freshDatabase, percentile, seedRouting, sleep, spawnHerald, startBenchReceiver, startPostgres, startSampler, summary,
+  ADMIN_KEY, ROOT, alertmanagerBinary, api, freshDatabase, percentile, seedRouting, sleep, spawnAlertmanager, spawnHerald, startBenchReceiver, startPostgres, startSampler, summary,
   type BenchPg, type BenchReceiver, type HeraldChild, type Usage,
 } from './lib';
 
@@ -22,9 +25,10 @@ const RUNS = QUICK ? 1 : Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const D = (full: number, quick = 1500) => (QUICK ? quick : full);
 
-interface Ctx { pg: BenchPg; herald: HeraldChild; dbUrl: string; run: number }
+/** herald: null for Alertmanager scenarios, which start Alertmanager themselves and `track` its pid. */
+interface Ctx { pg: BenchPg; herald: HeraldChild; dbUrl: string; run: number; track: (pid: number) => void }
 type Metrics = Record<string, number>;
-interface Scenario { name: string; title: string; run: (c: Ctx) => Promise<Metrics> }
+interface Scenario { name: string; title: string; run: (c: Ctx) => Promise<Metrics>; system?: 'alertmanager'; env?: Record<string, string> }
 
 const log = (...a: unknown[]) => console.log(`[bench ${new Date().toISOString().slice(11, 23)}]`, ...a);
 const errorsText = (r: LoadResult) => Object.entries(r.errors).map(([k, v]) => `${k}×${v}`).join(', ');
@@ -87,92 +91,150 @@ const latency: Scenario = {
   },
 };
 
-const e2e: Scenario = {
-  name: 'e2e', title: 'd. event → alert.triggered webhook, open loop at 1,000/s',
-  run: ({ herald, dbUrl }) => withReceiver(async (rec) => {
-    await seedRouting(herald.url, { category: 'bench', hookUrl: rec.url, events: ['alert.triggered'] });
-    const arrivals = new Map<string, number>();
-    rec.onHit = (h) => { if (h.type === 'alert.triggered' && !arrivals.has(h.dedupKey)) arrivals.set(h.dedupKey, h.at); };
-    const prefix = `e-${Date.now()}-`;
-    const r = await runInWorker({
-      url: herald.url, path: '/v1/events', apiKey: ADMIN_KEY, mode: 'open', rate: 1000,
-      warmupMs: D(1000, 300), durationMs: D(10_000), body: { kind: 'single', prefix, category: 'bench', type: 'e2e' },
-    });
-    const total = r.eventsTotal;
-    await waitFor(() => arrivals.size >= total, () => arrivals.size, 10_000, 60_000);
-    const warm = Math.round((r.startAbs - r.plannedT0) / r.intervalMs);
-    const lat: number[] = [];
-    let missing = 0;
-    for (let i = 0; i < r.latencies.length; i++) {
-      const idx = warm + i;
-      const at = arrivals.get(prefix + idx);
-      if (r.latencies[i] < 0) continue; // not accepted: counted as an ingest error
-      if (at === undefined) { missing++; lat.push(Infinity); continue; }
-      lat.push(at - (r.plannedT0 + idx * r.intervalMs));
-    }
-    if (missing) log(`  ${missing} accepted events never reached the receiver`);
-    // Where the time goes: planned send → ingest transaction (received_at), → routing transaction (routed_at),
-    // → webhook received. Both timestamps are the transactions' start (now()).
-    const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
-    const rows = await sql<{ k: string; rcv: number; rt: number | null }[]>`
-      select dedup_key as k, extract(epoch from received_at)::float8 * 1000 as rcv, extract(epoch from routed_at)::float8 * 1000 as rt
-      from events where dedup_key like ${prefix + '%'}`;
-    await sql.end();
-    const toRoute: number[] = []; const toHook: number[] = []; const toIngest: number[] = [];
-    for (const x of rows) {
-      const idx = Number(x.k.slice(prefix.length));
-      if (idx < warm || x.rt === null) continue;
-      toIngest.push(x.rcv - (r.plannedT0 + idx * r.intervalMs));
-      toRoute.push(x.rt - x.rcv);
-      const at = arrivals.get(x.k);
-      if (at !== undefined) toHook.push(at - x.rt);
-    }
-    return {
-      p50_ms: percentile(lat, 50), p99_ms: percentile(lat, 99), max_ms: percentile(lat, 100), missing, ingest_errors: sumErrors(r),
-      ingest_p99_ms: percentile(r.latencies.filter((x) => x >= 0), 99),
-      to_ingest_tx_p50_ms: percentile(toIngest, 50), to_ingest_tx_p99_ms: percentile(toIngest, 99),
-      ingest_to_route_p50_ms: percentile(toRoute, 50), ingest_to_route_p99_ms: percentile(toRoute, 99),
-      route_to_webhook_p50_ms: percentile(toHook, 50), route_to_webhook_p99_ms: percentile(toHook, 99),
-    };
-  }),
-};
+/**
+ * Open loop at `rate` events/s (one per request) into Herald (POST /v1/events) or Alertmanager (POST
+ * /api/v2/alerts), the same bodies' fields, the same receiver: planned send → first webhook for its key.
+ */
+async function arrivalsAt(url: string, rate: number, rec: BenchReceiver, am: boolean, tag: string) {
+  const arrivals = new Map<string, number>();
+  rec.onHit = (h) => { if (h.type === 'alert.triggered' && !arrivals.has(h.dedupKey)) arrivals.set(h.dedupKey, h.at); };
+  const prefix = `${tag}-${Date.now()}-`;
+  const r = await runInWorker({
+    url, path: am ? '/api/v2/alerts' : '/v1/events', apiKey: ADMIN_KEY, mode: 'open', rate,
+    warmupMs: D(1000, 300), durationMs: D(10_000), body: { kind: am ? 'alertmanager' : 'single', prefix, category: 'bench', type: 'e2e' },
+  });
+  const total = r.eventsTotal;
+  await waitFor(() => arrivals.size >= total, () => arrivals.size, 10_000, 60_000);
+  const warm = Math.round((r.startAbs - r.plannedT0) / r.intervalMs);
+  const lat: number[] = [];
+  let missing = 0;
+  for (let i = 0; i < r.latencies.length; i++) {
+    const idx = warm + i;
+    const at = arrivals.get(prefix + idx);
+    if (r.latencies[i] < 0) continue; // not accepted: counted as an ingest error
+    if (at === undefined) { missing++; lat.push(Infinity); continue; }
+    lat.push(at - (r.plannedT0 + idx * r.intervalMs));
+  }
+  if (missing) log(`  ${missing} accepted events never reached the receiver`);
+  if (sumErrors(r)) log(`  errors: ${errorsText(r)}`);
+  return { r, prefix, warm, arrivals, lat, missing };
+}
 
-const sustained: Scenario = {
-  name: 'sustained', title: 'd. sustained delivery: batches as fast as webhooks keep up',
-  run: ({ herald, dbUrl }) => withReceiver(async (rec) => {
-    await seedRouting(herald.url, { category: 'bench', hookUrl: rec.url, events: ['alert.triggered'] });
-    const prefix = `u-${Date.now()}-`;
-    const r = await runInWorker({
-      url: herald.url, path: '/v1/events/batch', apiKey: ADMIN_KEY, mode: 'closed', concurrency: 2,
-      durationMs: D(10_000), body: { kind: 'batch', size: 500, prefix, category: 'bench', type: 'sustained' },
-      gate: { sab: rec.sab, window: 6000 },
-    });
-    const keys = () => new Set(rec.hits.filter((h) => h.type === 'alert.triggered').map((h) => h.dedupKey)).size;
-    let k = keys();
-    await waitFor(() => (k = keys()) >= r.eventsTotal, () => rec.hits.length, 10_000, 120_000);
-    const triggered = rec.hits.filter((h) => h.type === 'alert.triggered' && h.dedupKey.startsWith(prefix));
-    const last = triggered.reduce((m, h) => Math.max(m, h.at), 0);
-    const uniqueKeys = new Set(triggered.map((h) => h.dedupKey)).size;
-    const seenIds = new Map<string, number>();
-    for (const h of triggered) seenIds.set(h.webhookId, (seenIds.get(h.webhookId) ?? 0) + 1);
-    const sameId = [...seenIds.values()].filter((n) => n > 1).reduce((a, n) => a + n - 1, 0);
-    const idsByKey = new Map<string, Set<string>>();
-    for (const h of triggered) (idsByKey.get(h.dedupKey) ?? idsByKey.set(h.dedupKey, new Set()).get(h.dedupKey)!).add(h.webhookId);
-    const twoIds = [...idsByKey.values()].filter((s) => s.size > 1).length;
-    const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
-    const [db] = await sql<{ dup_rows: number; undelivered: number }[]>`
-      select (select count(*)::int from (select alert_id from webhook_deliveries where event_type = 'alert.triggered'
-                group by alert_id having count(*) > 1) x) as dup_rows,
-             (select count(*)::int from webhook_deliveries where status <> 'delivered') as undelivered`;
-    await sql.end();
-    if (sumErrors(r)) log(`  errors: ${errorsText(r)}`);
-    log(`  accepted ${r.eventsTotal}, delivered ${uniqueKeys} (${triggered.length} requests), gated ${Math.round(r.gatedMs / 2)} ms of ${D(10_000)} per sender`);
-    return {
+function e2eAt(name: string, rate: number): Scenario {
+  return {
+    name, title: `d. event → alert.triggered webhook, open loop at ${rate.toLocaleString('en-US')}/s`,
+    run: ({ herald, dbUrl }) => withReceiver(async (rec) => {
+      await seedRouting(herald!.url, { category: 'bench', hookUrl: rec.url, events: ['alert.triggered'] });
+      const { r, prefix, warm, arrivals, lat, missing } = await arrivalsAt(herald!.url, rate, rec, false, 'e');
+      // Where the time goes: planned send → ingest transaction (received_at), → routing transaction (routed_at),
+      // → webhook received. Both timestamps are the transactions' start (now()).
+      const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+      const rows = await sql<{ k: string; rcv: number; rt: number | null }[]>`
+        select dedup_key as k, extract(epoch from received_at)::float8 * 1000 as rcv, extract(epoch from routed_at)::float8 * 1000 as rt
+        from events where dedup_key like ${prefix + '%'}`;
+      await sql.end();
+      const toRoute: number[] = []; const toHook: number[] = []; const toIngest: number[] = [];
+      for (const x of rows) {
+        const idx = Number(x.k.slice(prefix.length));
+        if (idx < warm || x.rt === null) continue;
+        toIngest.push(x.rcv - (r.plannedT0 + idx * r.intervalMs));
+        toRoute.push(x.rt - x.rcv);
+        const at = arrivals.get(x.k);
+        if (at !== undefined) toHook.push(at - x.rt);
+      }
+      return {
+        p50_ms: percentile(lat, 50), p99_ms: percentile(lat, 99), max_ms: percentile(lat, 100), missing, ingest_errors: sumErrors(r),
+        ingest_p99_ms: percentile(r.latencies.filter((x) => x >= 0), 99),
+        to_ingest_tx_p50_ms: percentile(toIngest, 50), to_ingest_tx_p99_ms: percentile(toIngest, 99),
+        ingest_to_route_p50_ms: percentile(toRoute, 50), ingest_to_route_p99_ms: percentile(toRoute, 99),
+        route_to_webhook_p50_ms: percentile(toHook, 50), route_to_webhook_p99_ms: percentile(toHook, 99),
+      };
+    }),
+  };
+}
+
+/** The same open loop into Alertmanager (started by the scenario, once its receiver exists). */
+function amE2eAt(name: string, rate: number): Scenario {
+  return {
+    name, system: 'alertmanager', title: `d'. Alertmanager: alert → webhook, open loop at ${rate.toLocaleString('en-US')}/s`,
+    run: ({ track }) => withReceiver(async (rec) => {
+      const am = await spawnAlertmanager(AM_BINARY!, rec.url);
+      track(am.pid);
+      try {
+        const { r, lat, missing } = await arrivalsAt(am.url, rate, rec, true, 'ae');
+        return { p50_ms: percentile(lat, 50), p99_ms: percentile(lat, 99), max_ms: percentile(lat, 100), missing, ingest_errors: sumErrors(r), ingest_p99_ms: percentile(r.latencies.filter((x) => x >= 0), 99) };
+      } finally { await am.stop(); }
+    }),
+  };
+}
+
+/**
+ * Closed loop of 2 senders, batches of 500, held back while more than 6,000 sent are undelivered ("as fast as
+ * webhooks keep up"); delivered per second and duplicates, counted the same way for Herald and Alertmanager.
+ */
+async function sustainedInto(url: string, rec: BenchReceiver, am: boolean, tag: string) {
+  const prefix = `${tag}-${Date.now()}-`;
+  const r = await runInWorker({
+    url, path: am ? '/api/v2/alerts' : '/v1/events/batch', apiKey: ADMIN_KEY, mode: 'closed', concurrency: 2,
+    durationMs: D(10_000), body: { kind: am ? 'alertmanager' : 'batch', size: 500, prefix, category: 'bench', type: 'sustained' },
+    gate: { sab: rec.sab, window: 6000 },
+  });
+  const keys = () => new Set(rec.hits.filter((h) => h.type === 'alert.triggered').map((h) => h.dedupKey)).size;
+  let k = keys();
+  await waitFor(() => (k = keys()) >= r.eventsTotal, () => rec.hits.length, 10_000, 120_000);
+  const triggered = rec.hits.filter((h) => h.type === 'alert.triggered' && h.dedupKey.startsWith(prefix));
+  const last = triggered.reduce((m, h) => Math.max(m, h.at), 0);
+  const uniqueKeys = new Set(triggered.map((h) => h.dedupKey)).size;
+  const seenIds = new Map<string, number>();
+  for (const h of triggered) seenIds.set(h.webhookId, (seenIds.get(h.webhookId) ?? 0) + 1);
+  const sameId = [...seenIds.values()].filter((n) => n > 1).reduce((a, n) => a + n - 1, 0);
+  const idsByKey = new Map<string, Set<string>>();
+  for (const h of triggered) (idsByKey.get(h.dedupKey) ?? idsByKey.set(h.dedupKey, new Set()).get(h.dedupKey)!).add(h.webhookId);
+  const twoIds = [...idsByKey.values()].filter((s) => s.size > 1).length;
+  if (sumErrors(r)) log(`  errors: ${errorsText(r)}`);
+  log(`  accepted ${r.eventsTotal}, delivered ${uniqueKeys} (${triggered.length} requests), gated ${Math.round(r.gatedMs / 2)} ms of ${D(10_000)} per sender`);
+  return {
+    r, m: {
       delivered_per_s: uniqueKeys / ((last - r.startAbs) / 1000), accepted_per_s: r.eventsTotal / (D(10_000) / 1000),
       delivered: uniqueKeys, accepted: r.eventsTotal, missing: r.eventsTotal - uniqueKeys,
-      dup_same_webhook_id: sameId, dup_two_webhook_ids: twoIds, db_dup_delivery_rows: db.dup_rows, db_undelivered: db.undelivered,
+      // every webhook request beyond the first per key: the same id again, or a key under a second id
+      duplicates: triggered.length - uniqueKeys, dup_same_webhook_id: sameId, dup_two_webhook_ids: twoIds,
       drain_s: (last - (r.startAbs + D(10_000))) / 1000, errors: sumErrors(r),
-    };
+    } as Metrics,
+  };
+}
+
+function sustainedWith(name: string, title: string, env?: Record<string, string>): Scenario {
+  return {
+    name, title, env,
+    run: ({ herald, dbUrl }) => withReceiver(async (rec) => {
+      await seedRouting(herald!.url, { category: 'bench', hookUrl: rec.url, events: ['alert.triggered'] });
+      const { m } = await sustainedInto(herald!.url, rec, false, 'u');
+      const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+      const [db] = await sql<{ dup_rows: number; undelivered: number }[]>`
+        select (select count(*)::int from (select alert_id from webhook_deliveries where event_type = 'alert.triggered'
+                  group by alert_id having count(*) > 1) x) as dup_rows,
+               (select count(*)::int from webhook_deliveries where status <> 'delivered') as undelivered`;
+      await sql.end();
+      return { ...m, db_dup_delivery_rows: db.dup_rows, db_undelivered: db.undelivered };
+    }),
+  };
+}
+
+const e2e = e2eAt('e2e', 1000);
+const e2e2k = e2eAt('e2e2k', 2000);
+const sustained = sustainedWith('sustained', 'd. sustained delivery: batches as fast as webhooks keep up (npm start default processes)');
+/** Scale-out: the same load on two API and three worker processes (one Postgres). */
+const sustainedScale = sustainedWith('scale', 'k. sustained delivery on 2 API + 3 worker processes', { HERALD_API_PROCESSES: '2', HERALD_WORKER_PROCESSES: '3' });
+const sustainedOne = sustainedWith('scale1', "k'. sustained delivery on 1 API + 1 worker process", { HERALD_API_PROCESSES: '1', HERALD_WORKER_PROCESSES: '1' });
+const amE2e = amE2eAt('am-e2e', 1000);
+const amE2e2k = amE2eAt('am-e2e2k', 2000);
+const amSustained: Scenario = {
+  name: 'am-sustained', system: 'alertmanager', title: "d'. Alertmanager: sustained delivery, the same batches and gate",
+  run: ({ track }) => withReceiver(async (rec) => {
+    const am = await spawnAlertmanager(AM_BINARY!, rec.url);
+    track(am.pid);
+    try { return (await sustainedInto(am.url, rec, true, 'au')).m; } finally { await am.stop(); }
   }),
 };
 
@@ -347,7 +409,17 @@ const kpi: Scenario = {
   },
 };
 
-const SCENARIOS = [single, batch, latency, e2e, sustained, escalation, enqueue, heartbeats, kpi].filter((s) => !ONLY.length || ONLY.includes(s.name));
+const AM_BINARY = alertmanagerBinary();
+/** Each Alertmanager scenario runs whenever its Herald counterpart does (and the binary is present). */
+const AM_PAIR: Record<string, string> = { 'am-e2e': 'e2e', 'am-e2e2k': 'e2e2k', 'am-sustained': 'sustained' };
+const SCENARIOS = [single, batch, latency, e2e, amE2e, e2e2k, amE2e2k, sustained, amSustained, escalation, enqueue, heartbeats, kpi, sustainedOne, sustainedScale]
+  .filter((s) => {
+    const pair = AM_PAIR[s.name];
+    if (pair) return Boolean(AM_BINARY) && (!ONLY.length || ONLY.includes(pair) || ONLY.includes(s.name));
+    // scale and scale1 (the scale-out comparison) run when asked for by name
+    if (s.name === 'scale' || s.name === 'scale1') return ONLY.includes('scale');
+    return !ONLY.length || ONLY.includes(s.name);
+  });
 
 // ---------------------------------------------------------------- table
 
@@ -368,10 +440,26 @@ const ROWS: Row[] = [
   { label: '  send → ingest tx p99', scenario: 'e2e', metric: 'to_ingest_tx_p99_ms', unit: 'ms', digits: 1 },
   { label: '  ingest tx → routing tx p99', scenario: 'e2e', metric: 'ingest_to_route_p99_ms', unit: 'ms', digits: 1 },
   { label: '  routing tx → webhook p99', scenario: 'e2e', metric: 'route_to_webhook_p99_ms', unit: 'ms', digits: 1 },
+  { label: 'End to end p50 @2,000/s', scenario: 'e2e2k', metric: 'p50_ms', unit: 'ms', digits: 1 },
+  { label: 'End to end p99 @2,000/s', scenario: 'e2e2k', metric: 'p99_ms', unit: 'ms', digits: 1 },
+  { label: '  never delivered', scenario: 'e2e2k', metric: 'missing', unit: '', target: { op: '=', value: 0 }, digits: 0 },
+  { label: '  ingest errors (503 when over capacity)', scenario: 'e2e2k', metric: 'ingest_errors', unit: '', digits: 0 },
   { label: 'Sustained delivered', scenario: 'sustained', metric: 'delivered_per_s', unit: '/s', target: { op: '>=', value: 3000 }, digits: 0 },
+  { label: '  duplicate webhook requests', scenario: 'sustained', metric: 'duplicates', unit: '', target: { op: '=', value: 0 }, digits: 0 },
   { label: '  same webhook-id twice', scenario: 'sustained', metric: 'dup_same_webhook_id', unit: '', target: { op: '=', value: 0 }, digits: 0 },
   { label: '  dedup_key under 2 webhook-ids', scenario: 'sustained', metric: 'dup_two_webhook_ids', unit: '', target: { op: '=', value: 0 }, digits: 0 },
   { label: '  never delivered', scenario: 'sustained', metric: 'missing', unit: '', target: { op: '=', value: 0 }, digits: 0 },
+  { label: 'Scale-out: sustained delivered, 1 API + 1 worker', scenario: 'scale1', metric: 'delivered_per_s', unit: '/s', digits: 0 },
+  { label: 'Scale-out: sustained delivered, 2 API + 3 workers', scenario: 'scale', metric: 'delivered_per_s', unit: '/s', digits: 0 },
+  { label: '  duplicate webhook requests (2 + 3)', scenario: 'scale', metric: 'duplicates', unit: '', target: { op: '=', value: 0 }, digits: 0 },
+  { label: '  never delivered (2 + 3)', scenario: 'scale', metric: 'missing', unit: '', target: { op: '=', value: 0 }, digits: 0 },
+  { label: 'Alertmanager e2e p50 @1,000/s', scenario: 'am-e2e', metric: 'p50_ms', unit: 'ms', digits: 1 },
+  { label: 'Alertmanager e2e p99 @1,000/s', scenario: 'am-e2e', metric: 'p99_ms', unit: 'ms', digits: 1 },
+  { label: 'Alertmanager e2e p50 @2,000/s', scenario: 'am-e2e2k', metric: 'p50_ms', unit: 'ms', digits: 1 },
+  { label: 'Alertmanager e2e p99 @2,000/s', scenario: 'am-e2e2k', metric: 'p99_ms', unit: 'ms', digits: 1 },
+  { label: 'Alertmanager sustained delivered', scenario: 'am-sustained', metric: 'delivered_per_s', unit: '/s', digits: 0 },
+  { label: '  duplicate webhook requests', scenario: 'am-sustained', metric: 'duplicates', unit: '', digits: 0 },
+  { label: '  never delivered', scenario: 'am-sustained', metric: 'missing', unit: '', digits: 0 },
   { label: 'Escalation lateness p50 (timeline)', scenario: 'escalation', metric: 'timeline_p50_ms', unit: 'ms', digits: 0 },
   { label: 'Escalation lateness p99 (timeline)', scenario: 'escalation', metric: 'timeline_p99_ms', unit: 'ms', target: { op: '<=', value: 250 }, digits: 0 },
   { label: 'Escalation → webhook p50', scenario: 'escalation', metric: 'webhook_p50_ms', unit: 'ms', digits: 0 },
@@ -388,8 +476,9 @@ const ROWS: Row[] = [
   { label: '  rollups catching up on the loaded events', scenario: 'kpi', metric: 'rollup_events_per_s', unit: '/s', digits: 0 },
   { label: '  rollup lag p99 @1,000/s', scenario: 'kpi', metric: 'lag_p99_ms', unit: 'ms', digits: 0 },
   { label: '  ingest p99 @1,000/s with rollups', scenario: 'kpi', metric: 'ingest_p99_ms', unit: 'ms', digits: 1 },
-  { label: 'Peak memory VmHWM (heaviest)', scenario: '*', metric: 'hwm_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
-  { label: 'RSS max sampled under load', scenario: '*', metric: 'rss_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
+  { label: 'Peak memory VmHWM, largest Herald process (heaviest)', scenario: '*', metric: 'proc_hwm_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
+  { label: 'Peak memory VmHWM, all Herald processes (heaviest)', scenario: '*', metric: 'hwm_mib', unit: 'MiB', digits: 0 },
+  { label: 'RSS max sampled under load, all processes', scenario: '*', metric: 'rss_mib', unit: 'MiB', digits: 0 },
 ];
 
 function pass(t: Row['target'], v: number): string {
@@ -423,23 +512,30 @@ async function main() {
   const onSig = () => { aborted = true; };
   process.on('SIGINT', onSig);
   try {
-    for (const s of SCENARIOS) {
-      results[s.name] = { runs: [], usage: [], errors: [] };
-      for (let run = 1; run <= RUNS && !aborted; run++) {
+    // Run-major order: run 1 of every scenario, then run 2…, so Herald and Alertmanager (and 1+1 vs 2+3) are
+    // measured in the same minutes, and a disturbed stretch spoils one run of each rather than all of one.
+    for (const s of SCENARIOS) results[s.name] = { runs: [], usage: [], errors: [] };
+    for (let run = 1; run <= RUNS && !aborted; run++) {
+      for (const s of SCENARIOS) {
+        if (aborted) break;
         const db = await freshDatabase(pg);
         let herald: HeraldChild | null = null;
+        const tracked: number[] = [];
         try {
-          herald = await spawnHerald(db.url);
-          log(`${s.title} — run ${run}/${RUNS} (herald pid ${herald.pid})`);
-          await sleep(300);
-          const sampler = startSampler(herald.pid, pg.dataDir);
+          if (s.system !== 'alertmanager') herald = await spawnHerald(db.url, s.env ?? {});
+          log(`${s.title} — run ${run}/${RUNS} (${herald ? `herald pid ${herald.pid}` : 'alertmanager'})`);
+          await sleep(herald ? 300 : 0);
+          if (herald) tracked.push(herald.pid);
+          const sampler = startSampler(() => tracked, pg.dataDir);
           let m: Metrics;
-          try { m = await s.run({ pg, herald, dbUrl: db.url, run }); } finally { results[s.name].usage.push(sampler.stop()); }
+          try {
+            m = await s.run({ pg, herald: herald as HeraldChild, dbUrl: db.url, run, track: (pid) => tracked.push(pid) });
+          } finally { results[s.name].usage.push(sampler.stop()); }
           const u = results[s.name].usage.at(-1)!;
           log(`  ${Object.entries(m).map(([k, v]) => `${k}=${fmt(v, 1)}`).join(' ')}`);
-          log(`  cpu herald ${fmt(u.heraldCpuPct)}% postgres ${fmt(u.postgresCpuPct)}% bench ${fmt(u.benchCpuPct)}% other processes ${fmt(u.otherCpuPct)}%; rss max ${fmt(u.rssMaxKiB / 1024)} MiB, hwm ${fmt(u.hwmKiB / 1024)} MiB`);
-          results[s.name].runs.push(m);
-          const errs = herald.output().split('\n').filter((l) => /"level":"(error|warn)"|Error/.test(l));
+          log(`  cpu ${herald ? 'herald' : 'alertmanager'} ${fmt(u.heraldCpuPct)}% postgres ${fmt(u.postgresCpuPct)}% bench ${fmt(u.benchCpuPct)}% other processes ${fmt(u.otherCpuPct)}%; rss max ${fmt(u.rssMaxKiB / 1024)} MiB, hwm ${fmt(u.hwmKiB / 1024)} MiB`);
+          results[s.name].runs.push({ ...m, hwm_mib: u.hwmKiB / 1024, other_cpu_pct: u.otherCpuPct });
+          const errs = (herald?.output() ?? '').split('\n').filter((l) => /"level":"(error|warn)"|Error/.test(l));
           if (errs.length) log(`  herald logged ${errs.length} warnings/errors, e.g. ${errs.slice(0, 3).join(' | ').slice(0, 600)}`);
         } catch (e) {
           log(`  run failed: ${(e as Error).stack ?? e}`);
@@ -473,7 +569,7 @@ async function main() {
 
   // Aggregate.
   const agg = (scenario: string, metric: string) => summary((results[scenario]?.runs ?? []).map((r) => r[metric] ?? NaN));
-  const allUsage = Object.entries(results).flatMap(([name, r]) => r.usage.map((u) => ({ name, u })));
+  const allUsage = Object.entries(results).filter(([name]) => !name.startsWith('am-')).flatMap(([name, r]) => r.usage.map((u) => ({ name, u })));
   const heaviest = allUsage.reduce<{ name: string; u: Usage } | null>((m, x) => (!m || x.u.hwmKiB > m.u.hwmKiB ? x : m), null);
   const memByScenario = (pick: (u: Usage) => number) => {
     // median over runs of the heaviest scenario; min/max over its runs
@@ -488,7 +584,7 @@ async function main() {
   for (const row of ROWS) {
     if (row.scenario !== '*' && !results[row.scenario]) continue;
     const s = row.scenario === '*'
-      ? memByScenario(row.metric === 'hwm_mib' ? (u) => u.hwmKiB : (u) => u.rssMaxKiB)
+      ? memByScenario(row.metric === 'hwm_mib' ? (u) => u.hwmKiB : row.metric === 'proc_hwm_mib' ? (u) => u.procHwmMaxKiB ?? u.hwmKiB : (u) => u.rssMaxKiB)
       : agg(row.scenario, row.metric);
     if (row.scenario === '*' && !heaviest) continue;
     const target = row.target ? `${row.target.op === '=' ? '=' : row.target.op === '>=' ? '≥' : row.target.op === '<=' ? '≤' : '<'} ${fmt(row.target.value)}${row.unit ? ' ' + row.unit : ''}` : '';
@@ -510,6 +606,34 @@ async function main() {
   const noisy = Object.values(results).flatMap((r) => r.usage).filter((u) => u.otherCpuPct > 15).length;
   if (noisy) lines.push(`  WARNING: in ${noisy} run(s) other processes used more than 15% of a core: the figures are not clean; rerun on a quiet machine.`);
   for (const [name, r] of Object.entries(results)) if (r.errors.length) lines.push(`  ${name}: ${r.errors.length} failed run(s): ${r.errors[0].slice(0, 300)}`);
+
+  // Herald next to Alertmanager, from the same runs (ratio of medians; Herald / Alertmanager).
+  if (!AM_BINARY) {
+    lines.push('', 'Alertmanager: not found, so not compared (apt-get install prometheus-alertmanager, or BENCH_ALERTMANAGER=/path/to/alertmanager).');
+  } else if (['am-e2e', 'am-e2e2k', 'am-sustained'].some((n) => results[n]?.runs.length)) {
+    lines.push('', 'Herald next to Alertmanager (same load generator, receiver and rates, run-major order; median [min–max]; ratio = Herald / Alertmanager):');
+    const cell = (n: string, m: string, d = 0) => { const x = agg(n, m); return `${fmt(x.median, d)} [${fmt(x.min, d)}–${fmt(x.max, d)}]`; };
+    const ratio = (a: string, b: string, m: string) => fmt(agg(a, m).median / agg(b, m).median, 2);
+    const cmp: string[][] = [['figure', 'Herald', 'Alertmanager', 'ratio']];
+    for (const [h, a, rate] of [['e2e', 'am-e2e', '1,000/s'], ['e2e2k', 'am-e2e2k', '2,000/s']] as const) {
+      if (!results[h]?.runs.length || !results[a]?.runs.length) continue;
+      cmp.push([`e2e p50 @${rate} (ms)`, cell(h, 'p50_ms', 1), cell(a, 'p50_ms', 1), ratio(h, a, 'p50_ms')]);
+      cmp.push([`e2e p99 @${rate} (ms)`, cell(h, 'p99_ms', 1), cell(a, 'p99_ms', 1), ratio(h, a, 'p99_ms')]);
+      cmp.push([`  never delivered @${rate}`, cell(h, 'missing'), cell(a, 'missing'), '']);
+      cmp.push([`  other processes CPU @${rate} (%)`, cell(h, 'other_cpu_pct'), cell(a, 'other_cpu_pct'), '']);
+    }
+    if (results.sustained?.runs.length && results['am-sustained']?.runs.length) {
+      cmp.push(['sustained delivered/s', cell('sustained', 'delivered_per_s'), cell('am-sustained', 'delivered_per_s'), ratio('sustained', 'am-sustained', 'delivered_per_s')]);
+      cmp.push(['  duplicate webhook requests', cell('sustained', 'duplicates'), cell('am-sustained', 'duplicates'), '']);
+      cmp.push(['  other processes CPU (%)', cell('sustained', 'other_cpu_pct'), cell('am-sustained', 'other_cpu_pct'), '']);
+    }
+    const hw = (names: string[]) => summary(names.flatMap((n) => results[n]?.runs.map((r) => r.hwm_mib) ?? []));
+    const hh = hw(['e2e', 'e2e2k', 'sustained']); const ah = hw(['am-e2e', 'am-e2e2k', 'am-sustained']);
+    cmp.push(['peak memory, VmHWM of all its processes (MiB)', `${fmt(hh.median)} [${fmt(hh.min)}–${fmt(hh.max)}]`, `${fmt(ah.median)} [${fmt(ah.min)}–${fmt(ah.max)}]`, fmt(hh.median / ah.median, 2)]);
+    const cw = cmp[0].map((_, i) => Math.max(...cmp.map((r) => r[i].length)));
+    for (const r of cmp) lines.push('  ' + r.map((c, i) => (i === 0 ? c.padEnd(cw[i]) : c.padStart(cw[i]))).join('  '));
+    lines.push('  (Herald is durable: every accepted event is committed to PostgreSQL, whose CPU is counted apart and whose memory is not in its figure; Alertmanager keeps alerts in memory.)');
+  }
   lines.push('', `${RUNS} run(s) per scenario${QUICK ? ' (BENCH_QUICK: short scenarios, not comparable with the targets)' : ''}; ${fmt((Date.now() - started) / 1000)} s in all.`);
   console.log(lines.join('\n'));
 

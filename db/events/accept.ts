@@ -67,7 +67,8 @@ export async function acceptBatch(ing: EventIngestor, actor: Actor, body: unknow
       // The batch failed as a whole even after the ingestor retried it alone: write each event on its own so
       // that only the ones that fail alone get an error in their slot. Not with an idempotency key: the key is
       // stored with the response of one write, and a retry of the request must not write the events twice.
-      if (claim || valid.length === 1) throw e;
+      // Overload (503) refused the whole request before anything was written: answer it as such.
+      if (claim || valid.length === 1 || (e instanceof HeraldError && e.status === 503)) throw e;
       return acceptOneByOne(ing, actor.orgId, valid, slots, results, e);
     }
     // A replay has the same body, so the same events are invalid; the stored results are the valid ones', in order.

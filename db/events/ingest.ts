@@ -19,10 +19,19 @@ export interface Accepted { event_id: number; dedup_key: string }
  */
 export interface IdempotencyClaim { key: string; owner: string; hash: string }
 
+/**
+ * Overload: this process already holds `pending` events it has not committed (or its oldest waiting request has
+ * waited too long). Refused before anything is written, so nothing accepted is lost; the sender retries after
+ * Retry-After.
+ */
+export const overloaded = (detail: string) => new HeraldError(503, 'Overloaded',
+  `${detail}; nothing of this request was stored: send it again after Retry-After`, undefined, { 'Retry-After': '1' });
+
 export const keyReused = () => new HeraldError(422, 'Idempotency key reused',
   'This Idempotency-Key was already used with a different request body; use a new key for a new request');
 
 interface Pending {
+  at: number;
   orgId: number;
   events: EventInput[];
   idempotencyKey: IdempotencyClaim | null;
@@ -47,16 +56,41 @@ export class EventIngestor {
   private queue: Pending[] = [];
   private queuedEvents = 0;
   private inFlight = 0;
+  /** Events taken but not yet committed (queued and in flushes in flight). */
+  private pendingEvents = 0;
+  /** When the oldest request of each flush in flight arrived (a flush stuck in the database counts as waiting). */
+  private flushing = new Set<Pending[]>();
+
+  /** Arrival of the oldest request not yet answered, queued or in a flush (now when none). */
+  private oldestPending(): number {
+    let t = this.queue.length ? this.queue[0].at : Date.now();
+    for (const b of this.flushing) if (b[0].at < t) t = b[0].at;
+    return t;
+  }
 
   constructor(
     private sql: Pool,
-    private opts: { maxConcurrentFlushes?: number; maxEventsPerFlush?: number; onAccepted?: (n: number) => void } = {},
+    private opts: {
+      maxConcurrentFlushes?: number; maxEventsPerFlush?: number; onAccepted?: (n: number) => void;
+      /** Bounded intake (HERALD_INGEST_MAX_PENDING / _MAX_WAIT_MS): past either, accept() refuses with a 503. */
+      maxPendingEvents?: number; maxWaitMs?: number;
+    } = {},
   ) {}
 
   /** Resolves when the events are committed, or with the stored response of an earlier identical request. */
   accept(orgId: number, events: EventInput[], idempotencyKey: IdempotencyClaim | null, integrationId: number | null = null): Promise<Accepted[] | { replay: unknown }> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ orgId, events, idempotencyKey, integrationId, resolve, reject });
+    const { maxPendingEvents, maxWaitMs } = this.opts;
+    // A lone request larger than the bound still goes in when nothing else is pending (a full batch is allowed).
+    if (maxPendingEvents !== undefined && this.pendingEvents > 0 && this.pendingEvents + events.length > maxPendingEvents) {
+      return Promise.reject(overloaded(`Herald is over capacity: ${this.pendingEvents} events are waiting to be stored`));
+    }
+    if (maxWaitMs !== undefined && Date.now() - this.oldestPending() > maxWaitMs) {
+      return Promise.reject(overloaded(`Herald is over capacity: requests have waited over ${maxWaitMs} ms to be stored`));
+    }
+    this.pendingEvents += events.length;
+    const done = () => { this.pendingEvents -= events.length; };
+    return new Promise<Accepted[] | { replay: unknown }>((resolve, reject) => {
+      this.queue.push({ at: Date.now(), orgId, events, idempotencyKey, integrationId, resolve: (r) => { done(); resolve(r); }, reject: (e) => { done(); reject(e); } });
       this.queuedEvents += events.length;
       this.pump();
     });
@@ -71,9 +105,11 @@ export class EventIngestor {
     while (this.queue.length && this.inFlight < max && (this.inFlight === 0 || this.queuedEvents >= PARALLEL_FLUSH_EVENTS)) {
       const batch = this.take();
       this.inFlight++;
+      this.flushing.add(batch);
       this.flushWithRetry(batch)
         .catch((e) => this.isolate(batch, e))
         .finally(() => {
+          this.flushing.delete(batch);
           this.inFlight--;
           this.pump();
         });

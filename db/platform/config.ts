@@ -39,6 +39,18 @@ const EnvSchema = z.object({
   HERALD_POLL_INTERVAL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(50)),
   /** Webhook deliveries run in their own job runner with this many slots (never routing's). */
   HERALD_WEBHOOK_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(16)),
+  /**
+   * `npm start` (no --role): how many API and worker processes to run. Unset: one of each on a machine with more
+   * than one core, everything in one process on a single core (api/supervisor.ts). 0 API processes is refused.
+   */
+  HERALD_API_PROCESSES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(64).optional()),
+  HERALD_WORKER_PROCESSES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(64).optional()),
+  /**
+   * Overload: events accepted by this process but not yet committed (queued or being written). Past it, or when
+   * the oldest waiting request has waited HERALD_INGEST_MAX_WAIT_MS, ingest answers 503 with Retry-After.
+   */
+  HERALD_INGEST_MAX_PENDING: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(20_000)),
+  HERALD_INGEST_MAX_WAIT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(2_000)),
 });
 
 export type Env = z.output<typeof EnvSchema>;
