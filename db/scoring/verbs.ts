@@ -95,6 +95,13 @@ export async function getScoreVerb(h: Herald, actor: Actor, rawKey: string) {
   return scoreView(s, { entities: n, entities_of_kind: k, state, runs: runs.map(runView), models });
 }
 
+/** JSON with object keys sorted (jsonb does not keep the order they were written in). */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
 const Patch = z.record(z.string(), z.unknown());
 
 export async function patchScoreVerb(h: Herald, actor: Actor, rawKey: string, body: unknown) {
@@ -109,7 +116,9 @@ export async function patchScoreVerb(h: Herald, actor: Actor, rawKey: string, bo
     for (const [k, v] of Object.entries(patch)) if (v === null) delete (merged as Record<string, unknown>)[k];
     const def = parse(ScoreInputSchema, merged);
     const kindChanged = def.entity_kind !== s.entity_kind;
-    const modelChanged = JSON.stringify(def.model ?? null) !== JSON.stringify(s.definition.model ?? null);
+    // A model trained on other outcomes or features no longer fits; a change of split or minimum keeps it until a retrain succeeds.
+    const learns = (m: ScoreRow['definition']['model']) => canonical(m ? [m.outcome, m.features] : null);
+    const modelChanged = learns(def.model) !== learns(s.definition.model);
     const [row] = await tx<ScoreRow[]>`
       update scores set name = ${def.name}, entity_kind = ${def.entity_kind}, definition = ${tx.json(def as never)}, version = version + 1,
         model = case when ${modelChanged} then null else model end, updated_at = now()
