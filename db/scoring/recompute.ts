@@ -106,8 +106,9 @@ export async function scoreEntities(tx: Sql, s: ScoreRow, entities: EntityState[
   rows.sort((a, b) => (a.entity_id < b.entity_id ? -1 : 1));
   await tx`
     insert into score_values as v (score_id, entity_id, value, explanation, past, crossed_at, at)
-    select ${s.id}, entity_id, value, explanation, array(select jsonb_array_elements_text(past)::int), case when crossed then now() end, now()
-    from json_to_recordset(${JSON.stringify(rows)}::text::json) as t(entity_id text, value float8, explanation jsonb, past jsonb, crossed boolean)
+    select ${s.id}, entity_id, value, explanation, past::int[], case when crossed then now() end, now()
+    from json_to_recordset(${JSON.stringify(rows.map((r) => ({ ...r, past: `{${r.past.join(',')}}` })))}::text::json)
+      as t(entity_id text, value float8, explanation jsonb, past text, crossed boolean)
     on conflict (score_id, entity_id) do update set value = excluded.value, explanation = excluded.explanation, past = excluded.past,
       crossed_at = coalesce(excluded.crossed_at, v.crossed_at), at = now()
     where v.value is distinct from excluded.value or v.explanation is distinct from excluded.explanation or v.past is distinct from excluded.past`;
