@@ -37,6 +37,7 @@ export function entityOf(e: FeedEvent): { kind: string; id: string; name: string
   return { kind: kind.slice(0, 64), id: String(id).slice(0, 255), name: typeof name === 'string' ? name.slice(0, 200) : null };
 }
 
+const own = (o: object, k: string, v: unknown) => Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 const keyOf = (org: number, kind: string, id: string) => `${org}\u0000${kind}\u0000${id}`;
 
 /**
@@ -69,8 +70,9 @@ export async function applyEvents(tx: Sql, events: FeedEvent[]): Promise<Map<str
     r.recent.push({ id: Number(e.id), category: e.category, type: e.type, title: e.title, severity: e.severity, at: e.ts.toISOString() });
     if (e.category === SELF_CATEGORY) continue;
     for (const [a, v] of Object.entries(e.metadata ?? {})) {
-      const at = r.attr_at[a];
-      if (at === undefined || t >= at) { r.attributes[a] = v; r.attr_at[a] = t; }
+      const at = Object.prototype.hasOwnProperty.call(r.attr_at, a) ? r.attr_at[a] : undefined;
+      // defineProperty, not assignment: a metadata key `__proto__` is data (JSON.parse made it an own key), not a prototype.
+      if (at === undefined || t >= at) { own(r.attributes, a, v); own(r.attr_at, a, t); }
     }
     r.event_count++;
     if (!r.first_event_at || t < new Date(r.first_event_at).getTime()) r.first_event_at = e.ts;
