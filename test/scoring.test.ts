@@ -194,12 +194,22 @@ describe('a trust score from three factors', () => {
     expect(sum.body.distribution.reduce((n: number, b: { n: number }) => n + b.n, 0)).toBe(3);
     expect(sum.body.crossed_lately.map((x: { id: string }) => x.id)).toEqual(['acme']);
 
-    // Redefining recomputes everything: a recovery at a lower threshold re-arms and resolves.
-    const p = await h.api('PATCH', '/v1/scores/trust', { thresholds: [{ below: 10, severity: 'error', title: 'Lost' }] });
+    // Redefining recomputes everything. Thresholds are known by their limit: replacing "below 40" by
+    // "below 20" resolves the first alert (threshold removed) and raises one for the new line (13 < 20).
+    const p = await h.api('PATCH', '/v1/scores/trust', { thresholds: [{ below: 20, severity: 'error', title: 'Lost' }] });
     expect(p.status, JSON.stringify(p.body)).toBe(200);
     await runDone('trust', p.body.run_id);
-    const resolves = await h.sql`select title from events where category = 'scoring' and action = 'resolve'`;
-    expect(resolves.map((x) => x.title)).toEqual(['Trust score of Acme back at or above 10: 13']);
+    const posted = await h.sql`select action, dedup_key, title from events where category = 'scoring' order by id`;
+    expect(posted.map((x) => [x.action, x.dedup_key, x.title])).toEqual([
+      ['trigger', 'scoring/trust/customer:acme/below:40', 'Trust score of Acme dropped to 38 (late payments −50, no contact in 30 days −15)'],
+      ['trigger', 'scoring/trust/customer:acme/below:20', 'Trust score of Acme dropped to 13 (late payments −75, no contact in 30 days −15)'],
+      ['resolve', 'scoring/trust/customer:acme/below:40', 'Trust score of Acme no longer watched below 40 (threshold removed): 13'],
+    ]);
+    // Back above the line: re-armed, the alert is resolved.
+    const up = await h.api('PATCH', '/v1/scores/trust', { base: 110 });
+    await runDone('trust', up.body.run_id);
+    const last = await h.sql`select action, title from events where category = 'scoring' order by id desc limit 1`;
+    expect([last[0].action, last[0].title]).toEqual(['resolve', 'Trust score of Acme back at or above 20: 23']);
   });
 
   it('needs scores:write to edit and a read permission to read', async () => {

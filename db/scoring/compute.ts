@@ -124,12 +124,22 @@ export function computeModel(m: TrainedModel, e: EntityState): Computed {
   return { value: Number.isFinite(p) ? round2(p * 100) : 50, explanation };
 }
 
-/** The indexes of the thresholds a value is past. */
-export function pastOf(thresholds: Threshold[], value: number): number[] {
-  const out: number[] = [];
-  thresholds.forEach((t, i) => {
-    if ((t.below !== undefined && value < t.below) || (t.above !== undefined && value > t.above)) out.push(i);
-  });
+/** A threshold's identity: `below:40`, `above:80` (its limit, not its position in the list). */
+export const thresholdId = (t: Pick<Threshold, 'below' | 'above'>) => (t.below !== undefined ? `below:${t.below}` : `above:${t.above}`);
+
+/** A threshold back from its identity (for one that was removed from the definition since). */
+export function thresholdOf(id: string): Pick<Threshold, 'below' | 'above'> | null {
+  const m = /^(below|above):(-?[\d.e+-]+)$/.exec(id);
+  if (!m || !Number.isFinite(Number(m[2]))) return null;
+  return m[1] === 'below' ? { below: Number(m[2]) } : { above: Number(m[2]) };
+}
+
+/** The thresholds a value is past, by identity. */
+export function pastOf(thresholds: Threshold[], value: number): string[] {
+  const out: string[] = [];
+  for (const t of thresholds) {
+    if ((t.below !== undefined && value < t.below) || (t.above !== undefined && value > t.above)) out.push(thresholdId(t));
+  }
   return out;
 }
 
@@ -152,7 +162,9 @@ export function crossingTitle(scoreName: string, entityName: string, t: Threshol
   return `${scoreName} of ${entityName} ${verb} ${fmt(value)}${why}`.slice(0, 500);
 }
 
-export function recoveryTitle(scoreName: string, entityName: string, t: Threshold, value: number): string {
-  const side = t.below !== undefined ? `back at or above ${fmt(t.below)}` : `back at or below ${fmt(t.above!)}`;
+export function recoveryTitle(scoreName: string, entityName: string, t: Pick<Threshold, 'below' | 'above'>, value: number, removed = false): string {
+  const side = removed
+    ? `no longer watched ${t.below !== undefined ? `below ${fmt(t.below)}` : `above ${fmt(t.above!)}`} (threshold removed)`
+    : t.below !== undefined ? `back at or above ${fmt(t.below)}` : `back at or below ${fmt(t.above!)}`;
   return `${scoreName} of ${entityName} ${side}: ${fmt(value)}`.slice(0, 500);
 }

@@ -19,13 +19,13 @@ import { eventsAfter } from '../events/feed';
 import { settledPrefix } from '../metrics/rollup';
 import { log } from '../platform/log';
 import { applyEvents, countEntities, entityChunk, lastDayOf, loadEntities, typeCounts } from './entities';
-import { computeFactors, computeModel, crossingTitle, pastOf, recoveryTitle, topFactors, type Computed, type EntityState } from './compute';
+import { computeFactors, computeModel, crossingTitle, pastOf, recoveryTitle, thresholdId, thresholdOf, topFactors, type Computed, type EntityState } from './compute';
 import type { ScoreRow } from './schema';
 
 export const RECOMPUTE_BATCH = 5000;
 export const ALL_CHUNK = 10_000;
 
-interface OldValue { entity_id: string; value: number; past: number[] }
+interface OldValue { entity_id: string; value: number; past: string[] }
 
 /** Locks the score's row for writing its values (see the invariant) and returns it fresh; null when deleted. */
 export async function lockScore(tx: Sql, scoreId: number): Promise<ScoreRow | null> {
@@ -64,7 +64,7 @@ export async function scoreEntities(tx: Sql, s: ScoreRow, entities: EntityState[
   }
   const olds = await tx<OldValue[]>`select entity_id, value, past from score_values where score_id = ${s.id} and entity_id = any(${ids}::text[])`;
   const old = new Map(olds.map((o) => [o.entity_id, o]));
-  const rows: Array<{ entity_id: string; value: number; explanation: unknown; past: number[]; crossed: boolean }> = [];
+  const rows: Array<{ entity_id: string; value: number; explanation: unknown; past: string[]; crossed: boolean }> = [];
   const history: Array<{ entity_id: string; value: number; previous: number | null }> = [];
   const events: EventInput[] = [];
   for (const e of list) {
@@ -75,38 +75,40 @@ export async function scoreEntities(tx: Sql, s: ScoreRow, entities: EntityState[
     const past = pastOf(def.thresholds, c.value);
     const before = new Set(o?.past ?? []);
     const crossed = past.filter((i) => !before.has(i));
-    const recovered = [...before].filter((i) => !past.includes(i) && i < def.thresholds.length);
+    const recovered = [...before].filter((i) => !past.includes(i));
     rows.push({ entity_id: e.id, value: c.value, explanation: c.explanation, past, crossed: crossed.length > 0 });
     if (!o || o.value !== c.value) history.push({ entity_id: e.id, value: c.value, previous: o ? o.value : null });
     const name = e.name ?? e.id;
     const entity = { kind: e.kind, id: e.id, ...(e.name ? { name: e.name } : {}) };
-    for (const i of crossed) {
-      const t = def.thresholds[i];
+    const dedup = (tid: string) => `scoring/${s.key}/${e.kind}:${e.id}/${tid}`.slice(0, 255);
+    for (const tid of crossed) {
+      const t = def.thresholds.find((x) => thresholdId(x) === tid)!;
       const top = topFactors(c.explanation, t.below !== undefined ? 'down' : 'up');
       events.push({
-        category: 'scoring', type: 'threshold_crossed', action: 'trigger', severity: t.severity,
-        dedup_key: `scoring/${s.key}/${e.kind}:${e.id}/${i}`.slice(0, 255), entity,
+        category: 'scoring', type: 'threshold_crossed', action: 'trigger', severity: t.severity, dedup_key: dedup(tid), entity,
         title: crossingTitle(s.name, name, t, c.value, top),
         metadata: {
           score: s.key, score_name: s.name, entity_kind: e.kind, entity_id: e.id, entity_name: name,
-          threshold: { ...t, index: i }, old_value: o ? o.value : null, new_value: c.value, top_factors: top,
+          threshold: t, old_value: o ? o.value : null, new_value: c.value, top_factors: top,
         },
       } as EventInput);
     }
-    for (const i of recovered) {
-      const t = def.thresholds[i];
+    for (const tid of recovered) {
+      const current = def.thresholds.find((x) => thresholdId(x) === tid);
+      const t = current ?? thresholdOf(tid);
+      if (!t) continue;
       events.push({
-        category: 'scoring', type: 'threshold_crossed', action: 'resolve', severity: 'info',
-        dedup_key: `scoring/${s.key}/${e.kind}:${e.id}/${i}`.slice(0, 255), entity,
-        title: recoveryTitle(s.name, name, t, c.value),
-        metadata: { score: s.key, score_name: s.name, entity_kind: e.kind, entity_id: e.id, entity_name: name, threshold: { ...t, index: i }, old_value: o ? o.value : null, new_value: c.value, recovered: true },
+        category: 'scoring', type: 'threshold_crossed', action: 'resolve', severity: 'info', dedup_key: dedup(tid), entity,
+        title: recoveryTitle(s.name, name, t, c.value, !current),
+        metadata: { score: s.key, score_name: s.name, entity_kind: e.kind, entity_id: e.id, entity_name: name, threshold: t, old_value: o ? o.value : null, new_value: c.value, recovered: true, threshold_removed: !current },
       } as EventInput);
     }
   }
+  // Threshold ids (`below:40`) hold no characters that need quoting in an array literal.
   rows.sort((a, b) => (a.entity_id < b.entity_id ? -1 : 1));
   await tx`
     insert into score_values as v (score_id, entity_id, value, explanation, past, crossed_at, at)
-    select ${s.id}, entity_id, value, explanation, past::int[], case when crossed then now() end, now()
+    select ${s.id}, entity_id, value, explanation, past::text[], case when crossed then now() end, now()
     from json_to_recordset(${JSON.stringify(rows.map((r) => ({ ...r, past: `{${r.past.join(',')}}` })))}::text::json)
       as t(entity_id text, value float8, explanation jsonb, past text, crossed boolean)
     on conflict (score_id, entity_id) do update set value = excluded.value, explanation = excluded.explanation, past = excluded.past,

@@ -197,7 +197,7 @@ export async function rankingVerb(h: Herald, actor: Actor, rawKey: string, query
   const after = rankCursor(q.cursor);
   const sql = h.sql;
   const like = q.q ? `%${q.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-  const rows = await sql<Array<{ kind: string; id: string; name: string | null; value: number; at: Date; crossed_at: Date | null; past: number[]; explanation: unknown }>>`
+  const rows = await sql<Array<{ kind: string; id: string; name: string | null; value: number; at: Date; crossed_at: Date | null; past: string[]; explanation: unknown }>>`
     select e.kind, v.entity_id as id, e.name, v.value, v.at, v.crossed_at, v.past, v.explanation
     from score_values v left join entities e on e.org_id = ${s.org_id} and e.kind = ${s.entity_kind} and e.id = v.entity_id
     where v.score_id = ${s.id}
@@ -243,7 +243,7 @@ export async function summaryVerb(h: Herald, actor: Actor, rawKey: string) {
 /** GET /v1/entities/:kind/:id: the entity with every score of its kind (value, time, explanation). */
 export async function getEntityVerb(h: Herald, actor: Actor, kind: string, id: string) {
   const base = await getEntityBase(h, actor, kind, id);
-  const rows = await h.sql<Array<{ key: string; name: string; value: number | null; at: Date | null; explanation: unknown; past: number[] | null; thresholds: unknown; range: unknown }>>`
+  const rows = await h.sql<Array<{ key: string; name: string; value: number | null; at: Date | null; explanation: unknown; past: string[] | null; thresholds: unknown; range: unknown }>>`
     select s.key, s.name, v.value, v.at, v.explanation, v.past, s.definition->'thresholds' as thresholds, s.definition->'range' as range
     from scores s left join score_values v on v.score_id = s.id and v.entity_id = ${id}
     where s.org_id = ${actor.orgId} and s.entity_kind = ${kind} order by s.key`;
@@ -256,12 +256,13 @@ export async function getEntityVerb(h: Herald, actor: Actor, kind: string, id: s
   return { ...base, scores };
 }
 
-/** GET /v1/entities/:kind/:id/scores/:key/history: every change of the value, oldest first. */
+/** GET /v1/entities/:kind/:id/scores/:key/history: the changes of the value (the latest 5,000), oldest first. */
 export async function historyVerb(h: Herald, actor: Actor, kind: string, id: string, rawKey: string) {
   require(actor, READ_PERMISSION);
   const s = await loadScore(h.sql, actor.orgId, parseScoreKey(rawKey));
   if (s.entity_kind !== kind) throw notFound(`Score ${s.key} for ${kind} entities`);
   const items = await h.sql<{ at: Date; value: number; previous: number | null }[]>`
-    select at, value, previous from score_history where score_id = ${s.id} and entity_id = ${id} order by at, value limit 5000`;
+    select * from (select at, value, previous from score_history where score_id = ${s.id} and entity_id = ${id} order by at desc limit 5000) x
+    order by at`;
   return { key: s.key, kind, id, items };
 }

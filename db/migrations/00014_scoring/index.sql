@@ -60,14 +60,15 @@ create table scores (
   unique (org_id, key)
 );
 
--- The current value of a score for an entity, with its explanation. `past` lists the indexes of the
--- thresholds the value is past now: a crossing is a threshold entering it (one event), leaving it re-arms.
+-- The current value of a score for an entity, with its explanation. `past` lists the thresholds the value is
+-- past now, each as `below:<n>` or `above:<n>`: a crossing is a threshold entering it (one event), leaving it
+-- re-arms. Named by their limit, not their position, so editing the thresholds never confuses one for another.
 create table score_values (
   score_id bigint not null references scores(id) on delete cascade,
   entity_id text not null,
   value double precision not null,
   explanation jsonb not null,
-  past int[] not null default '{}',
+  past text[] not null default '{}',
   crossed_at timestamptz,
   at timestamptz not null default now(),
   primary key (score_id, entity_id)
