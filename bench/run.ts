@@ -7,7 +7,7 @@
 // runs on the bench's main thread. Where Prometheus Alertmanager is installed, e2e, e2e2k and sustained each get
 // an Alertmanager twin with the same load and receiver, and the table ends with Herald / Alertmanager ratios.
 //
-// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,e2e2k,sustained,escalation,enqueue,heartbeats,kpi,chatops,scale,
+// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,e2e2k,sustained,escalation,enqueue,heartbeats,kpi,scoring,chatops,scale,
 // BENCH_ALERTMANAGER (path, or 0 to skip),
 // BENCH_NICE=-15 (priority on a shared machine), BENCH_HERALD_NODE_ARGS (e.g. --cpu-prof for the Herald child).
 // Herald tuning passes through: HERALD_WORKER_CONCURRENCY, HERALD_POLL_INTERVAL_MS.
@@ -16,7 +16,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { runInWorker, nowAbs, type LoadResult } from './loadgen';
 import {
-  ADMIN_KEY, ROOT, alertmanagerBinary, api, freshDatabase, percentile, seedRouting, sleep, spawnAlertmanager, spawnHerald, startBenchReceiver, startPostgres, startSampler, summary,
+  ADMIN_KEY, ROOT, alertmanagerBinary, api, procStatus, processTree, freshDatabase, percentile, seedRouting, sleep, spawnAlertmanager, spawnHerald, startBenchReceiver, startPostgres, startSampler, summary,
   type BenchPg, type BenchReceiver, type HeraldChild, type Usage,
 } from './lib';
 
@@ -409,10 +409,96 @@ const kpi: Scenario = {
   },
 };
 
+/**
+ * Scoring: BENCH_SCORE_ENTITIES (100,000; quick 20,000) customers written by SQL (attributes and late-payment
+ * day counts, as the score__recompute chain would leave them), then a three-factor score defined through the API:
+ * its score__recompute_all run over every entity, timed from the run's own started/finished times; the Herald
+ * process's peak RSS (VmHWM) after it. Then as many labelled deals (two numeric features and a category, outcome
+ * by a logistic law) and a model score: model__train's fit time and the whole run (fit + predicting open deals).
+ */
+/** The largest VmHWM (MiB) among Herald's processes (the supervisor's children do the work). */
+const treeHwmMiB = (root: number) => Math.max(...processTree(root).map((pid) => (procStatus(pid)?.hwmKiB ?? 0) / 1024));
+
+const scoring: Scenario = {
+  name: 'scoring', title: 'k. score__recompute_all and model__train over 100,000 entities',
+  run: async ({ herald, dbUrl }) => {
+    const n = Number(process.env.BENCH_SCORE_ENTITIES ?? (QUICK ? 20_000 : 100_000));
+    const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
+    const api = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`${herald.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const j = await r.json() as any;
+      if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(j)}`);
+      return j;
+    };
+    const waitRun = async (key: string, id: number) => {
+      for (;;) {
+        const r = await api('GET', `/v1/scores/${key}/runs/${id}`);
+        if (r.status === 'succeeded' || r.status === 'failed') return r;
+        await sleep(100);
+      }
+    };
+    try {
+      await sql`
+        insert into entities (org_id, kind, id, name, attributes, event_count, last_event_at)
+        select 1, 'customer', 'c' || g, 'Customer ' || g,
+          jsonb_build_object('revenue', (g * 7919) % 100000, 'days_since_contact', g % 60, 'segment', (array['smb','mid','ent'])[1 + g % 3]), 3, now()
+        from generate_series(1, ${n}) g`;
+      await sql`
+        insert into entity_event_days (org_id, kind, entity_id, category, type, day, n)
+        select 1, 'customer', 'c' || g, 'finance', 'invoice_paid_late', current_date - (g % 120), 1 + g % 3
+        from generate_series(1, ${n}) g where g % 4 = 0`;
+      const t0 = Date.now();
+      const c = await api('POST', '/v1/scores', {
+        key: 'trust', name: 'Trust score', entity_kind: 'customer', base: 100, range: [0, 100],
+        factors: [
+          { count: { category: 'finance', type: 'invoice_paid_late', days: 90 }, points: -25, name: 'late payments' },
+          { field: 'metadata.days_since_contact', op: 'gte', value: 30, points: -15, name: 'no contact in 30 days' },
+          { field: 'metadata.revenue', weight: 20, scale: { min: 0, max: 100000 }, name: 'revenue' },
+        ],
+        thresholds: [{ below: 40, severity: 'error', title: 'At risk' }],
+      });
+      const run = await waitRun('trust', c.run_id);
+      const wall = (Date.now() - t0) / 1000;
+      if (run.status !== 'succeeded') throw new Error(`recompute_all ${run.status}: ${run.error}`);
+      const runS = (new Date(run.finished_at).getTime() - new Date(run.started_at).getTime()) / 1000;
+      const hwm = treeHwmMiB(herald.pid);
+      const [{ crossings }] = await sql<{ crossings: number }[]>`select count(*)::int as crossings from events where category = 'scoring'`;
+      log(`  recompute_all: ${run.done} entities in ${runS.toFixed(2)} s (API to finished ${wall.toFixed(2)} s), ${crossings} crossings posted; herald VmHWM ${hwm.toFixed(0)} MiB`);
+
+      await sql`
+        insert into entities (org_id, kind, id, name, attributes, event_count, last_event_at)
+        select 1, 'deal', 'd' || g, 'Deal ' || g, jsonb_build_object('discount', x1, 'days_to_reply', x2, 'region', (array['north','south','east'])[1 + g % 3]), 2, now()
+        from (select g, sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) as x1, sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) as x2
+              from generate_series(1, ${n}) g) t`;
+      await sql`
+        insert into entity_event_days (org_id, kind, entity_id, category, type, day, n)
+        select 1, 'deal', id, 'sales', case when random() < 1 / (1 + exp(-(2 * (attributes->>'discount')::float8 - 1.5 * (attributes->>'days_to_reply')::float8))) then 'deal_won' else 'deal_lost' end,
+          current_date - 1, 1
+        from entities where org_id = 1 and kind = 'deal' and substr(id, 2)::int % 10 <> 0`;
+      const m = await api('POST', '/v1/scores', {
+        key: 'win', name: 'Win chance', entity_kind: 'deal',
+        model: { kind: 'logistic', outcome: { positive: { category: 'sales', type: 'deal_won' }, negative: { category: 'sales', type: 'deal_lost' } },
+          features: ['metadata.discount', 'metadata.days_to_reply', { field: 'metadata.region', type: 'category' }] },
+      });
+      const tr = await waitRun('win', m.run_id);
+      if (tr.status !== 'succeeded') throw new Error(`model__train ${tr.status}: ${tr.error}`);
+      const trainS = (new Date(tr.finished_at).getTime() - new Date(tr.started_at).getTime()) / 1000;
+      const hwm2 = treeHwmMiB(herald.pid);
+      log(`  model__train: ${tr.result.samples} labelled, fit ${(tr.result.fit_ms / 1000).toFixed(2)} s, AUC ${tr.result.auc?.toFixed(3)}, ${tr.result.predicted} open deals predicted, run ${trainS.toFixed(2)} s; VmHWM ${hwm2.toFixed(0)} MiB`);
+      return {
+        entities: run.done, recompute_all_s: runS, recompute_all_per_s: run.done / Math.max(0.001, runS), recompute_hwm_mib: hwm,
+        train_samples: tr.result.samples, train_fit_s: tr.result.fit_ms / 1000, train_run_s: trainS, train_auc: tr.result.auc, train_hwm_mib: hwm2,
+      };
+    } finally {
+      await sql.end();
+    }
+  },
+};
+
 const AM_BINARY = alertmanagerBinary();
 /** Each Alertmanager scenario runs whenever its Herald counterpart does (and the binary is present). */
 const AM_PAIR: Record<string, string> = { 'am-e2e': 'e2e', 'am-e2e2k': 'e2e2k', 'am-sustained': 'sustained' };
-const SCENARIOS = [single, batch, latency, e2e, amE2e, e2e2k, amE2e2k, sustained, amSustained, escalation, enqueue, heartbeats, kpi, sustainedOne, sustainedScale]
+const SCENARIOS = [single, batch, latency, e2e, amE2e, e2e2k, amE2e2k, sustained, amSustained, escalation, enqueue, heartbeats, kpi, scoring, sustainedOne, sustainedScale]
   .filter((s) => {
     const pair = AM_PAIR[s.name];
     if (pair) return Boolean(AM_BINARY) && (!ONLY.length || ONLY.includes(pair) || ONLY.includes(s.name));
@@ -476,6 +562,12 @@ const ROWS: Row[] = [
   { label: '  rollups catching up on the loaded events', scenario: 'kpi', metric: 'rollup_events_per_s', unit: '/s', digits: 0 },
   { label: '  rollup lag p99 @1,000/s', scenario: 'kpi', metric: 'lag_p99_ms', unit: 'ms', digits: 0 },
   { label: '  ingest p99 @1,000/s with rollups', scenario: 'kpi', metric: 'ingest_p99_ms', unit: 'ms', digits: 1 },
+  { label: 'score__recompute_all, 100,000 entities', scenario: 'scoring', metric: 'recompute_all_s', unit: 's', target: { op: '<=', value: 10 }, digits: 2 },
+  { label: '  Herald peak RSS (VmHWM) after it', scenario: 'scoring', metric: 'recompute_hwm_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
+  { label: 'model__train, 100,000 entities (90,000 labelled): fit', scenario: 'scoring', metric: 'train_fit_s', unit: 's', digits: 2 },
+  { label: '  whole run (fit + predict the open ones)', scenario: 'scoring', metric: 'train_run_s', unit: 's', digits: 2 },
+  { label: '  held-out AUC', scenario: 'scoring', metric: 'train_auc', unit: '', digits: 3 },
+  { label: '  Herald peak RSS (VmHWM) after it', scenario: 'scoring', metric: 'train_hwm_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
   { label: 'Peak memory VmHWM, largest Herald process (heaviest)', scenario: '*', metric: 'proc_hwm_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
   { label: 'Peak memory VmHWM, all Herald processes (heaviest)', scenario: '*', metric: 'hwm_mib', unit: 'MiB', digits: 0 },
   { label: 'RSS max sampled under load, all processes', scenario: '*', metric: 'rss_mib', unit: 'MiB', digits: 0 },

@@ -16,6 +16,9 @@ import { metric__rollup } from './metric__rollup';
 import { metric__rebuild } from './metric__rebuild';
 import { metric__check } from './metric__check';
 import { digest__send } from './digest__send';
+import { score__recompute } from './score__recompute';
+import { score__recompute_all } from './score__recompute_all';
+import { model__train } from './model__train';
 
 export const TASKS: TaskList = {
   event__route,
@@ -33,6 +36,9 @@ export const TASKS: TaskList = {
   metric__rebuild,
   metric__check,
   digest__send,
+  score__recompute,
+  score__recompute_all,
+  model__train,
 };
 
 export { CRONTAB } from '../db/jobs/catalog';

@@ -18,6 +18,7 @@ import type { Task } from './task';
 import { parsePayload, runnerOf, TASK_NAMES, type TaskName } from '../db/jobs/catalog';
 import { quietLogger } from './logger';
 import { log } from '../db/platform/log';
+import { addJobs, job } from '../db/jobs/enqueue';
 
 export interface WorkerHandle { runner: Runner; deliveries: Runner; stop: () => Promise<void>; lastActivity: () => number }
 
@@ -102,6 +103,8 @@ export async function startWorker(h: Herald, adapters: Adapters, connectionStrin
     (freed) => { if (freed.length) log.warn('unlocked jobs held by dead workers', { workers: freed }); },
     (e: Error) => log.warn('unlocking dead workers failed', { error: e.message }));
   void recover();
+  // The scoring chain (score__recompute, keyed: one pending job) starts now rather than at the next minute's cron.
+  void addJobs(h.sql, [job('score__recompute', {})]).catch((e: Error) => log.warn('starting the scoring chain failed', { error: e.message }));
   const recoverAgain = setTimeout(() => void recover(), 6_000);
   recoverAgain.unref();
   return {

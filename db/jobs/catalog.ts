@@ -98,6 +98,22 @@ export const JOBS = {
     key: (p) => ('user_id' in p ? `digest:user:${p.user_id}` : 'digest_id' in p ? `digest:${p.digest_id}:send` : ''),
     cron: '* * * * *',
   }),
+  /**
+   * Scoring (db/scoring/recompute.ts): applies the next batches of settled events to their entities and
+   * rescores the touched ones (one pending job, keyed; re-enqueues itself; the minute cron restarts the chain).
+   */
+  score__recompute: def({ payload: z.object({}).passthrough(), key: () => 'score:recompute', cron: '* * * * *' }),
+  /**
+   * Recomputes every entity of one score (`{score_id, run_id}`: after a definition change or on request, with
+   * progress in its run), or `{}` nightly: every score (models retrain first).
+   */
+  score__recompute_all: def({
+    payload: z.union([z.object({ score_id: id, run_id: id }).strict(), z.object({}).strict()]),
+    key: (p) => ('score_id' in p ? `score:${p.score_id}:recompute_all` : ''),
+    cron: '17 3 * * *',
+  }),
+  /** Trains a model score from the entities whose outcome is known, then predicts for the open ones (db/scoring/train.ts). */
+  model__train: def({ payload: z.object({ score_id: id, run_id: id }), key: (p) => `score:${p.score_id}:train` }),
 } as const;
 
 export type TaskName = keyof typeof JOBS;

@@ -33,6 +33,8 @@ const DashboardsPage = lazy<{ dkey: string | null }>(() => import('./pages/Dashb
 const DashboardEditorPage = lazy<{ dkey: string | null }>(() => import('./pages/admin/DashboardEditor'));
 const MetricsPage = lazy(() => import('./pages/admin/Metrics'));
 const SchedulesPage = lazy(() => import('./pages/Schedules'));
+type ScoringProps = { view: 'scores' } | { view: 'score'; skey: string } | { view: 'entities' } | { view: 'entity'; kind: string; id: string };
+const ScoringPage = lazy<ScoringProps>(() => import('./pages/Scoring'));
 
 function Routes() {
   const { path } = useRoute();
@@ -56,6 +58,10 @@ function Routes() {
   if ((m = match('/dashboards/:key', path))) return <DashboardsPage dkey={m.key} />;
   if (path === '/metrics') return adminOnly(<MetricsPage />);
   if (path === '/schedules') return <SchedulesPage />;
+  if (path === '/scores') return <ScoringPage view="scores" />;
+  if ((m = match('/scores/:key', path))) return <ScoringPage view="score" skey={m.key} />;
+  if (path === '/entities') return <ScoringPage view="entities" />;
+  if ((m = match('/entities/:kind/:id', path))) return <ScoringPage view="entity" kind={m.kind} id={m.id} />;
   if (path === '/rules') return adminOnly(<RulesPage />);
   if (path === '/rules/new') return adminOnly(<RuleEditorPage id={null} />);
   if (path === '/rules/test') return adminOnly(<RuleTesterPage />);
