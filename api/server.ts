@@ -22,6 +22,7 @@ import { log } from '../db/platform/log';
 import { MOUNTS } from './mounts';
 import { DEFAULT_ORG_ID } from '../db/model/org';
 import { ensurePresets } from '../db/metrics/presets';
+import { startWatcher, type Watcher } from './watcher';
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
@@ -40,6 +41,8 @@ export interface HeraldHandle {
   databaseUrl: string;
   worker: WorkerHandle | null;
   server: ServerType | null;
+  /** This process's watcher (readiness history, self-monitoring); tick() runs one round now. */
+  watcher: Watcher;
   admin: { email: string; password: string | null; created: boolean; apiKey: string | null };
   stop: () => Promise<void>;
 }
@@ -96,6 +99,8 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
     }
   }
 
+  const watcher: Watcher = await startWatcher(ctx, { diskPath: embedded ? config.HERALD_DATA_DIR : null });
+
   for (const [kind, a] of Object.entries(adapters)) {
     const hth = a.health();
     if (hth.status !== 'ok') log.info(`channel ${kind} is ${hth.status}`, { detail: hth.detail });
@@ -103,7 +108,7 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
 
   let stopped = false;
   return {
-    config, ctx, sql, url, databaseUrl, worker, server,
+    config, ctx, sql, url, databaseUrl, worker, server, watcher,
     // The password is reported only when generated now (it cannot be shown again) or given in the environment.
     admin: { email: adminEmail, password: generate ? password : envPassword ? '(from HERALD_ADMIN_PASSWORD)' : null, created, apiKey: firstKey },
     stop: async () => {
@@ -111,6 +116,7 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
       stopped = true;
       if (server) await new Promise<void>((r) => { server!.close(() => r()); (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.(); });
       for (const a of Object.values(adapters)) await a.stop?.().catch(() => {});
+      await watcher.stop();
       if (worker) await worker.stop().catch(() => {});
       await sql.end({ timeout: 5 });
       if (embedded) await embedded.stop();

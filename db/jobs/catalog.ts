@@ -95,6 +95,8 @@ export const JOBS = {
     key: (p) => ('user_id' in p ? `digest:user:${p.user_id}` : 'digest_id' in p ? `digest:${p.digest_id}:send` : ''),
     cron: '* * * * *',
   }),
+  /** Retention: deletes events, deliveries, timelines, notifications and readiness rows past their age (db/system/retention.ts). */
+  system__prune: def({ payload: z.object({}).passthrough(), key: () => 'system:prune', cron: '*/10 * * * *' }),
 } as const;
 
 export type TaskName = keyof typeof JOBS;
