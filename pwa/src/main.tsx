@@ -32,6 +32,7 @@ const DashboardsPage = lazy<{ dkey: string | null }>(() => import('./pages/Dashb
 const DashboardEditorPage = lazy<{ dkey: string | null }>(() => import('./pages/admin/DashboardEditor'));
 const MetricsPage = lazy(() => import('./pages/admin/Metrics'));
 const SchedulesPage = lazy(() => import('./pages/Schedules'));
+const SystemPage = lazy(() => import('./pages/admin/System'));
 
 function Routes() {
   const { path } = useRoute();
@@ -63,6 +64,7 @@ function Routes() {
   if (path === '/users') return adminOnly(<UsersPage />);
   if (path === '/roles') return adminOnly(<RolesPage />);
   if (path === '/integrations') return adminOnly(<IntegrationsPage />);
+  if (path === '/system') return adminOnly(<SystemPage />);
   return <NotFoundPage />;
 }
 
