@@ -40,6 +40,8 @@ const EnvSchema = z.object({
   HERALD_POLL_INTERVAL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(50)),
   /** Webhook deliveries run in their own job runner with this many slots (never routing's). */
   HERALD_WEBHOOK_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(16)),
+  /** A worker-only process serves /metrics, /healthz and /readyz on this port (unset: none; 0: any free port); see deploy/. */
+  HERALD_METRICS_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).optional()),
   /** Self-monitoring (db/system/watch.ts): how often each process records its readiness and checks Herald's trouble (0: off). */
   HERALD_WATCH_INTERVAL_S: num(0, 3600, 15),
   /** `0` records readiness but raises no herald/* alerts (the test harness). */
