@@ -24,86 +24,97 @@ export function retentionSettings(c: Config) {
   };
 }
 
-type Pruner = (sql: Pool, cutoff: Date, batch: number) => Promise<number>;
+/** One batch: the ids to delete among those in (from, bound), oldest first. */
+type Pruner = (sql: Pool, cutoff: Date, batch: number, from: number, bound: number) => Promise<number[]>;
+
+interface Spec { table: string; at: string; days: (c: Config) => number; pick: Pruner }
 
 /**
- * Each pruner deletes one batch. The id-ordered scans are bounded by the first id at or past the cutoff
- * (`bound`): ids grow with time, so a batch reads the old rows only, not the whole table.
+ * Each spec picks one batch in an id range: ids grow with time, so the rows older than the cutoff are the ids
+ * below a bound found once per run by a binary search on the primary key (about 20 index probes), and each
+ * batch starts after the last id the previous one deleted: a batch reads old rows only, never the whole table.
  */
-const PRUNERS: Record<string, { days: (c: Config) => number; prune: Pruner }> = {
+const SPECS: Record<string, Spec> = {
   events: {
-    days: (c) => c.HERALD_RETAIN_EVENTS_DAYS,
-    prune: async (sql, cutoff, batch) => (await sql`
-      with bound as (select coalesce((select id from events where received_at >= ${cutoff} order by id limit 1), (select max(id) + 1 from events)) as id),
-      doomed as (
-        select e.id from events e, bound
-        where e.id < bound.id and e.id <= (select hwm from metric_rollup_state where id = 1)
-          and e.received_at < ${cutoff} and e.status <> 'accepted'
-          and not exists (select 1 from alerts a where a.id = e.alert_id and a.status <> 'resolved')
-        order by e.id limit ${batch})
-      delete from events where id in (select id from doomed)`).count,
+    table: 'events', at: 'received_at', days: (c) => c.HERALD_RETAIN_EVENTS_DAYS,
+    pick: async (sql, cutoff, batch, from, bound) => (await sql<{ id: number }[]>`
+      select e.id from events e
+      where e.id > ${from} and e.id < ${bound} and e.id <= (select hwm from metric_rollup_state where id = 1)
+        and e.received_at < ${cutoff} and e.status <> 'accepted'
+        and not exists (select 1 from alerts a where a.id = e.alert_id and a.status <> 'resolved')
+      order by e.id limit ${batch}`).map((r) => r.id),
   },
   webhook_deliveries: {
-    days: (c) => c.HERALD_RETAIN_DELIVERIES_DAYS,
-    prune: async (sql, cutoff, batch) => (await sql`
-      with bound as (select coalesce((select id from webhook_deliveries where created_at >= ${cutoff} order by id limit 1), (select max(id) + 1 from webhook_deliveries)) as id),
-      doomed as (
-        select d.id from webhook_deliveries d, bound
-        where d.id < bound.id and d.created_at < ${cutoff} and d.status in ('delivered', 'failed') and d.next_attempt_at is null
-        order by d.id limit ${batch})
-      delete from webhook_deliveries where id in (select id from doomed)`).count,
+    table: 'webhook_deliveries', at: 'created_at', days: (c) => c.HERALD_RETAIN_DELIVERIES_DAYS,
+    pick: async (sql, cutoff, batch, from, bound) => (await sql<{ id: number }[]>`
+      select d.id from webhook_deliveries d
+      where d.id > ${from} and d.id < ${bound} and d.created_at < ${cutoff}
+        and d.status in ('delivered', 'failed') and d.next_attempt_at is null
+      order by d.id limit ${batch}`).map((r) => r.id),
   },
   alert_timeline: {
-    days: (c) => c.HERALD_RETAIN_TIMELINE_DAYS,
-    prune: async (sql, cutoff, batch) => (await sql`
-      with bound as (select coalesce((select id from alert_timeline where at >= ${cutoff} order by id limit 1), (select max(id) + 1 from alert_timeline)) as id),
-      doomed as (
-        select t.id from alert_timeline t, bound
-        where t.id < bound.id and t.at < ${cutoff}
-          and exists (select 1 from alerts a where a.id = t.alert_id and a.status = 'resolved' and a.resolved_at < ${cutoff})
-        order by t.id limit ${batch})
-      delete from alert_timeline where id in (select id from doomed)`).count,
+    table: 'alert_timeline', at: 'at', days: (c) => c.HERALD_RETAIN_TIMELINE_DAYS,
+    pick: async (sql, cutoff, batch, from, bound) => (await sql<{ id: number }[]>`
+      select t.id from alert_timeline t
+      where t.id > ${from} and t.id < ${bound} and t.at < ${cutoff}
+        and exists (select 1 from alerts a where a.id = t.alert_id and a.status = 'resolved' and a.resolved_at < ${cutoff})
+      order by t.id limit ${batch}`).map((r) => r.id),
   },
   notifications: {
-    days: (c) => c.HERALD_RETAIN_NOTIFICATIONS_DAYS,
-    prune: async (sql, cutoff, batch) => (await sql`
-      with bound as (select coalesce((select id from notifications where created_at >= ${cutoff} order by id limit 1), (select max(id) + 1 from notifications)) as id),
-      doomed as (
-        select n.id from notifications n, bound
-        where n.id < bound.id and n.created_at < ${cutoff}
-          and exists (select 1 from alerts a where a.id = n.alert_id and a.status = 'resolved')
-        order by n.id limit ${batch})
-      delete from notifications where id in (select id from doomed)`).count,
+    table: 'notifications', at: 'created_at', days: (c) => c.HERALD_RETAIN_NOTIFICATIONS_DAYS,
+    pick: async (sql, cutoff, batch, from, bound) => (await sql<{ id: number }[]>`
+      select n.id from notifications n
+      where n.id > ${from} and n.id < ${bound} and n.created_at < ${cutoff}
+        and exists (select 1 from alerts a where a.id = n.alert_id and a.status = 'resolved')
+      order by n.id limit ${batch}`).map((r) => r.id),
   },
   readiness_checks: {
-    days: (c) => c.HERALD_RETAIN_READINESS_DAYS,
-    prune: async (sql, cutoff, batch) => {
-      const n = (await sql`delete from readiness_checks where id in (select id from readiness_checks where at < ${cutoff} order by at limit ${batch})`).count;
-      await sql`delete from herald_processes where coalesce(stopped_at, seen_at) < ${cutoff}`;
-      return n;
-    },
+    table: 'readiness_checks', at: 'at', days: (c) => c.HERALD_RETAIN_READINESS_DAYS,
+    pick: async (sql, cutoff, batch, from, bound) => (await sql<{ id: number }[]>`
+      select id from readiness_checks where id > ${from} and id < ${bound} and at < ${cutoff} order by id limit ${batch}`).map((r) => r.id),
   },
 };
 
-export const RETAINED_TABLES = Object.keys(PRUNERS);
+/** The first id whose row is at or after the cutoff (ids below it are older), by binary search on the key. */
+async function boundId(sql: Pool, table: string, at: string, cutoff: Date): Promise<{ min: number; bound: number } | null> {
+  const [r] = await sql<{ min: number | null; max: number | null }[]>`select min(id)::float8 as min, max(id)::float8 as max from ${sql(table)}`;
+  if (r.min === null || r.max === null) return null;
+  let lo = r.min;
+  let hi = r.max + 1;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const [row] = await sql<{ t: Date }[]>`select ${sql(at)} as t from ${sql(table)} where id >= ${mid} order by id limit 1`;
+    if (!row || row.t >= cutoff) hi = mid;
+    else lo = mid + 1;
+  }
+  return { min: r.min, bound: lo };
+}
+
+export const RETAINED_TABLES = Object.keys(SPECS);
 
 /** One run: every table in turn, batch after batch, until nothing old is left or the budget is spent. */
 export async function pruneOnce(sql: Pool, c: Config, opts: { budgetMs?: number; pauseMs?: number; now?: number } = {}): Promise<Record<string, number>> {
   const end = Date.now() + (opts.budgetMs ?? 30_000);
   const now = opts.now ?? Date.now();
   const deleted: Record<string, number> = {};
-  for (const [table, p] of Object.entries(PRUNERS)) {
-    const days = p.days(c);
+  for (const [name, spec] of Object.entries(SPECS)) {
+    const days = spec.days(c);
     if (!days) continue;
     const cutoff = new Date(now - days * 86_400_000);
-    deleted[table] = 0;
+    deleted[name] = 0;
+    const range = await boundId(sql, spec.table, spec.at, cutoff);
+    if (!range) continue;
+    let from = range.min - 1;
     while (Date.now() < end) {
-      const n = await p.prune(sql, cutoff, c.HERALD_RETAIN_BATCH);
-      deleted[table] += n;
-      if (n < c.HERALD_RETAIN_BATCH) break;
+      const ids = await spec.pick(sql, cutoff, c.HERALD_RETAIN_BATCH, from, range.bound);
+      if (ids.length) deleted[name] += (await sql`delete from ${sql(spec.table)} where id = any(${ids}::bigint[])`).count;
+      if (ids.length < c.HERALD_RETAIN_BATCH) break;
+      from = ids[ids.length - 1];
       await new Promise((r) => setTimeout(r, opts.pauseMs ?? 20));
     }
   }
+  // Processes that stopped (or went silent) before the readiness cutoff.
+  if (c.HERALD_RETAIN_READINESS_DAYS) await sql`delete from herald_processes where coalesce(stopped_at, seen_at) < ${new Date(now - c.HERALD_RETAIN_READINESS_DAYS * 86_400_000)}`;
   const total = Object.values(deleted).reduce((s, n) => s + n, 0);
   if (total) log.info('retention pruned old rows', deleted);
   return deleted;
