@@ -12,7 +12,8 @@ const require = createRequire(import.meta.url);
 
 const FILES: Record<string, () => string> = {
   'scalar.js': () => readFileSync(require.resolve('@scalar/api-reference/browser/standalone.js'), 'utf8'),
-  'init.js': () => "Scalar.createApiReference('#app', { url: '/openapi.json', withDefaultFonts: false, hideClientButton: true });\n",
+  // No font service, no AI agent or registry calls (they would leave Herald's origin; the CSP blocks them anyway).
+  'init.js': () => "Scalar.createApiReference('#app', { url: '/openapi.json', withDefaultFonts: false, hideClientButton: true, showDeveloperTools: 'never', telemetry: false, agent: { disabled: true } });\n",
 };
 
 const PAGE = `<!doctype html>
