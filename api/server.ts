@@ -22,6 +22,7 @@ import { log } from '../db/platform/log';
 import { MOUNTS } from './mounts';
 import { DEFAULT_ORG_ID } from '../db/model/org';
 import { ensurePresets } from '../db/metrics/presets';
+import { ensureHeraldRule } from '../db/system/presets';
 import { startWatcher, type Watcher } from './watcher';
 import { startMetricsServer } from './metrics-server';
 
@@ -65,6 +66,7 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
   const sql = connect(databaseUrl, { max: 24 });
   await migrate(sql, databaseUrl);
   await ensurePresets(sql);
+  if (config.HERALD_WATCH_ALERTS === '1') await ensureHeraldRule(sql);
   const key = await loadInstanceKey(sql, config.HERALD_SECRET_KEY);
 
   const adminEmail = config.HERALD_ADMIN_EMAIL ?? 'admin@herald.local';

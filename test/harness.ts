@@ -44,7 +44,8 @@ export async function startTestHerald(env: Record<string, string> = {}, opts: Om
       DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', HERALD_ADMIN_API_KEY: ADMIN_KEY,
       HERALD_ADMIN_EMAIL: 'admin@example.com', HERALD_ADMIN_PASSWORD: 'correct horse battery',
       HERALD_WEBHOOK_ALLOW_PRIVATE: '1', HERALD_POLL_INTERVAL_MS: '50', HERALD_SECRET_KEY: 'test-secret', LOG_LEVEL: 'silent',
-      // Herald's own herald/* alerts would add alerts to tests that count them; test/ops-watch.test.ts turns them on.
+      // Herald's own herald/* alerts (and their preset rule) would add alerts and a rule to tests that count them;
+      // test/ops-watch.test.ts turns them on.
       HERALD_WATCH_ALERTS: '0', ...env,
     },
   });

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHerald, type TestHerald } from './harness';
 import { findTrouble } from '../db/system/watch';
+import { ensureHeraldRule } from '../db/system/presets';
 
 let h: TestHerald;
 
@@ -83,6 +84,19 @@ describe('Herald alerts on its own trouble', () => {
     expect(t.find((x) => x.key === 'disk')).toMatchObject({ type: 'disk_full', severity: 'critical' });
     const quiet = await findTrouble(h.sql, { queueAgeS: 3600, channelFailures: 4, workerGoneS: 3600, diskPct: 100, diskPath: '/' });
     expect(quiet.filter((x) => x.key === 'channel:email' || x.key === 'disk')).toEqual([]);
+  });
+});
+
+describe('the preset rule', () => {
+  it('is created once; an edited or deleted preset stays as the admins left it', async () => {
+    const presets = () => h.sql<{ id: number; position: number }[]>`select id, position from rules where name = 'Herald itself (preset)'`;
+    expect(await presets()).toHaveLength(1);
+    await ensureHeraldRule(h.sql); // a second start
+    expect(await presets()).toHaveLength(1);
+    const [p] = await presets();
+    expect((await h.api('DELETE', `/v1/rules/${p.id}`)).status).toBe(204);
+    await ensureHeraldRule(h.sql);
+    expect(await presets()).toHaveLength(0);
   });
 });
 

@@ -35,13 +35,3 @@ create table self_monitor_state (
 
 -- Channel failures in the last minutes: messages by the time they last changed.
 create index messages_updated_at on messages (updated_at) include (channel, status);
-
--- The preset rule for Herald's own alerts (category `herald`): admins, in the app, by push and email
--- (channels without credentials are skipped). Edit or delete it like any rule.
-insert into rules (org_id, name, position, match, targets, channels, priority, escalation, sop)
-select 1, 'Herald itself (preset)', 0,
-  '{"category": "herald", "type": null, "min_severity": "info", "conditions": []}'::jsonb,
-  '{"roles": ["admin"], "users": [], "schedules": []}'::jsonb,
-  array['in_app', 'push', 'email'], 'high', '{"steps": [], "repeat": 0}'::jsonb,
-  '{"title": "Herald needs attention", "steps": ["Open the System page in the app (uptime, checks, processes)", "Read /readyz and the process logs", "See docs/operations.md for the runbook"], "url": null}'::jsonb
-where exists (select 1 from orgs where id = 1);
