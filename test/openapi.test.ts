@@ -96,5 +96,13 @@ describe('the interactive documentation', () => {
       expect((await js.text()).length).toBeGreaterThan(f === 'scalar.js' ? 100_000 : 10);
     }
     expect((await fetch(`${h.url}/docs/other.js`)).status).toBe(404);
+    // Hostile paths and queries are refused like everywhere else (400 naming them), never a 500. (Bytes that
+    // are not UTF-8 in a path stay percent-encoded: no such file, 404.)
+    expect((await fetch(`${h.url}/docs/%ED%A0%80`)).status).toBe(404);
+    for (const bad of ['/docs/%00', '/openapi.json?x=%00', '/v1/system?q=%00', '/v1/system?%00=1']) {
+      const r = await fetch(`${h.url}${bad}`, { headers: { authorization: 'Bearer hk_test_admin_key_0123456789abcdef' } });
+      expect(r.status, bad).toBe(400);
+    }
+    expect((await fetch(`${h.url}/docs/${'a'.repeat(5000)}.js`)).status).toBe(404);
   });
 });
