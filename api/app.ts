@@ -21,6 +21,8 @@ import { eventListRoute, expectationRoutes, maintenanceRoutes, heartbeatRoutes, 
 import { dashboardRoutes, metricRoutes } from './routes/metrics';
 import { meRoutes, scheduleRoutes, userPreferenceRoutes } from './routes/people';
 import { log } from '../db/platform/log';
+import { systemRoutes } from './routes/system';
+import { openApiRoutes } from './openapi/routes';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 const PWA_DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'pwa', 'dist');
@@ -63,6 +65,7 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
   });
 
   app.route('/', opsRoutes(ctx));
+  app.route('/', openApiRoutes());
   app.route('/v1/auth', authRoutes(ctx));
   for (const m of mounts) m(app, ctx);
   // Before /v1's auth: these are authenticated by the key in the body or the URL.
@@ -87,6 +90,7 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
   v1.route('/metrics', metricRoutes(ctx));
   v1.route('/dashboards', dashboardRoutes(ctx));
   v1.route('/schedules', scheduleRoutes(ctx));
+  v1.route('/system', systemRoutes(ctx));
   app.route('/v1', v1);
 
   if (existsSync(PWA_DIST)) {

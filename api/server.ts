@@ -22,6 +22,9 @@ import { log } from '../db/platform/log';
 import { MOUNTS } from './mounts';
 import { DEFAULT_ORG_ID } from '../db/model/org';
 import { ensurePresets } from '../db/metrics/presets';
+import { ensureHeraldRule } from '../db/system/presets';
+import { startWatcher, type Watcher } from './watcher';
+import { startMetricsServer } from './metrics-server';
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
@@ -40,6 +43,10 @@ export interface HeraldHandle {
   databaseUrl: string;
   worker: WorkerHandle | null;
   server: ServerType | null;
+  /** The port of a worker-only process's /metrics server (HERALD_METRICS_PORT), else null. */
+  metricsPort: number | null;
+  /** This process's watcher (readiness history, self-monitoring); tick() runs one round now. */
+  watcher: Watcher;
   admin: { email: string; password: string | null; created: boolean; apiKey: string | null };
   stop: () => Promise<void>;
 }
@@ -59,6 +66,7 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
   const sql = connect(databaseUrl, { max: 24 });
   await migrate(sql, databaseUrl);
   await ensurePresets(sql);
+  if (config.HERALD_WATCH_ALERTS === '1') await ensureHeraldRule(sql);
   const key = await loadInstanceKey(sql, config.HERALD_SECRET_KEY);
 
   const adminEmail = config.HERALD_ADMIN_EMAIL ?? 'admin@herald.local';
@@ -96,6 +104,9 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
     }
   }
 
+  const watcher: Watcher = await startWatcher(ctx, { diskPath: embedded ? config.HERALD_DATA_DIR : null });
+  const metricsServer = !roles.api && config.HERALD_METRICS_PORT !== undefined ? await startMetricsServer(ctx, config.HERALD_METRICS_PORT, config.HOST) : null;
+
   for (const [kind, a] of Object.entries(adapters)) {
     const hth = a.health();
     if (hth.status !== 'ok') log.info(`channel ${kind} is ${hth.status}`, { detail: hth.detail });
@@ -103,7 +114,7 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
 
   let stopped = false;
   return {
-    config, ctx, sql, url, databaseUrl, worker, server,
+    config, ctx, sql, url, databaseUrl, worker, server, watcher, metricsPort: metricsServer?.port ?? null,
     // The password is reported only when generated now (it cannot be shown again) or given in the environment.
     admin: { email: adminEmail, password: generate ? password : envPassword ? '(from HERALD_ADMIN_PASSWORD)' : null, created, apiKey: firstKey },
     stop: async () => {
@@ -111,6 +122,8 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
       stopped = true;
       if (server) await new Promise<void>((r) => { server!.close(() => r()); (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.(); });
       for (const a of Object.values(adapters)) await a.stop?.().catch(() => {});
+      await watcher.stop();
+      await metricsServer?.stop();
       if (worker) await worker.stop().catch(() => {});
       await sql.end({ timeout: 5 });
       if (embedded) await embedded.stop();

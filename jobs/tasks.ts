@@ -19,6 +19,7 @@ import { digest__send } from './digest__send';
 import { score__recompute } from './score__recompute';
 import { score__recompute_all } from './score__recompute_all';
 import { model__train } from './model__train';
+import { system__prune } from './system__prune';
 
 export const TASKS: TaskList = {
   event__route,
@@ -39,6 +40,7 @@ export const TASKS: TaskList = {
   score__recompute,
   score__recompute_all,
   model__train,
+  system__prune,
 };
 
 export { CRONTAB } from '../db/jobs/catalog';

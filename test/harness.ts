@@ -45,7 +45,10 @@ export async function startTestHerald(env: Record<string, string> = {}, opts: Om
       HERALD_ADMIN_EMAIL: 'admin@example.com', HERALD_ADMIN_PASSWORD: 'correct horse battery',
       HERALD_WEBHOOK_ALLOW_PRIVATE: '1', HERALD_POLL_INTERVAL_MS: '50', HERALD_SECRET_KEY: 'test-secret', LOG_LEVEL: 'silent',
       // A busy shared test machine can stall a flush past the production overload bound; only overload.test.ts tests it.
-      HERALD_INGEST_MAX_WAIT_MS: '60000', ...env,
+      HERALD_INGEST_MAX_WAIT_MS: '60000',
+      // Herald's own herald/* alerts (and their preset rule) would add alerts and a rule to tests that count them;
+      // test/ops-watch.test.ts turns them on.
+      HERALD_WATCH_ALERTS: '0', ...env,
     },
   });
   const api: TestHerald['api'] = async (method, path, body, o = {}) => {

@@ -2,8 +2,7 @@
 import { Hono } from 'hono';
 import client from 'prom-client';
 import type { ApiContext } from '../context';
-import { appliedMigrations, knownMigrations } from '../../db/migrate';
-import { CHANNEL_KINDS } from '../../db/model/channels';
+import { readiness } from '../readiness';
 
 const queueDepth = new client.Gauge({ name: 'herald_job_queue_depth', help: 'Jobs waiting to run now (run_at passed, not locked)' });
 const oldestJob = new client.Gauge({ name: 'herald_job_oldest_runnable_age_seconds', help: 'Age of the oldest runnable job past its run_at' });
@@ -13,31 +12,7 @@ export function opsRoutes(ctx: ApiContext) {
   const r = new Hono();
   r.get('/healthz', (c) => c.json({ status: 'ok' }));
   r.get('/readyz', async (c) => {
-    const checks: Record<string, unknown> = {};
-    let ready = true;
-    try {
-      await ctx.sql`select 1`;
-      checks.database = { status: 'ok' };
-      const applied = await appliedMigrations(ctx.sql);
-      const known = knownMigrations();
-      checks.migrations = { status: applied >= known ? 'ok' : 'error', applied, known };
-      if (applied < known) ready = false;
-    } catch (e) {
-      checks.database = { status: 'error', detail: (e as Error).message };
-      ready = false;
-    }
-    if (ctx.roles.worker) {
-      const alive = ctx.workerAlive?.() ?? false;
-      checks.worker = { status: alive ? 'ok' : 'error' };
-      if (!alive) ready = false;
-    } else checks.worker = { status: 'ok', detail: 'runs in another process' };
-    const channels: Record<string, unknown> = {};
-    for (const k of CHANNEL_KINDS) {
-      const hth = ctx.adapters[k].health();
-      channels[k] = hth;
-      if (hth.status === 'error') ready = false;
-    }
-    checks.channels = channels;
+    const { ready, checks } = await readiness(ctx);
     return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503);
   });
   r.get('/metrics', async (c) => {

@@ -114,6 +114,8 @@ export const JOBS = {
   }),
   /** Trains a model score from the entities whose outcome is known, then predicts for the open ones (db/scoring/train.ts). */
   model__train: def({ payload: z.object({ score_id: id, run_id: id }), key: (p) => `score:${p.score_id}:train` }),
+  /** Retention: deletes events, deliveries, timelines, notifications and readiness rows past their age (db/system/retention.ts). */
+  system__prune: def({ payload: z.object({}).passthrough(), key: () => 'system:prune', cron: '*/10 * * * *' }),
 } as const;
 
 export type TaskName = keyof typeof JOBS;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
 const opt = z.preprocess(emptyToUndefined, z.string().optional());
+const num = (min: number, max: number, def: number) => z.preprocess(emptyToUndefined, z.coerce.number().int().min(min).max(max).default(def));
 
 const EnvSchema = z.object({
   PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(8080)),
@@ -51,6 +52,23 @@ const EnvSchema = z.object({
    */
   HERALD_INGEST_MAX_PENDING: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(20_000)),
   HERALD_INGEST_MAX_WAIT_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(2_000)),
+  /** A worker-only process serves /metrics, /healthz and /readyz on this port (unset: none; 0: any free port); see deploy/. */
+  HERALD_METRICS_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).optional()),
+  /** Self-monitoring (db/system/watch.ts): how often each process records its readiness and checks Herald's trouble (0: off). */
+  HERALD_WATCH_INTERVAL_S: num(0, 3600, 15),
+  /** `0` records readiness but raises no herald/* alerts (the test harness). */
+  HERALD_WATCH_ALERTS: z.preprocess(emptyToUndefined, z.enum(['0', '1']).default('1')),
+  HERALD_WATCH_QUEUE_AGE_S: num(1, 86_400, 120),
+  HERALD_WATCH_CHANNEL_FAILURES: num(1, 1_000_000, 5),
+  HERALD_WATCH_WORKER_GONE_S: num(10, 86_400, 60),
+  HERALD_WATCH_DISK_PCT: num(1, 100, 90),
+  /** Retention (db/system/retention.ts), in days; 0 keeps forever. */
+  HERALD_RETAIN_EVENTS_DAYS: num(0, 36_500, 90),
+  HERALD_RETAIN_DELIVERIES_DAYS: num(0, 36_500, 30),
+  HERALD_RETAIN_TIMELINE_DAYS: num(0, 36_500, 365),
+  HERALD_RETAIN_NOTIFICATIONS_DAYS: num(0, 36_500, 90),
+  HERALD_RETAIN_READINESS_DAYS: num(0, 36_500, 14),
+  HERALD_RETAIN_BATCH: num(10, 100_000, 1000),
 });
 
 export type Env = z.output<typeof EnvSchema>;

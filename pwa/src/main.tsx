@@ -35,6 +35,7 @@ const MetricsPage = lazy(() => import('./pages/admin/Metrics'));
 const SchedulesPage = lazy(() => import('./pages/Schedules'));
 type ScoringProps = { view: 'scores' } | { view: 'score'; skey: string } | { view: 'entities' } | { view: 'entity'; kind: string; id: string };
 const ScoringPage = lazy<ScoringProps>(() => import('./pages/Scoring'));
+const SystemPage = lazy(() => import('./pages/admin/System'));
 
 function Routes() {
   const { path } = useRoute();
@@ -71,6 +72,7 @@ function Routes() {
   if (path === '/roles') return adminOnly(<RolesPage />);
   if (path === '/integrations') return adminOnly(<IntegrationsPage />);
   if (path === '/expectations' || path === '/maintenance') return adminOnly(<ExpectationsPage />);
+  if (path === '/system') return adminOnly(<SystemPage />);
   return <NotFoundPage />;
 }
 

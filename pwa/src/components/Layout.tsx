@@ -77,6 +77,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
                   <NavLink href="/roles">Roles</NavLink>
                   <NavLink href="/integrations">Integrations</NavLink>
                   <NavLink href="/expectations">Expectations</NavLink>
+                  <NavLink href="/system">System</NavLink>
                 </>
               )}
               <NavLink href="/settings">Settings</NavLink>
