@@ -1,6 +1,6 @@
 // Charts for PDF reports, drawn by Chart.js (the library the PWA draws with, fed the same datasets from
 // db/model/charts.ts) on a server-side Skia canvas (@napi-rs/canvas, prebuilt binaries), returned as PNG.
-import { createCanvas } from '@napi-rs/canvas';
+import { createCanvas, Path2D as SkiaPath2D } from '@napi-rs/canvas';
 import {
   BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Title,
 } from 'chart.js';
@@ -15,6 +15,20 @@ export const CHART_HEIGHT = 460;
 
 /** One chart as a PNG (CHART_WIDTH × CHART_HEIGHT pixels, white background). */
 export function chartPng(spec: ChartSpec): Buffer {
+  // Chart.js strokes lines through the global Path2D when one exists; another canvas library in the process
+  // (pdf.js polyfills its own) would hand this canvas a path it cannot read. Drawing is synchronous, so the
+  // global is this canvas's own for exactly as long as the chart draws.
+  const g = globalThis as { Path2D?: unknown };
+  const previous = g.Path2D;
+  if (previous !== undefined) g.Path2D = SkiaPath2D;
+  try {
+    return draw(spec);
+  } finally {
+    if (previous !== undefined) g.Path2D = previous;
+  }
+}
+
+function draw(spec: ChartSpec): Buffer {
   const canvas = createCanvas(CHART_WIDTH, CHART_HEIGHT);
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#ffffff';
