@@ -11,7 +11,7 @@ import {
 export function reportRoutes(ctx: ApiContext) {
   const r = new Hono<AppEnv>();
   const auth = authenticate(ctx);
-  r.get('/v1/reports', auth, async (c) => c.json({ items: await listReports(ctx, c.get('actor')) }));
+  r.get('/v1/reports', auth, async (c) => c.json(await listReports(ctx, c.get('actor'))));
   r.post('/v1/reports', auth, async (c) => c.json(await createReport(ctx, c.get('actor'), await readJson(c)), 201));
   r.get('/v1/reports/:id', auth, async (c) => c.json(await getReport(ctx, c.get('actor'), idParam(c))));
   r.patch('/v1/reports/:id', auth, async (c) => c.json(await updateReport(ctx, c.get('actor'), idParam(c), await readJson(c))));

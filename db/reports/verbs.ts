@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
-import { actorRef, require, type Actor } from '../actor';
+import { actorRef, can, require, type Actor } from '../actor';
 import { conflict, invalid, notFound, type FieldError } from '../errors';
 import { text } from '../platform/input';
 import { addJobs, job, removeJobs } from '../jobs/enqueue';
@@ -161,7 +161,7 @@ export async function listReports(h: Herald, actor: Actor) {
   require(actor, 'reports:read');
   const rows = await h.sql<ReportRow[]>`select * from reports where org_id = ${actor.orgId} order by name, id`;
   const last = await lastRuns(h.sql, rows.map((r) => Number(r.id)));
-  return rows.map((r) => reportView(r, last.get(Number(r.id)) ?? null));
+  return { items: rows.map((r) => reportView(r, last.get(Number(r.id)) ?? null)), editable: can(actor, 'reports:write') };
 }
 
 export async function getReport(h: Herald, actor: Actor, id: number) {

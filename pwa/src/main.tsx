@@ -32,6 +32,7 @@ const DashboardsPage = lazy<{ dkey: string | null }>(() => import('./pages/Dashb
 const DashboardEditorPage = lazy<{ dkey: string | null }>(() => import('./pages/admin/DashboardEditor'));
 const MetricsPage = lazy(() => import('./pages/admin/Metrics'));
 const SchedulesPage = lazy(() => import('./pages/Schedules'));
+const ReportsPage = lazy(() => import('./pages/Reports'));
 
 function Routes() {
   const { path } = useRoute();
@@ -55,6 +56,7 @@ function Routes() {
   if ((m = match('/dashboards/:key', path))) return <DashboardsPage dkey={m.key} />;
   if (path === '/metrics') return adminOnly(<MetricsPage />);
   if (path === '/schedules') return <SchedulesPage />;
+  if (path === '/reports') return <ReportsPage />;
   if (path === '/rules') return adminOnly(<RulesPage />);
   if (path === '/rules/new') return adminOnly(<RuleEditorPage id={null} />);
   if (path === '/rules/test') return adminOnly(<RuleTesterPage />);

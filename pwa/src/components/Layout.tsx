@@ -68,6 +68,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
               </NavLink>
               <NavLink href="/analytics">Analytics</NavLink>
               <NavLink href="/dashboards">Dashboards</NavLink>
+              <NavLink href="/reports">Reports</NavLink>
               <NavLink href="/schedules">On call</NavLink>
               {isAdmin(user) && (
                 <>
