@@ -9,6 +9,7 @@
 import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
 import { log } from '../platform/log';
+import { reportRenderSeconds, reportRuns } from '../platform/metrics';
 import { addJobs, job } from '../jobs/enqueue';
 import { fanOutOrgEvent } from '../webhooks/fanout';
 import { kindModule } from './kinds';
@@ -55,9 +56,13 @@ export async function generateRun(h: Herald, runId: number): Promise<FinishedRun
   const tz = reportTz(report);
   const period = { from: claimed.period_from as Date, to: claimed.period_to as Date, tz };
   let file: RenderedFile;
+  const t0 = performance.now();
+  const count = (status: string) => reportRuns.inc({ kind: report.kind, format: report.format, status });
   try {
     file = await render(h, report, period, runId);
+    reportRenderSeconds.observe({ format: report.format }, (performance.now() - t0) / 1000);
   } catch (e) {
+    count('failed');
     const error = (e instanceof Error ? e.message : String(e)).slice(0, 1000) || 'the renderer failed';
     log.warn('report: run failed', { run_id: runId, report_id: Number(report.id), error });
     const [failed] = await h.sql`update report_runs set status = 'failed', finished_at = now(), error = ${error} where id = ${runId} returning *`;
@@ -68,6 +73,7 @@ export async function generateRun(h: Herald, runId: number): Promise<FinishedRun
       filename = ${file.filename}, content_type = ${file.contentType}, file = ${file.data}, error = null
     where id = ${runId} and status = 'running' returning *`;
   if (!done) return null;
+  count('succeeded');
   return { run: runView(done), report, file };
 }
 
