@@ -17,7 +17,6 @@ import { CONTENT_TYPES, type Format, type RenderedFile } from './doc';
 import { nextRunAt } from './schedule';
 import { resolvePeriod, type PeriodParams } from './period';
 import { insertRun, reportTz, runView, type Recipients, type ReportRow, type RunView } from './verbs';
-import { renderPdf } from './render/pdf';
 
 export async function scheduleTick(h: Herald, reportId: number, scheduledFor: string): Promise<number | null> {
   const slot = new Date(scheduledFor);
@@ -88,6 +87,8 @@ async function render(h: Herald, report: ReportRow, period: { from: Date; to: Da
   const format = report.format as Format;
   if (format === 'pdf') {
     const doc = await kind.document(h, Number(report.org_id), params, period, (f) => progress(f * 0.5));
+    // pdfkit, Chart.js and the Skia canvas load on the first PDF, not in every worker at start.
+    const { renderPdf } = await import('./render/pdf');
     const data = await renderPdf({ name: report.name, doc, generatedAt: new Date(), tz: period.tz }, (f) => progress(0.5 + f * 0.5));
     return { filename: `${base}.pdf`, contentType: CONTENT_TYPES.pdf, data, rows: doc.rows };
   }
