@@ -14,7 +14,7 @@ import { addJobs, job } from '../jobs/enqueue';
 import { fanOutOrgEvent } from '../webhooks/fanout';
 import { kindModule } from './kinds';
 import { CONTENT_TYPES, type Format, type RenderedFile } from './doc';
-import { nextRunAt } from './schedule';
+import { nextRunAt, SCHEDULE_ATTEMPTS } from './schedule';
 import { resolvePeriod, type PeriodParams } from './period';
 import { insertRun, reportTz, runView, type Recipients, type ReportRow, type RunView } from './verbs';
 
@@ -32,7 +32,7 @@ export async function scheduleTick(h: Herald, reportId: number, scheduledFor: st
     const now = new Date();
     const next = nextRunAt(r.schedule.cron, r.schedule.timezone, now > slot ? now : slot);
     await tx`update reports set next_run_at = ${next} where id = ${reportId}`;
-    await addJobs(tx, [job('report__generate', { report_id: reportId, scheduled_for: next.toISOString() }, { run_at: next })]);
+    await addJobs(tx, [job('report__generate', { report_id: reportId, scheduled_for: next.toISOString() }, { run_at: next, max_attempts: SCHEDULE_ATTEMPTS })]);
     if (now.getTime() - slot.getTime() > 60_000) log.info('report: a schedule slot was due while Herald was away; running it once', { report_id: reportId, slot: scheduledFor });
     return runId;
   });

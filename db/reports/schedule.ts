@@ -10,6 +10,9 @@ import { z } from 'zod';
 import { text } from '../platform/input';
 import { isTimeZone } from '../analytics/filters';
 
+/** A schedule's job retries (with graphile-worker's backoff) for about a day before it gives up: losing it would stop the report. */
+export const SCHEDULE_ATTEMPTS = 25;
+
 /** Two runs closer together than this are refused: a report is for people, not a poll loop. */
 export const MIN_SCHEDULE_GAP_MS = 5 * 60_000;
 

@@ -12,7 +12,7 @@ import { addJobs, job, removeJobs } from '../jobs/enqueue';
 import { jobKey } from '../jobs/catalog';
 import { FORMATS, type Format } from './doc';
 import { kindModule, REPORT_KINDS } from './kinds';
-import { nextRunAt, ScheduleSchema, type Schedule } from './schedule';
+import { nextRunAt, SCHEDULE_ATTEMPTS, ScheduleSchema, type Schedule } from './schedule';
 import { resolvePeriod, type PeriodParams } from './period';
 
 const roleKey = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
@@ -124,7 +124,7 @@ async function reschedule(tx: Sql, reportId: number, schedule: Schedule | null |
   const next = nextRunAt(schedule.cron, schedule.timezone, after);
   await tx`update reports set next_run_at = ${next} where id = ${reportId}`;
   // The same key replaces the pending job: editing a schedule moves it.
-  await addJobs(tx, [job('report__generate', { report_id: reportId, scheduled_for: next.toISOString() }, { run_at: next })]);
+  await addJobs(tx, [job('report__generate', { report_id: reportId, scheduled_for: next.toISOString() }, { run_at: next, max_attempts: SCHEDULE_ATTEMPTS })]);
   return next;
 }
 
