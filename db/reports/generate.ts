@@ -16,7 +16,7 @@ import { kindModule } from './kinds';
 import { CONTENT_TYPES, type Format, type RenderedFile } from './doc';
 import { nextRunAt, SCHEDULE_ATTEMPTS } from './schedule';
 import { resolvePeriod, type PeriodParams } from './period';
-import { insertRun, reportTz, runView, type Recipients, type ReportRow, type RunView } from './verbs';
+import { insertRun, reportTz, RUN_COLUMNS, runView, type Recipients, type ReportRow, type RunView } from './verbs';
 
 export async function scheduleTick(h: Herald, reportId: number, scheduledFor: string): Promise<number | null> {
   const slot = new Date(scheduledFor);
@@ -48,7 +48,7 @@ async function setProgress(sql: Sql, runId: number, f: number) {
 export async function generateRun(h: Herald, runId: number): Promise<FinishedRun | null> {
   const [claimed] = await h.sql`
     update report_runs set status = 'running', started_at = now(), finished_at = null, progress = 0, attempts = attempts + 1
-    where id = ${runId} and status in ('queued', 'running') returning *`;
+    where id = ${runId} and status in ('queued', 'running') returning id, report_id, period_from, period_to`;
   if (!claimed) return null;
   const [report] = await h.sql<ReportRow[]>`select * from reports where id = ${claimed.report_id}`;
   if (!report) return null;
@@ -64,13 +64,13 @@ export async function generateRun(h: Herald, runId: number): Promise<FinishedRun
     count('failed');
     const error = (e instanceof Error ? e.message : String(e)).slice(0, 1000) || 'the renderer failed';
     log.warn('report: run failed', { run_id: runId, report_id: Number(report.id), error });
-    const [failed] = await h.sql`update report_runs set status = 'failed', finished_at = now(), error = ${error} where id = ${runId} returning *`;
+    const [failed] = await h.sql`update report_runs set status = 'failed', finished_at = now(), error = ${error} where id = ${runId} returning ${h.sql.unsafe(RUN_COLUMNS)}`;
     return { run: runView(failed), report, file: null };
   }
   const [done] = await h.sql`
     update report_runs set status = 'succeeded', progress = 1, finished_at = now(), rows = ${file.rows}, bytes = ${file.data.length},
       filename = ${file.filename}, content_type = ${file.contentType}, file = ${file.data}, error = null
-    where id = ${runId} and status = 'running' returning *`;
+    where id = ${runId} and status = 'running' returning ${h.sql.unsafe(RUN_COLUMNS)}`;
   if (!done) return null;
   count('succeeded');
   return { run: runView(done), report, file };

@@ -53,7 +53,7 @@ export interface RunView {
   deliveries: Array<{ to: string; channel: string; ok: boolean; error?: string }>; created_at: Date;
 }
 
-const RUN_COLUMNS = 'id, report_id, trigger, scheduled_for, period_from, period_to, status, progress, attempts, started_at, finished_at, rows, bytes, error, filename, deliveries, created_at';
+export const RUN_COLUMNS = 'id, report_id, trigger, scheduled_for, period_from, period_to, status, progress, attempts, started_at, finished_at, rows, bytes, error, filename, deliveries, created_at';
 
 export function runView(r: Record<string, any>): RunView {
   return {

@@ -38,8 +38,7 @@ export const AlertsParams = z
   });
 export type AlertsParams = z.output<typeof AlertsParams>;
 
-const when = (d: Date | null, tz: string) =>
-  d ? new Intl.DateTimeFormat('en-GB', { timeZone: tz, day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d) : '—';
+const whenFormat = (tz: string) => new Intl.DateTimeFormat('en-GB', { timeZone: tz, day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const n = (x: number) => x.toLocaleString('en-US');
 
 function filtersOf(p: AlertsParams): Filters {
@@ -136,11 +135,12 @@ export const alertsKind: ReportKind<AlertsParams> = {
       from alerts a where ${alertFilter(sql, orgId, { from: period.from, to: period.to, tz: period.tz }, filtersOf(p))}
       order by a.created_at, a.id limit ${PDF_ALERT_ROWS}`;
     await progress(0.5);
+    const fmt = whenFormat(period.tz);
     doc.tables.push({
       title: 'Alerts',
       columns: [{ label: 'Id', align: 'right', width: 45 }, { label: 'Created', width: 70 }, { label: 'Title', width: 170 }, { label: 'Category', width: 60 },
         { label: 'Priority', width: 48 }, { label: 'Status', width: 62 }, { label: 'MTTA', align: 'right', width: 50 }, { label: 'MTTR', align: 'right', width: 50 }],
-      rows: list.map((x) => [String(x.id), when(x.created_at, period.tz), x.title, x.category, x.priority, x.status, duration(x.mtta_s), duration(x.mttr_s)]),
+      rows: list.map((x) => [String(x.id), fmt.format(x.created_at), x.title, x.category, x.priority, x.status, duration(x.mtta_s), duration(x.mttr_s)]),
       note: t.created > list.length ? `The first ${n(list.length)} of ${n(t.created)} alerts; a CSV or XLSX report carries every one.` : undefined,
     });
     return doc;
