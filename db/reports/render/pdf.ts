@@ -14,6 +14,14 @@ const RULE = '#d1d5db';
 const ACCENT = '#1d4ed8';
 const FOOTER = 30;
 
+/**
+ * pdfkit draws synchronously. The worker usually shares its process with the API (`npm start`), so a long
+ * table hands the event loop back every YIELD_ROWS rows: ingestion and the PWA stay responsive while a
+ * 60-page report renders.
+ */
+const YIELD_ROWS = 40;
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export interface PdfInput { name: string; doc: ReportDoc; generatedAt: Date; tz: string }
 
 /** Renders the PDF; `progress` is told how far it got (0–1 of the rendering). */
@@ -75,6 +83,7 @@ export async function renderPdf(input: PdfInput, progress: (f: number) => Promis
     if (i % 2 === 0) pdf.addPage();
     pdf.fillColor(INK).font('Helvetica-Bold').fontSize(13).text(c.title, M, pdf.y, { width });
     pdf.moveDown(0.4);
+    await breathe();
     pdf.image(chartPng(c), M, pdf.y, { width, height: imgH });
     pdf.y += imgH + 24;
     await progress(0.2 + (0.4 * (i + 1)) / d.charts.length);
@@ -83,7 +92,7 @@ export async function renderPdf(input: PdfInput, progress: (f: number) => Promis
   // Tables.
   if (d.tables.length) pdf.addPage();
   for (let i = 0; i < d.tables.length; i++) {
-    drawTable(pdf, d.tables[i], width, bottom);
+    await drawTable(pdf, d.tables[i], width, bottom);
     await progress(0.6 + (0.35 * (i + 1)) / d.tables.length);
   }
 
@@ -101,7 +110,7 @@ export async function renderPdf(input: PdfInput, progress: (f: number) => Promis
   return done;
 }
 
-function drawTable(pdf: PDFKit.PDFDocument, t: TableSpec, width: number, bottom: number) {
+async function drawTable(pdf: PDFKit.PDFDocument, t: TableSpec, width: number, bottom: number) {
   const pad = 4;
   const size = 8.5;
   // Column widths: given ones are kept; the rest share what is left.
@@ -141,7 +150,9 @@ function drawTable(pdf: PDFKit.PDFDocument, t: TableSpec, width: number, bottom:
   let y = pdf.y;
   drawRow(header, y, headerH, true, false);
   y += headerH;
-  t.rows.forEach((r, i) => {
+  for (let i = 0; i < t.rows.length; i++) {
+    if (i > 0 && i % YIELD_ROWS === 0) await breathe();
+    const r = t.rows[i];
     const h = rowHeight(r, 'Helvetica');
     if (y + h > bottom) {
       pdf.addPage();
@@ -153,7 +164,7 @@ function drawTable(pdf: PDFKit.PDFDocument, t: TableSpec, width: number, bottom:
     }
     drawRow(r, y, h, false, i % 2 === 1);
     y += h;
-  });
+  }
   pdf.x = M;
   pdf.y = y + 8;
   if (t.note) {
