@@ -7,6 +7,7 @@ import { emailLinkRoutes } from './routes/email-links';
 import { chatMount } from './routes/chat';
 import { analyticsRoutes } from './routes/analytics';
 import { scoringRoutes } from './routes/scoring';
+import { reportRoutes } from './routes/reports';
 
 export const MOUNTS: Mount[] = [
   (app, ctx) => app.route('/', pwaRoutes(ctx)),
@@ -15,4 +16,5 @@ export const MOUNTS: Mount[] = [
   chatMount,
   (app, ctx) => app.route('/', analyticsRoutes(ctx)),
   (app, ctx) => app.route('/', scoringRoutes(ctx)),
+  (app, ctx) => app.route('/', reportRoutes(ctx)),
 ];

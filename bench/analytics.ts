@@ -9,8 +9,12 @@
 //     30 days for one category, a year by week;
 //   - a CSV export of 30 days (rows/s) and an XLSX export of up to 100,000 rows (seconds), with Herald's
 //     peak resident memory during each (VmRSS sampled every 50 ms).
+//   - report_pdf: a scheduled-report PDF (the `alerts` kind) of about 20 pages, and the largest one (a week:
+//     the alert table capped at PDF_ALERT_ROWS), rendered by the worker's report__generate job: time from the
+//     run request to the finished run, render time, pages, and Herald's peak resident memory (targets ≤ 10 s,
+//     < 400 MiB for 20 pages).
 // Env: BENCH_ALERTS, BENCH_QUICK=1, BENCH_REQUESTS (per query, default 40; quick 20), BENCH_KEEP=1 (seed, print the
-// database URL and wait: for EXPLAIN ANALYZE by hand).
+// database URL and wait: for EXPLAIN ANALYZE by hand), BENCH_ONLY=analytics,export,report_pdf (rows to run).
 import postgres from 'postgres';
 import { ADMIN_KEY, freshDatabase, percentile, procStatus, sleep, spawnHerald, startPostgres } from './lib';
 
@@ -19,6 +23,8 @@ const N = Number(process.env.BENCH_ALERTS ?? (QUICK ? 50_000 : 1_000_000));
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? (QUICK ? 20 : 40));
 const USERS = 20;
 const RULES = 10;
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+const want = (row: 'analytics' | 'export' | 'report_pdf') => !ONLY.length || ONLY.includes(row);
 const log = (...a: unknown[]) => console.log(`[bench:analytics ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 async function seed(sql: postgres.Sql) {
@@ -103,7 +109,8 @@ async function main() {
       log(`BENCH_KEEP=1: database ${db.url} stays up until you stop the bench`);
       await new Promise(() => {});
     }
-    herald = await spawnHerald(db.url, { LOG_LEVEL: 'warn' }, ['--role=api']);
+    // The report row needs the worker (report__generate); the others measure the API alone.
+    herald = await spawnHerald(db.url, { LOG_LEVEL: 'warn' }, want('report_pdf') ? [] : ['--role=api']);
     const get = async (path: string) => {
       const t = performance.now();
       const res = await fetch(herald!.url + path, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
@@ -123,7 +130,7 @@ async function main() {
       ['365 days by week', `from=${iso(now - 365 * day)}&to=${iso(now)}&bucket=week&tz=Europe/Berlin`, QUICK ? REQUESTS : 5],
     ];
     const rows: string[] = [];
-    for (const [name, q, count = REQUESTS] of queries) {
+    for (const [name, q, count = REQUESTS] of want('analytics') ? queries : []) {
       const path = `/v1/analytics/alerts?${q}`;
       const r0 = await get(path);
       if ('timedOut' in r0) {
@@ -147,6 +154,7 @@ async function main() {
       ['CSV export, everything', 'format=csv', counts.alerts],
       ['XLSX export, ≤ 100,000 rows', `format=xlsx&from=${iso(now - (Math.min(N, 100_000) / N) * 365 * day)}&to=${iso(now)}`, 0],
     ] as Array<[string, string, number]>) {
+      if (!want('export')) break;
       const s = rssSampler(herald.pid);
       const r = await get(`/v1/alerts/export?${q}`);
       const peak = s.stop();
@@ -155,6 +163,49 @@ async function main() {
       const line = `${name.padEnd(40)} ${n !== null ? `${n} rows, ${Math.round(n / (r.ms / 1000)).toLocaleString('en')} rows/s, ` : ''}${(r.ms / 1000).toFixed(2)} s, ${(r.bytes / 1048576).toFixed(1)} MiB, Herald RSS ${s.startMiB.toFixed(0)} → peak ${peak.toFixed(0)} MiB`;
       log(line);
       rows.push(line);
+    }
+    if (want('report_pdf')) {
+      const api = async (method: string, path: string, body?: unknown) => {
+        const res = await fetch(herald!.url + path, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+        const text = await res.text();
+        if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
+        return text ? JSON.parse(text) : null;
+      };
+      // Alerts are spread evenly over the year: about 520 in this window make the alert table ~17 pages,
+      // after the title page and the charts: about 20 pages in all.
+      const window = Math.max(3600_000, (520 / N) * 365 * day);
+      for (const [name, params] of [
+        ['Report PDF, first run (cold: loads pdfkit, Chart.js, canvas)', { period: 'last_24h', tz: 'Europe/Berlin', category: 'none' }],
+        ['Report PDF, ~20 pages', { from: iso(now - window), to: iso(now), tz: 'Europe/Berlin' }],
+        ['Report PDF, a week (table capped)', { period: 'last_7d', tz: 'Europe/Berlin' }],
+      ] as Array<[string, Record<string, unknown>]>) {
+        const report = await api('POST', '/v1/reports', { name, kind: 'alerts', format: 'pdf', params });
+        await sleep(1000);
+        const s = rssSampler(herald.pid);
+        const t = performance.now();
+        const { run_id } = await api('POST', `/v1/reports/${report.id}/run`);
+        let run: { status: string; started_at: string; finished_at: string; rows: number; bytes: number; error: string | null };
+        try {
+          for (;;) {
+            run = await api('GET', `/v1/report-runs/${run_id}`);
+            if (run.status === 'succeeded' || run.status === 'failed') break;
+            await sleep(50);
+          }
+        } catch (e) {
+          log(`Herald's last output:\n${herald.output().slice(-4000)}`);
+          throw e;
+        }
+        const total = (performance.now() - t) / 1000;
+        const peak = s.stop();
+        if (run.status !== 'succeeded') throw new Error(`${name}: ${run.error}`);
+        const res = await fetch(`${herald.url}/v1/report-runs/${run_id}/file`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+        const pdf = Buffer.from(await res.arrayBuffer()).toString('latin1');
+        const pages = (pdf.match(/\/Type \/Page\b/g) ?? []).length;
+        const render = (Date.parse(run.finished_at) - Date.parse(run.started_at)) / 1000;
+        const line = `${name.padEnd(58)} ${pages} pages, ${run.rows} alerts, ${(run.bytes / 1024).toFixed(0)} KiB, ${total.toFixed(2)} s from request to file (render ${render.toFixed(2)} s), Herald RSS ${s.startMiB.toFixed(0)} → peak ${peak.toFixed(0)} MiB`;
+        log(line);
+        rows.push(line);
+      }
     }
     console.log(`\nAnalytics bench, ${counts.alerts.toLocaleString('en')} alerts over 365 days, ${counts.timeline.toLocaleString('en')} timeline rows, ${counts.messages.toLocaleString('en')} messages\n${rows.join('\n')}`);
   } finally {

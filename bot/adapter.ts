@@ -31,6 +31,20 @@ export interface OutgoingMessage {
 }
 
 
+/** A finished report (db/reports): the file and the words that go with it. */
+export interface OutgoingFile {
+  filename: string;
+  contentType: string;
+  data: Buffer;
+  /** The report's name (the email's subject, the Slack file's title). */
+  title: string;
+  /** One paragraph: the period and what the file holds. */
+  text: string;
+}
+
+/** Where a report file goes: an email address, or a Slack channel (name or id). */
+export type FileRecipient = { address: string; name?: string } | { channel: string };
+
 /** A note on an alert, as a thread reply shows it. */
 export interface NoteToPost {
   text: string;
@@ -59,6 +73,8 @@ export interface Adapter extends ChannelInfo {
   reply?(msg: OutgoingMessage, note: NoteToPost): Promise<SendResult>;
   /** Email and Slack: one digest covering a person's held low-priority alerts (db/messages/digest.ts). */
   sendDigest?(to: RecipientUser, digest: DigestView, ctx: AdapterContext): Promise<SendResult>;
+  /** Email and Slack: a report file, attached to an email or uploaded to a channel (files.uploadV2). */
+  sendFile?(to: FileRecipient, file: OutgoingFile, ctx: AdapterContext): Promise<SendResult>;
   health(): ChannelHealth;
   /**
    * API role only, once at start: take inbound work (button clicks, commands, replies) acting through the

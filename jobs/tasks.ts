@@ -20,6 +20,7 @@ import { score__recompute } from './score__recompute';
 import { score__recompute_all } from './score__recompute_all';
 import { model__train } from './model__train';
 import { system__prune } from './system__prune';
+import { report__generate } from './report__generate';
 
 export const TASKS: TaskList = {
   event__route,
@@ -41,6 +42,7 @@ export const TASKS: TaskList = {
   score__recompute_all,
   model__train,
   system__prune,
+  report__generate,
 };
 
 export { CRONTAB } from '../db/jobs/catalog';

@@ -10,7 +10,7 @@
 //   and connection problems are temporary (the send job retries with backoff). Both end on the timeline.
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import type { Adapter, AdapterContext, OutgoingMessage, SendResult } from '../adapter';
+import type { Adapter, AdapterContext, FileRecipient, OutgoingFile, OutgoingMessage, SendResult } from '../adapter';
 import type { Config } from '../../db/platform/config';
 import type { RecipientUser } from '../../db/model/channels';
 import { saveProviderRef } from '../../db/messages/provider';
@@ -111,9 +111,27 @@ export function createEmailAdapter(config: Config): Adapter {
     return { outcome: 'sent', providerRef: messageId };
   }
 
+  /** A report file as an attachment; the body says what it is (the report's name, period and figures live in the file). */
+  async function sendFile(to: FileRecipient, file: OutgoingFile, ctx: AdapterContext): Promise<SendResult> {
+    if (!('address' in to)) return { outcome: 'failed_perm', error: 'email needs an address' };
+    try {
+      const info = await transport.sendMail({
+        from, to: to.name ? { name: to.name, address: to.address } : to.address, subject: `[Herald report] ${file.title}`,
+        text: `${file.text}\n\nThe report is attached (${file.filename}). Every run is also kept in Herald: ${ctx.config.publicUrl}/reports\n`,
+        attachments: [{ filename: file.filename, content: file.data, contentType: file.contentType }],
+        headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' },
+      });
+      if (info.rejected?.length) return { outcome: 'failed_perm', error: `smtp: recipient rejected: ${info.response ?? ''}`.trim() };
+      return { outcome: 'sent', providerRef: info.messageId };
+    } catch (e) {
+      return smtpErrorToSendResult(e);
+    }
+  }
+
   return {
     kind: 'email',
     sendDigest,
+    sendFile,
     enabled: true,
     inline: false,
     updatable: false,

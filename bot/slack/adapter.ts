@@ -19,7 +19,7 @@
 import { App, LogLevel, SocketModeReceiver, isValidSlackRequest, type Logger, type Receiver, type ReceiverEvent } from '@slack/bolt';
 import type { BlockAction, ButtonAction, SlashCommand, RespondFn, AckFn } from '@slack/bolt';
 import { ErrorCode, WebClient, type WebClientOptions } from '@slack/web-api';
-import type { Adapter, AdapterContext, ChannelHealth, NoteToPost, OutgoingMessage, SendResult } from '../adapter';
+import type { Adapter, AdapterContext, ChannelHealth, FileRecipient, NoteToPost, OutgoingFile, OutgoingMessage, SendResult } from '../adapter';
 import type { RecipientUser } from '../../db/model/channels';
 import type { DigestView } from '../../db/model/digest';
 import type { Config } from '../../db/platform/config';
@@ -336,6 +336,30 @@ export class SlackAdapter implements Adapter {
       return { outcome: 'sent', providerRef: r.ts };
     } catch (e) {
       return this.failure(e, 'chat.postMessage (thread reply)', `channel ${channel}`);
+    }
+  }
+
+  /**
+   * A report file to a channel through files.uploadV2 (getUploadURLExternal, the upload, completeUploadExternal).
+   * Uploads need a channel id: a channel given by name is resolved by posting the report's summary to it
+   * (chat.postMessage accepts names and answers with the id); the file then follows in that channel.
+   */
+  async sendFile(to: FileRecipient, file: OutgoingFile): Promise<SendResult> {
+    if (!('channel' in to)) return { outcome: 'failed_perm', error: 'Slack needs a channel' };
+    let channel = to.channel;
+    let comment: string | undefined = `*${file.title}*\n${file.text}`;
+    try {
+      if (!/^[CG][A-Z0-9]+$/.test(channel)) {
+        const posted = await this.web.chat.postMessage({ channel: channel.startsWith('#') ? channel : `#${channel}`, text: comment, unfurl_links: false, unfurl_media: false });
+        channel = posted.channel!;
+        comment = undefined;
+      }
+      const r = await this.web.filesUploadV2({ channel_id: channel, file: file.data, filename: file.filename, title: file.title, ...(comment ? { initial_comment: comment } : {}) });
+      this.auth.ok();
+      const f = (r as { files?: Array<{ files?: Array<{ id?: string }> }> }).files?.[0]?.files?.[0];
+      return { outcome: 'sent', providerRef: f?.id ?? channel };
+    } catch (e) {
+      return this.failure(e, 'files.uploadV2', `channel ${to.channel}`);
     }
   }
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
 const load = (f: string) => parse(readFileSync(new URL(`../../docs/${f}`, import.meta.url), 'utf8'));
-const NEEDED = ['chat:write', 'im:write', 'users:read', 'users:read.email', 'commands'];
+const NEEDED = ['chat:write', 'im:write', 'users:read', 'users:read.email', 'commands', 'files:write'];
 
 describe('Slack app manifests', () => {
   it('HTTP mode: /herald and interactivity go to POST /slack/events, with every scope Herald uses', () => {

@@ -116,6 +116,16 @@ export const JOBS = {
   model__train: def({ payload: z.object({ score_id: id, run_id: id }), key: (p) => `score:${p.score_id}:train` }),
   /** Retention: deletes events, deliveries, timelines, notifications and readiness rows past their age (db/system/retention.ts). */
   system__prune: def({ payload: z.object({}).passthrough(), key: () => 'system:prune', cron: '*/10 * * * *' }),
+  /**
+   * Reports (db/reports/generate.ts): `{report_id, scheduled_for}` is a report's schedule, one keyed job at its
+   * next due instant (it creates that slot's run and moves itself to the next); `{run_id}` renders one run.
+   * Reports share one queue: one renders at a time, so a burst of Monday-morning PDFs cannot take the worker's memory.
+   */
+  report__generate: def({
+    payload: z.union([z.object({ report_id: id, scheduled_for: z.string().min(1).max(40) }).strict(), z.object({ run_id: id }).strict()]),
+    key: (p) => ('report_id' in p ? `report:${p.report_id}:schedule` : `report-run:${p.run_id}`),
+    defaults: { queue_name: 'reports', max_attempts: 3 },
+  }),
 } as const;
 
 export type TaskName = keyof typeof JOBS;

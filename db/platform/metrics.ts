@@ -16,3 +16,9 @@ export function observeAck(a: AlertRow) {
   alertTransitions.inc({ to: a.status });
   if (a.acknowledged_at) ackLatency.observe(Math.max(0, (a.acknowledged_at.getTime() - a.created_at.getTime()) / 1000));
 }
+
+export const reportRuns = new client.Counter({ name: 'herald_report_runs_total', help: 'Report runs finished', labelNames: ['kind', 'format', 'status'] });
+export const reportRenderSeconds = new client.Histogram({
+  name: 'herald_report_render_seconds', help: 'Time to render one report run (query and file)', labelNames: ['format'],
+  buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 60],
+});

@@ -9,6 +9,7 @@ import type { AlertView } from '../model/alert';
 
 export const WEBHOOK_EVENT_TYPES = [
   'alert.triggered', 'alert.acknowledged', 'alert.escalated', 'alert.snoozed', 'alert.reopened', 'alert.resolved',
+  'report.succeeded', 'report.failed',
 ] as const;
 export const DELIVERY_GROUP = 100;
 
@@ -77,4 +78,24 @@ export async function fanOutWebhooks(sql: Sql, events: WebhookEvent[]): Promise<
     }
   }
   return jobs;
+}
+
+/**
+ * An event that is not about an alert (`report.succeeded`, `report.failed`): one delivery row per subscribed
+ * webhook of the org, `{type, timestamp, data}` like every other event, delivered by the same jobs.
+ */
+export async function fanOutOrgEvent(sql: Sql, e: { org_id: number; type: WebhookEventType; data: Record<string, unknown> }): Promise<JobSpec[]> {
+  const hooks = await sql<{ id: number; healthy: boolean }[]>`
+    select id, failure_streak = 0 and breaker_open_until is null as healthy from webhooks
+    where org_id = ${e.org_id} and enabled and (events @> array['*']::text[] or events @> array[${e.type}]::text[])`;
+  if (!hooks.length) return [];
+  const payload = { type: e.type, timestamp: new Date().toISOString(), data: e.data };
+  const rows = hooks.map((h) => ({ org_id: e.org_id, webhook_id: Number(h.id), msg_id: `msg_${randomUUID().replace(/-/g, '')}`, event_type: e.type, payload }));
+  const ids = await sql<{ id: number; webhook_id: number }[]>`
+    insert into webhook_deliveries (org_id, webhook_id, msg_id, event_type, payload)
+    select * from json_to_recordset(${JSON.stringify(rows)}::text::json) as t(org_id bigint, webhook_id bigint, msg_id text, event_type text, payload jsonb)
+    returning id, webhook_id`;
+  const healthy = new Set(hooks.filter((h) => h.healthy).map((h) => Number(h.id)));
+  return ids.map((r) => deliveryJob(Number(r.webhook_id), { delivery_ids: [Number(r.id)], webhook_id: Number(r.webhook_id) },
+    { max_attempts: 3, ...(healthy.has(Number(r.webhook_id)) ? { queue_name: undefined } : {}) }));
 }

@@ -36,6 +36,7 @@ const SchedulesPage = lazy(() => import('./pages/Schedules'));
 type ScoringProps = { view: 'scores' } | { view: 'score'; skey: string } | { view: 'entities' } | { view: 'entity'; kind: string; id: string };
 const ScoringPage = lazy<ScoringProps>(() => import('./pages/Scoring'));
 const SystemPage = lazy(() => import('./pages/admin/System'));
+const ReportsPage = lazy(() => import('./pages/Reports'));
 
 function Routes() {
   const { path } = useRoute();
@@ -63,6 +64,7 @@ function Routes() {
   if ((m = match('/scores/:key', path))) return <ScoringPage view="score" skey={m.key} />;
   if (path === '/entities') return <ScoringPage view="entities" />;
   if ((m = match('/entities/:kind/:id', path))) return <ScoringPage view="entity" kind={m.kind} id={m.id} />;
+  if (path === '/reports') return <ReportsPage />;
   if (path === '/rules') return adminOnly(<RulesPage />);
   if (path === '/rules/new') return adminOnly(<RuleEditorPage id={null} />);
   if (path === '/rules/test') return adminOnly(<RuleTesterPage />);

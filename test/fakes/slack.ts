@@ -36,6 +36,17 @@ export interface FakeSlackMessage {
   edits: number;
 }
 
+/** A file uploaded to the fake and shared to a channel by files.completeUploadExternal. */
+export interface FakeSlackFile {
+  id: string;
+  filename: string;
+  title: string;
+  channel: string;
+  initial_comment?: string;
+  /** The bytes as uploaded (the multipart part's content). */
+  data: Buffer;
+}
+
 export type FakeSlackHandler = (body: any, call: FakeSlackCall) => unknown | Promise<unknown>;
 
 export interface FakeSlackOptions {
@@ -75,6 +86,8 @@ export interface FakeSlack {
   dmChannelOf(userId: string): string | undefined;
   /** The id the fake assigned to a channel first addressed by name ("#alerts"). */
   channelIdOf(name: string): string | undefined;
+  /** Files shared through the files.uploadV2 flow (getUploadURLExternal → upload → completeUploadExternal). */
+  files: FakeSlackFile[];
   close(): Promise<void>;
 }
 
@@ -112,6 +125,26 @@ const readBody = (req: IncomingMessage) =>
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+
+const readBytes = (req: IncomingMessage) =>
+  new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+
+/** The content of the first part of a multipart/form-data body (the whole body when it is not multipart). */
+function multipartContent(body: Buffer, contentType: string | undefined): Buffer {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType ?? '');
+  if (!boundary) return body;
+  const delim = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const start = body.indexOf(delim);
+  if (start < 0) return body;
+  const headersEnd = body.indexOf('\r\n\r\n', start);
+  const next = body.indexOf(Buffer.concat([Buffer.from('\r\n'), delim]), headersEnd);
+  return body.subarray(headersEnd + 4, next < 0 ? body.length : next);
+}
 
 /**
  * Checks blocks against the limits Slack enforces, returning Slack-style messages
@@ -207,6 +240,9 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const knownChannels = new Set<string>();
   const named = new Map<string, string>(); // channel name → C id
   const responseUrls = new Map<string, number>(); // path → uses
+  const uploads = new Map<string, { filename: string; length: number; data: Buffer | null }>(); // file id → upload
+  const files: FakeSlackFile[] = [];
+  let fileCounter = 0;
   let tsCounter = 0;
   let dmCounter = 0;
   let responseCounter = 0;
@@ -345,6 +381,42 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         },
       };
     },
+    // files.uploadV2, step 1: a URL to send the bytes to, and the file's id.
+    'files.getUploadURLExternal': (b) => {
+      const length = Number(b.length);
+      if (typeof b.filename !== 'string' || !b.filename) return { ok: false, error: 'invalid_arguments' };
+      if (!Number.isInteger(length) || length < 1) return { ok: false, error: 'invalid_arguments' };
+      fileCounter++;
+      const id = `F${String(fileCounter).padStart(9, '0')}`;
+      uploads.set(id, { filename: b.filename, length, data: null });
+      return { ok: true, upload_url: `${origin}/upload/v1/${id}`, file_id: id };
+    },
+    // Step 3: share the uploaded files to a channel.
+    'files.completeUploadExternal': (b) => {
+      let list: Array<{ id: string; title?: string }>;
+      try {
+        list = typeof b.files === 'string' ? JSON.parse(b.files) : b.files;
+      } catch {
+        return { ok: false, error: 'invalid_arguments' };
+      }
+      if (!Array.isArray(list) || !list.length) return { ok: false, error: 'invalid_arguments' };
+      let channel: string | undefined;
+      if (b.channel_id !== undefined) {
+        // Uploads take a channel id, never a name.
+        if (typeof b.channel_id !== 'string' || !/^[CGD][A-Z0-9]+$/.test(b.channel_id) || !resolveChannel(b.channel_id)) return { ok: false, error: 'channel_not_found' };
+        channel = b.channel_id;
+      }
+      const done = [];
+      for (const f of list) {
+        const u = uploads.get(f.id);
+        if (!u) return { ok: false, error: 'file_not_found' };
+        if (!u.data) return { ok: false, error: 'file_upload_not_completed' };
+        if (u.data.length !== u.length) return { ok: false, error: 'file_size_mismatch' };
+        if (channel) files.push({ id: f.id, filename: u.filename, title: f.title ?? u.filename, channel, initial_comment: b.initial_comment, data: u.data });
+        done.push({ id: f.id, name: u.filename, title: f.title ?? u.filename, size: u.length, channels: channel ? [channel] : [] });
+      }
+      return { ok: true, files: done };
+    },
     // The reverse of lookupByEmail, over the same directory: what a profile shows with users:read.email.
     'users.info': (b) => {
       const found = [...directory.entries()].find(([, v]) => v.id === b.user);
@@ -378,6 +450,18 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      // files.uploadV2, step 2: the bytes, as multipart/form-data (binary: never decoded as text).
+      const up = /^\/upload\/v1\/(F[0-9]+)$/.exec(url.pathname);
+      if (up) {
+        const rawBytes = await readBytes(req);
+        const u = uploads.get(up[1]);
+        const call: FakeSlackCall = { method: 'upload', body: { file_id: up[1], bytes: rawBytes.length }, at: Date.now(), headers: req.headers, path: url.pathname, status: 200, response: 'OK' };
+        if (!u) Object.assign(call, { status: 404, response: 'not found' });
+        else u.data = multipartContent(rawBytes, req.headers['content-type']);
+        record(call);
+        res.writeHead(call.status, { 'content-type': 'text/plain' });
+        return res.end(call.response);
+      }
       const raw = await readBody(req);
       const body = req.method === 'GET' ? Object.fromEntries(url.searchParams) : decodeBody(raw, req.headers['content-type']);
       const auth = req.headers.authorization;
@@ -482,6 +566,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
     message: (channel, ts) => messages.get(`${channel}:${ts}`),
     dmChannelOf: (userId) => dms.get(userId),
     channelIdOf: (name) => named.get(name.replace(/^#/, '')),
+    files,
     close() {
       for (const w of waiters) w.reject(new Error(`fake Slack closed while waiting for ${w.method}`));
       waiters.clear();

@@ -69,6 +69,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
               <NavLink href="/analytics">Analytics</NavLink>
               <NavLink href="/dashboards">Dashboards</NavLink>
               <NavLink href="/scores">Scores</NavLink>
+              <NavLink href="/reports">Reports</NavLink>
               <NavLink href="/schedules">On call</NavLink>
               {isAdmin(user) && (
                 <>

@@ -5,6 +5,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AlertAnalytics } from '../../../db/analytics/alerts';
+import { responseDatasets } from '../../../db/model/charts';
 import { api } from '../api';
 import { ProblemBox } from '../components/Problem';
 import { useTitle } from '../hooks';
@@ -210,11 +211,7 @@ export default function AnalyticsPage() {
         type: 'line',
         data: {
           labels: series.map((p) => bucketLabel(p.t, range.bucket)),
-          datasets: [
-            { label: 'Created', data: series.map((p) => p.created), borderColor: '#1d4ed8', backgroundColor: '#1d4ed8', tension: 0.2 },
-            { label: 'Acknowledged', data: series.map((p) => p.acknowledged), borderColor: '#047857', backgroundColor: '#047857', tension: 0.2 },
-            { label: 'Escalated', data: series.map((p) => p.escalated), borderColor: '#be123c', backgroundColor: '#be123c', tension: 0.2 },
-          ],
+          datasets: responseDatasets(series).map((d) => ({ ...d, tension: 0.2 })),
         },
         options: {
           responsive: true,

@@ -1,0 +1,174 @@
+// The PDF of a report (pdfkit): a title page with the report's name, period, filters and headline figures;
+// the charts (Chart.js PNGs, two to a page); then the tables. A table breaks between rows, never inside one,
+// and repeats its header on every page it continues on. Every page carries the report's name and
+// "page i of n" in its footer.
+import PDFDocument from 'pdfkit';
+import type { ReportDoc, TableSpec } from '../doc';
+import { chartPng } from './chart';
+
+const A4 = { w: 595.28, h: 841.89 };
+const M = 50;
+const INK = '#111827';
+const MUTED = '#4b5563';
+const RULE = '#d1d5db';
+const ACCENT = '#1d4ed8';
+const FOOTER = 30;
+
+/**
+ * pdfkit draws synchronously. The worker usually shares its process with the API (`npm start`), so a long
+ * table hands the event loop back every YIELD_ROWS rows: ingestion and the PWA stay responsive while a
+ * 60-page report renders.
+ */
+const YIELD_ROWS = 40;
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export interface PdfInput { name: string; doc: ReportDoc; generatedAt: Date; tz: string }
+
+/** Renders the PDF; `progress` is told how far it got (0–1 of the rendering). */
+export async function renderPdf(input: PdfInput, progress: (f: number) => Promise<void> = async () => {}): Promise<Buffer> {
+  const { doc: d, name } = input;
+  const pdf = new PDFDocument({ size: 'A4', margins: { top: M, bottom: M, left: M, right: M }, bufferPages: true, info: { Title: name, Author: 'Herald', Subject: d.title } });
+  const chunks: Buffer[] = [];
+  pdf.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise<Buffer>((resolve, reject) => {
+    pdf.on('end', () => resolve(Buffer.concat(chunks)));
+    pdf.on('error', reject);
+  });
+  const width = A4.w - 2 * M;
+  const bottom = A4.h - M - FOOTER;
+
+  // Title page.
+  pdf.fillColor(ACCENT).font('Helvetica-Bold').fontSize(11).text('HERALD REPORT', M, M + 40, { characterSpacing: 1 });
+  pdf.moveDown(0.6).fillColor(INK).font('Helvetica-Bold').fontSize(26).text(name, { width });
+  pdf.moveDown(0.3).fillColor(MUTED).font('Helvetica').fontSize(13).text(d.title, { width });
+  pdf.moveDown(1.2);
+  for (const [k, v] of d.details) {
+    const y = pdf.y;
+    pdf.fillColor(MUTED).font('Helvetica').fontSize(10).text(k, M, y, { width: 90 });
+    pdf.fillColor(INK).font('Helvetica').fontSize(10).text(v, M + 95, y, { width: width - 95 });
+    pdf.moveDown(0.35);
+  }
+  const generated = new Intl.DateTimeFormat('en-GB', { timeZone: input.tz, dateStyle: 'medium', timeStyle: 'short' }).format(input.generatedAt);
+  pdf.fillColor(MUTED).fontSize(9).text(`Generated ${generated} (${input.tz}) from Herald's own records.`, M, pdf.y + 6, { width });
+
+  if (d.figures.length) {
+    pdf.moveDown(1.5).fillColor(INK).font('Helvetica-Bold').fontSize(14).text('Headline figures', M, pdf.y, { width });
+    pdf.moveDown(0.5);
+    const colW = (width - 12) / 2;
+    const boxH = 62;
+    for (let i = 0; i < d.figures.length; i += 2) {
+      if (pdf.y + boxH > bottom) pdf.addPage();
+      const y = pdf.y;
+      for (let j = 0; j < 2 && i + j < d.figures.length; j++) {
+        const f = d.figures[i + j];
+        const x = M + j * (colW + 12);
+        pdf.roundedRect(x, y, colW, boxH - 8, 4).lineWidth(0.75).strokeColor(RULE).stroke();
+        pdf.fillColor(MUTED).font('Helvetica').fontSize(9).text(f.label, x + 10, y + 7, { width: colW - 20, lineBreak: false });
+        pdf.fillColor(INK).font('Helvetica-Bold').fontSize(17).text(f.value, x + 10, y + 19, { width: colW - 20, lineBreak: false });
+        if (f.note) pdf.fillColor(MUTED).font('Helvetica').fontSize(8).text(f.note, x + 10, y + 39, { width: colW - 20, lineBreak: false, ellipsis: true });
+      }
+      pdf.x = M;
+      pdf.y = y + boxH;
+    }
+  }
+  if (d.empty) {
+    pdf.moveDown(1).fillColor(INK).font('Helvetica-Oblique').fontSize(12).text(d.empty, M, pdf.y, { width });
+  }
+  await progress(0.2);
+
+  // Charts, two to a page.
+  const imgH = (width * 460) / 1000;
+  for (let i = 0; i < d.charts.length; i++) {
+    const c = d.charts[i];
+    if (i % 2 === 0) pdf.addPage();
+    pdf.fillColor(INK).font('Helvetica-Bold').fontSize(13).text(c.title, M, pdf.y, { width });
+    pdf.moveDown(0.4);
+    await breathe();
+    pdf.image(chartPng(c), M, pdf.y, { width, height: imgH });
+    pdf.y += imgH + 24;
+    await progress(0.2 + (0.4 * (i + 1)) / d.charts.length);
+  }
+
+  // Tables.
+  if (d.tables.length) pdf.addPage();
+  for (let i = 0; i < d.tables.length; i++) {
+    await drawTable(pdf, d.tables[i], width, bottom);
+    await progress(0.6 + (0.35 * (i + 1)) / d.tables.length);
+  }
+
+  // Footers.
+  const range = pdf.bufferedPageRange();
+  for (let p = range.start; p < range.start + range.count; p++) {
+    pdf.switchToPage(p);
+    const oldBottom = pdf.page.margins.bottom;
+    pdf.page.margins.bottom = 0;
+    pdf.fillColor(MUTED).font('Helvetica').fontSize(8)
+      .text(`${name} · page ${p + 1} of ${range.count}`, M, A4.h - M + 10, { width, align: 'right', lineBreak: false });
+    pdf.page.margins.bottom = oldBottom;
+  }
+  pdf.end();
+  return done;
+}
+
+async function drawTable(pdf: PDFKit.PDFDocument, t: TableSpec, width: number, bottom: number) {
+  const pad = 4;
+  const size = 8.5;
+  // Column widths: given ones are kept; the rest share what is left.
+  const given = t.columns.reduce((s, c) => s + (c.width ?? 0), 0);
+  const free = t.columns.filter((c) => !c.width).length;
+  const scale = given > width ? width / given : 1;
+  const widths = t.columns.map((c) => (c.width ? c.width * scale : Math.max(40, (width - given * scale) / Math.max(1, free))));
+  const total = widths.reduce((a, b) => a + b, 0);
+  if (total > width) for (let i = 0; i < widths.length; i++) widths[i] *= width / total;
+
+  const rowHeight = (cells: string[], font: string) => {
+    pdf.font(font).fontSize(size);
+    return Math.max(...cells.map((c, i) => pdf.heightOfString(c || ' ', { width: widths[i] - 2 * pad }))) + 2 * pad;
+  };
+  const drawRow = (cells: string[], y: number, h: number, header: boolean, shade: boolean) => {
+    if (header) pdf.rect(M, y, width, h).fill('#eef2ff');
+    else if (shade) pdf.rect(M, y, width, h).fill('#f9fafb');
+    let x = M;
+    pdf.fillColor(INK).font(header ? 'Helvetica-Bold' : 'Helvetica').fontSize(size);
+    cells.forEach((c, i) => {
+      pdf.text(c, x + pad, y + pad, { width: widths[i] - 2 * pad, align: t.columns[i].align ?? 'left' });
+      x += widths[i];
+    });
+    pdf.moveTo(M, y + h).lineTo(M + width, y + h).lineWidth(0.5).strokeColor(RULE).stroke();
+  };
+  const header = t.columns.map((c) => c.label);
+  const headerH = rowHeight(header, 'Helvetica-Bold');
+  const title = (cont: boolean) => {
+    pdf.fillColor(INK).font('Helvetica-Bold').fontSize(13).text(cont ? `${t.title} (continued)` : t.title, M, pdf.y, { width });
+    pdf.moveDown(0.3);
+  };
+
+  // The title, the header and the first row stay together.
+  const firstH = t.rows.length ? rowHeight(t.rows[0], 'Helvetica') : 0;
+  if (pdf.y + 24 + headerH + firstH > bottom) pdf.addPage();
+  title(false);
+  let y = pdf.y;
+  drawRow(header, y, headerH, true, false);
+  y += headerH;
+  for (let i = 0; i < t.rows.length; i++) {
+    if (i > 0 && i % YIELD_ROWS === 0) await breathe();
+    const r = t.rows[i];
+    const h = rowHeight(r, 'Helvetica');
+    if (y + h > bottom) {
+      pdf.addPage();
+      pdf.y = M;
+      title(true);
+      y = pdf.y;
+      drawRow(header, y, headerH, true, false);
+      y += headerH;
+    }
+    drawRow(r, y, h, false, i % 2 === 1);
+    y += h;
+  }
+  pdf.x = M;
+  pdf.y = y + 8;
+  if (t.note) {
+    pdf.fillColor(MUTED).font('Helvetica-Oblique').fontSize(8.5).text(t.note, M, pdf.y, { width });
+  }
+  pdf.moveDown(1.2);
+}
