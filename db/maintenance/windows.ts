@@ -9,6 +9,7 @@ import { require, type Actor } from '../actor';
 import { notFound, parse } from '../errors';
 import { ConditionSchema, type MatchableEvent } from '../rules/schema';
 import { conditionHolds } from '../rules/match';
+import { recordAudit } from '../audit/record';
 
 const slug = z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9_.-]*$/, 'use lowercase letters, digits, _ . -');
 const MAX_DURATION = 7 * 24 * 60;
@@ -62,11 +63,14 @@ const view = (r: Row) => ({
 export async function createMaintenance(h: Herald, actor: Actor, input: unknown) {
   require(actor, 'integrations:write');
   const w = parse(MaintenanceInputSchema, input);
-  const [row] = await h.sql<Row[]>`
-    insert into maintenance_windows (org_id, name, starts_at, ends_at, cron, duration_minutes, match)
-    values (${actor.orgId}, ${w.name}, ${w.starts_at ?? null}, ${w.ends_at ?? null}, ${w.cron?.trim() || null}, ${w.cron ? w.duration_minutes ?? null : null}, ${w.match as never})
-    returning *`;
-  return view(row);
+  return h.sql.begin(async (tx) => {
+    const [row] = await tx<Row[]>`
+      insert into maintenance_windows (org_id, name, starts_at, ends_at, cron, duration_minutes, match)
+      values (${actor.orgId}, ${w.name}, ${w.starts_at ?? null}, ${w.ends_at ?? null}, ${w.cron?.trim() || null}, ${w.cron ? w.duration_minutes ?? null : null}, ${w.match as never})
+      returning *`;
+    await recordAudit(tx, actor, 'maintenance.created', { kind: 'maintenance', id: Number(row.id), label: row.name }, { after: view(row) });
+    return view(row);
+  });
 }
 
 export async function listMaintenance(h: Herald, actor: Actor) {
@@ -83,8 +87,11 @@ export async function getMaintenance(h: Herald, actor: Actor, id: number) {
 
 export async function deleteMaintenance(h: Herald, actor: Actor, id: number) {
   require(actor, 'integrations:write');
-  const [row] = await h.sql`delete from maintenance_windows where org_id = ${actor.orgId} and id = ${id} returning id`;
-  if (!row) throw notFound(`Maintenance window ${id}`);
+  await h.sql.begin(async (tx) => {
+    const [row] = await tx<Row[]>`delete from maintenance_windows where org_id = ${actor.orgId} and id = ${id} returning *`;
+    if (!row) throw notFound(`Maintenance window ${id}`);
+    await recordAudit(tx, actor, 'maintenance.deleted', { kind: 'maintenance', id, label: row.name }, { before: view(row) });
+  });
 }
 
 const matchers = new Map<string, (d: { min: number; hour: number; date: number; month: number; dow: number }) => boolean>();

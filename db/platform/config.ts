@@ -39,6 +39,11 @@ const EnvSchema = z.object({
   HERALD_POLL_INTERVAL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(50)),
   /** Webhook deliveries run in their own job runner with this many slots (never routing's). */
   HERALD_WEBHOOK_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(16)),
+  /** Suspicious activity (README "Audit"): the window in which bursts are counted, and their thresholds. */
+  HERALD_SECURITY_WINDOW_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(24 * 60).default(10)),
+  HERALD_SECURITY_FAILED_SIGNINS_PER_ACCOUNT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(10)),
+  HERALD_SECURITY_FAILED_SIGNINS_PER_ADDRESS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(20)),
+  HERALD_SECURITY_EXPORTS_PER_WINDOW: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(1)),
 });
 
 export type Env = z.output<typeof EnvSchema>;
@@ -46,7 +51,18 @@ export type Env = z.output<typeof EnvSchema>;
 export interface Config extends Env {
   publicUrl: string;
   webhookAllowPrivate: boolean;
+  security: SecurityLimits;
 }
+
+/** When suspicious activity posts a `security/*` event (db/audit/suspicious.ts). */
+export interface SecurityLimits {
+  windowMinutes: number;
+  failedPerAccount: number;
+  failedPerAddress: number;
+  exportsPerWindow: number;
+}
+
+export const DEFAULT_SECURITY_LIMITS: SecurityLimits = { windowMinutes: 10, failedPerAccount: 10, failedPerAddress: 20, exportsPerWindow: 1 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const r = EnvSchema.safeParse(env);
@@ -60,5 +76,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...e,
     publicUrl: (e.PUBLIC_URL ?? `http://${host}:${e.PORT}`).replace(/\/+$/, ''),
     webhookAllowPrivate: e.HERALD_WEBHOOK_ALLOW_PRIVATE === '1',
+    security: {
+      windowMinutes: e.HERALD_SECURITY_WINDOW_MINUTES,
+      failedPerAccount: e.HERALD_SECURITY_FAILED_SIGNINS_PER_ACCOUNT,
+      failedPerAddress: e.HERALD_SECURITY_FAILED_SIGNINS_PER_ADDRESS,
+      exportsPerWindow: e.HERALD_SECURITY_EXPORTS_PER_WINDOW,
+    },
   };
 }
