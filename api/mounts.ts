@@ -6,6 +6,7 @@ import { twilioRoutes } from './routes/twilio';
 import { emailLinkRoutes } from './routes/email-links';
 import { chatMount } from './routes/chat';
 import { analyticsRoutes } from './routes/analytics';
+import { auditRoutes } from './routes/audit';
 
 export const MOUNTS: Mount[] = [
   (app, ctx) => app.route('/', pwaRoutes(ctx)),
@@ -13,4 +14,5 @@ export const MOUNTS: Mount[] = [
   (app, ctx) => app.route('/', emailLinkRoutes(ctx)),
   chatMount,
   (app, ctx) => app.route('/', analyticsRoutes(ctx)),
+  (app, ctx) => app.route('/', auditRoutes(ctx)),
 ];

@@ -60,7 +60,7 @@ export async function recordAudit(tx: Sql, actor: AuditActor, action: string, ta
     insert into audit (org_id, actor_kind, actor_id, actor_name, action, entity_kind, entity_id, entity_label, before, after, ip)
     values (${actor.orgId}, ${who.kind}, ${who.id}, ${who.name.slice(0, 320)}, ${action}, ${target.kind},
       ${target.id === undefined || target.id === null ? null : String(target.id)}, ${target.label?.slice(0, 500) ?? null},
-      ${before === null ? null : JSON.stringify(before)}::jsonb, ${after === null ? null : JSON.stringify(after)}::jsonb,
+      ${before === null ? null : JSON.stringify(before)}::text::jsonb, ${after === null ? null : JSON.stringify(after)}::text::jsonb,
       ${actor.address ?? null})
     returning id`;
   return Number(row.id);

@@ -47,7 +47,7 @@ export async function putPreferencesVerb(h: Herald, actor: Actor, userId: number
     const before = await view({ sql: tx }, actor.orgId, id);
     await writePreferences(tx, actor.orgId, id, p);
     const after = await view({ sql: tx }, actor.orgId, id);
-    await recordAudit(tx, actor, 'preferences.updated', { kind: 'user', id, label: `preferences of user ${id}` }, { before, after });
+    await recordAudit(tx, actor, 'preferences.updated', { kind: 'preferences', id, label: `preferences of user ${id}` }, { before, after });
     return after;
   });
 }

@@ -113,7 +113,7 @@ export async function updateUser(h: Herald, actor: Actor, id: number, input: unk
       const before = userView(old), after = userView(row);
       // A new password is a security event: the same one row says so (the password itself is never stored here).
       await recordAudit(tx, actor, pw ? 'user.password_changed' : 'user.updated', { kind: 'user', id, label: after.email },
-        { before, after: pw ? { ...after, password: 'changed' } : after });
+        { before, after: pw ? { ...after, password_changed: true } : after });
       if (!sameSet(before.roles, after.roles)) await permissionsChanged(tx, actor, { kind: 'user', id, label: after.email }, { roles: before.roles }, { roles: after.roles });
       return row;
     });
