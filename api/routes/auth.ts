@@ -33,7 +33,7 @@ export function authRoutes(ctx: ApiContext) {
     const a = c.get('actor');
     if (a.kind !== 'user') return c.json({ user: null, actor: a, csrf_token: null });
     const [u] = await ctx.sql`select id, name, email, roles from users where id = ${a.userId}`;
-    return c.json({ user: { ...u, id: Number(u.id) }, csrf_token: c.get('session')?.csrf ?? null });
+    return c.json({ user: { ...u, id: Number(u.id), permissions: a.permissions }, csrf_token: c.get('session')?.csrf ?? null });
   });
   r.use('/logout', authenticate(ctx));
   r.post('/logout', async (c) => {

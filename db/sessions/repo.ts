@@ -92,12 +92,14 @@ export async function login(sql: Pool, input: unknown, client: string, security?
   await sql`delete from login_known_addresses where email = ${email} and last_at < now() - make_interval(days => ${LOGIN_LIMITS.knownAddressDays})`;
   const token = randomToken(32);
   const csrf = randomToken(24);
-  await sql.begin(async (tx) => {
+  const permissions = await sql.begin(async (tx) => {
+    const [p] = await tx<{ permissions: string[] }[]>`select herald_permissions(${u.org_id}, ${u.roles}::text[]) as permissions`;
     await tx`insert into sessions (org_id, user_id, token_hash, csrf_token, expires_at)
       values (${u.org_id}, ${u.id}, ${sha256(token)}, ${csrf}, now() + make_interval(days => ${SESSION_DAYS}))`;
-    await signedIn(tx, { kind: 'user', orgId: Number(u.org_id), userId: Number(u.id), name: u.name, roles: u.roles, permissions: [], via: 'pwa', address: client }, u.email);
+    await signedIn(tx, { kind: 'user', orgId: Number(u.org_id), userId: Number(u.id), name: u.name, roles: u.roles, permissions: p.permissions, via: 'pwa', address: client }, u.email);
+    return p.permissions;
   });
-  return { token, csrf_token: csrf, user: { id: Number(u.id), name: u.name, email: u.email, roles: u.roles as string[] }, maxAge: SESSION_DAYS * 86400 };
+  return { token, csrf_token: csrf, user: { id: Number(u.id), name: u.name, email: u.email, roles: u.roles as string[], permissions }, maxAge: SESSION_DAYS * 86400 };
 }
 
 /**

@@ -14,7 +14,7 @@ import { QueuePage } from './pages/Queue';
 import { SettingsPage } from './pages/Settings';
 import { loadQueue, replayPending, resetQueue } from './queue';
 import { match, navigate, useRoute } from './router';
-import { isAdmin, restoreSession, session, sessionEnded } from './session';
+import { hasPermission, isAdmin, restoreSession, session, sessionEnded } from './session';
 import { enableUnread } from './status';
 import { useStore } from './store';
 import { registerServiceWorker } from './sw-register';
@@ -32,6 +32,7 @@ const DashboardsPage = lazy<{ dkey: string | null }>(() => import('./pages/Dashb
 const DashboardEditorPage = lazy<{ dkey: string | null }>(() => import('./pages/admin/DashboardEditor'));
 const MetricsPage = lazy(() => import('./pages/admin/Metrics'));
 const SchedulesPage = lazy(() => import('./pages/Schedules'));
+const AuditPage = lazy(() => import('./pages/admin/Audit'));
 
 function Routes() {
   const { path } = useRoute();
@@ -63,6 +64,7 @@ function Routes() {
   if (path === '/users') return adminOnly(<UsersPage />);
   if (path === '/roles') return adminOnly(<RolesPage />);
   if (path === '/integrations') return adminOnly(<IntegrationsPage />);
+  if (path === '/audit') return hasPermission(user, 'audit:read') ? <AuditPage /> : <ForbiddenPage />;
   return <NotFoundPage />;
 }
 
