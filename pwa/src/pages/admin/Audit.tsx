@@ -173,7 +173,7 @@ export default function AuditPage() {
         </a>
       </div>
       <p class="sub">Every configuration change and security event: who, from where, and what changed.</p>
-      <form class="filters" onSubmit={apply} aria-label="Filter the audit trail">
+      <form class="filters audit-filters" onSubmit={apply} aria-label="Filter the audit trail">
         <div class="row">
           <div class="field">
             <label for="audit-actor">Actor</label>
