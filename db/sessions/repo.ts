@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { text } from '../platform/input';
 import type { Pool, Sql } from '../platform/sql';
 import type { Actor } from '../actor';
-import { parse, rateLimited, unauthenticated } from '../errors';
+import { HeraldError, parse, rateLimited, unauthenticated } from '../errors';
 import { hashPassword, randomToken, sha256, verifyPassword } from '../platform/crypto';
 import type { SecurityLimits } from '../platform/config';
 import { DEFAULT_ORG_ID } from '../model/org';
@@ -66,7 +66,14 @@ const DUMMY_HASH = hashPassword(randomToken(16));
  */
 export async function login(sql: Pool, input: unknown, client: string, security?: SecurityLimits) {
   const { email, password } = parse(LoginSchema, input);
-  const attempt = await reserveAttempt(sql, email, client);
+  const attempt = await reserveAttempt(sql, email, client).catch(async (e) => {
+    // Refused by the limits before any password was checked: still a failed sign-in on the trail (and it counts
+    // toward the burst that tells the admins).
+    if (e instanceof HeraldError && e.status === 429) {
+      await sql.begin((tx) => signInFailed(tx, security, { orgId: DEFAULT_ORG_ID, email, address: client, reason: 'too many attempts' }));
+    }
+    throw e;
+  });
   let u: Record<string, any> | undefined;
   let ok = false;
   try {

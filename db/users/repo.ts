@@ -75,7 +75,6 @@ export async function createUser(h: Herald, actor: Actor, input: unknown): Promi
         returning *`;
       const view = userView(row);
       await recordAudit(tx, actor, 'user.created', { kind: 'user', id: view.id, label: view.email }, { after: view });
-      if (view.roles.length) await permissionsChanged(tx, actor, { kind: 'user', id: view.id, label: view.email }, { roles: [] }, { roles: view.roles });
       return view;
     });
   } catch (e) {
