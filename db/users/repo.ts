@@ -4,7 +4,7 @@ import { text } from '../platform/input';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { Herald } from '../herald';
 import type { Pool, Sql } from '../platform/sql';
-import { can, require, type Actor } from '../actor';
+import { can, require, systemActor, type Actor } from '../actor';
 import { conflict, invalid, notFound, parse } from '../errors';
 import { hashPassword, verifyPassword } from '../platform/crypto';
 import { revokeUserSessions } from '../sessions/repo';
@@ -218,6 +218,8 @@ export async function ensureAdmin(sql: Pool, email: string, password: string | n
       await sql.begin(async (tx) => {
         await tx`update users set password_hash = ${hash}, updated_at = now() where id = ${existing.id}`;
         await revokeUserSessions(tx, Number(existing.id));
+        await recordAudit(tx, systemActor(DEFAULT_ORG_ID, 'HERALD_ADMIN_PASSWORD at start'), 'user.password_changed',
+          { kind: 'user', id: Number(existing.id), label: email }, { after: { password_changed: true } });
       });
     }
     return { created: false };
