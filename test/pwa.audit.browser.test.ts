@@ -66,6 +66,13 @@ suite('the Audit page in Chromium', () => {
     // Nothing wider than the phone (no sideways scrolling), the filters and the diff included.
     const wide = await page.evaluate(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 391).slice(0, 8).map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`));
     expect(wide).toEqual([]);
+    // A creation lists each field of the new rule as added.
+    const created = list.locator('> li').filter({ hasText: 'rule.created' });
+    await created.getByRole('button', { name: 'Show changes' }).click();
+    const name = created.getByRole('region', { name: /Changes in entry/ }).getByRole('row').filter({ hasText: /^name/ });
+    expect(await name.innerText()).toContain('Added');
+    expect(await name.getByRole('cell').allInnerTexts()).toEqual(['—', 'Cash low']);
+    await created.getByRole('button', { name: 'Hide changes' }).click();
     mkdirSync(path.join(ROOT, 'test', 'artifacts'), { recursive: true });
     await page.screenshot({ path: path.join(ROOT, 'test', 'artifacts', 'audit-390x844.png'), fullPage: true });
 

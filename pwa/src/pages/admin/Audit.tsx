@@ -70,7 +70,9 @@ function queryOf(f: Filters, extra: Record<string, string> = {}): string {
 }
 
 function DiffView({ item }: { item: AuditItem }) {
-  const lines = diff(item.before ?? null, item.after ?? null);
+  // A creation (nothing before) lists each field as added, a deletion each as removed.
+  const empty = (other: unknown) => (Array.isArray(other) ? [] : isObject(other) ? {} : null);
+  const lines = diff(item.before ?? empty(item.after), item.after ?? empty(item.before));
   if (item.before === null && item.after === null) return <p class="hint">Nothing changed: this entry records an event.</p>;
   if (!lines.length) return <p class="hint">No field changed.</p>;
   return (
