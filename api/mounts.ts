@@ -8,6 +8,7 @@ import { chatMount } from './routes/chat';
 import { analyticsRoutes } from './routes/analytics';
 import { scoringRoutes } from './routes/scoring';
 import { reportRoutes } from './routes/reports';
+import { auditRoutes } from './routes/audit';
 
 export const MOUNTS: Mount[] = [
   (app, ctx) => app.route('/', pwaRoutes(ctx)),
@@ -17,4 +18,5 @@ export const MOUNTS: Mount[] = [
   (app, ctx) => app.route('/', analyticsRoutes(ctx)),
   (app, ctx) => app.route('/', scoringRoutes(ctx)),
   (app, ctx) => app.route('/', reportRoutes(ctx)),
+  (app, ctx) => app.route('/', auditRoutes(ctx)),
 ];

@@ -4,13 +4,17 @@ import { canonical, PERMISSIONS, SCOPES, type Permission, type Scope } from './m
 
 export { SCOPES, PERMISSIONS, type Scope, type Permission };
 
-export type Actor =
+export type Actor = (
   /** `permissions`: the union of the user's roles' permission sets, read with the user (herald_permissions). */
   | { kind: 'user'; orgId: number; userId: number; name: string; roles: string[]; permissions: string[]; via?: string }
   | { kind: 'api_key'; orgId: number; keyId: number; name: string; scopes: Scope[] }
   | { kind: 'system'; orgId: number; reason: string }
   /** A tool posting through an integration's key: it may write events and act on its own category's alerts. */
-  | { kind: 'integration'; orgId: number; name: string; integrationId: number; category: string };
+  | { kind: 'integration'; orgId: number; name: string; integrationId: number; category: string }
+) & {
+  /** The client address the request came from (api/auth.ts), carried to the audit trail (db/audit/record.ts). */
+  address?: string;
+};
 
 /** What a timeline row or `acknowledged_by` records about an actor. */
 export function actorRef(a: Actor): Record<string, unknown> {

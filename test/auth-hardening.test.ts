@@ -218,7 +218,7 @@ describe('SOP links and the PWA headers (issue 14, 5)', () => {
       expect(r.status, url).toBe(400);
       expect(r.body.errors.map((e: { path: string }) => e.path)).toContain('sop.url');
     }
-    expect(await h.sql`select 1 from rules`).toHaveLength(0);
+    expect(await h.sql`select 1 from rules where sop is not null`).toHaveLength(0);
     const ok = await h.api('POST', '/v1/rules', { ...rule, sop: { title: 'Chase the invoice', steps: ['Call'], url: 'https://wiki.example.com/sop/invoices' } });
     expect(ok.status).toBe(201);
     expect(ok.body.sop.url).toBe('https://wiki.example.com/sop/invoices');

@@ -4,8 +4,7 @@ import type { ApiContext, AppEnv } from '../context';
 import { readJson } from '../http';
 import { login, logout, SESSION_COOKIE } from '../../db/sessions/repo';
 import { forbidden, unsupportedMediaType } from '../../db/errors';
-import { authenticate } from '../auth';
-import { getConnInfo } from '@hono/node-server/conninfo';
+import { authenticate, clientAddress } from '../auth';
 
 export function authRoutes(ctx: ApiContext) {
   const r = new Hono<AppEnv>();
@@ -17,8 +16,7 @@ export function authRoutes(ctx: ApiContext) {
     return list;
   };
   r.post('/login', async (c) => {
-    let client = 'unknown';
-    try { client = getConnInfo(c).remote.address ?? 'unknown'; } catch { /* not a node request (tests via app.request) */ }
+    const client = clientAddress(c) ?? 'unknown';
     // Login CSRF: a form or text/plain POST from another site must not sign the browser in. JSON only (a
     // cross-site JSON POST needs a CORS preflight Herald never grants), and a browser's Origin must be ours.
     const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
@@ -26,7 +24,7 @@ export function authRoutes(ctx: ApiContext) {
     const origin = c.req.header('origin');
     if (origin !== undefined && !ownOrigins(c.req.url).includes(origin.toLowerCase()))
       throw forbidden(`Sign-in from another site (${origin.slice(0, 200)}) is refused`);
-    const s = await login(ctx.sql, await readJson(c), client);
+    const s = await login(ctx.sql, await readJson(c), client, ctx.config.security);
     setCookie(c, SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'Lax', secure, path: '/', maxAge: s.maxAge });
     return c.json({ user: s.user, csrf_token: s.csrf_token });
   });
@@ -35,12 +33,12 @@ export function authRoutes(ctx: ApiContext) {
     const a = c.get('actor');
     if (a.kind !== 'user') return c.json({ user: null, actor: a, csrf_token: null });
     const [u] = await ctx.sql`select id, name, email, roles from users where id = ${a.userId}`;
-    return c.json({ user: { ...u, id: Number(u.id) }, csrf_token: c.get('session')?.csrf ?? null });
+    return c.json({ user: { ...u, id: Number(u.id), permissions: a.permissions }, csrf_token: c.get('session')?.csrf ?? null });
   });
   r.use('/logout', authenticate(ctx));
   r.post('/logout', async (c) => {
     const s = c.get('session');
-    if (s) await logout(ctx.sql, s.id);
+    if (s) await logout(ctx.sql, s.id, c.get('actor'));
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
     return c.body(null, 204);
   });

@@ -14,6 +14,7 @@ import { parse } from '../errors';
 import { log } from '../platform/log';
 import { csvOf, FilterFields, RangeFields, resolveRange, type Filters, type ResolvedRange } from './filters';
 import { alertFilter } from './alerts';
+import { exported } from '../audit/suspicious';
 
 export const EXPORT_BATCH = 1000;
 
@@ -64,6 +65,8 @@ export async function exportAlerts(h: Herald, actor: Actor, query: unknown): Pro
   // The file is named by the local days it covers (`to` is exclusive: its last day is the one before).
   const day = (d: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: r.tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
   const filename = `herald-alerts-${q.from ? day(r.from) : 'all'}-to-${day(new Date(Math.max(r.from.getTime(), r.to.getTime() - 1)))}.${q.format}`;
+  // Audited (and a burst of exports is a security event) before the first row is read.
+  await h.sql.begin((tx) => exported(tx, h.config.security, actor, 'alert', { format: q.format, filename, query: q }));
   const rows = cursorRows(h, actor.orgId, r, f);
   if (q.format === 'csv') return { filename, contentType: 'text/csv; charset=utf-8', stream: csvStream(rows) };
   return { filename, contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', stream: xlsxStream(rows) };

@@ -10,6 +10,7 @@ import { require, SCOPES, type Actor, type Scope } from '../actor';
 import { notFound, parse } from '../errors';
 import { randomToken, sha256 } from '../platform/crypto';
 import { DEFAULT_ORG_ID } from '../model/org';
+import { recordAudit } from '../audit/record';
 
 export const ApiKeyInputSchema = z
   .object({
@@ -29,10 +30,14 @@ export async function createApiKey(h: Herald, actor: Actor, input: unknown) {
   const k = parse(ApiKeyInputSchema, input);
   const prefix = randomToken(6).replace(/[-_]/g, 'x').slice(0, 8);
   const secret = `hk_${prefix}_${randomToken(24)}`;
-  const [row] = await h.sql`
-    insert into api_keys (org_id, name, prefix, secret_hash, scopes, expires_at, created_by)
-    values (${actor.orgId}, ${k.name}, ${prefix}, ${sha256(secret)}, ${k.scopes}, ${k.expires_at ?? null}, ${actor.kind === 'user' ? `user:${actor.userId}` : actor.kind})
-    returning *`;
+  const row = await h.sql.begin(async (tx) => {
+    const [row] = await tx`
+      insert into api_keys (org_id, name, prefix, secret_hash, scopes, expires_at, created_by)
+      values (${actor.orgId}, ${k.name}, ${prefix}, ${sha256(secret)}, ${k.scopes}, ${k.expires_at ?? null}, ${actor.kind === 'user' ? `user:${actor.userId}` : actor.kind})
+      returning *`;
+    await recordAudit(tx, actor, 'api_key.created', { kind: 'api_key', id: Number(row.id), label: row.name }, { after: view(row) });
+    return row;
+  });
   return { ...view(row), key: secret };
 }
 
@@ -44,8 +49,13 @@ export async function listApiKeys(h: Herald, actor: Actor) {
 
 export async function revokeApiKey(h: Herald, actor: Actor, id: number) {
   require(actor, 'api_keys:write');
-  const [row] = await h.sql`update api_keys set revoked_at = coalesce(revoked_at, now()) where org_id = ${actor.orgId} and id = ${id} returning *`;
-  if (!row) throw notFound(`API key ${id}`);
+  const row = await h.sql.begin(async (tx) => {
+    const [old] = await tx`select * from api_keys where org_id = ${actor.orgId} and id = ${id} for update`;
+    if (!old) throw notFound(`API key ${id}`);
+    const [row] = await tx`update api_keys set revoked_at = coalesce(revoked_at, now()) where id = ${id} returning *`;
+    await recordAudit(tx, actor, 'api_key.revoked', { kind: 'api_key', id, label: row.name }, { before: view(old), after: view(row) });
+    return row;
+  });
   cache.clear();
   return view(row);
 }

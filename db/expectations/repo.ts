@@ -10,6 +10,7 @@ import type { Herald } from '../herald';
 import { require, type Actor } from '../actor';
 import { notFound, parse } from '../errors';
 import { SEVERITIES } from '../model/levels';
+import { recordAudit } from '../audit/record';
 
 const slug = z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9_.-]*$/, 'use lowercase letters, digits, _ . -');
 const kind = z.object({ category: slug, type: slug }).strict();
@@ -41,11 +42,14 @@ const view = (r: Record<string, any>) => ({
 export async function createExpectation(h: Herald, actor: Actor, input: unknown) {
   require(actor, 'integrations:write');
   const e = parse(ExpectationInputSchema, input);
-  const [row] = await h.sql`
-    insert into expectations (org_id, name, after, expect, within_minutes, same, "then", enabled)
-    values (${actor.orgId}, ${e.name}, ${e.after as never}, ${e.expect as never}, ${e.within_minutes}, ${e.same}, ${e.then as never}, ${e.enabled})
-    returning *`;
-  return view(row);
+  return h.sql.begin(async (tx) => {
+    const [row] = await tx`
+      insert into expectations (org_id, name, after, expect, within_minutes, same, "then", enabled)
+      values (${actor.orgId}, ${e.name}, ${e.after as never}, ${e.expect as never}, ${e.within_minutes}, ${e.same}, ${e.then as never}, ${e.enabled})
+      returning *`;
+    await recordAudit(tx, actor, 'expectation.created', { kind: 'expectation', id: Number(row.id), label: row.name }, { after: view(row) });
+    return view(row);
+  });
 }
 
 export async function listExpectations(h: Herald, actor: Actor) {
@@ -74,6 +78,7 @@ export async function updateExpectation(h: Herald, actor: Actor, id: number, inp
       update expectations set name = ${merged.name}, after = ${merged.after as never}, expect = ${merged.expect as never},
         within_minutes = ${merged.within_minutes}, same = ${merged.same}, "then" = ${merged.then as never}, enabled = ${merged.enabled}, updated_at = now()
       where id = ${id} returning *`;
+    await recordAudit(tx, actor, 'expectation.updated', { kind: 'expectation', id, label: row.name }, { before: view(cur), after: view(row) });
     return view(row);
   });
 }
@@ -81,6 +86,9 @@ export async function updateExpectation(h: Herald, actor: Actor, id: number, inp
 /** Deleting stops its timers from posting (they find it gone and exit). */
 export async function deleteExpectation(h: Herald, actor: Actor, id: number) {
   require(actor, 'integrations:write');
-  const [row] = await h.sql`delete from expectations where org_id = ${actor.orgId} and id = ${id} returning id`;
-  if (!row) throw notFound(`Expectation ${id}`);
+  await h.sql.begin(async (tx) => {
+    const [row] = await tx`delete from expectations where org_id = ${actor.orgId} and id = ${id} returning *`;
+    if (!row) throw notFound(`Expectation ${id}`);
+    await recordAudit(tx, actor, 'expectation.deleted', { kind: 'expectation', id, label: row.name }, { before: view(row) });
+  });
 }

@@ -14,6 +14,7 @@ import { require, type Actor } from '../actor';
 import { notFound, parse } from '../errors';
 import { addJobs, job } from '../jobs/enqueue';
 import { insertEvents } from '../events/ingest';
+import { recordAudit } from '../audit/record';
 import { deleteIntegration, endpointFor, heartbeatJobKey, insertIntegration, integrationByKey, rotateIntegrationKey, slug } from './repo';
 
 const DAY = 86_400;
@@ -74,6 +75,7 @@ export async function createHeartbeat(h: Herald, actor: Actor, input: unknown) {
       returning due_at`;
     await addJobs(tx, [timer(Number(row.id), hb.due_at)]);
     const [full] = await select(tx, actor.orgId, Number(row.id));
+    await recordAudit(tx, actor, 'heartbeat.created', { kind: 'heartbeat', id: Number(row.id), label: full.name }, { after: view(full) });
     return { ...view(full), key, ping_url: endpointFor(h.config.publicUrl, 'heartbeat', key).url };
   });
 }
@@ -110,6 +112,7 @@ export async function updateHeartbeat(h: Herald, actor: Actor, id: number, input
       if (cur.state !== 'down') await addJobs(tx, [timer(id, u.due_at)]);
     }
     const [r] = await select(tx, actor.orgId, id);
+    await recordAudit(tx, actor, 'heartbeat.updated', { kind: 'heartbeat', id, label: r.name }, { before: view(cur), after: view(r) });
     return view(r);
   });
 }

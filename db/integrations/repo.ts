@@ -16,6 +16,7 @@ import { SEVERITIES } from '../model/levels';
 import { randomBytes } from 'node:crypto';
 import { jobKey } from '../jobs/catalog';
 import { removeJobs } from '../jobs/enqueue';
+import { recordAudit } from '../audit/record';
 
 export const INTEGRATION_KINDS = ['pagerduty', 'alertmanager', 'grafana', 'heartbeat'] as const;
 export type IntegrationKind = (typeof INTEGRATION_KINDS)[number];
@@ -97,7 +98,11 @@ export async function createIntegration(h: Herald, actor: Actor, input: unknown)
   if (i.kind === 'heartbeat') {
     throw invalid('kind: create heartbeat monitors with POST /v1/heartbeats (they need an interval)', [{ path: 'kind', message: 'use POST /v1/heartbeats' }]);
   }
-  const { row, key } = await insertIntegration(h.sql, actor.orgId, i);
+  const { row, key } = await h.sql.begin(async (tx) => {
+    const made = await insertIntegration(tx, actor.orgId, i);
+    await recordAudit(tx, actor, 'integration.created', { kind: 'integration', id: Number(made.row.id), label: made.row.name }, { after: integrationView(made.row) });
+    return made;
+  });
   return { ...integrationView(row), key, ...endpointFor(h.config.publicUrl, row.kind, key) };
 }
 
@@ -121,11 +126,16 @@ export async function getIntegration(h: Herald, actor: Actor, id: number) {
 export async function updateIntegration(h: Herald, actor: Actor, id: number, input: unknown) {
   require(actor, 'integrations:write');
   const p = parse(IntegrationPatchSchema, input);
-  const [row] = await h.sql<IntegrationRow[]>`
-    update integrations set name = coalesce(${p.name ?? null}, name), category = coalesce(${p.category ?? null}, category),
-      defaults = coalesce(${(p.defaults ?? null) as never}::jsonb, defaults), updated_at = now()
-    where org_id = ${actor.orgId} and id = ${id} returning *`;
-  if (!row) throw notFound(`Integration ${id}`);
+  const row = await h.sql.begin(async (tx) => {
+    const [old] = await tx<IntegrationRow[]>`select * from integrations where org_id = ${actor.orgId} and id = ${id} for update`;
+    if (!old) throw notFound(`Integration ${id}`);
+    const [row] = await tx<IntegrationRow[]>`
+      update integrations set name = coalesce(${p.name ?? null}, name), category = coalesce(${p.category ?? null}, category),
+        defaults = coalesce(${(p.defaults ?? null) as never}::jsonb, defaults), updated_at = now()
+      where org_id = ${actor.orgId} and id = ${id} returning *`;
+    await recordAudit(tx, actor, 'integration.updated', { kind: 'integration', id, label: row.name }, { before: integrationView(old), after: integrationView(row) });
+    return row;
+  });
   keyCache.clear();
   return integrationView(row);
 }
@@ -134,10 +144,15 @@ export async function updateIntegration(h: Herald, actor: Actor, id: number, inp
 export async function rotateIntegrationKey(h: Herald, actor: Actor, id: number) {
   require(actor, 'integrations:write');
   const key = newKey();
-  const [row] = await h.sql<IntegrationRow[]>`
-    update integrations set key_hash = ${sha256(key)}, key_prefix = ${key.slice(0, 6)}, updated_at = now()
-    where org_id = ${actor.orgId} and id = ${id} returning *`;
-  if (!row) throw notFound(`Integration ${id}`);
+  const row = await h.sql.begin(async (tx) => {
+    const [old] = await tx<IntegrationRow[]>`select * from integrations where org_id = ${actor.orgId} and id = ${id} for update`;
+    if (!old) throw notFound(`Integration ${id}`);
+    const [row] = await tx<IntegrationRow[]>`
+      update integrations set key_hash = ${sha256(key)}, key_prefix = ${key.slice(0, 6)}, updated_at = now()
+      where org_id = ${actor.orgId} and id = ${id} returning *`;
+    await recordAudit(tx, actor, 'integration.key_rotated', { kind: 'integration', id, label: row.name }, { before: integrationView(old), after: integrationView(row) });
+    return row;
+  });
   keyCache.clear();
   return { ...integrationView(row), key, ...endpointFor(h.config.publicUrl, row.kind, key) };
 }
@@ -151,6 +166,7 @@ export async function deleteIntegration(h: Herald, actor: Actor, id: number, onl
         and (${onlyKind ?? null}::text is null or kind = ${onlyKind ?? null}) returning *`;
     if (!row) throw notFound(`${onlyKind === 'heartbeat' ? 'Heartbeat' : 'Integration'} ${id}`);
     if (row.kind === 'heartbeat') await removeJobs(tx, [heartbeatJobKey(id)]);
+    await recordAudit(tx, actor, `${row.kind === 'heartbeat' ? 'heartbeat' : 'integration'}.deleted`, { kind: row.kind === 'heartbeat' ? 'heartbeat' : 'integration', id, label: row.name }, { before: integrationView(row) });
   });
   keyCache.clear();
 }

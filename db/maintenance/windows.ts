@@ -10,6 +10,7 @@ import { require, type Actor } from '../actor';
 import { notFound, parse } from '../errors';
 import { ConditionSchema, type MatchableEvent } from '../rules/schema';
 import { conditionHolds } from '../rules/match';
+import { recordAudit } from '../audit/record';
 
 const slug = z.string().min(1).max(64).regex(/^[a-z0-9][a-z0-9_.-]*$/, 'use lowercase letters, digits, _ . -');
 const MAX_DURATION = 7 * 24 * 60;
@@ -66,12 +67,15 @@ const view = (r: Row) => ({
 export async function createMaintenance(h: Herald, actor: Actor, input: unknown) {
   require(actor, 'integrations:write');
   const w = parse(MaintenanceInputSchema, input);
-  const [row] = await h.sql<Row[]>`
-    insert into maintenance_windows (org_id, name, starts_at, ends_at, cron, duration_minutes, match, pause_escalation)
-    values (${actor.orgId}, ${w.name}, ${w.starts_at ?? null}, ${w.ends_at ?? null}, ${w.cron?.trim() || null}, ${w.cron ? w.duration_minutes ?? null : null}, ${w.match as never},
-      ${w.pause_escalation})
-    returning *`;
-  return view(row);
+  return h.sql.begin(async (tx) => {
+    const [row] = await tx<Row[]>`
+      insert into maintenance_windows (org_id, name, starts_at, ends_at, cron, duration_minutes, match, pause_escalation)
+      values (${actor.orgId}, ${w.name}, ${w.starts_at ?? null}, ${w.ends_at ?? null}, ${w.cron?.trim() || null}, ${w.cron ? w.duration_minutes ?? null : null}, ${w.match as never},
+        ${w.pause_escalation})
+      returning *`;
+    await recordAudit(tx, actor, 'maintenance.created', { kind: 'maintenance', id: Number(row.id), label: row.name }, { after: view(row) });
+    return view(row);
+  });
 }
 
 export async function listMaintenance(h: Herald, actor: Actor) {
@@ -95,8 +99,9 @@ export async function deleteMaintenance(h: Herald, actor: Actor, id: number,
   resumePaused: (tx: Sql, orgId: number, windowId: number) => Promise<unknown> = async () => {}) {
   require(actor, 'integrations:write');
   await h.sql.begin(async (tx) => {
-    const [row] = await tx`delete from maintenance_windows where org_id = ${actor.orgId} and id = ${id} returning id, pause_escalation`;
+    const [row] = await tx<Row[]>`delete from maintenance_windows where org_id = ${actor.orgId} and id = ${id} returning *`;
     if (!row) throw notFound(`Maintenance window ${id}`);
+    await recordAudit(tx, actor, 'maintenance.deleted', { kind: 'maintenance', id, label: row.name }, { before: view(row) });
     if (row.pause_escalation) await resumePaused(tx, actor.orgId, id);
   });
 }

@@ -12,6 +12,7 @@ import { lifecycleGrid, lifecycleMeasure, lifecycleSeries, lifecycleTable, lifec
 import { autoBucket, changePct, forecastFor, RangeQuery, rangeOf, seriesFor, valueFor } from './read';
 import { parseKey } from './verbs';
 import { levelOf, thresholdValue } from './check';
+import { recordAudit } from '../audit/record';
 
 export const WIDGET_TYPES = ['kpi', 'line', 'bar', 'table', 'status_grid', 'aging', 'forecast'] as const;
 const roleKey = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
@@ -77,7 +78,11 @@ export async function insertDashboard(sql: Sql, orgId: number, d: DashboardInput
 export async function createDashboardVerb(h: Herald, actor: Actor, body: unknown) {
   require(actor, 'dashboards:write');
   const d = parse(DashboardInputSchema, body);
-  return view((await h.sql.begin((tx) => insertDashboard(tx, actor.orgId, d)))!);
+  return h.sql.begin(async (tx) => {
+    const after = view((await insertDashboard(tx, actor.orgId, d))!);
+    await recordAudit(tx, actor, 'dashboard.created', { kind: 'dashboard', id: after.key, label: after.name }, { after });
+    return after;
+  });
 }
 
 /** Dashboards the actor may see: all for admins and keys, else those for one of the user's roles (or for everyone). */
@@ -101,14 +106,19 @@ export async function patchDashboardVerb(h: Herald, actor: Actor, key: string, b
     const [row] = await tx<DashboardRow[]>`
       update dashboards set name = ${d.name}, roles = ${d.roles}, widgets = ${tx.json(d.widgets as never)}, updated_at = now()
       where id = ${cur.id} returning *`;
+    await recordAudit(tx, actor, 'dashboard.updated', { kind: 'dashboard', id: k, label: row.name }, { before: view(cur), after: view(row) });
     return view(row);
   });
 }
 
 export async function deleteDashboardVerb(h: Herald, actor: Actor, key: string) {
   require(actor, 'dashboards:write');
-  const r = await h.sql`delete from dashboards where org_id = ${actor.orgId} and key = ${parseKey(key, 'dashboard')}`;
-  if (!r.count) throw notFound(`Dashboard ${key}`);
+  const k = parseKey(key, 'dashboard');
+  await h.sql.begin(async (tx) => {
+    const [row] = await tx<DashboardRow[]>`delete from dashboards where org_id = ${actor.orgId} and key = ${k} returning *`;
+    if (!row) throw notFound(`Dashboard ${key}`);
+    await recordAudit(tx, actor, 'dashboard.deleted', { kind: 'dashboard', id: k, label: row.name }, { before: view(row) });
+  });
 }
 
 /** One widget's data over [from, to). A widget whose metric has since gone shows an error, not a 500. */

@@ -7,6 +7,7 @@ import { conflict, invalid, notFound, parse } from '../errors';
 import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
 import { addJobs, job } from '../jobs/enqueue';
+import { recordAudit } from '../audit/record';
 import { MetricInputSchema, MetricPatchSchema, metricKey, type MetricInput, type MetricRow } from './schema';
 
 /**
@@ -73,8 +74,11 @@ export async function insertMetric(sql: Sql, orgId: number, def: MetricInput, op
 export async function createMetricVerb(h: Herald, actor: Actor, body: unknown) {
   require(actor, 'dashboards:write');
   const def = parse(MetricInputSchema, body);
-  const m = await h.sql.begin((tx) => insertMetric(tx, actor.orgId, def));
-  return metricView(m!);
+  return h.sql.begin(async (tx) => {
+    const after = metricView((await insertMetric(tx, actor.orgId, def))!);
+    await recordAudit(tx, actor, 'metric.created', { kind: 'metric', id: def.key, label: def.name }, { after });
+    return after;
+  });
 }
 
 export async function listMetricsVerb(h: Herald, actor: Actor) {
@@ -108,6 +112,7 @@ export async function patchMetricVerb(h: Herald, actor: Actor, key: string, body
       update metric_definitions set name = ${def.name}, definition = ${tx.json(def as never)}, ${rebuild ? resetColumns(tx) : tx``} updated_at = now()
       where id = ${cur.id} returning *`;
     if (rebuild) await clearRollups(tx, m);
+    await recordAudit(tx, actor, 'metric.updated', { kind: 'metric', id: k, label: m.name }, { before: metricView(cur), after: metricView(m) });
     return metricView(m);
   });
 }
@@ -120,8 +125,9 @@ export async function deleteMetricVerb(h: Herald, actor: Actor, key: string) {
     const users = await tx<{ key: string }[]>`
       select key from dashboards where org_id = ${actor.orgId} and widgets @> ${tx.json([{ metric: k }] as never)} order by key`;
     if (users.length) throw conflict(`Metric ${k} is shown on dashboard${users.length > 1 ? 's' : ''} ${users.map((u) => u.key).join(', ')}; remove those widgets first`);
-    const r = await tx`delete from metric_definitions where org_id = ${actor.orgId} and key = ${k}`;
-    if (!r.count) throw notFound(`Metric ${k}`);
+    const [row] = await tx<MetricRow[]>`delete from metric_definitions where org_id = ${actor.orgId} and key = ${k} returning *`;
+    if (!row) throw notFound(`Metric ${k}`);
+    await recordAudit(tx, actor, 'metric.deleted', { kind: 'metric', id: k, label: row.name }, { before: metricView(row) });
   });
 }
 
@@ -136,6 +142,7 @@ export async function rebuildMetricVerb(h: Herald, actor: Actor, key: string) {
       where org_id = ${actor.orgId} and key = ${k} returning *`;
     if (!m) throw notFound(`Metric ${k}`);
     await clearRollups(tx, m);
+    await recordAudit(tx, actor, 'metric.rebuilt', { kind: 'metric', id: k, label: m.name }, { after: metricView(m) });
     return metricView(m);
   });
 }

@@ -69,6 +69,11 @@ const EnvSchema = z.object({
   HERALD_RETAIN_NOTIFICATIONS_DAYS: num(0, 36_500, 90),
   HERALD_RETAIN_READINESS_DAYS: num(0, 36_500, 14),
   HERALD_RETAIN_BATCH: num(10, 100_000, 1000),
+  /** Suspicious activity (README "Audit"): the window in which bursts are counted, and their thresholds. */
+  HERALD_SECURITY_WINDOW_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(24 * 60).default(10)),
+  HERALD_SECURITY_FAILED_SIGNINS_PER_ACCOUNT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(10)),
+  HERALD_SECURITY_FAILED_SIGNINS_PER_ADDRESS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(20)),
+  HERALD_SECURITY_EXPORTS_PER_WINDOW: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(1)),
 });
 
 export type Env = z.output<typeof EnvSchema>;
@@ -76,7 +81,18 @@ export type Env = z.output<typeof EnvSchema>;
 export interface Config extends Env {
   publicUrl: string;
   webhookAllowPrivate: boolean;
+  security: SecurityLimits;
 }
+
+/** When suspicious activity posts a `security/*` event (db/audit/suspicious.ts). */
+export interface SecurityLimits {
+  windowMinutes: number;
+  failedPerAccount: number;
+  failedPerAddress: number;
+  exportsPerWindow: number;
+}
+
+export const DEFAULT_SECURITY_LIMITS: SecurityLimits = { windowMinutes: 10, failedPerAccount: 10, failedPerAddress: 20, exportsPerWindow: 1 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const r = EnvSchema.safeParse(env);
@@ -90,5 +106,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...e,
     publicUrl: (e.PUBLIC_URL ?? `http://${host}:${e.PORT}`).replace(/\/+$/, ''),
     webhookAllowPrivate: e.HERALD_WEBHOOK_ALLOW_PRIVATE === '1',
+    security: {
+      windowMinutes: e.HERALD_SECURITY_WINDOW_MINUTES,
+      failedPerAccount: e.HERALD_SECURITY_FAILED_SIGNINS_PER_ACCOUNT,
+      failedPerAddress: e.HERALD_SECURITY_FAILED_SIGNINS_PER_ADDRESS,
+      exportsPerWindow: e.HERALD_SECURITY_EXPORTS_PER_WINDOW,
+    },
   };
 }

@@ -6,6 +6,8 @@ import { forbidden, invalid, notFound, parse } from '../errors';
 import { preferencesPreview } from '../model/preferences';
 import { PreferencesSchema } from './schema';
 import { readPreferences, writePreferences } from './repo';
+import { recordAudit } from '../audit/record';
+import type { Sql } from '../platform/sql';
 
 function meOf(actor: Actor): number {
   if (actor.kind !== 'user') throw invalid('/v1/me is a person: sign in (an API key is nobody); admins use /v1/users/:id/preferences');
@@ -17,7 +19,7 @@ function mayEdit(actor: Actor, userId: number) {
   if (!can(actor, 'users:write')) throw forbidden("Changing someone else's preferences needs the users:write permission");
 }
 
-async function view(h: Herald, orgId: number, userId: number) {
+async function view(h: Herald | { sql: Sql }, orgId: number, userId: number) {
   const r = await readPreferences(h.sql, orgId, userId);
   if (!r) throw notFound(`User ${userId}`);
   return { user_id: userId, timezone: r.timezone, ...r.prefs, preview: preferencesPreview(r.prefs) };
@@ -41,6 +43,11 @@ export async function putPreferencesVerb(h: Herald, actor: Actor, userId: number
   if (!tz.known && (p.quiet_hours || p.digest.frequency !== 'off')) {
     throw invalid(`timezone: the person's time zone "${tz.timezone}" is not one the database knows; change it (PATCH /v1/users/${id}) first`, [{ path: 'timezone', message: 'unknown to the database' }]);
   }
-  await writePreferences(h.sql, actor.orgId, id, p);
-  return view(h, actor.orgId, id);
+  return h.sql.begin(async (tx) => {
+    const before = await view({ sql: tx }, actor.orgId, id);
+    await writePreferences(tx, actor.orgId, id, p);
+    const after = await view({ sql: tx }, actor.orgId, id);
+    await recordAudit(tx, actor, 'preferences.updated', { kind: 'preferences', id, label: `preferences of user ${id}` }, { before, after });
+    return after;
+  });
 }

@@ -9,6 +9,7 @@ import { RuleInputSchema, type Rule, type RuleInput } from './schema';
 import { deleteRule, getRule, insertRule, listRules, ruleInputOf, updateRule } from './repo';
 import { rulePreview } from './preview';
 import { assertUniqueNames, exportRules, IMPORT_MODES, parseRulesDocument, planImport } from './transfer';
+import { recordAudit } from '../audit/record';
 
 /** The names a preview sentence needs: the people and the schedules the rules name. */
 export interface PreviewNames { users: Map<number, string>; schedules: Map<number, string> }
@@ -57,7 +58,12 @@ export async function createRuleVerb(h: Herald, actor: Actor, input: unknown) {
   require(actor, 'rules:write');
   const rule = parse(RuleInputSchema, input);
   await checkSchedules(h, actor.orgId, rule);
-  return (await withPreview(h, actor.orgId, [await insertRule(h.sql, actor.orgId, rule)]))[0];
+  const saved = await h.sql.begin(async (tx) => {
+    const r = await insertRule(tx, actor.orgId, rule);
+    await recordAudit(tx, actor, 'rule.created', { kind: 'rule', id: r.id, label: r.name }, { after: r });
+    return r;
+  });
+  return (await withPreview(h, actor.orgId, [saved]))[0];
 }
 
 export async function patchRuleVerb(h: Herald, actor: Actor, id: number, patch: unknown) {
@@ -70,6 +76,7 @@ export async function patchRuleVerb(h: Herald, actor: Actor, id: number, patch: 
     const merged = parse(RuleInputSchema, { ...ruleInputOf(current), ...(patch as object) });
     await checkSchedules(h, actor.orgId, merged);
     const saved = (await updateRule(tx, actor.orgId, id, merged))!;
+    await recordAudit(tx, actor, 'rule.updated', { kind: 'rule', id, label: saved.name }, { before: current, after: saved });
     const names = await previewNames(h, actor.orgId, [saved]);
     return { ...saved, preview: rulePreview(saved, names.users, names.schedules) };
   });
@@ -77,7 +84,11 @@ export async function patchRuleVerb(h: Herald, actor: Actor, id: number, patch: 
 
 export async function deleteRuleVerb(h: Herald, actor: Actor, id: number) {
   require(actor, 'rules:write');
-  if (!(await deleteRule(h.sql, actor.orgId, id))) throw notFound(`Rule ${id}`);
+  await h.sql.begin(async (tx) => {
+    const current = await getRule(tx, actor.orgId, id);
+    if (!current || !(await deleteRule(tx, actor.orgId, id))) throw notFound(`Rule ${id}`);
+    await recordAudit(tx, actor, 'rule.deleted', { kind: 'rule', id, label: current.name }, { before: current });
+  });
 }
 
 /** The sentence for a rule being edited (not saved). */
@@ -126,6 +137,13 @@ export async function importVerb(h: Herald, actor: Actor, text: string, contentT
           else if (item.outcome === 'changed') await updateRule(tx, actor.orgId, item.id!, item.rule);
           else if (item.outcome === 'removed') await deleteRule(tx, actor.orgId, item.id!);
         }
+        // One row for the import (one verb, one change): what each rule was and became, by name.
+        const touched = p.items.filter((i) => i.outcome !== 'unchanged');
+        await recordAudit(tx, actor, 'rule.imported', { kind: 'rule', label: `${q.mode} import` }, {
+          before: Object.fromEntries(touched.filter((i) => i.previous || i.outcome === 'removed').map((i) => [i.name, i.previous ?? i.rule])),
+          after: { mode: q.mode, added: p.added, changed: p.changed, removed: p.removed, unchanged: p.unchanged,
+            rules: Object.fromEntries(touched.filter((i) => i.outcome !== 'removed').map((i) => [i.name, i.rule])) },
+        });
         return p;
       });
   const names = await previewNames(h, actor.orgId, plan.items.flatMap((i) => (i.previous ? [i.rule, i.previous] : [i.rule])));

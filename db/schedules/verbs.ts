@@ -10,6 +10,7 @@ import {
   deleteOverrideRow, deleteScheduleRow, getSchedule, insertOverrides, insertSchedule, knownUsers, listSchedules, lockSchedule,
   onCallAt, postgresKnowsZone, replaceSchedule, scheduleZone, shiftsBetween, type ScheduleView,
 } from './repo';
+import { recordAudit } from '../audit/record';
 
 /** The longest range `/shifts` lists at once. */
 export const MAX_SHIFT_RANGE_DAYS = 93;
@@ -40,8 +41,12 @@ export async function createScheduleVerb(h: Herald, actor: Actor, input: unknown
   require(actor, 'users:write');
   const s = parse(ScheduleInputSchema, input);
   await checkRefs(h.sql, actor.orgId, s);
-  const id = await h.sql.begin((tx) => insertSchedule(tx, actor.orgId, s, actorRef(actor)));
-  return (await getSchedule(h.sql, actor.orgId, id))!;
+  return h.sql.begin(async (tx) => {
+    const id = await insertSchedule(tx, actor.orgId, s, actorRef(actor));
+    const after = (await getSchedule(tx, actor.orgId, id))!;
+    await recordAudit(tx, actor, 'schedule.created', { kind: 'schedule', id, label: after.name }, { after });
+    return after;
+  });
 }
 
 const inputOf = (s: ScheduleView): Record<string, unknown> => ({
@@ -57,10 +62,14 @@ export async function patchScheduleVerb(h: Herald, actor: Actor, id: number, pat
   if (!current) throw notFound(`Schedule ${id}`);
   const merged = parse(ScheduleInputSchema, { ...inputOf(current), ...(patch as object) });
   await checkRefs(h.sql, actor.orgId, merged);
-  await h.sql.begin(async (tx) => {
+  return h.sql.begin(async (tx) => {
+    if (!(await lockSchedule(tx, actor.orgId, id))) throw notFound(`Schedule ${id}`);
+    const before = (await getSchedule(tx, actor.orgId, id))!;
     if (!(await replaceSchedule(tx, actor.orgId, id, merged, actorRef(actor)))) throw notFound(`Schedule ${id}`);
+    const after = (await getSchedule(tx, actor.orgId, id))!;
+    await recordAudit(tx, actor, 'schedule.updated', { kind: 'schedule', id, label: after.name }, { before, after });
+    return after;
   });
-  return (await getSchedule(h.sql, actor.orgId, id))!;
 }
 
 /**
@@ -73,7 +82,9 @@ export async function deleteScheduleVerb(h: Herald, actor: Actor, id: number, us
     if (!(await lockSchedule(tx, actor.orgId, id))) throw notFound(`Schedule ${id}`);
     const rules = await usedBy(tx, actor.orgId, id);
     if (rules.length) throw conflict(`Schedule ${id} is still used by ${rules.length === 1 ? 'rule' : 'rules'} ${rules.map((r) => `"${r.name}" (#${r.id})`).join(', ')}; change ${rules.length === 1 ? 'it' : 'them'} first`);
+    const before = (await getSchedule(tx, actor.orgId, id))!;
     await deleteScheduleRow(tx, actor.orgId, id);
+    await recordAudit(tx, actor, 'schedule.deleted', { kind: 'schedule', id, label: before.name }, { before });
   });
 }
 
@@ -86,16 +97,25 @@ export async function addOverrideVerb(h: Herald, actor: Actor, id: number, input
   }
   const known = await knownUsers(h.sql, actor.orgId, [o.user_id]);
   if (!known.has(o.user_id)) throw invalid(`user_id: unknown user ${o.user_id}`, [{ path: 'user_id', message: `unknown user ${o.user_id}` }]);
-  await h.sql.begin(async (tx) => {
+  return h.sql.begin(async (tx) => {
     if (!(await lockSchedule(tx, actor.orgId, id))) throw notFound(`Schedule ${id}`);
-    await insertOverrides(tx, actor.orgId, id, [o], actorRef(actor));
+    const [overrideId] = await insertOverrides(tx, actor.orgId, id, [o], actorRef(actor));
+    const after = (await getSchedule(tx, actor.orgId, id))!;
+    await recordAudit(tx, actor, 'schedule.override_added', { kind: 'schedule', id, label: after.name },
+      { after: after.overrides.find((x) => x.id === overrideId) ?? { id: overrideId, ...o } });
+    return after;
   });
-  return (await getSchedule(h.sql, actor.orgId, id))!;
 }
 
 export async function deleteOverrideVerb(h: Herald, actor: Actor, id: number, overrideId: number): Promise<void> {
   require(actor, 'users:write');
-  if (!(await deleteOverrideRow(h.sql, actor.orgId, id, overrideId))) throw notFound(`Override ${overrideId} of schedule ${id}`);
+  await h.sql.begin(async (tx) => {
+    if (!(await lockSchedule(tx, actor.orgId, id))) throw notFound(`Schedule ${id}`);
+    const current = (await getSchedule(tx, actor.orgId, id))!;
+    if (!(await deleteOverrideRow(tx, actor.orgId, id, overrideId))) throw notFound(`Override ${overrideId} of schedule ${id}`);
+    await recordAudit(tx, actor, 'schedule.override_deleted', { kind: 'schedule', id, label: current.name },
+      { before: current.overrides.find((x) => x.id === overrideId) ?? { id: overrideId } });
+  });
 }
 
 /** `GET /v1/schedules/:id/oncall?at=` → `{at, users: [{id, name}]}`. */

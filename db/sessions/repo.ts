@@ -4,8 +4,12 @@ import { z } from 'zod';
 import { text } from '../platform/input';
 import type { Pool, Sql } from '../platform/sql';
 import type { Actor } from '../actor';
-import { parse, rateLimited, unauthenticated } from '../errors';
+import { HeraldError, parse, rateLimited, unauthenticated } from '../errors';
 import { hashPassword, randomToken, sha256, verifyPassword } from '../platform/crypto';
+import type { SecurityLimits } from '../platform/config';
+import { DEFAULT_ORG_ID } from '../model/org';
+import { recordAudit } from '../audit/record';
+import { signedIn, signInFailed } from '../audit/suspicious';
 
 export const SESSION_COOKIE = 'herald_session';
 const SESSION_DAYS = 30;
@@ -56,9 +60,20 @@ async function reserveAttempt(sql: Pool, email: string, address: string): Promis
  */
 const DUMMY_HASH = hashPassword(randomToken(16));
 
-export async function login(sql: Pool, input: unknown, client: string) {
+/**
+ * Every outcome that checked a password is audited (`auth.signed_in`, `auth.sign_in_failed`) in the transaction
+ * that records it; bursts of failures and sign-ins from a new address post `security/*` events (db/audit/suspicious.ts).
+ */
+export async function login(sql: Pool, input: unknown, client: string, security?: SecurityLimits) {
   const { email, password } = parse(LoginSchema, input);
-  const attempt = await reserveAttempt(sql, email, client);
+  const attempt = await reserveAttempt(sql, email, client).catch(async (e) => {
+    // Refused by the limits before any password was checked: still a failed sign-in on the trail (and it counts
+    // toward the burst that tells the admins).
+    if (e instanceof HeraldError && e.status === 429) {
+      await sql.begin((tx) => signInFailed(tx, security, { orgId: DEFAULT_ORG_ID, email, address: client, reason: 'too many attempts' }));
+    }
+    throw e;
+  });
   let u: Record<string, any> | undefined;
   let ok = false;
   try {
@@ -67,8 +82,14 @@ export async function login(sql: Pool, input: unknown, client: string) {
     ok = (await verifyPassword(password, stored ?? (await DUMMY_HASH))) && !!stored;
   } finally {
     if (!ok) {
-      await sql`update login_attempts set outcome = 'failed', at = now() where id = ${attempt}`;
-      await sql`delete from login_attempts where at < now() - interval '1 day'`;
+      await sql.begin(async (tx) => {
+        await tx`update login_attempts set outcome = 'failed', at = now() where id = ${attempt}`;
+        await tx`delete from login_attempts where at < now() - interval '1 day'`;
+        await signInFailed(tx, security, {
+          orgId: u ? Number(u.org_id) : DEFAULT_ORG_ID, email, address: client,
+          reason: !u ? 'unknown account' : u.password_hash ? 'wrong password' : 'no password set',
+        });
+      });
     }
   }
   if (!u || !ok) throw unauthenticated('Email or password is wrong');
@@ -78,9 +99,14 @@ export async function login(sql: Pool, input: unknown, client: string) {
   await sql`delete from login_known_addresses where email = ${email} and last_at < now() - make_interval(days => ${LOGIN_LIMITS.knownAddressDays})`;
   const token = randomToken(32);
   const csrf = randomToken(24);
-  await sql`insert into sessions (org_id, user_id, token_hash, csrf_token, expires_at)
-    values (${u.org_id}, ${u.id}, ${sha256(token)}, ${csrf}, now() + make_interval(days => ${SESSION_DAYS}))`;
-  return { token, csrf_token: csrf, user: { id: Number(u.id), name: u.name, email: u.email, roles: u.roles as string[] }, maxAge: SESSION_DAYS * 86400 };
+  const permissions = await sql.begin(async (tx) => {
+    const [p] = await tx<{ permissions: string[] }[]>`select herald_permissions(${u.org_id}, ${u.roles}::text[]) as permissions`;
+    await tx`insert into sessions (org_id, user_id, token_hash, csrf_token, expires_at)
+      values (${u.org_id}, ${u.id}, ${sha256(token)}, ${csrf}, now() + make_interval(days => ${SESSION_DAYS}))`;
+    await signedIn(tx, { kind: 'user', orgId: Number(u.org_id), userId: Number(u.id), name: u.name, roles: u.roles, permissions: p.permissions, via: 'pwa', address: client }, u.email);
+    return p.permissions;
+  });
+  return { token, csrf_token: csrf, user: { id: Number(u.id), name: u.name, email: u.email, roles: u.roles as string[], permissions }, maxAge: SESSION_DAYS * 86400 };
 }
 
 /**
@@ -105,6 +131,9 @@ export async function sessionActor(sql: Sql, token: string): Promise<{ actor: Ac
   };
 }
 
-export async function logout(sql: Sql, sessionId: number) {
-  await sql`delete from sessions where id = ${sessionId}`;
+export async function logout(sql: Pool, sessionId: number, actor?: Actor) {
+  await sql.begin(async (tx) => {
+    const r = await tx`delete from sessions where id = ${sessionId}`;
+    if (r.count && actor) await recordAudit(tx, actor, 'auth.signed_out', { kind: 'session', id: sessionId, label: actor.kind === 'user' ? actor.name : null });
+  });
 }

@@ -4,12 +4,16 @@ import { text } from '../platform/input';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { Herald } from '../herald';
 import type { Pool, Sql } from '../platform/sql';
-import { can, require, type Actor } from '../actor';
+import { can, require, systemActor, type Actor } from '../actor';
 import { conflict, invalid, notFound, parse } from '../errors';
 import { hashPassword, verifyPassword } from '../platform/crypto';
 import { revokeUserSessions } from '../sessions/repo';
 import { DEFAULT_ORG_ID } from '../model/org';
 import { CUSTOM_ROLE_DEFAULT, PERMISSIONS } from '../model/permissions';
+import { recordAudit } from '../audit/record';
+import { permissionsChanged } from '../audit/suspicious';
+
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
 const roleKey = text().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
 
@@ -64,11 +68,15 @@ export async function createUser(h: Herald, actor: Actor, input: unknown): Promi
   const phone = u.phone ? normalisePhone(u.phone, h.config.HERALD_DEFAULT_REGION) : null;
   const pw = u.password ? await hashPassword(u.password) : null;
   try {
-    const [row] = await h.sql`
-      insert into users (org_id, name, email, phone, roles, slack_user_id, discord_user_id, timezone, password_hash)
-      values (${actor.orgId}, ${u.name}, ${u.email}, ${phone}, ${u.roles}, ${u.slack_user_id ?? null}, ${u.discord_user_id ?? null}, ${u.timezone}, ${pw})
-      returning *`;
-    return userView(row);
+    return await h.sql.begin(async (tx) => {
+      const [row] = await tx`
+        insert into users (org_id, name, email, phone, roles, slack_user_id, discord_user_id, timezone, password_hash)
+        values (${actor.orgId}, ${u.name}, ${u.email}, ${phone}, ${u.roles}, ${u.slack_user_id ?? null}, ${u.discord_user_id ?? null}, ${u.timezone}, ${pw})
+        returning *`;
+      const view = userView(row);
+      await recordAudit(tx, actor, 'user.created', { kind: 'user', id: view.id, label: view.email }, { after: view });
+      return view;
+    });
   } catch (e) {
     if ((e as { code?: string }).code === '23505') throw conflict(`A user with that ${String((e as { constraint_name?: string }).constraint_name).includes('phone') ? 'phone' : 'email'} already exists`);
     throw e;
@@ -89,6 +97,8 @@ export async function updateUser(h: Herald, actor: Actor, id: number, input: unk
   const pw = u.password ? await hashPassword(u.password) : null;
   try {
     const row = await h.sql.begin(async (tx) => {
+      const [old] = await tx`select * from users where org_id = ${actor.orgId} and id = ${id} and deleted_at is null for update`;
+      if (!old) return undefined;
       const [row] = await tx`
         update users set
           name = coalesce(${u.name ?? null}, name), email = coalesce(${u.email ?? null}, email),
@@ -99,6 +109,11 @@ export async function updateUser(h: Herald, actor: Actor, id: number, input: unk
           timezone = coalesce(${u.timezone ?? null}, timezone), password_hash = coalesce(${pw}, password_hash), updated_at = now()
         where org_id = ${actor.orgId} and id = ${id} and deleted_at is null returning *`;
       if (row && pw) await revokeUserSessions(tx, id, actor.kind === 'user' && actor.userId === id ? opts.sessionId : null);
+      const before = userView(old), after = userView(row);
+      // A new password is a security event: the same one row says so (the password itself is never stored here).
+      await recordAudit(tx, actor, pw ? 'user.password_changed' : 'user.updated', { kind: 'user', id, label: after.email },
+        { before, after: pw ? { ...after, password_changed: true } : after });
+      if (!sameSet(before.roles, after.roles)) await permissionsChanged(tx, actor, { kind: 'user', id, label: after.email }, { roles: before.roles }, { roles: after.roles });
       return row;
     });
     if (!row) throw notFound(`User ${id}`);
@@ -124,8 +139,12 @@ export async function getUser(h: Herald, actor: Actor, id: number): Promise<User
 
 export async function deleteUser(h: Herald, actor: Actor, id: number): Promise<void> {
   require(actor, 'users:write');
-  const r = await h.sql`update users set deleted_at = now() where org_id = ${actor.orgId} and id = ${id} and deleted_at is null`;
-  if (!r.count) throw notFound(`User ${id}`);
+  await h.sql.begin(async (tx) => {
+    const [row] = await tx`update users u set deleted_at = now() from users old
+      where u.org_id = ${actor.orgId} and u.id = ${id} and u.deleted_at is null and old.id = u.id returning old.*`;
+    if (!row) throw notFound(`User ${id}`);
+    await recordAudit(tx, actor, 'user.deleted', { kind: 'user', id, label: row.email }, { before: userView(row) });
+  });
 }
 
 const PermissionList = z.array(z.enum(PERMISSIONS)).max(PERMISSIONS.length).transform((ps) => [...new Set(ps)].sort());
@@ -143,10 +162,13 @@ export async function createRole(h: Herald, actor: Actor, input: unknown) {
   require(actor, 'users:write');
   const r = parse(RoleInputSchema, input);
   const permissions = r.permissions ?? [...CUSTOM_ROLE_DEFAULT];
-  const [row] = await h.sql`insert into roles (org_id, key, name, permissions) values (${actor.orgId}, ${r.key}, ${r.name}, ${permissions})
-    on conflict do nothing returning key, name, built_in, permissions`;
-  if (!row) throw conflict(`Role ${r.key} already exists`);
-  return row;
+  return h.sql.begin(async (tx) => {
+    const [row] = await tx<RoleView[]>`insert into roles (org_id, key, name, permissions) values (${actor.orgId}, ${r.key}, ${r.name}, ${permissions})
+      on conflict do nothing returning key, name, built_in, permissions`;
+    if (!row) throw conflict(`Role ${r.key} already exists`);
+    await recordAudit(tx, actor, 'role.created', { kind: 'role', id: row.key, label: row.name }, { after: row });
+    return row;
+  });
 }
 
 /**
@@ -160,20 +182,29 @@ export async function patchRole(h: Herald, actor: Actor, key: string, input: unk
   if (key === 'admin' && p.permissions && p.permissions.length !== PERMISSIONS.length) {
     throw conflict('The admin role always has every permission');
   }
-  const [row] = await h.sql<RoleView[]>`
-    update roles set name = coalesce(${p.name ?? null}, name), permissions = coalesce(${p.permissions ?? null}::text[], permissions)
-    where org_id = ${actor.orgId} and key = ${key}
-    returning key, name, built_in, permissions`;
-  if (!row) throw notFound(`Role ${key}`);
-  return row;
+  return h.sql.begin(async (tx) => {
+    const [old] = await tx<RoleView[]>`select key, name, built_in, permissions from roles where org_id = ${actor.orgId} and key = ${key} for update`;
+    if (!old) throw notFound(`Role ${key}`);
+    const [row] = await tx<RoleView[]>`
+      update roles set name = coalesce(${p.name ?? null}, name), permissions = coalesce(${p.permissions ?? null}::text[], permissions)
+      where org_id = ${actor.orgId} and key = ${key}
+      returning key, name, built_in, permissions`;
+    const changed = !sameSet(old.permissions, row.permissions);
+    await recordAudit(tx, actor, changed ? 'role.permissions_changed' : 'role.updated', { kind: 'role', id: key, label: row.name }, { before: { ...old }, after: { ...row } });
+    if (changed) await permissionsChanged(tx, actor, { kind: 'role', id: key, label: row.name }, { permissions: old.permissions }, { permissions: row.permissions });
+    return row;
+  });
 }
 
 export async function deleteRole(h: Herald, actor: Actor, key: string) {
   require(actor, 'users:write');
-  const [row] = await h.sql`select built_in from roles where org_id = ${actor.orgId} and key = ${key}`;
-  if (!row) throw notFound(`Role ${key}`);
-  if (row.built_in) throw conflict(`Role ${key} is built in and cannot be deleted`);
-  await h.sql`delete from roles where org_id = ${actor.orgId} and key = ${key}`;
+  await h.sql.begin(async (tx) => {
+    const [row] = await tx`select key, name, built_in, permissions from roles where org_id = ${actor.orgId} and key = ${key} for update`;
+    if (!row) throw notFound(`Role ${key}`);
+    if (row.built_in) throw conflict(`Role ${key} is built in and cannot be deleted`);
+    await tx`delete from roles where org_id = ${actor.orgId} and key = ${key}`;
+    await recordAudit(tx, actor, 'role.deleted', { kind: 'role', id: key, label: row.name }, { before: { ...row } });
+  });
 }
 
 /** First start: the admin user, from the environment or generated. */
@@ -187,6 +218,8 @@ export async function ensureAdmin(sql: Pool, email: string, password: string | n
       await sql.begin(async (tx) => {
         await tx`update users set password_hash = ${hash}, updated_at = now() where id = ${existing.id}`;
         await revokeUserSessions(tx, Number(existing.id));
+        await recordAudit(tx, systemActor(DEFAULT_ORG_ID, 'HERALD_ADMIN_PASSWORD at start'), 'user.password_changed',
+          { kind: 'user', id: Number(existing.id), label: email }, { after: { password_changed: true } });
       });
     }
     return { created: false };

@@ -10,6 +10,7 @@ import { addJobs } from '../jobs/enqueue';
 import { checkWebhookUrl } from '../platform/outbound-guard';
 import { deliveryJob, WEBHOOK_EVENT_TYPES } from './fanout';
 import { randomUUID } from 'node:crypto';
+import { recordAudit } from '../audit/record';
 
 export const WebhookInputSchema = z
   .object({
@@ -37,10 +38,14 @@ export async function createWebhook(h: Herald, actor: Actor, input: unknown): Pr
   if (bad) throw invalid(`url: ${bad}`, [{ path: 'url', message: bad }]);
   // Standard Webhooks secrets: `whsec_` + base64 of 24 random bytes. Stored encrypted; shown once.
   const secret = `whsec_${Buffer.from(randomToken(24), 'base64url').toString('base64')}`;
-  const [row] = await h.sql`
-    insert into webhooks (org_id, url, events, description, secret_enc, enabled)
-    values (${actor.orgId}, ${w.url}, ${w.events}, ${w.description ?? null}, ${encrypt(h.key, secret)}, ${w.enabled ?? true})
-    returning *`;
+  const row = await h.sql.begin(async (tx) => {
+    const [row] = await tx`
+      insert into webhooks (org_id, url, events, description, secret_enc, enabled)
+      values (${actor.orgId}, ${w.url}, ${w.events}, ${w.description ?? null}, ${encrypt(h.key, secret)}, ${w.enabled ?? true})
+      returning *`;
+    await recordAudit(tx, actor, 'webhook.created', { kind: 'webhook', id: Number(row.id), label: row.url }, { after: view(row) });
+    return row;
+  });
   return { ...view(row), secret };
 }
 
@@ -64,19 +69,27 @@ export async function updateWebhook(h: Herald, actor: Actor, id: number, input: 
     const bad = checkWebhookUrl(w.url, h.config.webhookAllowPrivate);
     if (bad) throw invalid(`url: ${bad}`, [{ path: 'url', message: bad }]);
   }
-  const [row] = await h.sql`
-    update webhooks set url = coalesce(${w.url ?? null}, url), events = coalesce(${w.events ?? null}::text[], events),
-      description = coalesce(${w.description ?? null}, description), enabled = coalesce(${w.enabled ?? null}, enabled),
-      disabled_reason = case when ${w.enabled ?? null}::boolean then null else disabled_reason end, updated_at = now()
-    where org_id = ${actor.orgId} and id = ${id} returning *`;
-  if (!row) throw notFound(`Webhook ${id}`);
-  return view(row);
+  return h.sql.begin(async (tx) => {
+    const [old] = await tx`select * from webhooks where org_id = ${actor.orgId} and id = ${id} for update`;
+    if (!old) throw notFound(`Webhook ${id}`);
+    const [row] = await tx`
+      update webhooks set url = coalesce(${w.url ?? null}, url), events = coalesce(${w.events ?? null}::text[], events),
+        description = coalesce(${w.description ?? null}, description), enabled = coalesce(${w.enabled ?? null}, enabled),
+        disabled_reason = case when ${w.enabled ?? null}::boolean then null else disabled_reason end, updated_at = now()
+      where org_id = ${actor.orgId} and id = ${id} returning *`;
+    await recordAudit(tx, actor, 'webhook.updated', { kind: 'webhook', id, label: row.url }, { before: view(old), after: view(row) });
+    return view(row);
+  });
 }
 
 export async function deleteWebhook(h: Herald, actor: Actor, id: number): Promise<void> {
   require(actor, 'integrations:write');
-  const r = await h.sql`update webhooks set enabled = false, disabled_reason = 'deleted', updated_at = now() where org_id = ${actor.orgId} and id = ${id}`;
-  if (!r.count) throw notFound(`Webhook ${id}`);
+  await h.sql.begin(async (tx) => {
+    const [old] = await tx`select * from webhooks where org_id = ${actor.orgId} and id = ${id} for update`;
+    if (!old) throw notFound(`Webhook ${id}`);
+    const [row] = await tx`update webhooks set enabled = false, disabled_reason = 'deleted', updated_at = now() where id = ${id} returning *`;
+    await recordAudit(tx, actor, 'webhook.deleted', { kind: 'webhook', id, label: row.url }, { before: view(old), after: view(row) });
+  });
 }
 
 export async function listDeliveries(h: Herald, actor: Actor, webhookId: number, limit = 50) {

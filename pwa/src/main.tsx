@@ -14,7 +14,7 @@ import { QueuePage } from './pages/Queue';
 import { SettingsPage } from './pages/Settings';
 import { loadQueue, replayPending, resetQueue } from './queue';
 import { match, navigate, useRoute } from './router';
-import { isAdmin, restoreSession, session, sessionEnded } from './session';
+import { hasPermission, isAdmin, restoreSession, session, sessionEnded } from './session';
 import { enableUnread } from './status';
 import { useStore } from './store';
 import { registerServiceWorker } from './sw-register';
@@ -37,6 +37,7 @@ type ScoringProps = { view: 'scores' } | { view: 'score'; skey: string } | { vie
 const ScoringPage = lazy<ScoringProps>(() => import('./pages/Scoring'));
 const SystemPage = lazy(() => import('./pages/admin/System'));
 const ReportsPage = lazy(() => import('./pages/Reports'));
+const AuditPage = lazy(() => import('./pages/admin/Audit'));
 
 function Routes() {
   const { path } = useRoute();
@@ -75,6 +76,7 @@ function Routes() {
   if (path === '/integrations') return adminOnly(<IntegrationsPage />);
   if (path === '/expectations' || path === '/maintenance') return adminOnly(<ExpectationsPage />);
   if (path === '/system') return adminOnly(<SystemPage />);
+  if (path === '/audit') return hasPermission(user, 'audit:read') ? <AuditPage /> : <ForbiddenPage />;
   return <NotFoundPage />;
 }
 

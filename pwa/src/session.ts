@@ -17,6 +17,8 @@ const KEY = 'herald.session';
 export const STORAGE_PREFIX = 'herald.';
 
 export const isAdmin = (u: User | null | undefined) => !!u?.roles?.includes('admin');
+/** Admins hold every permission; others what their roles grant (as the server checks it). */
+export const hasPermission = (u: User | null | undefined, p: string) => isAdmin(u) || !!u?.permissions?.includes(p);
 
 export function currentUser(): User | null {
   const s = session.get();

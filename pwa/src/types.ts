@@ -13,6 +13,8 @@ export interface User {
   name: string;
   email: string;
   roles: string[];
+  /** The permissions the user's roles grant (GET /v1/auth/me), for showing pages the user may open. */
+  permissions?: string[];
   phone?: string | null;
   timezone?: string | null;
   slack_user_id?: string | null;

@@ -4,7 +4,7 @@ import type { ComponentChildren } from 'preact';
 import { liveStatus } from '../live';
 import { announcement, pendingAcks } from '../queue';
 import { Link, useRoute } from '../router';
-import { isAdmin, session } from '../session';
+import { hasPermission, isAdmin, session } from '../session';
 import { online, unread } from '../status';
 import { useStore } from '../store';
 import { updateReady } from '../sw-register';
@@ -81,6 +81,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
                   <NavLink href="/system">System</NavLink>
                 </>
               )}
+              {hasPermission(user, 'audit:read') && <NavLink href="/audit">Audit</NavLink>}
               <NavLink href="/settings">Settings</NavLink>
             </ul>
           </nav>
