@@ -8,7 +8,7 @@ import { roleLabel, toAlertView } from '../model/alert';
 import { type AlertRow, type AlertView } from '../model/alert';
 import { listTimeline } from '../timeline/append';
 import { PRIORITIES } from '../model/levels';
-import { sopProgress } from '../sop/progress';
+import { sopCheckedMany, sopProgress } from '../sop/progress';
 
 const csv = <T extends string>(values: readonly T[]) =>
   text().transform((s, ctx) => {
@@ -70,7 +70,12 @@ export async function listAlerts(h: Herald, actor: Actor, query: unknown): Promi
   const more = rows.length > q.limit;
   const page = rows.slice(0, q.limit);
   const reached = actor.kind === 'user' ? await firstReached(h, actor.userId, page.map((r) => Number(r.id))) : new Map<number, number>();
-  const items = page.map((r) => withReach(toAlertView(r, h.config.publicUrl), r, reached.get(Number(r.id))));
+  // The SOP ticks ride along (as on the live stream) so a card can say "1/5 done" without another request.
+  const ticks = await sopCheckedMany(h.sql, page.filter((r) => r.sop?.steps?.length).map((r) => Number(r.id)));
+  const items = page.map((r) => {
+    const v = withReach(toAlertView(r, h.config.publicUrl), r, reached.get(Number(r.id)));
+    return r.sop?.steps?.length ? { ...v, sop_progress: { checked: ticks.get(Number(r.id)) ?? [] } } : v;
+  });
   return { items, next_cursor: more ? Buffer.from(String(items[items.length - 1].id)).toString('base64url') : null };
 }
 
