@@ -166,7 +166,8 @@ export function upsertAlert(a: AlertView) {
   if (i >= 0) {
     const items = q.items.slice();
     if (a.status === 'resolved' && !pinned(a.id)) items.splice(i, 1);
-    else items[i] = a;
+    // The stream and action answers do not carry the reader's own view (escalated_to_you): keep it.
+    else items[i] = a.escalated_to_you === undefined ? { ...a, escalated_to_you: items[i].escalated_to_you } : a;
     setItems(items, { savedAt: q.savedAt });
   } else if (a.status !== 'resolved' && q.loaded) {
     // New to this list; whether it is "mine" is the server's call.

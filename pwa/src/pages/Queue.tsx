@@ -57,7 +57,7 @@ function ReachNote() {
   const notes: string[] = [];
   if (r.push === 'off' || r.push === 'denied') notes.push(r.push === 'denied' ? 'Push is blocked on this device.' : 'Push is off on this device.');
   if (r.push === 'unsupported') notes.push('This device cannot receive push.');
-  if (r.me && r.me.working.length === 0) notes.push('No channel reaches you outside the app: you will only see alerts here.');
+  if (r.me && r.me.working.length === 0) notes.push('No channel reaches you outside the app.');
   if (!notes.length) return null;
   return (
     <p class="reach-note" role="status">
@@ -90,11 +90,10 @@ export function QueuePage() {
     const qs = p.toString();
     navigate(qs ? `/?${qs}` : '/', { replace: true });
   };
-  const words = search.toLowerCase().split(/\s+/).filter(Boolean);
+  // As GET /v1/alerts?q=: the text in the title, body, category or dedup key.
+  const needle = search.trim().replace(/\s+/g, ' ').toLowerCase();
   const shown = q.items.filter(
-    (a) =>
-      (!category || a.category === category) &&
-      words.every((w) => `${a.title} ${a.body ?? ''} ${a.category} ${a.dedup_key}`.toLowerCase().includes(w)),
+    (a) => (!category || a.category === category) && (!needle || [a.title, a.body ?? '', a.category, a.dedup_key].some((f) => f.toLowerCase().includes(needle))),
   );
   const categories = [...new Set(q.items.map((a) => a.category))].sort();
   const groups = new Map<Group, AlertView[]>(GROUPS.map((g) => [g.key, []]));
@@ -108,14 +107,12 @@ export function QueuePage() {
 
   return (
     <section class="page" aria-labelledby="queue-title">
-      <div class="page-head">
-        <h1 id="queue-title">My queue</h1>
-        <button type="button" class="btn small ghost" onClick={() => void loadQueue()} disabled={q.loading}>
-          Refresh
-        </button>
-      </div>
+      {/* On a phone the heading is for screen readers only (the Queue tab says where you are): room for cards. */}
+      <h1 id="queue-title" class="queue-title">
+        My queue
+      </h1>
       <ReachNote />
-      {q.loaded && !q.error && q.items.length > 0 && (
+      {q.loaded && !q.error && (
         <div class="q-tools" role="search">
           <input
             type="search"
@@ -133,6 +130,9 @@ export function QueuePage() {
               </option>
             ))}
           </select>
+          <button type="button" class="btn small ghost" onClick={() => void loadQueue()} disabled={q.loading}>
+            Refresh
+          </button>
         </div>
       )}
       {q.loaded && !q.error && (
