@@ -179,12 +179,12 @@ suite('the queue, All alerts, the rule editor and the tab bar on a phone (Chromi
     await page.getByLabel('Category').selectOption('finance');
     await h.eventually(async () => (await page.locator('article.card h2').allInnerTexts()).join() === 'Invoice 1042 overdue', 5000);
     // A range that ends before today finds nothing; one that includes today finds it again.
-    await page.getByLabel('To').fill('2020-01-31');
+    await page.getByLabel('To', { exact: true }).fill('2020-01-31');
     await page.getByText('No alerts match.').waitFor();
     expect(new URL(page.url()).searchParams.get('to')).toMatch(/^2020-0[12]-/);
     const today = await page.evaluate(() => { const d = new Date(); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; });
-    await page.getByLabel('To').fill(today);
-    await page.getByLabel('From').fill(today);
+    await page.getByLabel('To', { exact: true }).fill(today);
+    await page.getByLabel('From', { exact: true }).fill(today);
     await card('Invoice 1042 overdue').waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await noSerious();

@@ -89,7 +89,7 @@ export function AlertCard({ alert, pending, sopOpen: openAtFirst = false, mine =
             {alert.sop.title || 'SOP'}
             {steps > 0 && progress !== undefined && (
               <span class="sop-count">
-                {' · '}
+                {'\u00a0· '}
                 {progress.length}/{steps} done
               </span>
             )}
