@@ -126,6 +126,8 @@ suite('the queue, All alerts, the rule editor and the tab bar on a phone (Chromi
     await card('Invoice 1042 overdue').getByRole('link', { name: 'Invoice 1042 overdue' }).click();
     await page.getByRole('heading', { name: 'Invoice 1042 overdue', level: 1 }).waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // An alert page belongs to the Queue tab.
+    expect(await tabs().getByRole('link', { name: 'Queue' }).getAttribute('aria-current')).toBe('page');
     await shot('alert-page-390x844.png');
     await noSerious();
   }, 30_000);
@@ -254,6 +256,7 @@ suite('the queue, All alerts, the rule editor and the tab bar on a phone (Chromi
     await page.getByLabel('Name').fill('Lost leads');
     await page.evaluate(() => scrollTo(0, 0));
     await shot('rule-editor-390x844.png');
+    await shot('rule-editor-full-390.png', true);
     await noSerious();
     await page.getByRole('button', { name: 'Create rule' }).click();
     await page.waitForURL(/\/rules\/\d+$/);

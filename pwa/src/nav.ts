@@ -3,7 +3,8 @@
 // - `tab: true` entries are bottom tabs on a phone (keep it to Queue, Notifications, Dashboards: "More" is
 //   always the fourth); every other entry is listed on /more (grouped by `section`) and in the wide nav row;
 // - `admin: true` shows the entry only to admins;
-// - `match` lists extra path prefixes that count as this entry (e.g. /stats for Analytics).
+// - `match` lists extra paths that count as this entry: a prefix (/stats for Analytics) or a pattern with
+//   `:param` parts (/alerts/:id: an alert page belongs to the Queue tab).
 export interface NavEntry {
   href: string;
   label: string;
@@ -16,10 +17,10 @@ export interface NavEntry {
 }
 
 export const NAV: NavEntry[] = [
-  { href: '/', label: 'Queue', tab: true, exact: true },
+  { href: '/', label: 'Queue', tab: true, exact: true, match: ['/alerts/:id'] },
   { href: '/notifications', label: 'Notifications', tab: true },
   { href: '/dashboards', label: 'Dashboards', tab: true },
-  { href: '/alerts', label: 'All alerts', section: 'Work' },
+  { href: '/alerts', label: 'All alerts', section: 'Work', exact: true },
   { href: '/analytics', label: 'Analytics', section: 'Work', match: ['/stats'] },
   { href: '/schedules', label: 'On call', section: 'Work' },
   { href: '/rules', label: 'Rules', admin: true, section: 'Admin' },
@@ -31,9 +32,12 @@ export const NAV: NavEntry[] = [
 
 export const MORE_HREF = '/more';
 
+const matches = (p: string, path: string) =>
+  p.includes(':') ? new RegExp(`^${p.replace(/:[^/]+/g, '[^/]+')}$`).test(path) : path === p || path.startsWith(p + '/');
+
 export function navCurrent(e: NavEntry, path: string): boolean {
-  if (e.exact) return path === e.href;
-  return [e.href, ...(e.match ?? [])].some((p) => path === p || path.startsWith(p + '/'));
+  if (e.match?.some((p) => matches(p, path))) return true;
+  return e.exact ? path === e.href : matches(e.href, path);
 }
 
 /** The entries this person may see. */

@@ -4,7 +4,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { AlertCard } from '../components/AlertCard';
 import { ProblemBox } from '../components/Problem';
 import { useTitle } from '../hooks';
-import { announce, holds, loadQueue, pendingAcks, queue } from '../queue';
+import { actingNow, announce, holds, loadQueue, pendingAcks, queue } from '../queue';
 import { loadReach, reach } from '../reach';
 import { Link, navigate, useRoute } from '../router';
 import { useStore } from '../store';
@@ -72,6 +72,7 @@ export function QueuePage() {
   const q = useStore(queue);
   const pending = useStore(pendingAcks);
   const held = useStore(holds);
+  const inFlight = useStore(actingNow);
   const now = useNow();
   const { query } = useRoute();
   const search = query.get('q') ?? '';
@@ -98,7 +99,7 @@ export function QueuePage() {
   const categories = [...new Set(q.items.map((a) => a.category))].sort();
   const groups = new Map<Group, AlertView[]>(GROUPS.map((g) => [g.key, []]));
   for (const a of shown) {
-    const g = held[a.id] ? (lastGroup.current.get(a.id) ?? groupOf(a, false, now)) : groupOf(a, pending[a.id] !== undefined, now);
+    const g = held[a.id] || inFlight[a.id] ? (lastGroup.current.get(a.id) ?? groupOf(a, false, now)) : groupOf(a, pending[a.id] !== undefined, now);
     lastGroup.current.set(a.id, g);
     groups.get(g)!.push(a);
   }
