@@ -164,6 +164,14 @@ suite('the queue, All alerts, the rule editor and the tab bar on a phone (Chromi
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expect((await page.locator('table.table').boundingBox())!.width).toBeLessThanOrEqual(390);
     await noSerious();
+    // The roles matrix too: one card per permission, the roles' checkboxes side by side.
+    await tabs().getByRole('link', { name: 'More' }).click();
+    await page.getByRole('link', { name: 'Roles', exact: true }).click();
+    await page.getByRole('checkbox', { name: 'CEO: See alerts' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect((await page.locator('table.table').boundingBox())!.width).toBeLessThanOrEqual(390);
+    await shot('roles-390x844.png');
+    await noSerious();
   }, 30_000);
 
   it('All alerts: search, a date range and filters', async () => {
