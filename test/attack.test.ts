@@ -79,6 +79,8 @@ function queries(): Array<{ path: string; params: Record<string, string> }> {
     { path: `/v1/schedules/${ids.schedule}/shifts`, params: { from: '2026-03-01T00:00:00Z', to: '2026-03-08T00:00:00Z' } },
     { path: '/v1/audit', params: { actor: 'user:1', action: 'rule.*', entity: 'rule:1', from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z', cursor: '5', limit: '10' } },
     { path: '/v1/audit/export', params: { format: 'csv', actor: 'admin', action: 'auth.signed_in', entity: 'user' } },
+    { path: '/v1/alerts', params: { q: 'invoice 100%_\\', assigned_to: 'me', from: '2026-01-01T00:00:00Z', status: 'open', limit: '10' } },
+    { path: '/v1/reachability', params: {} },
   ];
 }
 const HOSTILE_QUERY = ['%00', '%ED%A0%80', '1e400', '-0', '9'.repeat(400), encodeURIComponent('[{"a":'.repeat(200))];

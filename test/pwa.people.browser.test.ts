@@ -40,6 +40,8 @@ suite('people pages in Chromium', () => {
   });
 
   it('shows who is on now and next in a week view, and covers tonight in two taps', async () => {
+    // On a phone, On call and Settings sit under the tab bar's More.
+    await page.getByRole('navigation', { name: 'Tabs' }).getByRole('link', { name: 'More' }).click();
     await page.getByRole('link', { name: 'On call' }).click();
     const card = page.getByRole('region', { name: 'Finance on-call' });
     await card.getByText('On call now').waitFor();
@@ -64,6 +66,7 @@ suite('people pages in Chromium', () => {
   }, 60_000);
 
   it('edits preferences with a plain-language preview', async () => {
+    await page.getByRole('navigation', { name: 'Tabs' }).getByRole('link', { name: 'More' }).click();
     await page.getByRole('link', { name: 'Settings' }).click();
     const prefs = page.getByRole('region', { name: 'Notifications' });
     const critical = prefs.getByRole('group', { name: 'Critical alerts by' });

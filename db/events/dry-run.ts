@@ -9,7 +9,8 @@ import { selectRules } from '../rules/match';
 import { rulePreview } from '../rules/preview';
 import { routeSnapshot } from '../rules/snapshot';
 import { previewNames } from '../rules/verbs';
-import { loadTargetUsers, planMessages } from '../messages/plan';
+import { channelsFor, loadTargetUsers, planMessages } from '../messages/plan';
+import { CHANNEL_KINDS, CHANNEL_LABELS, CHANNEL_MISSING, type ChannelKind } from '../model/channels';
 import { levelDueAt } from '../escalation/schedule';
 import { priorityRank } from '../model/levels';
 
@@ -21,7 +22,7 @@ export async function dryRunVerb(h: Herald, actor: Actor, input: unknown) {
   const rules = (await listRules(h.sql, actor.orgId)).filter((r) => r.enabled);
   const matched = selectRules(rules, { ...ev, entity: ev.entity ?? null });
   const names = await previewNames(h, actor.orgId, matched);
-  if (!matched.length) return { matched: [], recipients: [], escalation: [], skipped: [] };
+  if (!matched.length) return { matched: [], recipients: [], escalation: [], skipped: [], skipped_reasons: [] };
   const route = routeSnapshot(matched);
   const roles = [...new Set(route.rules.flatMap((r) => r.targets.roles))];
   const users = [...new Set(route.rules.flatMap((r) => r.targets.users))];
@@ -37,6 +38,20 @@ export async function dryRunVerb(h: Herald, actor: Actor, input: unknown) {
     entry.channels.push(m.channel);
     if (m.hold) (entry.held ??= []).push({ channel: m.channel, reason: m.hold === 'held_quiet' ? 'quiet hours' : 'digest', until: m.held_until ?? null });
     byRecipient.set(m.recipient, entry);
+  }
+  // Why a channel the rules name reaches nobody, or not someone, in plain words.
+  const reasons = new Set<string>();
+  for (const t of route.rules) {
+    const allowed = t.channels.filter((k): k is ChannelKind => (CHANNEL_KINDS as readonly string[]).includes(k));
+    for (const k of allowed) if (!h.channels[k].enabled) reasons.add(`${CHANNEL_LABELS[k]} is not configured`);
+    const scheds = t.targets.schedules ?? [];
+    const reached = people.filter((u) => t.targets.users.includes(u.id) || u.roles.some((r) => t.targets.roles.includes(r)) || u.schedules.some((s) => scheds.includes(s)));
+    for (const u of reached) {
+      for (const k of channelsFor(u, allowed, priority, h.channels)) {
+        if (!h.channels[k].enabled || h.channels[k].reaches(u)) continue;
+        reasons.add(`${u.name} ${k === 'sms' && u.phone && u.sms_opted_out ? 'replied STOP to SMS' : CHANNEL_MISSING[k]}`);
+      }
+    }
   }
   const now = new Date();
   const escalation = [];
@@ -59,5 +74,6 @@ export async function dryRunVerb(h: Herald, actor: Actor, input: unknown) {
     recipients: [...byRecipient.values()],
     escalation,
     skipped: plan.skipped,
+    skipped_reasons: [...reasons],
   };
 }

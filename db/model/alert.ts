@@ -47,6 +47,11 @@ export interface AlertView {
   assigned_to: PersonRef | null;
   /** Link to the alert in the PWA. */
   url: string;
+  /**
+   * Only in GET /v1/alerts and GET /v1/alerts/:id read by a person: set when the alert reached the reader by
+   * escalation (level ≥ 1) rather than when it opened, with whom it went to first ("Accounting").
+   */
+  escalated_to_you?: { level: number; from: string | null } | null;
 }
 
 export interface AlertRow {

@@ -35,3 +35,12 @@ export interface RecipientUser {
 }
 
 export type ChannelMap = Record<ChannelKind, ChannelInfo>;
+
+/** Why a channel cannot reach a person, as a sentence ending: "Ana has no push subscription". */
+export const CHANNEL_MISSING: Record<ChannelKind, string> = {
+  in_app: 'cannot use the app', slack: 'has no linked Slack account', discord: 'has no linked Discord account',
+  sms: 'has no phone number', email: 'has no email address', push: 'has no push subscription',
+};
+
+/** One channel for one person: configured for the organisation, and able to reach them. */
+export type ReachState = 'ok' | 'not_configured' | 'no_address' | 'opted_out' | 'failing';

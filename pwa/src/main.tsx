@@ -9,6 +9,7 @@ import { startLive, stopLive } from './live';
 import { AlertDetailPage } from './pages/AlertDetail';
 import { LoginPage } from './pages/Login';
 import { NotFoundPage, ForbiddenPage } from './pages/NotFound';
+import { MorePage } from './pages/More';
 import { NotificationsPage } from './pages/Notifications';
 import { QueuePage } from './pages/Queue';
 import { SettingsPage } from './pages/Settings';
@@ -52,6 +53,7 @@ function Routes() {
   if ((m = match('/alerts/:id', path))) return <AlertDetailPage id={Number(m.id)} />;
   if (path === '/notifications') return <NotificationsPage />;
   if (path === '/settings') return <SettingsPage />;
+  if (path === '/more') return <MorePage />;
   // /stats was the page's name before it became Analytics.
   if (path === '/analytics' || path === '/stats') return <AnalyticsPage />;
   if (path === '/alerts') return <AlertsPage />;

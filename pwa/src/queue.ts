@@ -44,7 +44,24 @@ const holdTimers = new Map<number, ReturnType<typeof setTimeout>>();
  * Cards whose action is on its way to the server keep their place too: the live stream can report the change
  * (and re-sort the queue) before the POST answers, on a slow phone or a busy server.
  */
-const acting = new Set<number>();
+const actingIds = new Set<number>();
+/** Cards whose action is in flight, as a store too: the grouped queue keeps them in their group meanwhile. */
+export const actingNow = createStore<Record<number, true>>({});
+const acting = {
+  add(id: number) {
+    actingIds.add(id);
+    actingNow.set((a) => ({ ...a, [id]: true }));
+  },
+  delete(id: number) {
+    if (!actingIds.delete(id)) return;
+    actingNow.set((a) => {
+      const n = { ...a };
+      delete n[id];
+      return n;
+    });
+  },
+  has: (id: number) => actingIds.has(id),
+};
 const pinned = (id: number) => Boolean(holds.get()[id]) || acting.has(id);
 
 function hold(id: number, action: Action, height: number | null) {
@@ -166,7 +183,8 @@ export function upsertAlert(a: AlertView) {
   if (i >= 0) {
     const items = q.items.slice();
     if (a.status === 'resolved' && !pinned(a.id)) items.splice(i, 1);
-    else items[i] = a;
+    // The stream and action answers do not carry the reader's own view (escalated_to_you): keep it.
+    else items[i] = a.escalated_to_you === undefined ? { ...a, escalated_to_you: items[i].escalated_to_you } : a;
     setItems(items, { savedAt: q.savedAt });
   } else if (a.status !== 'resolved' && q.loaded) {
     // New to this list; whether it is "mine" is the server's call.

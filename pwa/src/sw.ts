@@ -19,6 +19,7 @@ import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { NetworkFirst, NetworkOnly } from 'workbox-strategies';
 import type { AlertView } from './types';
+import { MORE_HREF, NAV } from './nav';
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<string | { url: string; revision: string | null }> };
 
@@ -31,7 +32,8 @@ clientsClaim();
 const APP_ROUTES = ['/', '/login', '/alerts/\\d+', '/notifications', '/settings', '/stats', '/analytics', '/alerts', '/schedules', '/dashboards(?:/[^/?]+)*', '/metrics', '/integrations', '/rules(?:/[^/?]+)?', '/users', '/roles'];
 registerRoute(
   new NavigationRoute(createHandlerBoundToURL('/index.html'), {
-    allowlist: APP_ROUTES.map((p) => new RegExp(`^${p}/?(?:\\?.*)?$`)),
+    // Every page in the navigation list (../nav.ts) is an app route too, and /more (the phone's More tab).
+    allowlist: [...APP_ROUTES, MORE_HREF, ...NAV.map((e) => e.href.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))].map((p) => new RegExp(`^${p}/?(?:\\?.*)?$`)),
   }),
 );
 

@@ -3,6 +3,7 @@
 import type { ComponentChildren } from 'preact';
 import { liveStatus } from '../live';
 import { announcement, pendingAcks } from '../queue';
+import { MORE_HREF, navCurrent, visibleNav } from '../nav';
 import { Link, useRoute } from '../router';
 import { hasPermission, isAdmin, session } from '../session';
 import { online, unread } from '../status';
@@ -11,15 +12,54 @@ import { updateReady } from '../sw-register';
 
 const LIVE_TEXT = { off: 'Not live', connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' } as const;
 
-function NavLink({ href, children, exact }: { href: string; children: ComponentChildren; exact?: boolean }) {
-  const { path } = useRoute();
-  const current = exact ? path === href : path === href || path.startsWith(href + '/');
+function Badge({ n }: { n: number | undefined }) {
+  if (!n) return null;
   return (
-    <li>
-      <Link href={href} aria-current={current ? 'page' : undefined}>
-        {children}
-      </Link>
-    </li>
+    <span class="badge">
+      {n}
+      <span class="sr-only"> unread</span>
+    </span>
+  );
+}
+
+/** Wide screens: every entry in one row. Phones: the bottom tab bar (the tabs, then More for the rest). */
+function Navigation({ admin, may, unreadAll }: { admin: boolean; may: (permission: string) => boolean; unreadAll: number | undefined }) {
+  const { path } = useRoute();
+  const entries = visibleNav(admin, may);
+  const tabs = entries.filter((e) => e.tab);
+  const onTab = tabs.some((e) => navCurrent(e, path));
+  return (
+    <>
+      <nav aria-label="Main" class="mainnav">
+        <ul>
+          {entries.map((e) => (
+            <li key={e.href}>
+              <Link href={e.href} aria-current={navCurrent(e, path) ? 'page' : undefined}>
+                {e.label}
+                {e.href === '/notifications' && <Badge n={unreadAll} />}
+              </Link>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <nav aria-label="Tabs" class="tabbar">
+        <ul>
+          {tabs.map((e) => (
+            <li key={e.href}>
+              <Link href={e.href} aria-current={navCurrent(e, path) ? 'page' : undefined}>
+                <span class="tab-label">{e.label}</span>
+                {e.href === '/notifications' && <Badge n={unreadAll} />}
+              </Link>
+            </li>
+          ))}
+          <li>
+            <Link href={MORE_HREF} aria-current={!onTab && path !== '/login' ? 'page' : undefined}>
+              <span class="tab-label">More</span>
+            </Link>
+          </li>
+        </ul>
+      </nav>
+    </>
   );
 }
 
@@ -51,43 +91,9 @@ export function Layout({ children }: { children: ComponentChildren }) {
             </span>
           )}
         </header>
-        {user && (
-          <nav aria-label="Main" class="mainnav">
-            <ul>
-              <NavLink href="/" exact>
-                Queue
-              </NavLink>
-              <NavLink href="/notifications">
-                Notifications
-                {!!counts?.all && (
-                  <span class="badge">
-                    {counts.all}
-                    <span class="sr-only"> unread</span>
-                  </span>
-                )}
-              </NavLink>
-              <NavLink href="/analytics">Analytics</NavLink>
-              <NavLink href="/dashboards">Dashboards</NavLink>
-              <NavLink href="/scores">Scores</NavLink>
-              <NavLink href="/reports">Reports</NavLink>
-              <NavLink href="/schedules">On call</NavLink>
-              {isAdmin(user) && (
-                <>
-                  <NavLink href="/rules">Rules</NavLink>
-                  <NavLink href="/users">Users</NavLink>
-                  <NavLink href="/roles">Roles</NavLink>
-                  <NavLink href="/integrations">Integrations</NavLink>
-                  <NavLink href="/expectations">Expectations</NavLink>
-                  <NavLink href="/system">System</NavLink>
-                </>
-              )}
-              {hasPermission(user, 'audit:read') && <NavLink href="/audit">Audit</NavLink>}
-              <NavLink href="/settings">Settings</NavLink>
-            </ul>
-          </nav>
-        )}
+        {user && <Navigation admin={isAdmin(user)} may={(p) => hasPermission(user, p)} unreadAll={counts?.all} />}
       </div>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} class={user ? 'with-tabs' : undefined}>
         {update && (
           <div class="banner update" role="status">
             <span>

@@ -48,8 +48,8 @@ export default function RolesPage() {
         </p>
       )}
       {roles && (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="What each role may do">
-          <table class="table matrix">
+        <div class="table-wrap stack-wrap" tabIndex={0} role="region" aria-label="What each role may do">
+          <table class="table matrix stack">
             <thead>
               <tr>
                 <th scope="col">Permission</th>
@@ -69,7 +69,7 @@ export default function RolesPage() {
                     {PERMISSION_LABELS[p]} <code>{p}</code>
                   </th>
                   {roles.map((r) => (
-                    <td key={r.key}>
+                    <td key={r.key} data-label={r.name}>
                       <input
                         type="checkbox"
                         aria-label={`${r.name}: ${PERMISSION_LABELS[p]}`}

@@ -1,132 +1,23 @@
-// /rules/new and /rules/:id — the rule editor. Each field maps onto the rule JSON; the preview sentence
-// comes from the server (POST /v1/rules/preview, debounced) so it always says what the engine will do,
-// and a validation problem is shown in place of the sentence while the rule is invalid.
+// /rules/new and /rules/:id — the rule editor, without JSON: conditions as field / operator / value rows (the
+// fields seen in recent events offered), people picked by name, escalation steps "N minutes|hours after the
+// alert opened", channels that are not configured marked as such. The preview sentence comes from the server
+// (POST /v1/rules/preview, debounced) so it says what the engine will do; while the rule is not valid, each
+// problem is said once, in plain words, next to its field. On a phone the preview is one line (tap for all)
+// and never covers the field being typed. /rules/new?from_event=<id> starts from an unrouted event.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../../api';
 import { ProblemBox } from '../../components/Problem';
 import { useDebounced, useTitle } from '../../hooks';
-import { Link, navigate } from '../../router';
+import { Link, navigate, useRoute } from '../../router';
 import { CHANNEL_LABELS, CHANNELS, PRIORITIES, SEVERITIES, label } from '../../types';
-import { RolePicker, useRoles, type Rule, type RuleBody } from './shared';
+import type { EventView } from '../Alerts';
+import { EMPTY, OP_WORDS, fieldsOf, fromRule, localErrors, serverErrors, toRule, type CondDraft, type Draft, type Errors, type StepDraft } from './rule-form';
+import { RolePicker, useRoles, type Rule } from './shared';
 
-interface StepDraft {
-  after_minutes: string;
-  roles: string[];
-  users: string;
-}
+interface Person { id: number; name: string }
 
-interface Draft {
-  name: string;
-  enabled: boolean;
-  position: string;
-  continue: boolean;
-  category: string;
-  type: string;
-  min_severity: string;
-  conditions: string;
-  roles: string[];
-  users: string;
-  channels: string[];
-  priority: string;
-  steps: StepDraft[];
-  repeat: string;
-  slack_channel: string;
-  discord_channel: string;
-  sop_title: string;
-  sop_steps: string;
-  sop_url: string;
-}
-
-const EMPTY: Draft = {
-  name: '',
-  enabled: true,
-  position: '100',
-  continue: false,
-  category: '',
-  type: '',
-  min_severity: 'warning',
-  conditions: '[]',
-  roles: [],
-  users: '',
-  channels: ['in_app'],
-  priority: 'normal',
-  steps: [],
-  repeat: '0',
-  slack_channel: '',
-  discord_channel: '',
-  sop_title: '',
-  sop_steps: '',
-  sop_url: '',
-};
-
-const ids = (s: string) =>
-  s
-    .split(/[\s,]+/)
-    .filter(Boolean)
-    .map(Number);
-const num = (s: string) => (s.trim() === '' ? NaN : Number(s));
-
-function fromRule(r: Rule): Draft {
-  return {
-    name: r.name,
-    enabled: r.enabled,
-    position: String(r.position ?? 100),
-    continue: !!r.continue,
-    category: r.match.category,
-    type: r.match.type ?? '',
-    min_severity: r.match.min_severity ?? 'info',
-    conditions: JSON.stringify(r.match.conditions ?? [], null, 2),
-    roles: r.targets?.roles ?? [],
-    users: (r.targets?.users ?? []).join(', '),
-    channels: r.channels ?? [],
-    priority: r.priority,
-    steps: (r.escalation?.steps ?? []).map((s) => ({ after_minutes: String(s.after_minutes), roles: s.roles ?? [], users: (s.users ?? []).join(', ') })),
-    repeat: String(r.escalation?.repeat ?? 0),
-    slack_channel: r.slack_channel ?? '',
-    discord_channel: r.discord_channel ?? '',
-    sop_title: r.sop?.title ?? '',
-    sop_steps: (r.sop?.steps ?? []).join('\n'),
-    sop_url: r.sop?.url ?? '',
-  };
-}
-
-/** The rule JSON for a draft, or the reason it cannot be built (bad JSON in the conditions box). */
-function toRule(d: Draft): { rule: RuleBody; error: null } | { rule: null; error: string } {
-  let conditions: RuleBody['match']['conditions'];
-  try {
-    conditions = d.conditions.trim() ? JSON.parse(d.conditions) : [];
-  } catch (e) {
-    return { rule: null, error: `Conditions are not valid JSON: ${(e as Error).message}` };
-  }
-  const sopSteps = d.sop_steps
-    .split('\n')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const hasSop = d.sop_title.trim() || sopSteps.length || d.sop_url.trim();
-  return {
-    error: null,
-    rule: {
-      name: d.name,
-      enabled: d.enabled,
-      position: num(d.position),
-      continue: d.continue,
-      match: { category: d.category.trim(), type: d.type.trim() || null, min_severity: d.min_severity, conditions },
-      targets: { roles: d.roles, users: ids(d.users) },
-      channels: d.channels,
-      priority: d.priority,
-      escalation: {
-        steps: d.steps.map((s) => ({ after_minutes: num(s.after_minutes), roles: s.roles, users: ids(s.users) })),
-        repeat: num(d.repeat),
-      },
-      slack_channel: d.slack_channel.trim() || null,
-      discord_channel: d.discord_channel.trim() || null,
-      sop: hasSop ? { title: d.sop_title.trim(), steps: sopSteps, url: d.sop_url.trim() || null } : null,
-    },
-  };
-}
-
-function Field({ id, label: text, hint, children }: { id: string; label: string; hint?: string; children: ComponentChildren }) {
+function Field({ id, label: text, hint, error, children }: { id: string; label: string; hint?: string; error?: string; children: ComponentChildren }) {
   return (
     <div class="field">
       <label for={id}>{text}</label>
@@ -136,27 +27,93 @@ function Field({ id, label: text, hint, children }: { id: string; label: string;
           {hint}
         </p>
       )}
+      <FieldError id={id} error={error} />
     </div>
+  );
+}
+
+function FieldError({ id, error }: { id: string; error?: string }) {
+  if (!error) return null;
+  return (
+    <p class="field-error" id={`${id}-err`}>
+      {error}
+    </p>
+  );
+}
+
+/** aria-invalid + the hint and error as the description. */
+const described = (id: string, errors: Errors, hint = false) => ({
+  'aria-invalid': errors[id] ? ('true' as const) : undefined,
+  'aria-describedby': [hint ? `${id}-hint` : '', errors[id] ? `${id}-err` : ''].filter(Boolean).join(' ') || undefined,
+});
+
+function PeoplePicker({ legend, id, people, value, onChange, error }: { legend: string; id: string; people: Person[] | null; value: number[]; onChange: (v: number[]) => void; error?: string }) {
+  const known = people ?? [];
+  const extra = value.filter((v) => !known.some((p) => p.id === v)).map((v) => ({ id: v, name: `Person #${v}` }));
+  const all = [...known, ...extra];
+  return (
+    <fieldset class="checks" id={id} aria-describedby={error ? `${id}-err` : undefined}>
+      <legend>{legend}</legend>
+      {all.length === 0 && <p class="hint">{people ? 'No people yet.' : 'Loading people…'}</p>}
+      {all.map((p) => (
+        <label key={p.id} class="check" for={`${id}-${p.id}`}>
+          <input
+            id={`${id}-${p.id}`}
+            type="checkbox"
+            checked={value.includes(p.id)}
+            onChange={(e) => onChange((e.currentTarget as HTMLInputElement).checked ? [...value, p.id] : value.filter((x) => x !== p.id))}
+          />
+          {p.name}
+        </label>
+      ))}
+      <FieldError id={id} error={error} />
+    </fieldset>
   );
 }
 
 const val = (e: Event) => (e.currentTarget as HTMLInputElement).value;
 const checked = (e: Event) => (e.currentTarget as HTMLInputElement).checked;
+const wide = () => typeof matchMedia === 'function' && matchMedia('(min-width: 700px)').matches;
 
 export default function RuleEditorPage({ id }: { id: string | null }) {
   const isNew = id === null;
   useTitle(isNew ? 'New rule' : 'Edit rule');
-  const [draft, setDraft] = useState<Draft | null>(isNew ? EMPTY : null);
+  const { query } = useRoute();
+  const fromEvent = isNew ? query.get('from_event') : null;
+  const [draft, setDraft] = useState<Draft | null>(isNew && !fromEvent ? EMPTY : null);
   const [loadError, setLoadError] = useState<unknown>(null);
   const [preview, setPreview] = useState<string | null>(null);
-  const [previewError, setPreviewError] = useState<unknown>(null);
+  const [server, setServer] = useState<Errors>({});
   const [saveError, setSaveError] = useState<unknown>(null);
   const [saving, setSaving] = useState(false);
   const [saved, setSaved] = useState<string | null>(null);
+  const [touched, setTouched] = useState(false);
+  const [tried, setTried] = useState(false);
+  const [people, setPeople] = useState<Person[] | null>(null);
+  const [offChannels, setOffChannels] = useState<string[]>([]);
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const [previewOpen, setPreviewOpen] = useState(wide);
   const { roles } = useRoles();
   const seq = useRef(0);
 
   useEffect(() => {
+    api.get<{ items: Person[] }>('/v1/users').then((r) => setPeople(r.items.map((p) => ({ id: p.id, name: p.name }))), () => setPeople([]));
+    api.get<{ channels: Array<{ channel: string; state: string }> }>('/v1/reachability/me').then(
+      (r) => setOffChannels(r.channels.filter((c) => c.state === 'not_configured').map((c) => c.channel)),
+      () => undefined,
+    );
+    api.get<{ items: EventView[] }>('/v1/events?limit=100').then((r) => setFields((f) => ({ ...fieldsOf(r.items), ...f })), () => undefined);
+  }, []);
+
+  useEffect(() => {
+    if (fromEvent) {
+      api.get<EventView & { entity?: Record<string, unknown> | null }>(`/v1/events/${encodeURIComponent(fromEvent)}`).then((ev) => {
+        setFields((f) => ({ ...f, ...fieldsOf([ev]) }));
+        setDraft({ ...EMPTY, name: `${label(ev.category)}: ${ev.type.replace(/_/g, ' ')}`, category: ev.category, type: ev.type, min_severity: ev.severity });
+        setTouched(true);
+      }, setLoadError);
+      return;
+    }
     if (isNew) return;
     api.get<{ items: Rule[] }>('/v1/rules').then((r) => {
       const rule = r.items.find((x) => String(x.id) === id);
@@ -165,59 +122,71 @@ export default function RuleEditorPage({ id }: { id: string | null }) {
         setPreview(rule.preview);
       } else setLoadError(new ApiError({ title: 'No such rule', status: 404, detail: `There is no rule ${id}.` }));
     }, setLoadError);
-  }, [id]);
+  }, [id, fromEvent]);
 
-  const built = useMemo(() => (draft ? toRule(draft) : null), [draft]);
+  const local = useMemo(() => (draft ? localErrors(draft) : {}), [draft]);
+  const built = useMemo(() => (draft && !Object.keys(local).length ? toRule(draft, fields) : null), [draft, local, fields]);
   const debounced = useDebounced(built, 350);
 
   useEffect(() => {
-    if (!debounced || draft === EMPTY) return; // a blank new rule: nothing to preview yet
-    if (debounced.error !== null) {
-      setPreviewError(new Error(debounced.error));
-      return;
-    }
+    if (!debounced || !touched) return; // a blank new rule: nothing to preview yet
     const mine = ++seq.current;
     const ctl = new AbortController();
     api
-      .post<{ preview: string }>('/v1/rules/preview', { rule: debounced.rule }, { signal: ctl.signal })
+      .post<{ preview: string }>('/v1/rules/preview', { rule: debounced }, { signal: ctl.signal })
       .then((r) => {
         if (mine !== seq.current) return;
         setPreview(r.preview);
-        setPreviewError(null);
+        setServer({});
       })
       .catch((e) => {
         if (mine !== seq.current || (e as Error)?.name === 'AbortError') return;
-        setPreviewError(e);
+        if (e instanceof ApiError && e.status === 400) setServer(serverErrors(e.problem.errors));
       });
     return () => ctl.abort();
   }, [debounced]);
 
-  const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setDraft((d) => d && { ...d, [k]: v });
-  const setStep = (i: number, patch: Partial<StepDraft>) =>
-    setDraft((d) => d && { ...d, steps: d.steps.map((s, j) => (j === i ? { ...s, ...patch } : s)) });
+  // Local checks first (they are about what is being typed); the server's for the rest. One message per field.
+  const errors: Errors = touched ? { ...server, ...local } : {};
+  const errorCount = Object.keys(errors).length;
+
+  const set = <K extends keyof Draft>(k: K, v: Draft[K]) => {
+    setTouched(true);
+    setDraft((d) => d && { ...d, [k]: v });
+  };
+  const setStep = (i: number, patch: Partial<StepDraft>) => set('steps', draft!.steps.map((s, j) => (j === i ? { ...s, ...patch } : s)));
+  const setCond = (i: number, patch: Partial<CondDraft>) => set('conditions', draft!.conditions.map((c, j) => (j === i ? { ...c, ...patch } : c)));
 
   async function save(e: Event) {
     e.preventDefault();
-    if (!built) return;
-    if (built.error !== null) {
-      setSaveError(new Error(built.error));
-      return;
-    }
-    setSaving(true);
+    setTouched(true);
+    setTried(true);
     setSaveError(null);
     setSaved(null);
+    if (!draft) return;
+    if (Object.keys(local).length) {
+      document.getElementById(Object.keys(local)[0])?.focus();
+      return;
+    }
+    const rule = toRule(draft, fields);
+    setSaving(true);
     try {
       if (isNew) {
-        const r = await api.post<Rule>('/v1/rules', built.rule);
+        const r = await api.post<Rule>('/v1/rules', rule);
         navigate(r && typeof r.id === 'number' ? `/rules/${r.id}` : '/rules', { replace: true });
         setSaved('Rule created.');
       } else {
-        const r = await api.patch<Rule>(`/v1/rules/${id}`, built.rule);
+        const r = await api.patch<Rule>(`/v1/rules/${id}`, rule);
         if (r?.preview) setPreview(r.preview);
         setSaved('Rule saved.');
       }
+      setServer({});
     } catch (err) {
-      setSaveError(err);
+      if (err instanceof ApiError && err.status === 400 && err.problem.errors?.length) {
+        const found = serverErrors(err.problem.errors);
+        setServer(found);
+        document.getElementById(Object.keys(found)[0])?.focus();
+      } else setSaveError(err);
     } finally {
       setSaving(false);
     }
@@ -226,7 +195,7 @@ export default function RuleEditorPage({ id }: { id: string | null }) {
   if (loadError) {
     return (
       <section class="page">
-        <h1>Edit rule</h1>
+        <h1>{isNew ? 'New rule' : 'Edit rule'}</h1>
         <ProblemBox error={loadError} />
         <Link href="/rules">Back to rules</Link>
       </section>
@@ -235,7 +204,7 @@ export default function RuleEditorPage({ id }: { id: string | null }) {
   if (!draft) {
     return (
       <section class="page">
-        <h1>Edit rule</h1>
+        <h1>{isNew ? 'New rule' : 'Edit rule'}</h1>
         <p class="loading" role="status">
           Loading…
         </p>
@@ -243,29 +212,35 @@ export default function RuleEditorPage({ id }: { id: string | null }) {
     );
   }
 
+  const previewText = errorCount
+    ? `Not valid yet: ${errorCount === 1 ? 'one field needs' : `${errorCount} fields need`} attention (marked below).`
+    : (preview ?? 'Fill in the rule to see what it will do.');
+  const fieldNames = Object.keys(fields).sort();
   return (
     <section class="page" aria-labelledby="editor-title">
       <p class="back">
         <Link href="/rules">← Rules</Link>
       </p>
       <h1 id="editor-title">{isNew ? 'New rule' : `Edit: ${draft.name || 'rule'}`}</h1>
+      {fromEvent && <p class="sub">Started from an event that matched no rule: choose who it goes to, then create the rule.</p>}
 
-      <div class="preview-box" aria-live="polite" aria-atomic="true">
-        <h2 class="preview-label">Preview</h2>
-        {previewError ? (
-          <ProblemBox error={previewError} title="This rule is not valid yet" polite />
-        ) : (
-          <p class="preview">{preview ?? 'Fill in the rule to see what it will do.'}</p>
-        )}
-      </div>
+      <details class="preview-box" open={previewOpen} onToggle={(e) => setPreviewOpen((e.currentTarget as HTMLDetailsElement).open)}>
+        <summary>
+          <span class="preview-label">Preview</span>
+          {!previewOpen && <span class="preview-one">{previewText}</span>}
+        </summary>
+        <p class="preview" aria-live="polite">
+          {previewText}
+        </p>
+      </details>
 
-      <form class="form rule-form" onSubmit={save}>
-        <Field id="r-name" label="Name">
-          <input id="r-name" required value={draft.name} onInput={(e) => set('name', val(e))} />
+      <form class="form rule-form" id="r-form" onSubmit={save} noValidate>
+        <Field id="r-name" label="Name" error={errors['r-name']}>
+          <input id="r-name" required value={draft.name} onInput={(e) => set('name', val(e))} {...described('r-name', errors)} />
         </Field>
         <div class="row">
-          <Field id="r-category" label="Category" hint="finance, sales, production, system, …">
-            <input id="r-category" required list="r-categories" value={draft.category} onInput={(e) => set('category', val(e))} aria-describedby="r-category-hint" />
+          <Field id="r-category" label="Category" hint="finance, sales, production, system, …" error={errors['r-category']}>
+            <input id="r-category" required list="r-categories" value={draft.category} onInput={(e) => set('category', val(e))} {...described('r-category', errors, true)} />
             <datalist id="r-categories">
               <option value="finance" />
               <option value="sales" />
@@ -273,8 +248,8 @@ export default function RuleEditorPage({ id }: { id: string | null }) {
               <option value="system" />
             </datalist>
           </Field>
-          <Field id="r-type" label="Type" hint="Empty matches every type">
-            <input id="r-type" value={draft.type} onInput={(e) => set('type', val(e))} aria-describedby="r-type-hint" />
+          <Field id="r-type" label="Type" hint="Empty matches every type" error={errors['r-type']}>
+            <input id="r-type" value={draft.type} onInput={(e) => set('type', val(e))} {...described('r-type', errors, true)} />
           </Field>
         </div>
         <div class="row">
@@ -296,20 +271,64 @@ export default function RuleEditorPage({ id }: { id: string | null }) {
               ))}
             </select>
           </Field>
-          <Field id="r-position" label="Position" hint="Rules run in this order">
-            <input id="r-position" type="number" inputMode="numeric" min={0} value={draft.position} onInput={(e) => set('position', val(e))} aria-describedby="r-position-hint" />
+          <Field id="r-position" label="Position" hint="Rules run in this order" error={errors['r-position']}>
+            <input id="r-position" type="number" inputMode="numeric" min={0} value={draft.position} onInput={(e) => set('position', val(e))} {...described('r-position', errors, true)} />
           </Field>
         </div>
-        <Field id="r-conditions" label="Conditions (JSON)" hint='e.g. [{"field": "metadata.amount", "op": "gte", "value": 10000}]'>
-          <textarea id="r-conditions" rows={3} spellcheck={false} class="mono" value={draft.conditions} onInput={(e) => set('conditions', val(e))} aria-describedby="r-conditions-hint" />
-        </Field>
 
-        <RolePicker legend="Target roles" idPrefix="r-target" roles={roles} value={draft.roles} onChange={(v) => set('roles', v)} />
-        <Field id="r-users" label="Target user ids" hint="Comma-separated, optional">
-          <input id="r-users" inputMode="numeric" value={draft.users} onInput={(e) => set('users', val(e))} aria-describedby="r-users-hint" />
-        </Field>
+        <fieldset class="group" aria-describedby="r-cond-hint">
+          <legend>Conditions</legend>
+          <p class="hint" id="r-cond-hint">
+            {draft.conditions.length ? 'All must hold.' : 'None: every event of the category and type matches.'}
+          </p>
+          <datalist id="r-fields">
+            {fieldNames.map((f) => (
+              <option key={f} value={f}>
+                {`${f.replace(/^(metadata|entity)\./, '')} (${f.startsWith('entity') ? 'entity' : fields[f]})`}
+              </option>
+            ))}
+          </datalist>
+          {draft.conditions.map((c, i) => (
+            <div key={i} class="cond-row" role="group" aria-label={`Condition ${i + 1}`}>
+              <Field id={`r-cond-${i}-field`} label="Field" error={errors[`r-cond-${i}-field`]}>
+                <input id={`r-cond-${i}-field`} list="r-fields" autocomplete="off" spellcheck={false} value={c.field} placeholder="metadata.amount"
+                  onInput={(e) => setCond(i, { field: val(e) })} {...described(`r-cond-${i}-field`, errors)} />
+              </Field>
+              <Field id={`r-cond-${i}-op`} label="Operator" error={errors[`r-cond-${i}-op`]}>
+                <select id={`r-cond-${i}-op`} value={c.op} onChange={(e) => setCond(i, { op: val(e) })} {...described(`r-cond-${i}-op`, errors)}>
+                  {OP_WORDS.map(([op, words]) => (
+                    <option key={op} value={op}>
+                      {words}
+                    </option>
+                  ))}
+                </select>
+              </Field>
+              {c.op !== 'exists' ? (
+                <Field id={`r-cond-${i}-value`} label="Value" hint={c.op === 'in' ? 'Separate values with commas' : undefined} error={errors[`r-cond-${i}-value`]}>
+                  <input id={`r-cond-${i}-value`} value={c.value} inputMode={['gt', 'gte', 'lt', 'lte'].includes(c.op) ? 'decimal' : undefined}
+                    onInput={(e) => setCond(i, { value: val(e) })} {...described(`r-cond-${i}-value`, errors, c.op === 'in')} />
+                </Field>
+              ) : (
+                <span />
+              )}
+              <button type="button" class="btn small ghost" onClick={() => set('conditions', draft.conditions.filter((_, j) => j !== i))}>
+                Remove condition {i + 1}
+              </button>
+            </div>
+          ))}
+          <button type="button" class="btn small" onClick={() => set('conditions', [...draft.conditions, { field: '', op: 'eq', value: '' }])}>
+            Add condition
+          </button>
+        </fieldset>
 
-        <fieldset class="checks">
+        <fieldset class="group" id="r-targets">
+          <legend>Who is told</legend>
+          <RolePicker legend="Roles" idPrefix="r-target" roles={roles} value={draft.roles} onChange={(v) => set('roles', v)} />
+          <PeoplePicker legend="People" id="r-people" people={people} value={draft.users} onChange={(v) => set('users', v)} />
+          <FieldError id="r-targets" error={errors['r-targets']} />
+        </fieldset>
+
+        <fieldset class="checks" id="r-channels">
           <legend>Channels</legend>
           {CHANNELS.map((c) => (
             <label key={c} class="check" for={`r-ch-${c}`}>
@@ -320,39 +339,43 @@ export default function RuleEditorPage({ id }: { id: string | null }) {
                 onChange={(e) => set('channels', checked(e) ? [...draft.channels, c] : draft.channels.filter((x) => x !== c))}
               />
               {CHANNEL_LABELS[c]}
+              {offChannels.includes(c) && <span class="channel-off">(not configured: nothing is sent)</span>}
             </label>
           ))}
+          <FieldError id="r-channels" error={errors['r-channels']} />
         </fieldset>
         <div class="row">
-          <Field id="r-slack" label="Slack channel" hint="Optional shared channel">
-            <input id="r-slack" value={draft.slack_channel} onInput={(e) => set('slack_channel', val(e))} aria-describedby="r-slack-hint" />
+          <Field id="r-slack" label="Slack channel" hint="Optional shared channel" error={errors['r-slack']}>
+            <input id="r-slack" value={draft.slack_channel} onInput={(e) => set('slack_channel', val(e))} {...described('r-slack', errors, true)} />
           </Field>
-          <Field id="r-discord" label="Discord channel" hint="Optional shared channel id">
-            <input id="r-discord" value={draft.discord_channel} onInput={(e) => set('discord_channel', val(e))} aria-describedby="r-discord-hint" />
+          <Field id="r-discord" label="Discord channel" hint="Optional shared channel id" error={errors['r-discord']}>
+            <input id="r-discord" value={draft.discord_channel} onInput={(e) => set('discord_channel', val(e))} {...described('r-discord', errors, true)} />
           </Field>
         </div>
 
         <fieldset class="group">
-          <legend>Escalation steps</legend>
+          <legend>Escalation</legend>
           {draft.steps.length === 0 && <p class="hint">No escalation: the alert stays with its first recipients.</p>}
           {draft.steps.map((s, i) => (
             <fieldset key={i} class="step">
               <legend>Step {i + 1}</legend>
-              <Field id={`r-step-${i}-min`} label={`Step ${i + 1}: after minutes`}>
-                <input
-                  id={`r-step-${i}-min`}
-                  type="number"
-                  inputMode="decimal"
-                  min={0}
-                  step="any"
-                  value={s.after_minutes}
-                  onInput={(e) => setStep(i, { after_minutes: val(e) })}
-                />
-              </Field>
-              <RolePicker legend={`Step ${i + 1}: roles`} idPrefix={`r-step-${i}-role`} roles={roles} value={s.roles} onChange={(v) => setStep(i, { roles: v })} />
-              <Field id={`r-step-${i}-users`} label={`Step ${i + 1}: user ids`}>
-                <input id={`r-step-${i}-users`} inputMode="numeric" value={s.users} onInput={(e) => setStep(i, { users: val(e) })} />
-              </Field>
+              <div class="row">
+                <Field id={`r-step-${i}-after`} label={`Step ${i + 1}: after`} hint="after the alert opened, if nobody acknowledged" error={errors[`r-step-${i}-after`]}>
+                  <input id={`r-step-${i}-after`} type="number" inputMode="decimal" min={0} step="any" value={s.after}
+                    onInput={(e) => setStep(i, { after: val(e) })} {...described(`r-step-${i}-after`, errors, true)} />
+                </Field>
+                <Field id={`r-step-${i}-unit`} label={`Step ${i + 1}: unit`}>
+                  <select id={`r-step-${i}-unit`} value={s.unit} onChange={(e) => setStep(i, { unit: val(e) as StepDraft['unit'] })}>
+                    <option value="minutes">minutes</option>
+                    <option value="hours">hours</option>
+                  </select>
+                </Field>
+              </div>
+              <div id={`r-step-${i}-who`}>
+                <RolePicker legend={`Step ${i + 1}: roles`} idPrefix={`r-step-${i}-role`} roles={roles} value={s.roles} onChange={(v) => setStep(i, { roles: v })} />
+                <PeoplePicker legend={`Step ${i + 1}: people`} id={`r-step-${i}-people`} people={people} value={s.users} onChange={(v) => setStep(i, { users: v })} />
+                <FieldError id={`r-step-${i}-who`} error={errors[`r-step-${i}-who`]} />
+              </div>
               <button type="button" class="btn small ghost" onClick={() => set('steps', draft.steps.filter((_, j) => j !== i))}>
                 Remove step {i + 1}
               </button>
@@ -363,27 +386,27 @@ export default function RuleEditorPage({ id }: { id: string | null }) {
             class="btn small"
             onClick={() => {
               const last = draft.steps[draft.steps.length - 1];
-              const next = last ? String((Number(last.after_minutes) || 0) * 2 || 60) : '60';
-              set('steps', [...draft.steps, { after_minutes: next, roles: [], users: '' }]);
+              const next: StepDraft = last ? { after: String((Number(last.after) || 0) * 2 || 1), unit: last.unit, roles: [], users: [] } : { after: '1', unit: 'hours', roles: [], users: [] };
+              set('steps', [...draft.steps, next]);
             }}
           >
             Add escalation step
           </button>
-          <Field id="r-repeat" label="Repeat escalation" hint="Times to run the steps again (0–10)">
-            <input id="r-repeat" type="number" inputMode="numeric" min={0} max={10} value={draft.repeat} onInput={(e) => set('repeat', val(e))} aria-describedby="r-repeat-hint" />
+          <Field id="r-repeat" label="Repeat escalation" hint="Times to run the steps again (0–10)" error={errors['r-repeat']}>
+            <input id="r-repeat" type="number" inputMode="numeric" min={0} max={10} value={draft.repeat} onInput={(e) => set('repeat', val(e))} {...described('r-repeat', errors, true)} />
           </Field>
         </fieldset>
 
         <fieldset class="group">
           <legend>SOP</legend>
-          <Field id="r-sop-title" label="SOP title">
-            <input id="r-sop-title" value={draft.sop_title} onInput={(e) => set('sop_title', val(e))} />
+          <Field id="r-sop-title" label="SOP title" error={errors['r-sop-title']}>
+            <input id="r-sop-title" value={draft.sop_title} onInput={(e) => set('sop_title', val(e))} {...described('r-sop-title', errors)} />
           </Field>
-          <Field id="r-sop-steps" label="SOP steps" hint="One step per line">
-            <textarea id="r-sop-steps" rows={4} value={draft.sop_steps} onInput={(e) => set('sop_steps', val(e))} aria-describedby="r-sop-steps-hint" />
+          <Field id="r-sop-steps" label="SOP steps" hint="One step per line" error={errors['r-sop-steps']}>
+            <textarea id="r-sop-steps" rows={4} value={draft.sop_steps} onInput={(e) => set('sop_steps', val(e))} {...described('r-sop-steps', errors, true)} />
           </Field>
-          <Field id="r-sop-url" label="SOP link">
-            <input id="r-sop-url" type="url" inputMode="url" value={draft.sop_url} onInput={(e) => set('sop_url', val(e))} />
+          <Field id="r-sop-url" label="SOP link" error={errors['r-sop-url']}>
+            <input id="r-sop-url" type="url" inputMode="url" value={draft.sop_url} onInput={(e) => set('sop_url', val(e))} {...described('r-sop-url', errors)} />
           </Field>
         </fieldset>
 
@@ -398,6 +421,11 @@ export default function RuleEditorPage({ id }: { id: string | null }) {
           </label>
         </div>
 
+        {tried && errorCount > 0 && (
+          <p class="field-error" role="status">
+            {errors['r-form'] ?? `Not saved yet: fix the ${errorCount === 1 ? 'field' : `${errorCount} fields`} marked above.`}
+          </p>
+        )}
         <ProblemBox error={saveError} title="The rule was not saved" />
         {saved && <p role="status">{saved}</p>}
         <div class="actions">

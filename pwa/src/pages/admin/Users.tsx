@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api';
 import { ProblemBox } from '../../components/Problem';
 import { useAction, useTitle } from '../../hooks';
-import { label, type User } from '../../types';
+import { CHANNEL_LABELS, label, type User } from '../../types';
 import { RolePicker, useRoles } from './shared';
 
 const blank = () => ({
@@ -17,6 +17,33 @@ const blank = () => ({
   timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || '',
 });
 
+interface PersonReach {
+  user_id: number;
+  channels: Array<{ channel: string; state: string; text: string }>;
+  working: string[];
+  push: { subscriptions: number; last_error: string | null };
+}
+
+const MISSING: Record<string, string> = { push: 'no subscription', sms: 'no phone', email: 'no address', slack: 'not linked', discord: 'not linked' };
+const STATE: Record<string, string> = { not_configured: 'not configured', opted_out: 'opted out (STOP)', failing: 'failing' };
+
+/** "Email, Slack · SMS: no phone · Discord: not configured": what works first, then what does not and why. */
+function channelsText(r: PersonReach): string {
+  const rest = r.channels.filter((c) => c.channel !== 'in_app' && c.channel !== 'push' && c.state !== 'ok');
+  const works = r.working.filter((c) => c !== 'push').map((c) => CHANNEL_LABELS[c] ?? c);
+  const parts = [works.length ? works.join(', ') : 'Only in the app'];
+  for (const c of rest) parts.push(`${CHANNEL_LABELS[c.channel] ?? c.channel}: ${c.state === 'no_address' ? MISSING[c.channel] ?? 'no address' : STATE[c.state] ?? c.state}`);
+  return parts.join(' · ');
+}
+
+function pushText(r: PersonReach): string {
+  const c = r.channels.find((x) => x.channel === 'push');
+  if (c?.state === 'not_configured') return 'Not configured';
+  if (!r.push.subscriptions) return 'Off (no device)';
+  if (r.push.last_error) return `Failing: ${r.push.last_error}`;
+  return `On (${r.push.subscriptions} device${r.push.subscriptions === 1 ? '' : 's'})`;
+}
+
 export default function UsersPage() {
   useTitle('Users');
   const [users, setUsers] = useState<User[] | null>(null);
@@ -26,8 +53,10 @@ export default function UsersPage() {
   const [created, setCreated] = useState<string | null>(null);
   const { roles } = useRoles();
 
+  const [reach, setReach] = useState<Record<number, PersonReach>>({});
   useEffect(() => {
     api.get<{ items: User[] }>('/v1/users').then((r) => setUsers(r.items), setError);
+    api.get<{ items: PersonReach[] }>('/v1/reachability').then((r) => setReach(Object.fromEntries(r.items.map((p) => [p.user_id, p]))), () => undefined);
   }, []);
 
   const set = (k: keyof ReturnType<typeof blank>) => (e: Event) => setForm((f) => ({ ...f, [k]: (e.currentTarget as HTMLInputElement).value }));
@@ -56,25 +85,27 @@ export default function UsersPage() {
         </p>
       )}
       {users && (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Users table">
-          <table class="table">
+        <div class="table-wrap stack-wrap" tabIndex={0} role="region" aria-label="Users table">
+          <table class="table stack">
             <thead>
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Email</th>
                 <th scope="col">Phone</th>
                 <th scope="col">Roles</th>
-                <th scope="col">Chat</th>
+                <th scope="col">Channels</th>
+                <th scope="col">Push</th>
               </tr>
             </thead>
             <tbody>
               {users.map((u) => (
                 <tr key={u.id}>
                   <th scope="row">{u.name}</th>
-                  <td>{u.email}</td>
-                  <td>{u.phone ?? ''}</td>
-                  <td>{(u.roles ?? []).map(label).join(', ')}</td>
-                  <td>{[u.slack_user_id && 'Slack', u.discord_user_id && 'Discord'].filter(Boolean).join(', ')}</td>
+                  <td data-label="Email">{u.email}</td>
+                  <td data-label="Phone">{u.phone ?? ''}</td>
+                  <td data-label="Roles">{(u.roles ?? []).map(label).join(', ')}</td>
+                  <td data-label="Channels">{reach[u.id] ? channelsText(reach[u.id]) : ''}</td>
+                  <td data-label="Push">{reach[u.id] ? pushText(reach[u.id]) : ''}</td>
                 </tr>
               ))}
             </tbody>
