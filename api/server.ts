@@ -22,6 +22,8 @@ import { log } from '../db/platform/log';
 import { MOUNTS } from './mounts';
 import { DEFAULT_ORG_ID } from '../db/model/org';
 import { ensurePresets } from '../db/metrics/presets';
+import { MinuteLimiter } from '../db/limits/limiter';
+import { ApiKeyUsage } from '../db/api-keys/usage';
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
@@ -78,7 +80,10 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
 
   let worker: WorkerHandle | null = null;
   if (roles.worker) worker = await startWorker(h, adapters, databaseUrl);
-  const ctx: ApiContext = { ...h, adapters, ingestor, roles, workerAlive: () => worker !== null && Date.now() - worker.lastActivity() < 30_000 };
+  const limiter = new MinuteLimiter(databaseUrl, config.HERALD_RATE_LIMIT_SYNC_MS);
+  const usage = new ApiKeyUsage(sql, config.HERALD_USAGE_FLUSH_MS);
+  if (roles.api) { limiter.start(); usage.start(); }
+  const ctx: ApiContext = { ...h, adapters, ingestor, roles, limiter, usage, workerAlive: () => worker !== null && Date.now() - worker.lastActivity() < 30_000 };
   for (const a of Object.values(adapters)) await a.start?.({ sql, config, key });
 
   let server: ServerType | null = null;
@@ -112,6 +117,8 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
       if (server) await new Promise<void>((r) => { server!.close(() => r()); (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.(); });
       for (const a of Object.values(adapters)) await a.stop?.().catch(() => {});
       if (worker) await worker.stop().catch(() => {});
+      await usage.stop().catch(() => {});
+      await limiter.stop().catch(() => {});
       await sql.end({ timeout: 5 });
       if (embedded) await embedded.stop();
     },

@@ -39,6 +39,17 @@ const EnvSchema = z.object({
   HERALD_POLL_INTERVAL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(50)),
   /** Webhook deliveries run in their own job runner with this many slots (never routing's). */
   HERALD_WEBHOOK_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(16)),
+  /** Sessions (README "Sessions and two-factor sign-in"). */
+  HERALD_SESSION_IDLE_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(720)),
+  HERALD_SESSION_MAX_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().min(0.001).default(30)),
+  HERALD_REQUIRE_2FA: z.preprocess(emptyToUndefined, z.enum(['0', '1']).default('0')),
+  /** Rate limits per calendar minute (README "Rate limits"). */
+  HERALD_RATE_LIMIT_API_KEY_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(600_000)),
+  HERALD_RATE_LIMIT_SESSION_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(1_200)),
+  HERALD_RATE_LIMIT_ADDRESS_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(600)),
+  HERALD_RATE_LIMIT_PROVIDER_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(6_000)),
+  HERALD_RATE_LIMIT_SYNC_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(1_000)),
+  HERALD_USAGE_FLUSH_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(2_000)),
 });
 
 export type Env = z.output<typeof EnvSchema>;
@@ -46,6 +57,7 @@ export type Env = z.output<typeof EnvSchema>;
 export interface Config extends Env {
   publicUrl: string;
   webhookAllowPrivate: boolean;
+  require2fa: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -60,5 +72,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...e,
     publicUrl: (e.PUBLIC_URL ?? `http://${host}:${e.PORT}`).replace(/\/+$/, ''),
     webhookAllowPrivate: e.HERALD_WEBHOOK_ALLOW_PRIVATE === '1',
+    require2fa: e.HERALD_REQUIRE_2FA === '1',
   };
 }
