@@ -341,12 +341,12 @@ describe('TOTP second factor', () => {
       const en = await call(b.url, 'POST', '/v1/me/totp/enrol', { cookie: s.cookie, csrf: s.csrf });
       const conf = await call(b.url, 'POST', '/v1/me/totp/confirm', { cookie: s.cookie, csrf: s.csrf, body: { code: await codeAt(en.body.secret, 0) } });
       expect(conf.status).toBe(200);
-      b.ctx.limiter.now = () => FIXED_MINUTE + 270_000; // B's small session limit: a fresh minute
+      b.ctx.limiter.now = () => FIXED_MINUTE + 360_000; // B's small session limit: a fresh minute
       expect((await call(b.url, 'GET', '/v1/alerts', { cookie: s.cookie })).status).toBe(200);
       // It cannot be turned off while required.
       expect((await call(b.url, 'POST', '/v1/me/totp/disable', { cookie: s.cookie, csrf: s.csrf, body: { code: conf.body.recovery_codes[0] } })).status).toBe(403);
       // Next sign-in asks for the code.
-      b.ctx.limiter.now = () => FIXED_MINUTE + 300_000;
+      b.ctx.limiter.now = () => FIXED_MINUTE + 420_000;
       const again = await login(b.url, email, 'a long password 1');
       expect(again.body.second_factor).toBe('totp');
       expect((await call(b.url, 'POST', '/v1/auth/totp', { cookie: again.cookie, csrf: again.csrf, body: { code: await codeAt(en.body.secret, 1) } })).status).toBe(200);
