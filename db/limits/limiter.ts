@@ -28,7 +28,8 @@ export interface LimitDecision {
   reset: number;
 }
 
-interface Entry { minute: number; limit: number; synced: number; pending: number; first?: Promise<void> }
+/** synced: the global count Postgres last returned; inflight: local requests being added now; pending: since. */
+interface Entry { minute: number; limit: number; synced: number; inflight: number; pending: number; first?: Promise<void> }
 
 const MINUTE_MS = 60_000;
 
@@ -94,7 +95,7 @@ export class MinuteLimiter {
     const minute = Math.floor(now / MINUTE_MS);
     let e = this.entries.get(key);
     if (!e || e.minute !== minute) {
-      const fresh: Entry = { minute, limit, synced: 0, pending: 0 };
+      const fresh: Entry = { minute, limit, synced: 0, inflight: 0, pending: 0 };
       this.entries.set(key, fresh);
       fresh.first = this.consume(key, minute, limit, 1).then((total) => { fresh.synced = total ?? fresh.synced + 1; fresh.first = undefined; });
       return fresh.first.then(() => this.decide(fresh, now, true));
@@ -105,7 +106,7 @@ export class MinuteLimiter {
   }
 
   private decide(e: Entry, now: number, counted: boolean): LimitDecision {
-    const used = e.synced + e.pending + (counted ? 0 : 1);
+    const used = e.synced + e.inflight + e.pending + (counted ? 0 : 1);
     const reset = Math.max(1, Math.ceil(((e.minute + 1) * MINUTE_MS - now) / 1000));
     if (used > e.limit) return { allowed: false, limit: e.limit, remaining: 0, reset };
     if (!counted) e.pending++;
@@ -127,7 +128,9 @@ export class MinuteLimiter {
       if (e.first) continue;
       const n = e.pending;
       e.pending = 0;
+      e.inflight = n;
       work.push(this.consume(key, e.minute, e.limit, n).then((total) => {
+        e.inflight = 0;
         if (total === null) e.pending += n; // retried next time
         else e.synced = total;
         if (e.minute !== minute && !e.pending) this.entries.delete(key);
