@@ -95,6 +95,8 @@ export class MinuteLimiter {
     const minute = Math.floor(now / MINUTE_MS);
     let e = this.entries.get(key);
     if (!e || e.minute !== minute) {
+      // The last minute's unsynced counts still go to its row (for the record; they limit nothing any more).
+      if (e && !e.first && e.pending) void this.consume(key, e.minute, e.limit, e.pending);
       const fresh: Entry = { minute, limit, synced: 0, inflight: 0, pending: 0 };
       this.entries.set(key, fresh);
       fresh.first = this.consume(key, minute, limit, 1).then((total) => { fresh.synced = total ?? fresh.synced + 1; fresh.first = undefined; });
@@ -113,9 +115,12 @@ export class MinuteLimiter {
     return { allowed: true, limit: e.limit, remaining: Math.max(0, e.limit - used), reset };
   }
 
-  /** Pushes local counts to Postgres and reads back the global ones. Never runs twice at once. */
+  /**
+   * Pushes local counts to Postgres and reads back the global ones. Never runs twice at once: a call during a
+   * sync waits for it and then syncs again, so it covers every count made before the call.
+   */
   sync(): Promise<void> {
-    if (this.syncing) return this.syncing;
+    if (this.syncing) return this.syncing.then(() => this.sync());
     this.syncing = this.doSync().finally(() => { this.syncing = null; });
     return this.syncing;
   }
