@@ -33,9 +33,9 @@ export function authenticate(ctx: ApiContext, o: AuthOptions = {}): MiddlewareHa
         throw limitExceeded(d, 'api-key', `API key ${keyId}`);
       }
       c.set('actor', found.actor);
+      setLimitHeaders(c, d, 'api-key');
       await next();
       ctx.usage.record(keyId, c.res.status, clientAddress(c));
-      setLimitHeaders(c, d, 'api-key');
       return;
     }
     const token = getCookie(c, SESSION_COOKIE);
@@ -52,8 +52,8 @@ export function authenticate(ctx: ApiContext, o: AuthOptions = {}): MiddlewareHa
       if (!d.allowed) throw limitExceeded(d, 'session', 'your session');
       c.set('actor', s.actor);
       c.set('session', { id: s.sessionId, csrf: s.csrf, secondFactor: s.secondFactor });
-      await next();
       setLimitHeaders(c, d, 'session');
+      await next();
       return;
     }
     throw unauthenticated('Send an API key as "Authorization: Bearer <key>" or sign in');

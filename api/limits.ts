@@ -17,13 +17,15 @@ export function limitExceeded(d: LimitDecision, policy: string, what: string): H
     { 'Retry-After': String(d.reset), ...rateLimitHeaders(d, policy) });
 }
 
-/** Sets the RateLimit headers of an answered request (a response whose headers can no longer change is left). */
+/**
+ * Sets the RateLimit headers for the response to come. Called before the handler: `c.header` then goes into the
+ * response the handler builds, where touching `c.res.headers` afterwards would make @hono/node-server build a full
+ * web Response instead of its lightweight one (a real cost on the ingestion hot path).
+ */
 export function setLimitHeaders(c: Context, d: LimitDecision, policy: string) {
-  try {
-    const h = rateLimitHeaders(d, policy);
-    c.res.headers.set('RateLimit-Policy', h['RateLimit-Policy']);
-    c.res.headers.set('RateLimit', h.RateLimit);
-  } catch { /* immutable headers (a proxied Response) */ }
+  const h = rateLimitHeaders(d, policy);
+  c.header('RateLimit-Policy', h['RateLimit-Policy']);
+  c.header('RateLimit', h.RateLimit);
 }
 
 const PROVIDER = /^\/(slack\/events|discord\/interactions|twilio\/(sms|status)|v2\/enqueue|v1\/integrations\/(alertmanager|grafana)\/)/;
@@ -49,7 +51,7 @@ export function addressLimits(ctx: ApiContext): MiddlewareHandler<AppEnv> {
     let d = ctx.limiter.check(`${policy}:${address}`, limit);
     if (d instanceof Promise) d = await d;
     if (!d.allowed && !(provider && isSignedRetry(c))) throw limitExceeded(d, policy, `your address (${address})`);
-    await next();
     setLimitHeaders(c, d, policy);
+    await next();
   };
 }

@@ -14,7 +14,7 @@ import { QueuePage } from './pages/Queue';
 import { SettingsPage } from './pages/Settings';
 import { loadQueue, replayPending, resetQueue } from './queue';
 import { match, navigate, useRoute } from './router';
-import { isAdmin, restoreSession, session, sessionEnded } from './session';
+import { enrolRequired, isAdmin, restoreSession, session, sessionEnded } from './session';
 import { enableUnread } from './status';
 import { useStore } from './store';
 import { registerServiceWorker } from './sw-register';
@@ -32,6 +32,8 @@ const DashboardsPage = lazy<{ dkey: string | null }>(() => import('./pages/Dashb
 const DashboardEditorPage = lazy<{ dkey: string | null }>(() => import('./pages/admin/DashboardEditor'));
 const MetricsPage = lazy(() => import('./pages/admin/Metrics'));
 const SchedulesPage = lazy(() => import('./pages/Schedules'));
+const ApiKeysPage = lazy(() => import('./pages/admin/ApiKeys'));
+const SecurityPage = lazy(() => import('./pages/Security'));
 
 function Routes() {
   const { path } = useRoute();
@@ -39,8 +41,12 @@ function Routes() {
   const user = s.status === 'authed' ? s.user : null;
   const admin = isAdmin(user);
   const adminOnly = (el: JSX.Element) => (admin ? el : <ForbiddenPage />);
+  const mustEnrol = useStore(enrolRequired);
 
   if (path === '/login') return null; // redirecting to ?next=
+  // An admin who must turn on two-factor sign-in first (HERALD_REQUIRE_2FA) sees only the Security page.
+  if (mustEnrol || path === '/settings/security') return <SecurityPage />;
+  if (path === '/api-keys') return adminOnly(<ApiKeysPage />);
   if (path === '/') return <QueuePage />;
   let m: Record<string, string> | null;
   if ((m = match('/alerts/:id', path))) return <AlertDetailPage id={Number(m.id)} />;
