@@ -6,6 +6,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { ApiContext, AppEnv } from './context';
 import { HeraldError } from '../db/errors';
 import { rateLimitHeaders, type LimitDecision } from '../db/limits/limiter';
+import { rateLimited } from '../db/platform/metrics';
 
 /** The client's address as the socket sees it ('unknown' outside Node, e.g. app.request in tests). */
 export function clientAddress(c: Context): string {
@@ -13,6 +14,7 @@ export function clientAddress(c: Context): string {
 }
 
 export function limitExceeded(d: LimitDecision, policy: string, what: string): HeraldError {
+  rateLimited.inc({ policy });
   return new HeraldError(429, 'Too many requests', `Rate limit of ${d.limit} requests per minute for ${what} reached; try again in ${d.reset} s`, undefined,
     { 'Retry-After': String(d.reset), ...rateLimitHeaders(d, policy) });
 }

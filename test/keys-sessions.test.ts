@@ -151,6 +151,8 @@ describe('rate limits across two Herald instances on one database', () => {
       expect(limited.headers.get('retry-after')).toBe('50');
       expect(limited.headers.get('ratelimit-policy')).toBe('"api-key";q=5;w=60');
       expect(limited.headers.get('ratelimit')).toBe('"api-key";r=0;t=50');
+      const metrics = await (await fetch(`${b.url}/metrics`)).text();
+      expect(metrics).toMatch(/herald_rate_limited_total\{policy="api-key"\} [1-9]/);
       // B's count reaches A too.
       await b.ctx.limiter.sync();
       await h.ctx.limiter.sync();
@@ -273,7 +275,7 @@ describe('sessions', () => {
   });
 });
 
-const codeAt = (secret: string, offsetSteps: number) => generate({ secret, epoch: Math.floor(Date.now() / 1000) + offsetSteps * 30 });
+const codeAt = (secret: string, offsetSteps: number, from = Date.now()) => generate({ secret, epoch: Math.floor(from / 1000) + offsetSteps * 30 });
 
 describe('TOTP second factor', () => {
   it('enrols with an otpauth URI and QR, confirms with a code, then sign-in asks for a code (or a recovery code)', async () => {
@@ -288,7 +290,8 @@ describe('TOTP second factor', () => {
     expect(en.body.qr_svg).toContain('<svg');
     const secret = en.body.secret as string;
     expect((await call(h.url, 'POST', '/v1/me/totp/confirm', { cookie: s.cookie, csrf: s.csrf, body: { code: '000000' } })).status).toBe(400);
-    const conf = await call(h.url, 'POST', '/v1/me/totp/confirm', { cookie: s.cookie, csrf: s.csrf, body: { code: await codeAt(secret, 0) } });
+    const t0 = Date.now();
+    const conf = await call(h.url, 'POST', '/v1/me/totp/confirm', { cookie: s.cookie, csrf: s.csrf, body: { code: await codeAt(secret, 0, t0) } });
     expect(conf.status).toBe(200);
     expect(conf.body.recovery_codes).toHaveLength(10);
     expect((await h.sql`select count(*)::int as n from user_recovery_codes where user_id = (select id from users where email = ${email})`)[0].n).toBe(10);
@@ -302,7 +305,7 @@ describe('TOTP second factor', () => {
     expect((await call(h.url, 'GET', '/v1/alerts', { cookie: p.cookie })).status).toBe(401);
     expect((await call(h.url, 'POST', '/v1/auth/totp', { cookie: p.cookie, csrf: p.csrf, body: { code: '123456' } })).status).toBe(401);
     // The code of the step just used to confirm is refused (replay); the next step's code is accepted.
-    expect((await call(h.url, 'POST', '/v1/auth/totp', { cookie: p.cookie, csrf: p.csrf, body: { code: await codeAt(secret, 0) } })).status).toBe(401);
+    expect((await call(h.url, 'POST', '/v1/auth/totp', { cookie: p.cookie, csrf: p.csrf, body: { code: await codeAt(secret, 0, t0) } })).status).toBe(401);
     const ok = await call(h.url, 'POST', '/v1/auth/totp', { cookie: p.cookie, csrf: p.csrf, body: { code: await codeAt(secret, 1) } });
     expect(ok.status).toBe(200);
     expect((await call(h.url, 'GET', '/v1/alerts', { cookie: p.cookie })).status).toBe(200);
@@ -315,7 +318,10 @@ describe('TOTP second factor', () => {
     expect((await call(h.url, 'POST', '/v1/auth/totp', { cookie: q2.cookie, csrf: q2.csrf, body: { code: rc } })).status).toBe(401);
     // Five wrong codes end the pending sign-in (the reused recovery code was the first).
     for (let i = 0; i < 3; i++) expect((await call(h.url, 'POST', '/v1/auth/totp', { cookie: q2.cookie, csrf: q2.csrf, body: { code: '111111' } })).status).toBe(401);
-    expect((await call(h.url, 'POST', '/v1/auth/totp', { cookie: q2.cookie, csrf: q2.csrf, body: { code: await codeAt(secret, 1) } })).body.detail).toContain('sign in with your password again');
+    const fifth = await call(h.url, 'POST', '/v1/auth/totp', { cookie: q2.cookie, csrf: q2.csrf, body: { code: '333333' } });
+    expect(fifth.status).toBe(401);
+    expect(fifth.body.detail).toContain('sign in with your password again');
+    expect((await call(h.url, 'POST', '/v1/auth/totp', { cookie: q2.cookie, csrf: q2.csrf, body: { code: await codeAt(secret, 1) } })).status).toBe(401);
 
     // Turning it off needs a code.
     expect((await call(h.url, 'POST', '/v1/me/totp/disable', { cookie: s.cookie, csrf: s.csrf, body: { code: '222222' } })).status).toBe(400);

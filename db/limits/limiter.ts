@@ -52,6 +52,8 @@ export class MinuteLimiter {
     if (this.timer) return;
     this.timer = setInterval(() => { void this.sync(); }, this.syncMs);
     this.timer.unref();
+    // Connect now, so that the first request of a minute does not also wait for a connection.
+    this.pool.query('select 1').catch(() => {});
   }
 
   async stop() {
