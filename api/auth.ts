@@ -52,8 +52,7 @@ export function authenticate(ctx: ApiContext, o: AuthOptions = {}): MiddlewareHa
       if (!d.allowed) throw limitExceeded(d, 'session', 'your session');
       c.set('actor', s.actor);
       c.set('session', { id: s.sessionId, csrf: s.csrf, secondFactor: s.secondFactor });
-      setLimitHeaders(c, d, 'session');
-      await next();
+      await next(); // the RateLimit headers only on a 429 (see addressLimits); API key answers carry them always
       return;
     }
     throw unauthenticated('Send an API key as "Authorization: Bearer <key>" or sign in');

@@ -90,9 +90,9 @@ export class MinuteLimiter {
 
   /**
    * Counts one request of `key` against `limit` per calendar minute. Synchronous (a returned decision) on the hot
-   * path; a promise only for the first request of a key in a minute in this process.
+   * path; a promise only for the first request of a key in a minute in this process (unless `optimistic`).
    */
-  check(key: string, limit: number): LimitDecision | Promise<LimitDecision> {
+  check(key: string, limit: number, o: { optimistic?: boolean } = {}): LimitDecision | Promise<LimitDecision> {
     const now = this.now();
     const minute = Math.floor(now / MINUTE_MS);
     let e = this.entries.get(key);
@@ -101,6 +101,8 @@ export class MinuteLimiter {
       if (e && !e.first && e.pending) void this.consume(key, e.minute, e.limit, e.pending);
       const fresh: Entry = { minute, limit, synced: 0, inflight: 0, pending: 0 };
       this.entries.set(key, fresh);
+      // Optimistic (the generous provider limits): never wait; the first sync brings the other processes' count.
+      if (o.optimistic) return this.decide(fresh, now, false);
       fresh.first = this.consume(key, minute, limit, 1).then((total) => { fresh.synced = total ?? fresh.synced + 1; fresh.first = undefined; });
       return fresh.first.then(() => this.decide(fresh, now, true));
     }
