@@ -23,6 +23,8 @@ import { meRoutes, scheduleRoutes, userPreferenceRoutes } from './routes/people'
 import { log } from '../db/platform/log';
 import { systemRoutes } from './routes/system';
 import { openApiRoutes } from './openapi/routes';
+import { addressLimits } from './limits';
+import { securityRoutes } from './routes/security';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 const PWA_DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'pwa', 'dist');
@@ -66,7 +68,10 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
 
   app.route('/', opsRoutes(ctx));
   app.route('/', openApiRoutes());
+  // Per-address limits for sign-in, links, provider and integration endpoints (api/limits.ts).
+  app.use('*', addressLimits(ctx));
   app.route('/v1/auth', authRoutes(ctx));
+  app.route('/v1/me', securityRoutes(ctx));
   for (const m of mounts) m(app, ctx);
   // Before /v1's auth: these are authenticated by the key in the body or the URL.
   integrationMount(app, ctx);

@@ -25,6 +25,8 @@ import { ensurePresets } from '../db/metrics/presets';
 import { ensureHeraldRule } from '../db/system/presets';
 import { startWatcher, type Watcher } from './watcher';
 import { startMetricsServer } from './metrics-server';
+import { MinuteLimiter } from '../db/limits/limiter';
+import { ApiKeyUsage } from '../db/api-keys/usage';
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
@@ -86,7 +88,10 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
 
   let worker: WorkerHandle | null = null;
   if (roles.worker) worker = await startWorker(h, adapters, databaseUrl);
-  const ctx: ApiContext = { ...h, adapters, ingestor, roles, workerAlive: () => worker !== null && Date.now() - worker.lastActivity() < 30_000 };
+  const limiter = new MinuteLimiter(databaseUrl, config.HERALD_RATE_LIMIT_SYNC_MS);
+  const usage = new ApiKeyUsage(sql, config.HERALD_USAGE_FLUSH_MS);
+  if (roles.api) { limiter.start(); usage.start(); }
+  const ctx: ApiContext = { ...h, adapters, ingestor, roles, limiter, usage, workerAlive: () => worker !== null && Date.now() - worker.lastActivity() < 30_000 };
   for (const a of Object.values(adapters)) await a.start?.({ sql, config, key });
 
   let server: ServerType | null = null;
@@ -125,6 +130,8 @@ export async function startHerald(opts: StartOptions = {}): Promise<HeraldHandle
       await watcher.stop();
       await metricsServer?.stop();
       if (worker) await worker.stop().catch(() => {});
+      await usage.stop().catch(() => {});
+      await limiter.stop().catch(() => {});
       await sql.end({ timeout: 5 });
       if (embedded) await embedded.stop();
     },

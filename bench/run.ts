@@ -7,7 +7,7 @@
 // runs on the bench's main thread. Where Prometheus Alertmanager is installed, e2e, e2e2k and sustained each get
 // an Alertmanager twin with the same load and receiver, and the table ends with Herald / Alertmanager ratios.
 //
-// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,e2e2k,sustained,escalation,enqueue,heartbeats,kpi,scoring,chatops,scale,
+// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,e2e2k,sustained,escalation,enqueue,heartbeats,kpi,scoring,ratelimit,chatops,scale,
 // BENCH_ALERTMANAGER (path, or 0 to skip),
 // BENCH_NICE=-15 (priority on a shared machine), BENCH_HERALD_NODE_ARGS (e.g. --cpu-prof for the Herald child).
 // Herald tuning passes through: HERALD_WORKER_CONCURRENCY, HERALD_POLL_INTERVAL_MS.
@@ -495,10 +495,64 @@ const scoring: Scenario = {
   },
 };
 
+/**
+ * The rate-limit check's cost per request, as `authenticate` pays it on POST /v1/events: the limiter's check for
+ * the key (db/limits/limiter.ts, in memory after the key's first request of the minute), the usage count
+ * (db/api-keys/usage.ts) and the RateLimit headers' text, against this run's Postgres with the limiter's sync
+ * and the usage flush running on their timers (the loop yields after each batch, as a server does between
+ * requests; the time measured is the checks' own). 100 keys, 2,000,000 checks in batches of 1,000; the table shows
+ * the mean per check and the p99 of the batches' per-check means. (The first check of a key in a minute waits
+ * for one Postgres round trip; over a minute at 5,000 requests/s that is one in 300,000.)
+ */
+const ratelimit: Scenario = {
+  name: 'ratelimit', title: 'k. rate-limit check per request (in process, Postgres store syncing)',
+  run: async ({ dbUrl }) => {
+    const { MinuteLimiter, rateLimitHeaders } = await import('../db/limits/limiter');
+    const { ApiKeyUsage } = await import('../db/api-keys/usage');
+    const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
+    const limiter = new MinuteLimiter(dbUrl, 1000);
+    const usage = new ApiKeyUsage(sql as never, 2000);
+    limiter.start();
+    usage.start();
+    try {
+      const keys = 100;
+      for (let k = 1; k <= keys; k++) await limiter.check(`key:${k}`, 10_000_000); // first of the minute: a round trip each
+      const total = QUICK ? 200_000 : 2_000_000;
+      const batch = 1000;
+      const perCall: number[] = [];
+      let sink = 0;
+      let spent = 0;
+      for (let i = 0; i < total; i += batch) {
+        const t = performance.now();
+        for (let j = 0; j < batch; j++) {
+          const k = 1 + ((i + j) % keys);
+          let d = limiter.check(`key:${k}`, 10_000_000);
+          if (d instanceof Promise) d = await d; // a new minute began: one round trip
+          usage.record(k, 202, '127.0.0.1');
+          sink += rateLimitHeaders(d, 'api-key').RateLimit.length;
+        }
+        const took = performance.now() - t;
+        spent += took;
+        perCall.push(took / batch);
+        await new Promise((r) => setImmediate(r)); // as a server between requests: timers and I/O (the sync, the flush) run
+      }
+      const mean = spent / total;
+      if (sink === 0) throw new Error('no headers');
+      await limiter.sync();
+      const [{ n }] = await sql<{ n: number }[]>`select coalesce(sum(points), 0)::bigint as n from rate_limits`;
+      return { check_mean_ms: mean, check_p99_ms: percentile(perCall, 99), checks: total, counted_in_postgres: Number(n) };
+    } finally {
+      await limiter.stop();
+      await usage.stop().catch(() => {});
+      await sql.end();
+    }
+  },
+};
+
 const AM_BINARY = alertmanagerBinary();
 /** Each Alertmanager scenario runs whenever its Herald counterpart does (and the binary is present). */
 const AM_PAIR: Record<string, string> = { 'am-e2e': 'e2e', 'am-e2e2k': 'e2e2k', 'am-sustained': 'sustained' };
-const SCENARIOS = [single, batch, latency, e2e, amE2e, e2e2k, amE2e2k, sustained, amSustained, escalation, enqueue, heartbeats, kpi, scoring, sustainedOne, sustainedScale]
+const SCENARIOS = [single, batch, latency, e2e, amE2e, e2e2k, amE2e2k, sustained, amSustained, escalation, enqueue, heartbeats, kpi, scoring, ratelimit, sustainedOne, sustainedScale]
   .filter((s) => {
     const pair = AM_PAIR[s.name];
     if (pair) return Boolean(AM_BINARY) && (!ONLY.length || ONLY.includes(pair) || ONLY.includes(s.name));
@@ -562,6 +616,8 @@ const ROWS: Row[] = [
   { label: '  rollups catching up on the loaded events', scenario: 'kpi', metric: 'rollup_events_per_s', unit: '/s', digits: 0 },
   { label: '  rollup lag p99 @1,000/s', scenario: 'kpi', metric: 'lag_p99_ms', unit: 'ms', digits: 0 },
   { label: '  ingest p99 @1,000/s with rollups', scenario: 'kpi', metric: 'ingest_p99_ms', unit: 'ms', digits: 1 },
+  { label: 'Rate-limit check per request (mean)', scenario: 'ratelimit', metric: 'check_mean_ms', unit: 'ms', target: { op: '<=', value: 0.2 }, digits: 4 },
+  { label: '  p99 of 1,000-check batches', scenario: 'ratelimit', metric: 'check_p99_ms', unit: 'ms', target: { op: '<=', value: 0.2 }, digits: 4 },
   { label: 'score__recompute_all, 100,000 entities', scenario: 'scoring', metric: 'recompute_all_s', unit: 's', target: { op: '<=', value: 10 }, digits: 2 },
   { label: '  Herald peak RSS (VmHWM) after it', scenario: 'scoring', metric: 'recompute_hwm_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
   { label: 'model__train, 100,000 entities (90,000 labelled): fit', scenario: 'scoring', metric: 'train_fit_s', unit: 's', digits: 2 },

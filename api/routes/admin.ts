@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { ApiContext, AppEnv } from '../context';
 import { idParam, readJson } from '../http';
 import { createRole, createUser, deleteRole, deleteUser, getUser, listRoles, listUsers, patchRole, updateUser } from '../../db/users/repo';
-import { createApiKey, listApiKeys, revokeApiKey } from '../../db/api-keys/repo';
+import { apiKeyUsage, createApiKey, listApiKeys, revokeApiKey, rotateApiKey, updateApiKey } from '../../db/api-keys/repo';
 import { createWebhook, deleteWebhook, getWebhook, listDeliveries, listWebhooks, retryDelivery, sendTestEvent, updateWebhook } from '../../db/webhooks/repo';
 
 export function userRoutes(ctx: ApiContext) {
@@ -30,6 +30,9 @@ export function apiKeyRoutes(ctx: ApiContext) {
   r.get('/', async (c) => c.json({ items: await listApiKeys(ctx, c.get('actor')) }));
   r.post('/', async (c) => c.json(await createApiKey(ctx, c.get('actor'), await readJson(c)), 201));
   r.delete('/:id', async (c) => c.json(await revokeApiKey(ctx, c.get('actor'), idParam(c))));
+  r.patch('/:id', async (c) => c.json(await updateApiKey(ctx, c.get('actor'), idParam(c), await readJson(c))));
+  r.post('/:id/rotate', async (c) => c.json(await rotateApiKey(ctx, c.get('actor'), idParam(c), await readJson(c))));
+  r.get('/:id/usage', async (c) => c.json(await apiKeyUsage(ctx, c.get('actor'), idParam(c), c.req.query())));
   return r;
 }
 

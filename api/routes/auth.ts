@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
-import { setCookie, deleteCookie } from 'hono/cookie';
+import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import type { ApiContext, AppEnv } from '../context';
 import { readJson } from '../http';
-import { login, logout, SESSION_COOKIE } from '../../db/sessions/repo';
+import { completeSecondFactor, login, logout, SESSION_COOKIE, timeoutsOf } from '../../db/sessions/repo';
 import { forbidden, unsupportedMediaType } from '../../db/errors';
-import { authenticate, clientAddress } from '../auth';
+import { authenticate } from '../auth';
+import { clientAddress } from '../limits';
 
 export function authRoutes(ctx: ApiContext) {
   const r = new Hono<AppEnv>();
@@ -16,7 +17,7 @@ export function authRoutes(ctx: ApiContext) {
     return list;
   };
   r.post('/login', async (c) => {
-    const client = clientAddress(c) ?? 'unknown';
+    const client = clientAddress(c);
     // Login CSRF: a form or text/plain POST from another site must not sign the browser in. JSON only (a
     // cross-site JSON POST needs a CORS preflight Herald never grants), and a browser's Origin must be ours.
     const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
@@ -24,18 +25,29 @@ export function authRoutes(ctx: ApiContext) {
     const origin = c.req.header('origin');
     if (origin !== undefined && !ownOrigins(c.req.url).includes(origin.toLowerCase()))
       throw forbidden(`Sign-in from another site (${origin.slice(0, 200)}) is refused`);
-    const s = await login(ctx.sql, await readJson(c), client, ctx.config.security);
+    const s = await login(ctx.sql, await readJson(c), client, {
+      userAgent: c.req.header('user-agent') ?? null, timeouts: timeoutsOf(ctx.config), require2fa: ctx.config.require2fa, security: ctx.config.security,
+    });
     setCookie(c, SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'Lax', secure, path: '/', maxAge: s.maxAge });
-    return c.json({ user: s.user, csrf_token: s.csrf_token });
+    // second_factor: null (signed in), 'totp' (POST /v1/auth/totp {code} next), 'enrol' (an admin must turn on TOTP).
+    return c.json({ user: s.user, csrf_token: s.csrf_token, second_factor: s.second_factor });
   });
-  r.use('/me', authenticate(ctx));
+  // Sign-in's second step: the code from the authenticator app (or a recovery code) for the pending session.
+  r.use('/totp', authenticate(ctx, { allowPending: true }));
+  r.post('/totp', async (c) => {
+    const token = getCookie(c, SESSION_COOKIE) ?? '';
+    await completeSecondFactor(ctx, token, await readJson(c), timeoutsOf(ctx.config));
+    return c.json({ second_factor: null });
+  });
+  r.use('/me', authenticate(ctx, { allowEnrol: true }));
   r.get('/me', async (c) => {
     const a = c.get('actor');
     if (a.kind !== 'user') return c.json({ user: null, actor: a, csrf_token: null });
     const [u] = await ctx.sql`select id, name, email, roles from users where id = ${a.userId}`;
-    return c.json({ user: { ...u, id: Number(u.id), permissions: a.permissions }, csrf_token: c.get('session')?.csrf ?? null });
+    const sf = c.get('session')?.secondFactor;
+    return c.json({ user: { ...u, id: Number(u.id), permissions: a.permissions }, csrf_token: c.get('session')?.csrf ?? null, second_factor: sf === 'pending' ? 'totp' : sf ?? null });
   });
-  r.use('/logout', authenticate(ctx));
+  r.use('/logout', authenticate(ctx, { allowPending: true }));
   r.post('/logout', async (c) => {
     const s = c.get('session');
     if (s) await logout(ctx.sql, s.id, c.get('actor'));

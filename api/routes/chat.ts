@@ -10,7 +10,7 @@ import type { ApiContext, AppEnv } from '../context';
 import type { Mount } from '../app';
 import { problem } from '../http';
 import { notFound } from '../../db/errors';
-import { sessionActor, SESSION_COOKIE } from '../../db/sessions/repo';
+import { sessionActor, SESSION_COOKIE, timeoutsOf } from '../../db/sessions/repo';
 import { linkChatId } from '../../db/users/chat-links';
 import { SlackAdapter } from '../../bot/slack/adapter';
 import { DiscordAdapter } from '../../bot/discord/adapter';
@@ -95,7 +95,7 @@ function providerParam(c: Context): ChatProvider | null {
 
 async function currentSession(c: Context, ctx: ApiContext) {
   const token = getCookie(c, SESSION_COOKIE);
-  return token ? sessionActor(ctx.sql, token) : null;
+  return token ? sessionActor(ctx.sql, token, timeoutsOf(ctx.config)) : null;
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);

@@ -74,6 +74,17 @@ const EnvSchema = z.object({
   HERALD_SECURITY_FAILED_SIGNINS_PER_ACCOUNT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(10)),
   HERALD_SECURITY_FAILED_SIGNINS_PER_ADDRESS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(20)),
   HERALD_SECURITY_EXPORTS_PER_WINDOW: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(1)),
+  /** Sessions (README "Sessions and two-factor sign-in"). */
+  HERALD_SESSION_IDLE_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(720)),
+  HERALD_SESSION_MAX_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().min(0.001).default(30)),
+  HERALD_REQUIRE_2FA: z.preprocess(emptyToUndefined, z.enum(['0', '1']).default('0')),
+  /** Rate limits per calendar minute (README "Rate limits"). */
+  HERALD_RATE_LIMIT_API_KEY_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(600_000)),
+  HERALD_RATE_LIMIT_SESSION_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(1_200)),
+  HERALD_RATE_LIMIT_ADDRESS_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(600)),
+  HERALD_RATE_LIMIT_PROVIDER_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(6_000)),
+  HERALD_RATE_LIMIT_SYNC_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(1_000)),
+  HERALD_USAGE_FLUSH_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(2_000)),
 });
 
 export type Env = z.output<typeof EnvSchema>;
@@ -82,6 +93,7 @@ export interface Config extends Env {
   publicUrl: string;
   webhookAllowPrivate: boolean;
   security: SecurityLimits;
+  require2fa: boolean;
 }
 
 /** When suspicious activity posts a `security/*` event (db/audit/suspicious.ts). */
@@ -112,5 +124,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       failedPerAddress: e.HERALD_SECURITY_FAILED_SIGNINS_PER_ADDRESS,
       exportsPerWindow: e.HERALD_SECURITY_EXPORTS_PER_WINDOW,
     },
+    require2fa: e.HERALD_REQUIRE_2FA === '1',
   };
 }

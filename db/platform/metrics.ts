@@ -7,6 +7,7 @@ export const alertTransitions = new client.Counter({ name: 'herald_alert_transit
 export const messagesSent = new client.Counter({ name: 'herald_messages_total', help: 'Outgoing message outcomes', labelNames: ['channel', 'outcome'] });
 export const escalations = new client.Counter({ name: 'herald_escalations_total', help: 'Escalation steps fired' });
 export const webhookDeliveries = new client.Counter({ name: 'herald_webhook_deliveries_total', help: 'Outbound webhook attempts', labelNames: ['outcome'] });
+export const rateLimited = new client.Counter({ name: 'herald_rate_limited_total', help: 'Requests refused with 429 by a rate limit', labelNames: ['policy'] });
 export const ackLatency = new client.Histogram({
   name: 'herald_acknowledge_latency_seconds', help: 'Time from alert creation to acknowledgement',
   buckets: [10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 43200, 86400],

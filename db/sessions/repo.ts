@@ -1,10 +1,15 @@
 // PWA sessions: a random token in an HttpOnly cookie, only its hash stored; a CSRF token per session
-// that cookie-authenticated writes must echo in X-CSRF-Token.
+// that cookie-authenticated writes must echo in X-CSRF-Token. A session ends after HERALD_SESSION_IDLE_MINUTES
+// without a request (last_seen_at, refreshed at most once a minute) or HERALD_SESSION_MAX_DAYS after sign-in,
+// whichever comes first. With TOTP on, a password sign-in opens a session that owes its second factor
+// (`second_factor = 'pending'`, five minutes, five tries) and is good for nothing but POST /v1/auth/totp.
 import { z } from 'zod';
 import { text } from '../platform/input';
 import type { Pool, Sql } from '../platform/sql';
 import type { Actor } from '../actor';
-import { HeraldError, parse, rateLimited, unauthenticated } from '../errors';
+import type { Herald } from '../herald';
+import { HeraldError, notFound, parse, rateLimited, unauthenticated } from '../errors';
+import { checkSecondFactor, CodeSchema, hasTotp, isAdminRoles } from './totp';
 import { hashPassword, randomToken, sha256, verifyPassword } from '../platform/crypto';
 import type { SecurityLimits } from '../platform/config';
 import { DEFAULT_ORG_ID } from '../model/org';
@@ -12,7 +17,13 @@ import { recordAudit } from '../audit/record';
 import { signedIn, signInFailed } from '../audit/suspicious';
 
 export const SESSION_COOKIE = 'herald_session';
-const SESSION_DAYS = 30;
+/** The session lifetimes in force (HERALD_SESSION_IDLE_MINUTES, HERALD_SESSION_MAX_DAYS). */
+export interface SessionTimeouts { idleMinutes: number; maxDays: number }
+export const DEFAULT_TIMEOUTS: SessionTimeouts = { idleMinutes: 720, maxDays: 30 };
+export const timeoutsOf = (c: { HERALD_SESSION_IDLE_MINUTES: number; HERALD_SESSION_MAX_DAYS: number }): SessionTimeouts =>
+  ({ idleMinutes: c.HERALD_SESSION_IDLE_MINUTES, maxDays: c.HERALD_SESSION_MAX_DAYS });
+const SECOND_FACTOR_MINUTES = 5;
+const SECOND_FACTOR_TRIES = 5;
 
 export const LoginSchema = z.object({ email: text().trim().toLowerCase().max(320), password: text().max(200) }).strict();
 
@@ -60,11 +71,15 @@ async function reserveAttempt(sql: Pool, email: string, address: string): Promis
  */
 const DUMMY_HASH = hashPassword(randomToken(16));
 
+export interface LoginOptions { userAgent?: string | null; timeouts?: SessionTimeouts; require2fa?: boolean; security?: SecurityLimits }
+
 /**
  * Every outcome that checked a password is audited (`auth.signed_in`, `auth.sign_in_failed`) in the transaction
  * that records it; bursts of failures and sign-ins from a new address post `security/*` events (db/audit/suspicious.ts).
  */
-export async function login(sql: Pool, input: unknown, client: string, security?: SecurityLimits) {
+export async function login(sql: Pool, input: unknown, client: string, o: LoginOptions = {}) {
+  const t = o.timeouts ?? DEFAULT_TIMEOUTS;
+  const security = o.security;
   const { email, password } = parse(LoginSchema, input);
   const attempt = await reserveAttempt(sql, email, client).catch(async (e) => {
     // Refused by the limits before any password was checked: still a failed sign-in on the trail (and it counts
@@ -99,14 +114,49 @@ export async function login(sql: Pool, input: unknown, client: string, security?
   await sql`delete from login_known_addresses where email = ${email} and last_at < now() - make_interval(days => ${LOGIN_LIMITS.knownAddressDays})`;
   const token = randomToken(32);
   const csrf = randomToken(24);
+  const second = (await hasTotp(sql, Number(u.id))) ? 'pending' : o.require2fa && isAdminRoles(u.roles) ? 'enrol' : null;
+  const seconds = second === 'pending' ? SECOND_FACTOR_MINUTES * 60 : Math.round(t.maxDays * 86400);
+  const agent = o.userAgent ? o.userAgent.replace(/[\u0000-\u001f\u007f]/g, '').toWellFormed().slice(0, 400) : null;
   const permissions = await sql.begin(async (tx) => {
     const [p] = await tx<{ permissions: string[] }[]>`select herald_permissions(${u.org_id}, ${u.roles}::text[]) as permissions`;
-    await tx`insert into sessions (org_id, user_id, token_hash, csrf_token, expires_at)
-      values (${u.org_id}, ${u.id}, ${sha256(token)}, ${csrf}, now() + make_interval(days => ${SESSION_DAYS}))`;
+    await tx`insert into sessions (org_id, user_id, token_hash, csrf_token, expires_at, user_agent, address, second_factor)
+      values (${u.org_id}, ${u.id}, ${sha256(token)}, ${csrf}, now() + make_interval(secs => ${seconds}), ${agent}, ${client}, ${second})`;
     await signedIn(tx, { kind: 'user', orgId: Number(u.org_id), userId: Number(u.id), name: u.name, roles: u.roles, permissions: p.permissions, via: 'pwa', address: client }, u.email);
     return p.permissions;
   });
-  return { token, csrf_token: csrf, user: { id: Number(u.id), name: u.name, email: u.email, roles: u.roles as string[], permissions }, maxAge: SESSION_DAYS * 86400 };
+  return {
+    token, csrf_token: csrf, user: { id: Number(u.id), name: u.name, email: u.email, roles: u.roles as string[], permissions },
+    maxAge: Math.round(t.maxDays * 86400),
+    /** `totp`: send a code to POST /v1/auth/totp; `enrol`: this admin must turn on TOTP before anything else. */
+    second_factor: second === 'pending' ? 'totp' as const : second,
+  };
+}
+
+/**
+ * Sign-in's second step on a `pending` session: a TOTP or recovery code completes it (the session then lives
+ * its normal lifetime); five wrong codes end it.
+ */
+export async function completeSecondFactor(h: Herald, token: string, input: unknown, t: SessionTimeouts = DEFAULT_TIMEOUTS) {
+  const { code } = parse(CodeSchema, input);
+  return h.sql.begin(async (tx) => {
+    const [s] = await tx`select id, user_id, second_factor_failures from sessions
+      where token_hash = ${sha256(token)} and second_factor = 'pending' and expires_at > now() for update`;
+    if (!s) throw unauthenticated('No sign-in is waiting for a code; sign in with your password again');
+    if (!(await checkSecondFactor(h, tx, Number(s.user_id), code))) {
+      if (s.second_factor_failures + 1 >= SECOND_FACTOR_TRIES) {
+        await tx`delete from sessions where id = ${s.id}`;
+        return { ok: false as const, detail: 'Too many wrong codes; sign in with your password again' };
+      }
+      await tx`update sessions set second_factor_failures = second_factor_failures + 1 where id = ${s.id}`;
+      return { ok: false as const, detail: 'The code is wrong or expired' };
+    }
+    await tx`update sessions set second_factor = null, last_seen_at = now(),
+      expires_at = now() + make_interval(secs => ${Math.round(t.maxDays * 86400)}) where id = ${s.id}`;
+    return { ok: true as const };
+  }).then((r) => {
+    if (!r.ok) throw unauthenticated(r.detail);
+    return r;
+  });
 }
 
 /**
@@ -118,17 +168,59 @@ export async function revokeUserSessions(sql: Sql, userId: number, keep?: number
   return r.count;
 }
 
-export async function sessionActor(sql: Sql, token: string): Promise<{ actor: Actor; sessionId: number; csrf: string; user: { id: number; name: string; email: string; roles: string[] } } | null> {
+/**
+ * The session behind a cookie, when it is within its idle and absolute timeouts; refreshes `last_seen_at` at
+ * most once a minute (in the same statement). A session owing its second factor is null unless
+ * `allowIncomplete` (the routes that complete it); `secondFactor` says what it owes.
+ */
+export async function sessionActor(sql: Sql, token: string, t: SessionTimeouts = DEFAULT_TIMEOUTS, o: { allowIncomplete?: boolean } = {}): Promise<{ actor: Actor; sessionId: number; csrf: string; secondFactor: 'pending' | 'enrol' | null; user: { id: number; name: string; email: string; roles: string[] } } | null> {
   const [s] = await sql`
-    select s.id, s.csrf_token, u.id as user_id, u.org_id, u.name, u.email, u.roles, herald_permissions(u.org_id, u.roles) as permissions
-    from sessions s join users u on u.id = s.user_id
-    where s.token_hash = ${sha256(token)} and s.expires_at > now() and u.deleted_at is null`;
+    with s as (
+      select s.id, s.csrf_token, s.second_factor, s.last_seen_at, u.id as user_id, u.org_id, u.name, u.email, u.roles, herald_permissions(u.org_id, u.roles) as permissions
+      from sessions s join users u on u.id = s.user_id
+      where s.token_hash = ${sha256(token)} and s.expires_at > now() and u.deleted_at is null
+        and s.created_at > now() - make_interval(secs => ${Math.round(t.maxDays * 86400)})
+        and s.last_seen_at > now() - make_interval(mins => ${t.idleMinutes})
+    ), touched as (
+      update sessions set last_seen_at = now() where id = (select id from s) and last_seen_at < now() - interval '1 minute'
+    )
+    select * from s`;
   if (!s) return null;
+  if (s.second_factor && !o.allowIncomplete) return null;
   return {
     actor: { kind: 'user', orgId: Number(s.org_id), userId: Number(s.user_id), name: s.name, roles: s.roles, permissions: s.permissions, via: 'pwa' },
-    sessionId: Number(s.id), csrf: s.csrf_token,
+    sessionId: Number(s.id), csrf: s.csrf_token, secondFactor: s.second_factor,
     user: { id: Number(s.user_id), name: s.name, email: s.email, roles: s.roles },
   };
+}
+
+/** The signed-in person's own sessions (complete ones), newest use first; `current` marks the caller's. */
+export async function listMySessions(h: Herald, actor: Actor, currentId: number | null, t: SessionTimeouts = DEFAULT_TIMEOUTS) {
+  if (actor.kind !== 'user') return [];
+  const rows = await h.sql`
+    select id, created_at, last_seen_at, user_agent, address,
+      least(expires_at, created_at + make_interval(secs => ${Math.round(t.maxDays * 86400)}), last_seen_at + make_interval(mins => ${t.idleMinutes})) as ends_at
+    from sessions where user_id = ${actor.userId} and second_factor is null and expires_at > now()
+      and created_at > now() - make_interval(secs => ${Math.round(t.maxDays * 86400)})
+      and last_seen_at > now() - make_interval(mins => ${t.idleMinutes})
+    order by last_seen_at desc, id desc`;
+  return rows.map((r) => ({
+    id: Number(r.id), created_at: r.created_at.toISOString(), last_seen_at: r.last_seen_at.toISOString(), expires_at: r.ends_at.toISOString(),
+    user_agent: r.user_agent ?? null, address: r.address ?? null, current: Number(r.id) === currentId,
+  }));
+}
+
+/** Ends one of the caller's own sessions (another person's is 404, as if it did not exist). */
+export async function revokeMySession(h: Herald, actor: Actor, id: number) {
+  if (actor.kind !== 'user') throw notFound(`Session ${id}`);
+  const r = await h.sql`delete from sessions where id = ${id} and user_id = ${actor.userId}`;
+  if (!r.count) throw notFound(`Session ${id}`);
+}
+
+/** Ends every session of the caller but the current one; returns how many. */
+export async function revokeMyOtherSessions(h: Herald, actor: Actor, currentId: number | null) {
+  if (actor.kind !== 'user') return 0;
+  return revokeUserSessions(h.sql, actor.userId, currentId);
 }
 
 export async function logout(sql: Pool, sessionId: number, actor?: Actor) {

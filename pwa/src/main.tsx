@@ -15,7 +15,7 @@ import { QueuePage } from './pages/Queue';
 import { SettingsPage } from './pages/Settings';
 import { loadQueue, replayPending, resetQueue } from './queue';
 import { match, navigate, useRoute } from './router';
-import { hasPermission, isAdmin, restoreSession, session, sessionEnded } from './session';
+import { enrolRequired, hasPermission, isAdmin, restoreSession, session, sessionEnded } from './session';
 import { enableUnread } from './status';
 import { useStore } from './store';
 import { registerServiceWorker } from './sw-register';
@@ -39,6 +39,8 @@ const ScoringPage = lazy<ScoringProps>(() => import('./pages/Scoring'));
 const SystemPage = lazy(() => import('./pages/admin/System'));
 const ReportsPage = lazy(() => import('./pages/Reports'));
 const AuditPage = lazy(() => import('./pages/admin/Audit'));
+const ApiKeysPage = lazy(() => import('./pages/admin/ApiKeys'));
+const SecurityPage = lazy(() => import('./pages/Security'));
 
 function Routes() {
   const { path } = useRoute();
@@ -46,8 +48,12 @@ function Routes() {
   const user = s.status === 'authed' ? s.user : null;
   const admin = isAdmin(user);
   const adminOnly = (el: JSX.Element) => (admin ? el : <ForbiddenPage />);
+  const mustEnrol = useStore(enrolRequired);
 
   if (path === '/login') return null; // redirecting to ?next=
+  // An admin who must turn on two-factor sign-in first (HERALD_REQUIRE_2FA) sees only the Security page.
+  if (mustEnrol || path === '/settings/security') return <SecurityPage />;
+  if (path === '/api-keys') return adminOnly(<ApiKeysPage />);
   if (path === '/') return <QueuePage />;
   let m: Record<string, string> | null;
   if ((m = match('/alerts/:id', path))) return <AlertDetailPage id={Number(m.id)} />;

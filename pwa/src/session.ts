@@ -54,6 +54,7 @@ async function clearLocalData() {
 
 function signedOut() {
   setCsrfToken(null);
+  enrolRequired.set(false);
   tellServiceWorker({ type: 'session', csrf_token: null });
   void clearLocalData();
   session.set({ status: 'anon' });
@@ -68,9 +69,22 @@ function saved(): Session | null {
   }
 }
 
+/**
+ * Two-factor sign-in: true while an admin must turn on TOTP before anything else (HERALD_REQUIRE_2FA); the app
+ * then shows only the Security page.
+ */
+export const enrolRequired = createStore<boolean>(false);
+
+type SignInAnswer = Session & { second_factor?: 'totp' | 'enrol' | null };
+
+function answered(s: SignInAnswer) {
+  enrolRequired.set(s.second_factor === 'enrol');
+  signedIn(s);
+}
+
 export async function restoreSession(): Promise<void> {
   try {
-    signedIn(await api.get<Session>('/v1/auth/me'));
+    answered(await api.get<SignInAnswer>('/v1/auth/me'));
   } catch (e) {
     if (e instanceof NetworkError || (e instanceof ApiError && e.status >= 500)) {
       const s = saved();
@@ -82,8 +96,21 @@ export async function restoreSession(): Promise<void> {
   }
 }
 
-export async function login(email: string, password: string): Promise<void> {
-  signedIn(await api.post<Session>('/v1/auth/login', { email, password }));
+/** Signs in; answers 'totp' when the password was right and a code from the authenticator app is needed next. */
+export async function login(email: string, password: string): Promise<'totp' | null> {
+  const s = await api.post<SignInAnswer>('/v1/auth/login', { email, password });
+  if (s.second_factor === 'totp') {
+    setCsrfToken(s.csrf_token); // the code is a cookie-authenticated write
+    return 'totp';
+  }
+  answered(s);
+  return null;
+}
+
+/** Sign-in's second step: the current code (or a recovery code). */
+export async function verifyTotp(code: string): Promise<void> {
+  await api.post('/v1/auth/totp', { code });
+  answered(await api.get<SignInAnswer>('/v1/auth/me'));
 }
 
 export async function logout(): Promise<void> {

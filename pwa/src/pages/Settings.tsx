@@ -7,6 +7,7 @@ import { installPrompt } from '../status';
 import { useStore } from '../store';
 import { label } from '../types';
 import { lazy } from '../components/Lazy';
+import { Link } from '../router';
 
 // Loaded on demand: keeps the first screen's bundle within budget.
 const PreferencesPanel = lazy(() => import('./Preferences'));
@@ -65,6 +66,13 @@ export function SettingsPage() {
         </section>
       )}
       {user && <PreferencesPanel />}
+      {user && (
+        <section class="panel" aria-labelledby="security-link-title">
+          <h2 id="security-link-title">Security</h2>
+          <p>Where you are signed in, and two-factor sign-in.</p>
+          <Link href="/settings/security" class="btn">Sessions and two-factor sign-in</Link>
+        </section>
+      )}
       <section class="panel" aria-labelledby="push-title">
         <h2 id="push-title">Push notifications</h2>
         <p role="status">{push ? PUSH_TEXT[push] : 'Checking…'}</p>
