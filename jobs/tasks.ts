@@ -16,6 +16,7 @@ import { metric__rollup } from './metric__rollup';
 import { metric__rebuild } from './metric__rebuild';
 import { metric__check } from './metric__check';
 import { digest__send } from './digest__send';
+import { import__run } from './import__run';
 
 export const TASKS: TaskList = {
   event__route,
@@ -33,6 +34,7 @@ export const TASKS: TaskList = {
   metric__rebuild,
   metric__check,
   digest__send,
+  import__run,
 };
 
 export { CRONTAB } from '../db/jobs/catalog';

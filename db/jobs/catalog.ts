@@ -95,6 +95,12 @@ export const JOBS = {
     key: (p) => ('user_id' in p ? `digest:user:${p.user_id}` : 'digest_id' in p ? `digest:${p.digest_id}:send` : ''),
     cron: '* * * * *',
   }),
+  /** Runs one import (db/imports/run.ts): reads the stored file in batches with progress; keyed, one run per import. */
+  import__run: def({
+    payload: z.object({ import_id: id }),
+    key: (p) => `import:${p.import_id}`,
+    defaults: { max_attempts: 5 },
+  }),
 } as const;
 
 export type TaskName = keyof typeof JOBS;

@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   HERALD_POLL_INTERVAL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(50)),
   /** Webhook deliveries run in their own job runner with this many slots (never routing's). */
   HERALD_WEBHOOK_CONCURRENCY: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(16)),
+  /** The largest file `POST /v1/imports` stores (bytes; the 1 MiB JSON body limit does not apply to imports). */
+  HERALD_IMPORT_MAX_BYTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1024).default(256 * 1024 * 1024)),
 });
 
 export type Env = z.output<typeof EnvSchema>;
