@@ -32,7 +32,7 @@ function eventRow(i: number): string[] {
 const HEADER = ['category', 'type', 'title', 'severity', 'body', 'dedup_key', 'metadata', 'occurred_at'];
 const eventsCsv = () => stringify([HEADER, ...Array.from({ length: N }, (_, k) => eventRow(k + 1))]);
 
-async function upload(path: string, file: string | Buffer, name: string, type: string, fields: Record<string, string> = {}, key = ADMIN_KEY) {
+async function upload(path: string, file: string, name: string, type: string, fields: Record<string, string> = {}, key = ADMIN_KEY) {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   form.append('file', new Blob([file], { type }), name);

@@ -16,6 +16,8 @@ import { log } from '../platform/log';
 import { chunks, csvRows, csvToInput, jsonRows, storedErrorRows, type ImportKind, type SourceRow } from './source';
 
 export const IMPORT_BATCH = 1000;
+/** The job's max_attempts (db/jobs/catalog.ts): the last run that fails marks the import failed. */
+const MAX_RUNS = 5;
 
 interface Imp { id: number; org_id: number; kind: ImportKind; format: 'csv' | 'json' | 'rows'; dry_run: boolean; columns: string[] | null; retry_of: number | null }
 
@@ -32,11 +34,11 @@ const storable = (s: string) => s.replace(/\u0000/g, '\uFFFD').replace(/[\uD800-
 
 /** Runs (or resumes) one import. Returns quietly when the import is not waiting to run (a stale job). */
 export async function runImport(h: Herald, importId: number): Promise<void> {
-  const [imp] = await h.sql<Imp[]>`
+  const [imp] = await h.sql<(Imp & { attempts: number })[]>`
     update imports set status = 'running', started_at = coalesce(started_at, now()), rows = 0, ok = 0, failed = 0, skipped = 0,
-      bytes_read = 0, error = null
+      bytes_read = 0, error = null, attempts = attempts + 1
     where id = ${importId} and status in ('queued', 'running')
-    returning id, org_id, kind, format, dry_run, columns, retry_of`;
+    returning id, org_id, kind, format, dry_run, columns, retry_of, attempts`;
   if (!imp) return;
   await h.sql`delete from import_errors where import_id = ${importId}`;
   let bytesRead = 0;
@@ -66,9 +68,11 @@ export async function runImport(h: Herald, importId: number): Promise<void> {
   } catch (e) {
     // The database (a lost connection, a deadlock): the job fails and graphile-worker runs it again, which starts
     // over without importing anything twice. Anything else is the file's fault: the import fails, saying why.
-    if ((e as Error)?.name === 'PostgresError' || /ECONN|ETIMEDOUT|CONNECTION|terminat/i.test(String((e as Error)?.message ?? e))) throw e;
+    const transient = (e as Error)?.name === 'PostgresError' || /ECONN|ETIMEDOUT|CONNECTION|terminat/i.test(String((e as Error)?.message ?? e));
+    if (transient && imp.attempts < MAX_RUNS) throw e;
     log.warn('import failed', { import_id: imp.id, error: (e as Error)?.message });
-    await h.sql`update imports set status = 'failed', error = ${storable(`The file could not be read: ${(e as Error)?.message ?? e}`)}, finished_at = now() where id = ${imp.id}`;
+    const why = transient ? `The import stopped after ${MAX_RUNS} attempts: ${(e as Error)?.message ?? e}` : `The file could not be read: ${(e as Error)?.message ?? e}`;
+    await h.sql`update imports set status = 'failed', error = ${storable(why)}, finished_at = now() where id = ${imp.id}`;
     await h.sql`delete from import_chunks where import_id = ${imp.id}`;
     return;
   }

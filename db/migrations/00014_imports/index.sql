@@ -20,6 +20,8 @@ create table imports (
   -- Rows whose row key an earlier import already brought in: never imported twice.
   skipped integer not null default 0,
   error text,
+  -- Runs of the job so far (a run that dies is retried; the last one marks the import failed).
+  attempts integer not null default 0,
   -- A retry of the failed rows of another import (as they were, or corrected in an uploaded file).
   retry_of bigint references imports(id),
   created_by jsonb not null,
