@@ -28,6 +28,7 @@ const RulesImportPage = lazy(() => import('./pages/admin/RulesImport'));
 const UsersPage = lazy(() => import('./pages/admin/Users'));
 const RolesPage = lazy(() => import('./pages/admin/Roles'));
 const IntegrationsPage = lazy(() => import('./pages/admin/Integrations'));
+const WebhooksPage = lazy(() => import('./pages/admin/Webhooks'));
 const DashboardsPage = lazy<{ dkey: string | null }>(() => import('./pages/Dashboards'));
 const DashboardEditorPage = lazy<{ dkey: string | null }>(() => import('./pages/admin/DashboardEditor'));
 const MetricsPage = lazy(() => import('./pages/admin/Metrics'));
@@ -63,6 +64,7 @@ function Routes() {
   if (path === '/users') return adminOnly(<UsersPage />);
   if (path === '/roles') return adminOnly(<RolesPage />);
   if (path === '/integrations') return adminOnly(<IntegrationsPage />);
+  if (path === '/webhooks') return adminOnly(<WebhooksPage />);
   return <NotFoundPage />;
 }
 

@@ -75,6 +75,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
                   <NavLink href="/users">Users</NavLink>
                   <NavLink href="/roles">Roles</NavLink>
                   <NavLink href="/integrations">Integrations</NavLink>
+                  <NavLink href="/webhooks">Webhooks</NavLink>
                 </>
               )}
               <NavLink href="/settings">Settings</NavLink>
