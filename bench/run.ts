@@ -5,7 +5,7 @@
 // resident memory and CPU are read from /proc. Load comes from a worker thread over keep-alive HTTP; the
 // webhook receiver runs on the bench's main thread.
 //
-// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,sustained,escalation,enqueue,heartbeats,kpi,chatops,
+// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,sustained,escalation,enqueue,heartbeats,kpi,imports,chatops,
 // BENCH_NICE=-15 (priority on a shared machine), BENCH_HERALD_NODE_ARGS (e.g. --cpu-prof for the Herald child).
 // Herald tuning passes through: HERALD_WORKER_CONCURRENCY, HERALD_POLL_INTERVAL_MS.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -347,7 +347,42 @@ const kpi: Scenario = {
   },
 };
 
-const SCENARIOS = [single, batch, latency, e2e, sustained, escalation, enqueue, heartbeats, kpi].filter((s) => !ONLY.length || ONLY.includes(s.name));
+/**
+ * `POST /v1/imports`: a CSV of BENCH_IMPORT_ROWS (100,000) events, 1% of them bad, streamed as multipart; from the
+ * POST to the import's `succeeded`, with its progress read every 250 ms (how many distinct progress values were seen).
+ * The events go in with their routing jobs, as through the API (no rule matches: routing is light).
+ */
+const imports: Scenario = {
+  name: 'imports', title: 'k. POST /v1/imports, 100,000 CSV rows (1% bad) until succeeded',
+  run: async ({ herald }) => {
+    const n = Number(process.env.BENCH_IMPORT_ROWS ?? (QUICK ? 20_000 : 100_000));
+    const lines = ['category,type,title,severity,dedup_key,metadata'];
+    for (let i = 1; i <= n; i++) lines.push(i % 100 === 0 ? `bench,import,,loud,imp-${i},{}` : `bench,import,Imported row ${i},info,imp-${i},"{""n"":${i}}"`);
+    const file = lines.join('\n') + '\n';
+    const form = new FormData();
+    form.append('kind', 'events');
+    form.append('file', new Blob([file], { type: 'text/csv' }), 'bench.csv');
+    const t0 = performance.now();
+    const res = await fetch(`${herald.url}/v1/imports`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}` }, body: form });
+    const { import_id } = await res.json() as { import_id: number };
+    const accepted = performance.now() - t0;
+    const seen = new Set<number>();
+    let v: { status: string; done: number; ok: number; failed: number; skipped: number; error: string | null };
+    for (;;) {
+      v = await api(herald.url, 'GET', `/v1/imports/${import_id}`);
+      seen.add(v.done);
+      if (v.status === 'succeeded' || v.status === 'failed') break;
+      if (performance.now() - t0 > 600_000) throw new Error('import did not finish in 10 minutes');
+      await sleep(250);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    if (v.status !== 'succeeded' || v.ok !== n - n / 100 || v.failed !== n / 100) throw new Error(`import ended ${JSON.stringify(v)}`);
+    log(`  ${n} rows (${(file.length / 1048576).toFixed(1)} MiB) uploaded in ${(accepted / 1000).toFixed(1)} s, imported in ${seconds.toFixed(1)} s; ${seen.size} progress values seen`);
+    return { rows: n, import_s: seconds, rows_per_s: n / seconds, upload_s: accepted / 1000, progress_values: seen.size, failed: v.failed };
+  },
+};
+
+const SCENARIOS = [single, batch, latency, e2e, sustained, escalation, enqueue, heartbeats, kpi, imports].filter((s) => !ONLY.length || ONLY.includes(s.name));
 
 // ---------------------------------------------------------------- table
 
@@ -388,6 +423,9 @@ const ROWS: Row[] = [
   { label: '  rollups catching up on the loaded events', scenario: 'kpi', metric: 'rollup_events_per_s', unit: '/s', digits: 0 },
   { label: '  rollup lag p99 @1,000/s', scenario: 'kpi', metric: 'lag_p99_ms', unit: 'ms', digits: 0 },
   { label: '  ingest p99 @1,000/s with rollups', scenario: 'kpi', metric: 'ingest_p99_ms', unit: 'ms', digits: 1 },
+  { label: 'Import 100,000 CSV rows (1% bad), POST → succeeded', scenario: 'imports', metric: 'import_s', unit: 's', target: { op: '<=', value: 30 }, digits: 1 },
+  { label: '  import rows/s', scenario: 'imports', metric: 'rows_per_s', unit: '/s', digits: 0 },
+  { label: '  progress values seen (every 250 ms)', scenario: 'imports', metric: 'progress_values', unit: '', digits: 0 },
   { label: 'Peak memory VmHWM (heaviest)', scenario: '*', metric: 'hwm_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
   { label: 'RSS max sampled under load', scenario: '*', metric: 'rss_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
 ];
