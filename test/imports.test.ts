@@ -191,4 +191,32 @@ describe('a users import', () => {
     expect((await h.api('GET', '/v1/imports/999999')).status).toBe(404);
     expect((await h.api('POST', '/v1/imports/999999/retry')).status).toBe(404);
   }, 60_000);
+
+  it('hostile input: NUL and lone surrogates in fields, file names and cells, deep nesting, huge numbers — 4xx or failed rows, never a 500', async () => {
+    const raw = (path: string, body: string, type = 'application/json') => h.api('POST', path, undefined, { raw: body, headers: { 'content-type': type } });
+    for (const q of ['kind=users%00', 'kind=%ED%A0%80', 'kind=users&dry_run=%00', 'kind=users&filename=a%00.csv']) {
+      const r = await raw(`/v1/imports?${q}`, '[]');
+      expect(r.status, q).toBe(400);
+    }
+    const nul = await upload('/v1/imports', 'name,email\nA,a@example.com\n', 'a\u0000.csv', 'text/csv', { kind: 'users' });
+    expect(nul.status).toBeLessThan(500);
+    const rows = `[{"name":"Nul\\u0000","email":"n@example.com"},{"name":"Lone \\ud800","email":"l@example.com"},` +
+      `{"name":"Deep","email":"d@example.com","roles":${'['.repeat(5000)}${']'.repeat(5000)}},{"name":1e400,"email":"x@example.com"},` +
+      `{"name":"Num","email":"m@example.com","phone":123456789012345678901234567890},{"name":{"length":${'['.repeat(20000)}1${']'.repeat(20000)}},"email":"o@example.com"}]`;
+    const r = await raw('/v1/imports?kind=users', rows);
+    expect(r.status).toBe(202);
+    const done = await finished(r.body.import_id);
+    // Nothing of it goes in: each row fails with its reason, or the streaming parser refuses the file, saying why.
+    expect(done.ok).toBe(0);
+    if (done.status === 'failed') expect(done.error).toMatch(/could not be read/);
+    else {
+      expect(done).toMatchObject({ status: 'succeeded', total: 6, failed: 6 });
+      const errs = await fetch(`${h.url}/v1/imports/${done.id}/errors.csv`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+      expect(errs.status).toBe(200);
+      expect((parseCsv(await errs.text(), { columns: true }) as unknown[]).length).toBe(6);
+    }
+    console.log(`hostile users file: ${done.status} ${done.error ?? ''}`);
+    const csv = await raw('/v1/imports?kind=events', 'category,type,title\n"fuzz\u0000",x,"\ud800"\n"unterminated,x', 'text/csv');
+    expect(await finished(csv.body.import_id)).toMatchObject({ status: expect.stringMatching(/succeeded|failed/) });
+  }, 60_000);
 });
