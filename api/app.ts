@@ -25,6 +25,7 @@ import { systemRoutes } from './routes/system';
 import { openApiRoutes } from './openapi/routes';
 import { addressLimits } from './limits';
 import { securityRoutes } from './routes/security';
+import { importRoutes, isImportUpload, userExportRoutes } from './routes/imports';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 const PWA_DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'pwa', 'dist');
@@ -53,6 +54,8 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
   // about a third of the API's CPU per event at ingestion rates. Chunked bodies still go through bodyLimit.
   const limit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw tooLarge(`The body is over ${MAX_BODY_BYTES} bytes (1 MiB)`); } });
   app.use('*', async (c, next) => {
+    // Imports stream their file into Postgres under their own limit (HERALD_IMPORT_MAX_BYTES).
+    if (isImportUpload(c.req.method, c.req.path)) return next();
     const len = c.req.header('content-length');
     if (len === undefined || c.req.header('transfer-encoding') !== undefined) return limit(c, next);
     if (Number(len) > MAX_BODY_BYTES) throw tooLarge(`The body is over ${MAX_BODY_BYTES} bytes (1 MiB)`);
@@ -86,6 +89,8 @@ export function createApp(ctx: ApiContext, mounts: Mount[] = []): Hono<AppEnv> {
   v1.route('/maintenance', maintenanceRoutes(ctx));
   v1.route('/alerts', alertRoutes(ctx));
   v1.route('/rules', ruleRoutes(ctx));
+  v1.route('/users', userExportRoutes(ctx));
+  v1.route('/imports', importRoutes(ctx));
   v1.route('/users', userPreferenceRoutes(ctx));
   v1.route('/users', userRoutes(ctx));
   v1.route('/me', meRoutes(ctx));

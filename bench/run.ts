@@ -7,7 +7,7 @@
 // runs on the bench's main thread. Where Prometheus Alertmanager is installed, e2e, e2e2k and sustained each get
 // an Alertmanager twin with the same load and receiver, and the table ends with Herald / Alertmanager ratios.
 //
-// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,e2e2k,sustained,escalation,enqueue,heartbeats,kpi,scoring,ratelimit,chatops,scale,
+// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,e2e2k,sustained,escalation,enqueue,heartbeats,kpi,scoring,ratelimit,imports,chatops,scale,
 // BENCH_ALERTMANAGER (path, or 0 to skip),
 // BENCH_NICE=-15 (priority on a shared machine), BENCH_HERALD_NODE_ARGS (e.g. --cpu-prof for the Herald child).
 // Herald tuning passes through: HERALD_WORKER_CONCURRENCY, HERALD_POLL_INTERVAL_MS.
@@ -549,10 +549,45 @@ const ratelimit: Scenario = {
   },
 };
 
+/**
+ * `POST /v1/imports`: a CSV of BENCH_IMPORT_ROWS (100,000) events, 1% of them bad, streamed as multipart; from the
+ * POST to the import's `succeeded`, with its progress read every 250 ms (how many distinct progress values were seen).
+ * The events go in with their routing jobs, as through the API (no rule matches: routing is light).
+ */
+const imports: Scenario = {
+  name: 'imports', title: 'k. POST /v1/imports, 100,000 CSV rows (1% bad) until succeeded',
+  run: async ({ herald }) => {
+    const n = Number(process.env.BENCH_IMPORT_ROWS ?? (QUICK ? 20_000 : 100_000));
+    const lines = ['category,type,title,severity,dedup_key,metadata'];
+    for (let i = 1; i <= n; i++) lines.push(i % 100 === 0 ? `bench,import,,loud,imp-${i},{}` : `bench,import,Imported row ${i},info,imp-${i},"{""n"":${i}}"`);
+    const file = lines.join('\n') + '\n';
+    const form = new FormData();
+    form.append('kind', 'events');
+    form.append('file', new Blob([file], { type: 'text/csv' }), 'bench.csv');
+    const t0 = performance.now();
+    const res = await fetch(`${herald.url}/v1/imports`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}` }, body: form });
+    const { import_id } = await res.json() as { import_id: number };
+    const accepted = performance.now() - t0;
+    const seen = new Set<number>();
+    let v: { status: string; done: number; ok: number; failed: number; skipped: number; error: string | null };
+    for (;;) {
+      v = await api(herald.url, 'GET', `/v1/imports/${import_id}`);
+      seen.add(v.done);
+      if (v.status === 'succeeded' || v.status === 'failed') break;
+      if (performance.now() - t0 > 600_000) throw new Error('import did not finish in 10 minutes');
+      await sleep(250);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    if (v.status !== 'succeeded' || v.ok !== n - n / 100 || v.failed !== n / 100) throw new Error(`import ended ${JSON.stringify(v)}`);
+    log(`  ${n} rows (${(file.length / 1048576).toFixed(1)} MiB) uploaded in ${(accepted / 1000).toFixed(1)} s, imported in ${seconds.toFixed(1)} s; ${seen.size} progress values seen`);
+    return { rows: n, import_s: seconds, rows_per_s: n / seconds, upload_s: accepted / 1000, progress_values: seen.size, failed: v.failed };
+  },
+};
+
 const AM_BINARY = alertmanagerBinary();
 /** Each Alertmanager scenario runs whenever its Herald counterpart does (and the binary is present). */
 const AM_PAIR: Record<string, string> = { 'am-e2e': 'e2e', 'am-e2e2k': 'e2e2k', 'am-sustained': 'sustained' };
-const SCENARIOS = [single, batch, latency, e2e, amE2e, e2e2k, amE2e2k, sustained, amSustained, escalation, enqueue, heartbeats, kpi, scoring, ratelimit, sustainedOne, sustainedScale]
+const SCENARIOS = [single, batch, latency, e2e, amE2e, e2e2k, amE2e2k, sustained, amSustained, escalation, enqueue, heartbeats, kpi, scoring, ratelimit, imports, sustainedOne, sustainedScale]
   .filter((s) => {
     const pair = AM_PAIR[s.name];
     if (pair) return Boolean(AM_BINARY) && (!ONLY.length || ONLY.includes(pair) || ONLY.includes(s.name));
@@ -618,6 +653,9 @@ const ROWS: Row[] = [
   { label: '  ingest p99 @1,000/s with rollups', scenario: 'kpi', metric: 'ingest_p99_ms', unit: 'ms', digits: 1 },
   { label: 'Rate-limit check per request (mean)', scenario: 'ratelimit', metric: 'check_mean_ms', unit: 'ms', target: { op: '<=', value: 0.2 }, digits: 4 },
   { label: '  p99 of 1,000-check batches', scenario: 'ratelimit', metric: 'check_p99_ms', unit: 'ms', target: { op: '<=', value: 0.2 }, digits: 4 },
+  { label: 'Import 100,000 CSV rows (1% bad), POST → succeeded', scenario: 'imports', metric: 'import_s', unit: 's', target: { op: '<=', value: 30 }, digits: 1 },
+  { label: '  import rows/s', scenario: 'imports', metric: 'rows_per_s', unit: '/s', digits: 0 },
+  { label: '  progress values seen (every 250 ms)', scenario: 'imports', metric: 'progress_values', unit: '', digits: 0 },
   { label: 'score__recompute_all, 100,000 entities', scenario: 'scoring', metric: 'recompute_all_s', unit: 's', target: { op: '<=', value: 10 }, digits: 2 },
   { label: '  Herald peak RSS (VmHWM) after it', scenario: 'scoring', metric: 'recompute_hwm_mib', unit: 'MiB', target: { op: '<', value: 400 }, digits: 0 },
   { label: 'model__train, 100,000 entities (90,000 labelled): fit', scenario: 'scoring', metric: 'train_fit_s', unit: 's', digits: 2 },

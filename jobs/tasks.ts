@@ -21,6 +21,7 @@ import { score__recompute_all } from './score__recompute_all';
 import { model__train } from './model__train';
 import { system__prune } from './system__prune';
 import { report__generate } from './report__generate';
+import { import__run } from './import__run';
 
 export const TASKS: TaskList = {
   event__route,
@@ -43,6 +44,7 @@ export const TASKS: TaskList = {
   model__train,
   system__prune,
   report__generate,
+  import__run,
 };
 
 export { CRONTAB } from '../db/jobs/catalog';

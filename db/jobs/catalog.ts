@@ -126,6 +126,12 @@ export const JOBS = {
     key: (p) => ('report_id' in p ? `report:${p.report_id}:schedule` : `report-run:${p.run_id}`),
     defaults: { queue_name: 'reports', max_attempts: 3 },
   }),
+  /** Runs one import (db/imports/run.ts): reads the stored file in batches with progress; keyed, one run per import. */
+  import__run: def({
+    payload: z.object({ import_id: id }),
+    key: (p) => `import:${p.import_id}`,
+    defaults: { max_attempts: 5 },
+  }),
 } as const;
 
 export type TaskName = keyof typeof JOBS;

@@ -85,6 +85,8 @@ const EnvSchema = z.object({
   HERALD_RATE_LIMIT_PROVIDER_PER_MINUTE: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).default(6_000)),
   HERALD_RATE_LIMIT_SYNC_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(1_000)),
   HERALD_USAGE_FLUSH_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(10).default(2_000)),
+  /** The largest file `POST /v1/imports` stores (bytes; the 1 MiB JSON body limit does not apply to imports). */
+  HERALD_IMPORT_MAX_BYTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1024).default(256 * 1024 * 1024)),
 });
 
 export type Env = z.output<typeof EnvSchema>;

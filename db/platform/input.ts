@@ -22,11 +22,25 @@ export function badTextReason(s: string): string | null {
  */
 export const text = () =>
   z.string().check(
+    stopUnlessString(),
     z.refine((s: string) => !BAD_CHAR.test(s), {
       abort: true,
       error: (iss) => badTextReason(typeof iss.input === 'string' ? iss.input : '') ?? 'invalid text',
     }),
   );
+
+/**
+ * A value that is not a string stops every further check (z.string() has already said what is wrong). zod would
+ * otherwise still run length checks on anything with a `length`: `.min(1)` on `{length: [[[…]]]}` nested 20,000
+ * deep compares an array with a number, turning it into text and overflowing the stack (a 500 the fuzz test found).
+ */
+function stopUnlessString() {
+  const c = z.check((payload: { value: unknown; aborted?: boolean }) => {
+    if (typeof payload.value !== 'string') payload.aborted = true;
+  });
+  (c._zod.def as { when?: () => boolean }).when = () => true;
+  return c;
+}
 
 export const JSON_MAX_DEPTH = 32;
 /** Size of a JSON value: characters of every key and string, plus one per value. */

@@ -38,14 +38,14 @@ export function setUnauthorizedHandler(fn: () => void) {
 }
 
 export interface RequestOptions {
-  /** Send this text as the body with this content type instead of JSON. */
-  raw?: { body: string; contentType: string };
+  /** Send this text (or file) as the body with this content type instead of JSON. */
+  raw?: { body: string | Blob; contentType: string };
   signal?: AbortSignal;
 }
 
 export async function request<T>(method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
-  let payload: string | undefined;
+  let payload: string | Blob | undefined;
   if (opts.raw) {
     headers['Content-Type'] = opts.raw.contentType;
     payload = opts.raw.body;

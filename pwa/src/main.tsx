@@ -30,6 +30,7 @@ const UsersPage = lazy(() => import('./pages/admin/Users'));
 const RolesPage = lazy(() => import('./pages/admin/Roles'));
 const IntegrationsPage = lazy(() => import('./pages/admin/Integrations'));
 const ExpectationsPage = lazy(() => import('./pages/admin/Expectations'));
+const WebhooksPage = lazy(() => import('./pages/admin/Webhooks'));
 const DashboardsPage = lazy<{ dkey: string | null }>(() => import('./pages/Dashboards'));
 const DashboardEditorPage = lazy<{ dkey: string | null }>(() => import('./pages/admin/DashboardEditor'));
 const MetricsPage = lazy(() => import('./pages/admin/Metrics'));
@@ -85,6 +86,7 @@ function Routes() {
   if (path === '/expectations' || path === '/maintenance') return adminOnly(<ExpectationsPage />);
   if (path === '/system') return adminOnly(<SystemPage />);
   if (path === '/audit') return hasPermission(user, 'audit:read') ? <AuditPage /> : <ForbiddenPage />;
+  if (path === '/webhooks') return adminOnly(<WebhooksPage />);
   return <NotFoundPage />;
 }
 

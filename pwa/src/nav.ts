@@ -31,6 +31,7 @@ export const NAV: NavEntry[] = [
   { href: '/roles', label: 'Roles', admin: true, section: 'Admin' },
   { href: '/integrations', label: 'Integrations', admin: true, section: 'Admin' },
   { href: '/api-keys', label: 'API keys', admin: true, section: 'Admin' },
+  { href: '/webhooks', label: 'Webhooks', admin: true, section: 'Admin' },
   { href: '/expectations', label: 'Expectations', admin: true, section: 'Admin' },
   { href: '/system', label: 'System', admin: true, section: 'Admin' },
   { href: '/audit', label: 'Audit', permission: 'audit:read', section: 'Admin' },

@@ -1,10 +1,64 @@
-// /users — list and create people. Roles come from /v1/roles.
+// /users — list, create, edit and deactivate people; import them from a file (live progress, failed rows to
+// download and retry) and export them. Roles come from /v1/roles.
+import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api';
 import { ProblemBox } from '../../components/Problem';
 import { useAction, useTitle } from '../../hooks';
 import { CHANNEL_LABELS, label, type User } from '../../types';
 import { RolePicker, useRoles } from './shared';
+import { ImportPanel } from './ImportPanel';
+
+/** Edit one person in place (PATCH /v1/users/:id with the fields changed). */
+function EditUser({ user, onSaved, onCancel }: { user: User; onSaved: (u: User) => void; onCancel: () => void }) {
+  const [f, setF] = useState({ name: user.name, email: user.email, phone: user.phone ?? '', timezone: user.timezone ?? '', roles: user.roles ?? [] });
+  const { busy, error, run } = useAction();
+  const { roles } = useRoles();
+  const set = (k: 'name' | 'email' | 'phone' | 'timezone') => (e: Event) => setF((x) => ({ ...x, [k]: (e.currentTarget as HTMLInputElement).value }));
+  const save = (e: Event) => {
+    e.preventDefault();
+    run(async () => {
+      const body: Record<string, unknown> = { name: f.name.trim(), email: f.email.trim(), roles: f.roles, phone: f.phone.trim() || null };
+      if (f.timezone.trim()) body.timezone = f.timezone.trim();
+      onSaved(await api.patch<User>(`/v1/users/${user.id}`, body));
+    });
+  };
+  const id = `edit-${user.id}`;
+  return (
+    <form class="form" onSubmit={save} aria-label={`Edit ${user.name}`}>
+      <div class="row">
+        <div class="field">
+          <label for={`${id}-name`}>Name</label>
+          <input id={`${id}-name`} required value={f.name} onInput={set('name')} />
+        </div>
+        <div class="field">
+          <label for={`${id}-email`}>Email</label>
+          <input id={`${id}-email`} type="email" required value={f.email} onInput={set('email')} />
+        </div>
+      </div>
+      <div class="row">
+        <div class="field">
+          <label for={`${id}-phone`}>Phone</label>
+          <input id={`${id}-phone`} type="tel" value={f.phone} onInput={set('phone')} />
+        </div>
+        <div class="field">
+          <label for={`${id}-tz`}>Timezone</label>
+          <input id={`${id}-tz`} value={f.timezone} onInput={set('timezone')} />
+        </div>
+      </div>
+      <RolePicker legend="Roles" idPrefix={`${id}-role`} roles={roles} value={f.roles} onChange={(v) => setF((x) => ({ ...x, roles: v }))} />
+      <ProblemBox error={error} title="The changes were not saved" />
+      <div class="toolbar">
+        <button type="submit" class="btn primary" disabled={busy} aria-busy={busy}>
+          Save
+        </button>
+        <button type="button" class="btn" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
 
 const blank = () => ({
   name: '',
@@ -52,12 +106,24 @@ export default function UsersPage() {
   const { busy, error: createError, run } = useAction();
   const [created, setCreated] = useState<string | null>(null);
   const { roles } = useRoles();
+  const [editing, setEditing] = useState<number | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const { busy: rowBusy, error: rowError, run: runRow } = useAction();
 
   const [reach, setReach] = useState<Record<number, PersonReach>>({});
+  const load = () => api.get<{ items: User[] }>('/v1/users').then((r) => setUsers(r.items), setError);
   useEffect(() => {
-    api.get<{ items: User[] }>('/v1/users').then((r) => setUsers(r.items), setError);
+    load();
     api.get<{ items: PersonReach[] }>('/v1/reachability').then((r) => setReach(Object.fromEntries(r.items.map((p) => [p.user_id, p]))), () => undefined);
   }, []);
+
+  const deactivate = (u: User) =>
+    runRow(async () => {
+      if (!confirm(`Deactivate ${u.name}? They can no longer sign in or be notified; their history stays.`)) return;
+      await api.del(`/v1/users/${u.id}`);
+      setUsers((us) => (us ?? []).filter((x) => x.id !== u.id));
+      setStatus(`${u.name} was deactivated.`);
+    });
 
   const set = (k: keyof ReturnType<typeof blank>) => (e: Event) => setForm((f) => ({ ...f, [k]: (e.currentTarget as HTMLInputElement).value }));
 
@@ -77,8 +143,15 @@ export default function UsersPage() {
 
   return (
     <section class="page" aria-labelledby="users-title">
-      <h1 id="users-title">Users</h1>
+      <div class="page-head">
+        <h1 id="users-title">Users</h1>
+        <a class="btn small" href="/v1/users/export?format=csv" download="users.csv">
+          Export CSV
+        </a>
+      </div>
       <ProblemBox error={error} title="Users could not be loaded" />
+      <ProblemBox error={rowError} title="That did not work" />
+      {status && <p role="status">{status}</p>}
       {!users && !error && (
         <p class="loading" role="status">
           Loading…
@@ -95,18 +168,44 @@ export default function UsersPage() {
                 <th scope="col">Roles</th>
                 <th scope="col">Channels</th>
                 <th scope="col">Push</th>
+                <th scope="col">Actions</th>
               </tr>
             </thead>
             <tbody>
               {users.map((u) => (
-                <tr key={u.id}>
-                  <th scope="row">{u.name}</th>
-                  <td data-label="Email">{u.email}</td>
-                  <td data-label="Phone">{u.phone ?? ''}</td>
-                  <td data-label="Roles">{(u.roles ?? []).map(label).join(', ')}</td>
-                  <td data-label="Channels">{reach[u.id] ? channelsText(reach[u.id]) : ''}</td>
-                  <td data-label="Push">{reach[u.id] ? pushText(reach[u.id]) : ''}</td>
-                </tr>
+                <Fragment key={u.id}>
+                  <tr>
+                    <th scope="row">{u.name}</th>
+                    <td data-label="Email">{u.email}</td>
+                    <td data-label="Phone">{u.phone ?? ''}</td>
+                    <td data-label="Roles">{(u.roles ?? []).map(label).join(', ')}</td>
+                    <td data-label="Channels">{reach[u.id] ? channelsText(reach[u.id]) : ''}</td>
+                    <td data-label="Push">{reach[u.id] ? pushText(reach[u.id]) : ''}</td>
+                    <td class="actions">
+                      <button type="button" class="btn small" aria-expanded={editing === u.id} aria-label={`Edit ${u.name}`} onClick={() => setEditing(editing === u.id ? null : u.id)}>
+                        Edit
+                      </button>
+                      <button type="button" class="btn small danger" disabled={rowBusy} aria-label={`Deactivate ${u.name}`} onClick={() => deactivate(u)}>
+                        Deactivate
+                      </button>
+                    </td>
+                  </tr>
+                  {editing === u.id && (
+                    <tr>
+                      <td colSpan={7}>
+                        <EditUser
+                          user={u}
+                          onCancel={() => setEditing(null)}
+                          onSaved={(saved) => {
+                            setUsers((us) => (us ?? []).map((x) => (x.id === saved.id ? saved : x)));
+                            setEditing(null);
+                            setStatus(`${saved.name} was saved.`);
+                          }}
+                        />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
               ))}
             </tbody>
           </table>
@@ -158,6 +257,7 @@ export default function UsersPage() {
           </button>
         </form>
       </section>
+      <ImportPanel kind="users" onImported={load} />
     </section>
   );
 }
