@@ -13,9 +13,16 @@ import { SopTickSchema } from '../../db/sop/progress';
 import { RuleInputSchema, RulePatchSchema } from '../../db/rules/schema';
 import { ImportQuerySchema } from '../../db/rules/verbs';
 import { RoleInputSchema, RolePatchSchema, UserInputSchema } from '../../db/users/repo';
-import { ApiKeyInputSchema } from '../../db/api-keys/repo';
+import { ApiKeyInputSchema, ApiKeyPatchSchema, RotateSchema } from '../../db/api-keys/repo';
 import { WebhookInputSchema } from '../../db/webhooks/repo';
 import { LoginSchema } from '../../db/sessions/repo';
+import { CodeSchema } from '../../db/sessions/totp';
+import { ListQuery as EntityListQuery } from '../../db/scoring/entities';
+import { ScoreInputSchema } from '../../db/scoring/schema';
+import { Patch as ScorePatchSchema, RankQuery } from '../../db/scoring/verbs';
+import { ReportInputSchema } from '../../db/reports/verbs';
+import { AuditQuerySchema } from '../../db/audit/read';
+import { DrillQuery } from '../../db/metrics/drill';
 import { MarkReadSchema, NotificationQuerySchema } from '../../db/notifications/repo';
 import { SubscribeSchema, UnsubscribeSchema } from '../../db/push/subscriptions';
 import { AnalyticsQuerySchema } from '../../db/analytics/alerts';
@@ -32,7 +39,7 @@ import { AtQuerySchema, OverrideSchema, RangeQuerySchema, ScheduleInputSchema } 
 import { PreferencesSchema } from '../../db/preferences/schema';
 
 export type Tag = 'Events' | 'Alerts' | 'Rules' | 'People' | 'Access' | 'Webhooks' | 'Integrations' | 'KPI' | 'Schedules'
-  | 'Notifications' | 'Analytics' | 'Providers' | 'Operations';
+  | 'Notifications' | 'Analytics' | 'Providers' | 'Operations' | 'Scores' | 'Reports' | 'Audit' | 'Imports';
 
 export interface RouteDoc {
   tag: Tag;
@@ -65,6 +72,14 @@ export const ROUTES: Record<string, RouteDoc> = {
   'POST /v1/auth/login': op('Access', 'Sign in (sets the session cookie)', { body: LoginSchema, auth: 'none' }),
   'GET /v1/auth/me': op('Access', 'The signed-in person'),
   'POST /v1/auth/logout': op('Access', 'Sign out', { produces: 'none', status: 204 }),
+  'POST /v1/auth/totp': op('Access', 'Sign-in\'s second step: the authenticator (or recovery) code for the pending session', { body: CodeSchema }),
+  'GET /v1/me/sessions': op('Access', 'My sessions (this one marked)'),
+  'DELETE /v1/me/sessions': op('Access', 'End all my other sessions'),
+  'DELETE /v1/me/sessions/:id': op('Access', 'End one of my sessions', { status: 204, produces: 'none' }),
+  'GET /v1/me/totp': op('Access', 'Whether my TOTP second factor is on'),
+  'POST /v1/me/totp/enrol': op('Access', 'Start enrolling a TOTP authenticator (secret and otpauth URI)'),
+  'POST /v1/me/totp/confirm': op('Access', 'Confirm TOTP enrolment with a code (recovery codes are shown once)', { body: CodeSchema }),
+  'POST /v1/me/totp/disable': op('Access', 'Turn my TOTP second factor off (needs a code)', { body: CodeSchema }),
   // Events
   'POST /v1/events': op('Events', 'Send one event', { body: EventInputSchema, status: 202 }),
   'POST /v1/events/batch': op('Events', 'Send up to 1,000 events; each item is validated alone', { body: EventBatchSchema, status: 202 }),
@@ -95,6 +110,7 @@ export const ROUTES: Record<string, RouteDoc> = {
   // People and access
   'GET /v1/users': op('People', 'List people'),
   'POST /v1/users': op('People', 'Add a person', { body: UserInputSchema, status: 201 }),
+  'GET /v1/users/export': op('People', 'Export every person as a file download (CSV or JSON, ?format=csv|json)', { produces: 'csv' }),
   'GET /v1/users/:id': op('People', 'One person'),
   'PATCH /v1/users/:id': op('People', 'Change a person'),
   'DELETE /v1/users/:id': op('People', 'Remove a person', { status: 204, produces: 'none' }),
@@ -110,6 +126,9 @@ export const ROUTES: Record<string, RouteDoc> = {
   'GET /v1/api-keys': op('Access', 'List API keys'),
   'POST /v1/api-keys': op('Access', 'Create an API key (the secret is shown once)', { body: ApiKeyInputSchema, status: 201 }),
   'DELETE /v1/api-keys/:id': op('Access', 'Revoke an API key', { status: 204, produces: 'none' }),
+  'PATCH /v1/api-keys/:id': op('Access', 'Change an API key (name, per-minute rate limit)', { body: ApiKeyPatchSchema }),
+  'POST /v1/api-keys/:id/rotate': op('Access', 'Rotate an API key: a new secret (shown once); the old one works for overlap_minutes', { body: RotateSchema }),
+  'GET /v1/api-keys/:id/usage': op('Access', 'Requests per day by status class (?days=1..90, default 30)'),
   // Webhooks
   'GET /v1/webhooks': op('Webhooks', 'List outbound webhooks'),
   'POST /v1/webhooks': op('Webhooks', 'Add an outbound webhook', { body: WebhookInputSchema, status: 201 }),
@@ -158,6 +177,7 @@ export const ROUTES: Record<string, RouteDoc> = {
   'GET /v1/metrics/:key/series': op('KPI', 'A metric over time'),
   'GET /v1/metrics/:key/value': op('KPI', 'A metric\'s value over a range', { query: RangeQuery }),
   'GET /v1/metrics/:key/forecast': op('KPI', 'A metric\'s forecast'),
+  'GET /v1/metrics/:key/events': op('KPI', 'Drill-down: the events (or items) behind a metric over a range', { query: DrillQuery }),
   'GET /v1/dashboards': op('KPI', 'List dashboards'),
   'POST /v1/dashboards': op('KPI', 'Create a dashboard', { body: DashboardInputSchema, status: 201 }),
   'POST /v1/dashboards/preview': op('KPI', 'Render a dashboard without saving it', { body: DashboardInputSchema }),
@@ -183,8 +203,44 @@ export const ROUTES: Record<string, RouteDoc> = {
   'POST /v1/push/subscriptions': op('Notifications', 'Subscribe this device to web push', { body: SubscribeSchema, status: 201 }),
   'DELETE /v1/push/subscriptions': op('Notifications', 'Unsubscribe a device', { body: UnsubscribeSchema, status: 204, produces: 'none' }),
   'POST /v1/push/ack/:token': op('Notifications', 'Acknowledge from a push notification', { auth: 'path-key' }),
+  'GET /v1/reachability/me': op('Notifications', 'Where I can be reached: each channel\'s state for me'),
+  'GET /v1/reachability': op('Notifications', 'Where everyone can be reached, channel by channel'),
   // Analytics
   'GET /v1/analytics/alerts': op('Analytics', 'Alert analytics (MTTA, MTTR, volumes)', { query: AnalyticsQuerySchema }),
+  // Scores and entities
+  'GET /v1/entities': op('Scores', 'List entities', { query: EntityListQuery }),
+  'GET /v1/entities/:kind/:id': op('Scores', 'One entity with its scores'),
+  'GET /v1/entities/:kind/:id/scores/:key/history': op('Scores', 'The changes of one score\'s value for an entity, oldest first'),
+  'GET /v1/scores': op('Scores', 'List scores'),
+  'POST /v1/scores': op('Scores', 'Define a score', { body: ScoreInputSchema, status: 201 }),
+  'GET /v1/scores/:key': op('Scores', 'One score'),
+  'PATCH /v1/scores/:key': op('Scores', 'Change some fields of a score (null removes one); the merged definition is validated as on create', { body: ScorePatchSchema }),
+  'DELETE /v1/scores/:key': op('Scores', 'Delete a score', { status: 204, produces: 'none' }),
+  'GET /v1/scores/:key/entities': op('Scores', 'Entities ranked by the score', { query: RankQuery }),
+  'GET /v1/scores/:key/summary': op('Scores', 'A score\'s figures: count, mean, distribution, who crossed lately'),
+  'POST /v1/scores/:key/recompute': op('Scores', 'Recompute the score for every entity (a job)', { status: 202 }),
+  'POST /v1/scores/:key/train': op('Scores', 'Train the score\'s model (a job)', { status: 202 }),
+  'GET /v1/scores/:key/runs/:run': op('Scores', 'One recompute or training run'),
+  // Reports
+  'GET /v1/reports': op('Reports', 'List report definitions'),
+  'POST /v1/reports': op('Reports', 'Define a report', { body: ReportInputSchema, status: 201 }),
+  'GET /v1/reports/:id': op('Reports', 'One report definition with its last run'),
+  'PATCH /v1/reports/:id': op('Reports', 'Change some fields of a report; the merged definition is validated as on create', { body: ReportInputSchema.partial() }),
+  'DELETE /v1/reports/:id': op('Reports', 'Delete a report', { status: 204, produces: 'none' }),
+  'POST /v1/reports/:id/run': op('Reports', 'Run a report now (a job)', { status: 202 }),
+  'GET /v1/reports/:id/runs': op('Reports', 'A report\'s runs'),
+  'GET /v1/report-runs/:id': op('Reports', 'One run'),
+  'POST /v1/report-runs/:id/retry': op('Reports', 'Retry a failed run', { status: 202 }),
+  'GET /v1/report-runs/:id/file': op('Reports', 'A run\'s file as a download (PDF, CSV or XLSX, the report\'s format)', { produces: 'csv' }),
+  // Audit
+  'GET /v1/audit': op('Audit', 'The audit trail, newest first (filters, cursor paging)', { query: AuditQuerySchema }),
+  'GET /v1/audit/export': op('Audit', 'Export the audit trail as a CSV file download (same filters, oldest first)', { query: AuditQuerySchema, produces: 'csv' }),
+  // Imports
+  'POST /v1/imports': op('Imports', 'Import people or events from an uploaded file (CSV or JSON; a multipart "file" part after the kind and dry_run fields, or a raw body with ?kind=&dry_run=); queued as a job', { status: 202 }),
+  'GET /v1/imports': op('Imports', 'The newest imports (?kind=users|events)'),
+  'GET /v1/imports/:id': op('Imports', 'One import with its progress and counts'),
+  'GET /v1/imports/:id/errors.csv': op('Imports', 'An import\'s refused rows as a CSV file download', { produces: 'csv' }),
+  'POST /v1/imports/:id/retry': op('Imports', 'Retry an import\'s failed rows: no body (the rows as they were), or an uploaded corrected file (CSV or JSON)', { status: 202 }),
   // Providers (signed by the provider; not for API clients)
   'POST /twilio/sms': op('Providers', 'Twilio inbound SMS webhook (signed)', { auth: 'provider', bodyKind: 'form', produces: 'text' }),
   'POST /twilio/status': op('Providers', 'Twilio delivery status callback (signed)', { auth: 'provider', bodyKind: 'form', produces: 'text' }),

@@ -11,7 +11,7 @@ import type { MatchableEvent } from '../rules/schema';
 import { RangeQuery, rangeOf } from './read';
 import { loadMetric, parseKey } from './verbs';
 
-const DrillQuery = RangeQuery.extend({
+export const DrillQuery = RangeQuery.extend({
   /** Only the events of this group (a grouped metric's value of group_by; "(none)" for those without it). */
   group: z.string().max(200).refine((s) => !s.includes('\u0000'), 'cannot contain the NUL character').optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -29,7 +29,7 @@ export const RecipientsSchema = z
   .strict();
 export type Recipients = z.output<typeof RecipientsSchema>;
 
-const ReportInputSchema = z
+export const ReportInputSchema = z
   .object({
     name: text().trim().min(1).max(200),
     kind: z.enum(REPORT_KINDS),

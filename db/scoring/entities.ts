@@ -148,7 +148,7 @@ export async function lastDayOf(sql: Sql, orgId: number, kind: string, ids: stri
 
 // ---- verbs ----
 
-const ListQuery = z.object({
+export const ListQuery = z.object({
   kind: text().max(64).optional(),
   q: text().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

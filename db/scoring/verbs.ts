@@ -102,7 +102,7 @@ function canonical(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-const Patch = z.record(z.string(), z.unknown());
+export const Patch = z.record(z.string(), z.unknown());
 
 export async function patchScoreVerb(h: Herald, actor: Actor, rawKey: string, body: unknown) {
   require(actor, 'scores:write');
@@ -170,7 +170,7 @@ export async function getRunVerb(h: Herald, actor: Actor, rawKey: string, runId:
   return runView(r);
 }
 
-const RankQuery = z.object({
+export const RankQuery = z.object({
   order: z.enum(['asc', 'desc']).default('desc'),
   below: finite.optional(),
   above: finite.optional(),
