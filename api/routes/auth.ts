@@ -36,7 +36,7 @@ export function authRoutes(ctx: ApiContext) {
   r.use('/totp', authenticate(ctx, { allowPending: true }));
   r.post('/totp', async (c) => {
     const token = getCookie(c, SESSION_COOKIE) ?? '';
-    await completeSecondFactor(ctx, token, await readJson(c), timeoutsOf(ctx.config));
+    await completeSecondFactor(ctx, token, await readJson(c), timeoutsOf(ctx.config), clientAddress(c));
     return c.json({ second_factor: null });
   });
   r.use('/me', authenticate(ctx, { allowEnrol: true }));

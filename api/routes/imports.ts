@@ -70,7 +70,7 @@ async function receive(c: Context<AppEnv>, ctx: ApiContext, fixed: { kind: Impor
     const id = await beginImport(ctx, actor, { kind, dryRun, filename: filename ?? q.filename ?? null, retryOf: fixed?.retryOf ?? null });
     try {
       const { bytes, first } = await store(ctx, id, stream);
-      await finishUpload(ctx, id, { format: formatOf(partType, filename, first), bytes });
+      await finishUpload(ctx, actor, id, { format: formatOf(partType, filename, first), bytes });
       return id;
     } catch (e) {
       await abandonUpload(ctx.sql, id).catch(() => {});
@@ -143,7 +143,7 @@ export function importRoutes(ctx: ApiContext) {
       try {
         const data = Buffer.from(JSON.stringify(opts));
         await storeChunk(ctx.sql, newId, 0, data);
-        await finishUpload(ctx, newId, { format: 'json', bytes: data.length });
+        await finishUpload(ctx, actor, newId, { format: 'json', bytes: data.length });
       } catch (e) {
         await abandonUpload(ctx.sql, newId).catch(() => {});
         throw e;
@@ -160,8 +160,8 @@ export function importRoutes(ctx: ApiContext) {
 /** `GET /v1/users/export?format=csv|json` (mounted before /users/:id). */
 export function userExportRoutes(ctx: ApiContext) {
   const r = new Hono<AppEnv>();
-  r.get('/export', (c) => {
-    const f = exportUsers(ctx, c.get('actor'), c.req.query('format') ?? 'csv');
+  r.get('/export', async (c) => {
+    const f = await exportUsers(ctx, c.get('actor'), c.req.query('format') ?? 'csv');
     return new Response(Readable.toWeb(f.body) as ReadableStream, {
       headers: { 'content-type': f.contentType, 'content-disposition': `attachment; filename="${f.filename}"` },
     });

@@ -79,11 +79,16 @@ export async function revokeApiKey(h: Herald, actor: Actor, id: number) {
 export async function updateApiKey(h: Herald, actor: Actor, id: number, input: unknown) {
   require(actor, 'api_keys:write');
   const p = parse(ApiKeyPatchSchema, input);
-  const [row] = await h.sql`
-    update api_keys set name = coalesce(${p.name ?? null}, name),
-      rate_limit_per_minute = case when ${p.rate_limit_per_minute !== undefined} then ${p.rate_limit_per_minute ?? null}::int else rate_limit_per_minute end
-    where org_id = ${actor.orgId} and id = ${id} returning *`;
-  if (!row) throw notFound(`API key ${id}`);
+  const row = await h.sql.begin(async (tx) => {
+    const [old] = await tx`select * from api_keys where org_id = ${actor.orgId} and id = ${id} for update`;
+    if (!old) throw notFound(`API key ${id}`);
+    const [row] = await tx`
+      update api_keys set name = coalesce(${p.name ?? null}, name),
+        rate_limit_per_minute = case when ${p.rate_limit_per_minute !== undefined} then ${p.rate_limit_per_minute ?? null}::int else rate_limit_per_minute end
+      where id = ${id} returning *`;
+    await recordAudit(tx, actor, 'api_key.updated', { kind: 'api_key', id, label: row.name }, { before: view(old), after: view(row) });
+    return row;
+  });
   cache.clear();
   return view(row);
 }
@@ -105,6 +110,9 @@ export async function rotateApiKey(h: Herald, actor: Actor, id: number, input: u
       update api_keys set previous_secret_hash = secret_hash, secret_hash = ${sha256(secret)}, rotated_at = now(),
         previous_expires_at = now() + make_interval(mins => ${overlap_minutes})
       where id = ${id} returning *`;
+    // The view only: the new secret is returned once and never stored anywhere but as its hash.
+    await recordAudit(tx, actor, 'api_key.rotated', { kind: 'api_key', id, label: row.name },
+      { before: view(cur), after: { ...view(row), overlap_minutes } });
     cache.clear();
     return { ...view(row), key: secret };
   });

@@ -9,6 +9,7 @@ import { actorRef, can, require, type Actor } from '../actor';
 import { conflict, invalid, notFound } from '../errors';
 import { addJobs, job } from '../jobs/enqueue';
 import { badTextReason } from '../platform/input';
+import { recordAudit } from '../audit/record';
 import { ERROR_COLUMNS, jsonCell, type ImportFormat, type ImportKind } from './source';
 
 export const IMPORT_KINDS = ['users', 'events'] as const;
@@ -74,12 +75,23 @@ export async function storeChunk(sql: Sql, importId: number, seq: number, data: 
   await sql`insert into import_chunks (import_id, seq, data) values (${importId}, ${seq}, ${data})`;
 }
 
-/** Closes the upload: its format and size, status `queued`, and the import__run job, in one transaction. */
-export async function finishUpload(h: Herald, importId: number, o: { format: 'csv' | 'json'; bytes: number }): Promise<void> {
+/** What the audit trail says of an import: what, from which file, whether a dry run (never its rows). */
+const auditView = (r: Record<string, any>) =>
+  ({ id: Number(r.id), kind: r.kind, format: r.format, filename: r.filename ?? null, dry_run: r.dry_run, bytes: Number(r.bytes), retry_of: r.retry_of === null ? null : Number(r.retry_of) });
+
+/**
+ * Closes the upload: its format and size, status `queued`, the import__run job and its audit row
+ * (`import.created`, or `import.retried` for a corrected errors file), in one transaction. An upload abandoned
+ * before this leaves no row, like no import.
+ */
+export async function finishUpload(h: Herald, actor: Actor, importId: number, o: { format: 'csv' | 'json'; bytes: number }): Promise<void> {
   if (o.bytes === 0) throw invalid('file: the file is empty', [{ path: 'file', message: 'empty' }]);
   await h.sql.begin(async (tx) => {
-    await tx`update imports set format = ${o.format}, bytes = ${o.bytes}, status = 'queued' where id = ${importId} and status = 'uploading'`;
+    const [row] = await tx`update imports set format = ${o.format}, bytes = ${o.bytes}, status = 'queued' where id = ${importId} and status = 'uploading' returning *`;
+    if (!row) return;
     await addJobs(tx, [job('import__run', { import_id: importId })]);
+    await recordAudit(tx, actor, row.retry_of === null ? 'import.created' : 'import.retried',
+      { kind: 'import', id: importId, label: `${row.kind} import${row.filename ? ` ${row.filename}` : ''}` }, { after: auditView(row) });
   });
 }
 
@@ -117,12 +129,14 @@ export async function retryAsTheyWere(h: Herald, actor: Actor, id: number, dryRu
   if (old.status !== 'succeeded' && old.status !== 'failed') throw conflict(`Import ${id} is still ${old.status}`);
   if (!old.failed) throw conflict(`Import ${id} has no failed rows to retry`);
   return h.sql.begin(async (tx) => {
-    const [row] = await tx<{ id: number }[]>`
+    const [row] = await tx`
       insert into imports (org_id, kind, format, dry_run, status, filename, columns, retry_of, created_by)
       values (${actor.orgId}, ${old.kind}, 'rows', ${dryRun}, 'queued', ${old.filename}, ${old.format === 'rows' ? old.columns : old.format === 'csv' ? old.columns : null},
         ${id}, ${actorRef(actor) as never})
-      returning id`;
+      returning *`;
     await addJobs(tx, [job('import__run', { import_id: Number(row.id) })]);
+    await recordAudit(tx, actor, 'import.retried', { kind: 'import', id: Number(row.id), label: `${row.kind} import${row.filename ? ` ${row.filename}` : ''}` },
+      { after: { ...auditView(row), failed_rows: old.failed } });
     return Number(row.id);
   });
 }

@@ -14,6 +14,8 @@ import { FORMATS, type Format } from './doc';
 import { kindModule, REPORT_KINDS } from './kinds';
 import { nextRunAt, SCHEDULE_ATTEMPTS, ScheduleSchema, type Schedule } from './schedule';
 import { resolvePeriod, type PeriodParams } from './period';
+import { recordAudit } from '../audit/record';
+import { exported } from '../audit/suspicious';
 
 const roleKey = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'a role key is lowercase letters, digits and _');
 /** A channel name (`#reports`, `reports`) or a channel id (`C0123ABCD`). */
@@ -152,6 +154,7 @@ export async function createReport(h: Herald, actor: Actor, body: unknown) {
         ${input.recipients as never}, ${actorRef(actor) as never})
       returning *`;
     r.next_run_at = await reschedule(tx, Number(r.id), input.schedule);
+    await recordAudit(tx, actor, 'report.created', { kind: 'report', id: Number(r.id), label: r.name }, { after: reportView(r) });
     return r;
   });
   return reportView(row);
@@ -184,12 +187,13 @@ export async function updateReport(h: Herald, actor: Actor, id: number, body: un
   const input = await validate(h, actor.orgId, merged);
   const scheduleChanged = JSON.stringify(input.schedule ?? null) !== JSON.stringify(cur.schedule ?? null);
   const row = await h.sql.begin(async (tx) => {
-    await load(tx, actor.orgId, id, true);
+    const before = await load(tx, actor.orgId, id, true);
     const [r] = await tx<ReportRow[]>`
       update reports set name = ${input.name}, kind = ${input.kind}, params = ${input.params as never}, format = ${input.format},
         schedule = ${(input.schedule ?? null) as never}, recipients = ${input.recipients as never}, updated_at = now()
       where id = ${id} returning *`;
     if (scheduleChanged) r.next_run_at = await reschedule(tx, id, input.schedule);
+    await recordAudit(tx, actor, 'report.updated', { kind: 'report', id, label: r.name }, { before: reportView(before), after: reportView(r) });
     return r;
   });
   return reportView(row, (await lastRuns(h.sql, [id])).get(id) ?? null);
@@ -198,9 +202,10 @@ export async function updateReport(h: Herald, actor: Actor, id: number, body: un
 export async function deleteReport(h: Herald, actor: Actor, id: number) {
   require(actor, 'reports:write');
   await h.sql.begin(async (tx) => {
-    const r = await tx`delete from reports where org_id = ${actor.orgId} and id = ${id}`;
-    if (!r.count) throw notFound(`Report ${id}`);
+    const [r] = await tx<ReportRow[]>`delete from reports where org_id = ${actor.orgId} and id = ${id} returning *`;
+    if (!r) throw notFound(`Report ${id}`);
     await removeJobs(tx, [scheduleKey(id)]);
+    await recordAudit(tx, actor, 'report.deleted', { kind: 'report', id, label: r.name }, { before: reportView(r) });
   });
 }
 
@@ -259,12 +264,19 @@ export async function retryRun(h: Herald, actor: Actor, runId: number): Promise<
   });
 }
 
-/** GET /v1/report-runs/:id/file. */
+/**
+ * GET /v1/report-runs/:id/file. A download is an export (`report.exported`, the run in `after`): a report file
+ * carries the org's data out like the alerts export, so it is audited and counts toward the bulk-export alert.
+ */
 export async function runFile(h: Herald, actor: Actor, runId: number) {
   require(actor, 'reports:read');
-  const [r] = await h.sql<{ status: string; filename: string | null; content_type: string | null; file: Buffer | null }[]>`
-    select status, filename, content_type, file from report_runs where org_id = ${actor.orgId} and id = ${runId}`;
-  if (!r) throw notFound(`Report run ${runId}`);
-  if (r.status !== 'succeeded' || !r.file) throw conflict(`Run ${runId} is ${r.status}: it has no file${r.status === 'failed' ? '; retry it first' : ' yet'}`);
+  const r = await h.sql.begin(async (tx) => {
+    const [r] = await tx<{ report_id: number; status: string; filename: string | null; content_type: string | null; file: Buffer | null }[]>`
+      select report_id, status, filename, content_type, file from report_runs where org_id = ${actor.orgId} and id = ${runId}`;
+    if (!r) throw notFound(`Report run ${runId}`);
+    if (r.status !== 'succeeded' || !r.file) throw conflict(`Run ${runId} is ${r.status}: it has no file${r.status === 'failed' ? '; retry it first' : ' yet'}`);
+    await exported(tx, h.config.security, actor, 'report', { run_id: runId, report_id: Number(r.report_id), filename: r.filename });
+    return { ...r, file: r.file };
+  });
   return { filename: r.filename ?? `report-${runId}`, contentType: r.content_type ?? 'application/octet-stream', data: r.file };
 }

@@ -15,6 +15,10 @@ import { clampRange } from './compute';
 import { ScoreInputSchema, scoreKey, type ScoreRow } from './schema';
 import type { RunRow } from './recompute';
 import { text } from '../platform/input';
+import { recordAudit } from '../audit/record';
+
+/** What the audit trail keeps of a score: its definition and version (not the trained model's numbers). */
+const auditView = (s: ScoreRow) => ({ ...s.definition, key: s.key, version: s.version });
 
 export function parseScoreKey(raw: string): string {
   const r = scoreKey.safeParse(raw);
@@ -69,6 +73,7 @@ export async function createScoreVerb(h: Herald, actor: Actor, body: unknown) {
       on conflict (org_id, key) do nothing returning *`;
     if (!rows.length) throw conflict(`A score with key ${def.key} already exists`);
     const run = await freshRun(tx, rows[0], 'defined');
+    await recordAudit(tx, actor, 'score.created', { kind: 'score', id: rows[0].key, label: rows[0].name }, { after: auditView(rows[0]) });
     return scoreView(rows[0], { run_id: run });
   });
 }
@@ -125,6 +130,7 @@ export async function patchScoreVerb(h: Herald, actor: Actor, rawKey: string, bo
       where id = ${s.id} returning *`;
     if (kindChanged || modelChanged) await tx`delete from score_values where score_id = ${s.id}`;
     const run = await freshRun(tx, row, 'changed');
+    await recordAudit(tx, actor, 'score.updated', { kind: 'score', id: key, label: row.name }, { before: auditView(s), after: auditView(row) });
     return scoreView(row, { run_id: run });
   });
 }
@@ -132,8 +138,11 @@ export async function patchScoreVerb(h: Herald, actor: Actor, rawKey: string, bo
 export async function deleteScoreVerb(h: Herald, actor: Actor, rawKey: string) {
   require(actor, 'scores:write');
   const key = parseScoreKey(rawKey);
-  const rows = await h.sql`delete from scores where org_id = ${actor.orgId} and key = ${key} returning id`;
-  if (!rows.length) throw notFound(`Score ${key}`);
+  await h.sql.begin(async (tx) => {
+    const [row] = await tx<ScoreRow[]>`delete from scores where org_id = ${actor.orgId} and key = ${key} returning *`;
+    if (!row) throw notFound(`Score ${key}`);
+    await recordAudit(tx, actor, 'score.deleted', { kind: 'score', id: key, label: row.name }, { before: auditView(row) });
+  });
 }
 
 export async function recomputeVerb(h: Herald, actor: Actor, rawKey: string) {

@@ -136,14 +136,21 @@ export async function login(sql: Pool, input: unknown, client: string, o: LoginO
  * Sign-in's second step on a `pending` session: a TOTP or recovery code completes it (the session then lives
  * its normal lifetime); five wrong codes end it.
  */
-export async function completeSecondFactor(h: Herald, token: string, input: unknown, t: SessionTimeouts = DEFAULT_TIMEOUTS) {
+export async function completeSecondFactor(h: Herald, token: string, input: unknown, t: SessionTimeouts = DEFAULT_TIMEOUTS, client?: string) {
   const { code } = parse(CodeSchema, input);
   return h.sql.begin(async (tx) => {
-    const [s] = await tx`select id, user_id, second_factor_failures from sessions
-      where token_hash = ${sha256(token)} and second_factor = 'pending' and expires_at > now() for update`;
+    const [s] = await tx`select s.id, s.user_id, s.second_factor_failures, u.org_id, u.name, u.email, u.roles from sessions s join users u on u.id = s.user_id
+      where s.token_hash = ${sha256(token)} and s.second_factor = 'pending' and s.expires_at > now() for update of s`;
     if (!s) throw unauthenticated('No sign-in is waiting for a code; sign in with your password again');
     if (!(await checkSecondFactor(h, tx, Number(s.user_id), code))) {
-      if (s.second_factor_failures + 1 >= SECOND_FACTOR_TRIES) {
+      // A wrong code is a failed sign-in on the trail (never the code itself), so it counts toward the burst
+      // that tells the admins, like a wrong password.
+      const last = s.second_factor_failures + 1 >= SECOND_FACTOR_TRIES;
+      await signInFailed(tx, h.config.security, {
+        orgId: Number(s.org_id), email: s.email, address: client ?? 'unknown',
+        reason: last ? 'too many wrong second-factor codes' : 'wrong second-factor code',
+      });
+      if (last) {
         await tx`delete from sessions where id = ${s.id}`;
         return { ok: false as const, detail: 'Too many wrong codes; sign in with your password again' };
       }
@@ -152,6 +159,9 @@ export async function completeSecondFactor(h: Herald, token: string, input: unkn
     }
     await tx`update sessions set second_factor = null, last_seen_at = now(),
       expires_at = now() + make_interval(secs => ${Math.round(t.maxDays * 86400)}) where id = ${s.id}`;
+    const [p] = await tx<{ permissions: string[] }[]>`select herald_permissions(${s.org_id}, ${s.roles}::text[]) as permissions`;
+    await recordAudit(tx, { kind: 'user', orgId: Number(s.org_id), userId: Number(s.user_id), name: s.name, roles: s.roles, permissions: p.permissions, via: 'pwa', address: client },
+      'auth.second_factor_completed', { kind: 'user', id: Number(s.user_id), label: s.email }, { after: { session_id: Number(s.id) } });
     return { ok: true as const };
   }).then((r) => {
     if (!r.ok) throw unauthenticated(r.detail);
@@ -213,14 +223,24 @@ export async function listMySessions(h: Herald, actor: Actor, currentId: number 
 /** Ends one of the caller's own sessions (another person's is 404, as if it did not exist). */
 export async function revokeMySession(h: Herald, actor: Actor, id: number) {
   if (actor.kind !== 'user') throw notFound(`Session ${id}`);
-  const r = await h.sql`delete from sessions where id = ${id} and user_id = ${actor.userId}`;
-  if (!r.count) throw notFound(`Session ${id}`);
+  await h.sql.begin(async (tx) => {
+    const [r] = await tx`delete from sessions where id = ${id} and user_id = ${actor.userId} returning created_at, last_seen_at, user_agent, address`;
+    if (!r) throw notFound(`Session ${id}`);
+    await recordAudit(tx, actor, 'auth.session_revoked', { kind: 'session', id, label: actor.name }, {
+      before: { id, created_at: r.created_at, last_seen_at: r.last_seen_at, user_agent: r.user_agent ?? null, address: r.address ?? null },
+    });
+  });
 }
 
 /** Ends every session of the caller but the current one; returns how many. */
 export async function revokeMyOtherSessions(h: Herald, actor: Actor, currentId: number | null) {
   if (actor.kind !== 'user') return 0;
-  return revokeUserSessions(h.sql, actor.userId, currentId);
+  return h.sql.begin(async (tx) => {
+    const n = await revokeUserSessions(tx, actor.userId, currentId);
+    // One row for the lot (none when there was nothing to end).
+    if (n) await recordAudit(tx, actor, 'auth.session_revoked', { kind: 'session', label: `${actor.name}: all other sessions` }, { after: { revoked: n, kept: currentId } });
+    return n;
+  });
 }
 
 export async function logout(sql: Pool, sessionId: number, actor?: Actor) {

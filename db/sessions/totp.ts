@@ -11,6 +11,7 @@ import type { Actor } from '../actor';
 import { conflict, forbidden, invalid, parse } from '../errors';
 import { decrypt, encrypt, randomToken, sha256 } from '../platform/crypto';
 import { text } from '../platform/input';
+import { recordAudit } from '../audit/record';
 
 export const CodeSchema = z.object({ code: text().trim().min(6).max(40) }).strict();
 const RECOVERY_CODES = 10;
@@ -41,11 +42,15 @@ export async function enrolTotp(h: Herald, actor: Actor) {
   const userId = userOf(actor);
   const [u] = await h.sql`select email from users where id = ${userId}`;
   const secret = generateSecret();
-  const [row] = await h.sql`
-    insert into user_totp (user_id, secret) values (${userId}, ${encrypt(h.key, secret)})
-    on conflict (user_id) do update set secret = excluded.secret, last_step = 0, created_at = now() where user_totp.enabled_at is null
-    returning user_id`;
-  if (!row) throw conflict('Two-factor sign-in is already on; turn it off before enrolling again');
+  await h.sql.begin(async (tx) => {
+    const [row] = await tx`
+      insert into user_totp (user_id, secret) values (${userId}, ${encrypt(h.key, secret)})
+      on conflict (user_id) do update set secret = excluded.secret, last_step = 0, created_at = now() where user_totp.enabled_at is null
+      returning user_id`;
+    if (!row) throw conflict('Two-factor sign-in is already on; turn it off before enrolling again');
+    // Not in force until confirmed; the secret never reaches the trail.
+    await recordAudit(tx, actor, 'auth.totp_enrolment_started', { kind: 'user', id: userId, label: u.email }, { after: { enabled: false } });
+  });
   const issuer = 'Herald';
   const otpauth_uri = generateURI({ issuer, label: u.email, secret });
   const qr_svg = await QRCode.toString(otpauth_uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
@@ -89,6 +94,9 @@ export async function confirmTotp(h: Herald, actor: Actor, input: unknown) {
     await tx`insert into user_recovery_codes (user_id, code_hash) select ${userId}, decode(h, 'hex') from unnest(${hashes}::text[]) as h`;
     // An admin who had to enrol (HERALD_REQUIRE_2FA) is now fully signed in.
     await tx`update sessions set second_factor = null where user_id = ${userId} and second_factor = 'enrol'`;
+    // The recovery codes are shown once and never stored but as hashes: the row says how many, not which.
+    await recordAudit(tx, actor, 'auth.totp_enabled', { kind: 'user', id: userId, label: actor.kind === 'user' ? actor.name : null },
+      { before: { enabled: false }, after: { enabled: true, recovery_codes: codes.length } });
     return { enabled: true, recovery_codes: codes };
   });
 }
@@ -104,6 +112,8 @@ export async function disableTotp(h: Herald, actor: Actor, input: unknown) {
       throw invalid('The code is wrong or expired', [{ path: 'code', message: 'wrong or expired code' }]);
     await tx`delete from user_totp where user_id = ${userId}`;
     await tx`delete from user_recovery_codes where user_id = ${userId}`;
+    await recordAudit(tx, actor, 'auth.totp_disabled', { kind: 'user', id: userId, label: actor.kind === 'user' ? actor.name : null },
+      { before: { enabled: true }, after: { enabled: false } });
     return { enabled: false };
   });
 }

@@ -9,6 +9,7 @@ import { require, type Actor } from '../actor';
 import { invalid } from '../errors';
 import { hashPassword } from '../platform/crypto';
 import { normalisePhone, userView, type UserInputSchema } from './repo';
+import { exported } from '../audit/suspicious';
 
 export type UserInput = z.output<typeof UserInputSchema>;
 export interface PreparedUser { name: string; email: string; phone: string | null; roles: string[]; slack_user_id: string | null;
@@ -89,9 +90,11 @@ export const EXPORT_COLUMNS = ['id', 'name', 'email', 'phone', 'roles', 'slack_u
  * seeing them), streamed from a cursor. CSV columns are the API's field names (roles joined by `;`), so the
  * file imports again as it is (the read-only columns are ignored on import).
  */
-export function exportUsers(h: Herald, actor: Actor, format: string): { contentType: string; filename: string; body: Readable } {
+export async function exportUsers(h: Herald, actor: Actor, format: string): Promise<{ contentType: string; filename: string; body: Readable }> {
   require(actor, 'users:write');
   if (format !== 'csv' && format !== 'json') throw invalid('format: must be csv or json', [{ path: 'format', message: 'must be csv or json' }]);
+  // Audited (and a burst of exports is a security event) before the first row is read, like the alerts export.
+  await h.sql.begin((tx) => exported(tx, h.config.security, actor, 'user', { format, filename: `users.${format}` }));
   const orgId = actor.orgId;
   async function* rows() {
     const cursor = h.sql`select * from users where org_id = ${orgId} and deleted_at is null order by id`.cursor(500);
