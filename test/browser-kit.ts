@@ -70,3 +70,15 @@ export async function seriousAxeOn(page: Page): Promise<Array<{ id: string; impa
   });
   return found.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
+
+/** On a phone the bottom tab bar holds Queue, Notifications, Dashboards and More: opens the More page. */
+export async function openMore(page: Page): Promise<void> {
+  await page.getByRole('navigation', { name: 'Tabs' }).getByRole('link', { name: 'More' }).click();
+  await page.getByRole('heading', { name: 'More', level: 1 }).waitFor();
+}
+
+/** Every other page is reached from the More page, as a person on a phone does. */
+export async function openFromMore(page: Page, label: string): Promise<void> {
+  await openMore(page);
+  await page.getByRole('main').getByRole('link', { name: label, exact: true }).click();
+}

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { browserSuite, launchPhone, seriousAxeOn, signInAs, type Phone } from './browser-kit';
+import { browserSuite, launchPhone, seriousAxeOn, signInAs, type Phone, openFromMore, openMore } from './browser-kit';
 import { startTestHerald, type TestHerald } from './harness';
 import { ensurePwaBuilt, ROOT } from './pwa-build';
 
@@ -36,7 +36,7 @@ suite('the Audit page in Chromium', () => {
   });
 
   it('filters to one rule, shows its change as a diff, and exports the selection', async () => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click();
+    await openFromMore(page, 'Audit');
     await page.getByRole('heading', { name: 'Audit', level: 1 }).waitFor();
     const list = page.getByRole('list', { name: 'Audit entries, newest first' });
     // Carla's own sign-in is there, with her address.
@@ -90,9 +90,9 @@ suite('the Audit page in Chromium', () => {
   it('is not offered to people without audit:read', async () => {
     await h.api('POST', '/v1/users', { name: 'Wes Workshop', email: 'wes@example.com', roles: ['workshop'], password: 'wes password 1' });
     await signInAs(page, 'wes@example.com', 'wes password 1');
-    const nav = page.getByRole('navigation', { name: 'Main' });
-    await nav.getByRole('link', { name: 'Queue' }).waitFor();
-    expect(await nav.getByRole('link', { name: 'Audit' }).count()).toBe(0);
+    await openMore(page);
+    await page.getByRole('main').getByRole('link', { name: 'Settings', exact: true }).waitFor();
+    expect(await page.getByRole('main').getByRole('link', { name: 'Audit' }).count()).toBe(0);
     await page.goto('/audit');
     await page.getByRole('heading', { level: 1 }).waitFor();
     expect(await page.getByRole('heading', { name: 'Audit', level: 1 }).count()).toBe(0);

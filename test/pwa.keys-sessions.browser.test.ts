@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { generate } from 'otplib';
-import { browserSuite, launchPhone, seriousAxeOn, signInAs, type Phone } from './browser-kit';
+import { browserSuite, launchPhone, seriousAxeOn, signInAs, type Phone, openFromMore } from './browser-kit';
 import { startTestHerald, type TestHerald } from './harness';
 import { ensurePwaBuilt } from './pwa-build';
 
@@ -33,7 +33,7 @@ suite('API keys and Security pages in Chromium', () => {
 
   it('creates a key shown once, shows its usage, rotates it with an overlap and revokes it', async () => {
     await signInAs(page, 'admin@example.com', 'correct horse battery');
-    await page.getByRole('link', { name: 'API keys' }).click();
+    await openFromMore(page, 'API keys');
     await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
     await page.getByLabel('Name').fill('Billing system');
     await page.getByLabel('See alerts').check();
@@ -83,7 +83,7 @@ suite('API keys and Security pages in Chromium', () => {
     const other = await fetch(`${h.url}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/133.0' }, body: JSON.stringify({ email: 'tess@example.com', password: 'tess password 1' }) });
     const otherCookie = (other.headers.get('set-cookie') ?? '').split(';')[0];
     await signInAs(page, 'tess@example.com', 'tess password 1');
-    await page.getByRole('link', { name: 'Settings' }).click();
+    await openFromMore(page, 'Settings');
     await page.getByRole('link', { name: 'Sessions and two-factor sign-in' }).click();
     await page.getByRole('heading', { name: 'Security', level: 1 }).waitFor();
     await expect.poll(() => page.getByTestId('session').count()).toBe(2);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserSuite, launchPhone, seriousAxeOn, signInAs, type Phone } from './browser-kit';
+import { browserSuite, launchPhone, seriousAxeOn, signInAs, type Phone, openFromMore } from './browser-kit';
 import { startTestHerald, type TestHerald } from './harness';
 import { ensurePwaBuilt, ROOT } from './pwa-build';
 
@@ -35,7 +35,7 @@ suite('Reports in Chromium', () => {
   });
 
   it('an admin creates, runs, downloads, edits and deletes a report', async () => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reports' }).click();
+    await openFromMore(page, 'Reports');
     await page.getByRole('heading', { name: 'Reports', level: 1 }).waitFor();
     await page.getByText('No reports yet.').waitFor();
 

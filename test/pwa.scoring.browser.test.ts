@@ -4,7 +4,7 @@
 // each. Chromium as in pwa.browser.test.ts (skipped without it unless HERALD_REQUIRE_BROWSER=1).
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { browserSuite, launchPhone, seriousAxeOn, signInAs, type Phone } from './browser-kit';
+import { browserSuite, launchPhone, seriousAxeOn, signInAs, type Phone, openFromMore } from './browser-kit';
 import { startTestHerald, type TestHerald } from './harness';
 import { ensurePwaBuilt } from './pwa-build';
 
@@ -54,7 +54,7 @@ suite('scores and entities in Chromium', () => {
   });
 
   it('the score page: top and bottom, distribution, crossed lately, recompute with live progress; axe clean', async () => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Scores' }).click();
+    await openFromMore(page, 'Scores');
     await page.getByRole('heading', { level: 1, name: 'Scores' }).waitFor();
     await page.getByRole('link', { name: 'Trust score' }).click();
     await page.getByRole('heading', { level: 1, name: 'Trust score' }).waitFor();

@@ -1,5 +1,5 @@
 // /more — on a phone, the "More" tab: every page that is not a bottom tab (from the one list in ../nav.ts),
-// grouped, and Sign out, so nothing sits off-screen.
+// grouped two to a row, with Sign out at the top, so nothing sits off-screen.
 import { useTitle } from '../hooks';
 import { navCurrent, visibleNav, type NavEntry } from '../nav';
 import { Link, useRoute } from '../router';
@@ -15,7 +15,14 @@ export function MorePage() {
   const unsectioned = entries.filter((e) => !e.section);
   return (
     <section class="page" aria-labelledby="more-title">
-      <h1 id="more-title">More</h1>
+      {/* Sign out first: however many pages the list holds, it is on screen above the tab bar. */}
+      <div class="page-head">
+        <h1 id="more-title">More</h1>
+        <button type="button" class="btn danger small" onClick={() => void logout()}>
+          Sign out
+        </button>
+      </div>
+      {user && <p class="sub">Signed in as {user.name}.</p>}
       {[...SECTIONS.map((s) => [s, entries.filter((e) => e.section === s)] as const), ['Other', unsectioned] as const]
         .filter(([, list]) => list.length > 0)
         .map(([s, list]) => (
@@ -32,12 +39,6 @@ export function MorePage() {
             </ul>
           </nav>
         ))}
-      <p class="more-signout">
-        {user && <span class="sub">Signed in as {user.name}. </span>}
-        <button type="button" class="btn danger" onClick={() => void logout()}>
-          Sign out
-        </button>
-      </p>
     </section>
   );
 }
