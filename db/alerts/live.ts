@@ -13,6 +13,7 @@ import { toAlertView } from '../model/alert';
 import { type AlertRow, type AlertView } from '../model/alert';
 import { sopCheckedMany } from '../sop/progress';
 import { log } from '../platform/log';
+import { OrgChannelHub } from '../platform/org-channel';
 
 /** What a live view receives: the alert as the API returns it, plus its SOP ticks. */
 export type LiveAlert = AlertView & { sop_progress: { checked: number[] } };
@@ -21,60 +22,23 @@ export type LiveListener = (alert: LiveAlert) => void;
 const BATCH_MS = 15;
 const MAX_IDS_PER_QUERY = 1000;
 
-export class AlertHub {
-  private subscribers = new Map<number, Set<LiveListener>>();
-  private listening: Promise<void> | null = null;
-  private unlisten: (() => Promise<void>) | null = null;
+export class AlertHub extends OrgChannelHub<LiveListener> {
   private pending = new Set<number>();
-  private timer: ReturnType<typeof setTimeout> | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(private sql: Pool, private config: Pick<Config, 'publicUrl'>) {}
-
-  /** Resolves once this process LISTENs (the first call starts it; a failure lets the next call retry). */
-  ready(): Promise<void> {
-    this.listening ??= this.sql
-      .listen(ALERT_CHANNEL, (payload) => this.onNotify(payload))
-      .then((l) => {
-        this.unlisten = l.unlisten;
-      })
-      .catch((e: Error) => {
-        this.listening = null;
-        throw e;
-      });
-    return this.listening;
+  constructor(sql: Pool, private config: Pick<Config, 'publicUrl'>) {
+    super(sql, ALERT_CHANNEL, BATCH_MS);
   }
 
-  subscribe(orgId: number, fn: LiveListener): () => void {
-    let set = this.subscribers.get(orgId);
-    if (!set) this.subscribers.set(orgId, (set = new Set()));
-    set.add(fn);
-    return () => {
-      set!.delete(fn);
-      if (!set!.size) this.subscribers.delete(orgId);
-    };
+  protected take(_org: number, item: string) {
+    const id = Number(item);
+    if (Number.isSafeInteger(id) && id > 0) this.pending.add(id);
   }
 
-  get connected(): number {
-    let n = 0;
-    for (const s of this.subscribers.values()) n += s.size;
-    return n;
-  }
-
-  private onNotify(payload: string) {
-    for (const part of payload.split(',')) {
-      const i = part.indexOf(':');
-      const org = Number(part.slice(0, i));
-      const id = Number(part.slice(i + 1));
-      if (Number.isSafeInteger(id) && id > 0 && this.subscribers.has(org)) this.pending.add(id);
-    }
-    if (this.pending.size && !this.timer) this.timer = setTimeout(() => this.flush(), BATCH_MS);
-  }
-
-  private flush() {
-    this.timer = null;
+  protected flush() {
     const ids = [...this.pending];
     this.pending.clear();
+    if (!ids.length) return;
     // One read at a time, in order: a later flush never overtakes an earlier one.
     this.flushing = this.flushing.then(() => this.deliver(ids)).catch((e: Error) => log.warn('live alert delivery failed', { error: e.message }));
   }
@@ -100,14 +64,6 @@ export class AlertHub {
         }
       }
     }
-  }
-
-  async stop() {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.unlisten?.().catch(() => {});
-    this.listening = null;
-    this.unlisten = null;
   }
 }
 

@@ -2,62 +2,31 @@
 // `herald_metric` with "<org>:<key>,…" in the transaction that moved the numbers (db/metrics/rollup.ts), so a
 // notification means the new figures are committed and readable.
 //
-// One LISTEN per process (postgres.js multiplexes listens on one connection). Keys are gathered for
-// COALESCE_MS per org and handed to that org's subscribers together, so a burst of events becomes one reload.
+// Keys are gathered for COALESCE_MS per org (db/platform/org-channel.ts) and handed to that org's subscribers
+// together, so a burst of events becomes one reload.
 import type { Pool } from '../platform/sql';
 import { METRIC_CHANNEL } from '../model/metric-live';
 import { log } from '../platform/log';
+import { OrgChannelHub } from '../platform/org-channel';
 
 export type MetricListener = (keys: string[]) => void;
 
 const COALESCE_MS = 250;
 
-export class MetricHub {
-  private subscribers = new Map<number, Set<MetricListener>>();
-  private listening: Promise<void> | null = null;
-  private unlisten: (() => Promise<void>) | null = null;
+export class MetricHub extends OrgChannelHub<MetricListener> {
   private pending = new Map<number, Set<string>>();
-  private timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private sql: Pool) {}
-
-  /** Resolves once this process LISTENs (the first call starts it; a failure lets the next call retry). */
-  ready(): Promise<void> {
-    this.listening ??= this.sql
-      .listen(METRIC_CHANNEL, (payload) => this.onNotify(payload))
-      .then((l) => { this.unlisten = l.unlisten; })
-      .catch((e: Error) => {
-        this.listening = null;
-        throw e;
-      });
-    return this.listening;
+  constructor(sql: Pool) {
+    super(sql, METRIC_CHANNEL, COALESCE_MS);
   }
 
-  subscribe(orgId: number, fn: MetricListener): () => void {
-    let set = this.subscribers.get(orgId);
-    if (!set) this.subscribers.set(orgId, (set = new Set()));
-    set.add(fn);
-    return () => {
-      set!.delete(fn);
-      if (!set!.size) this.subscribers.delete(orgId);
-    };
+  protected take(org: number, key: string) {
+    let keys = this.pending.get(org);
+    if (!keys) this.pending.set(org, (keys = new Set()));
+    keys.add(key);
   }
 
-  private onNotify(payload: string) {
-    for (const part of payload.split(',')) {
-      const i = part.indexOf(':');
-      const org = Number(part.slice(0, i));
-      const key = part.slice(i + 1);
-      if (!key || !this.subscribers.has(org)) continue;
-      let keys = this.pending.get(org);
-      if (!keys) this.pending.set(org, (keys = new Set()));
-      keys.add(key);
-    }
-    if (this.pending.size && !this.timer) this.timer = setTimeout(() => this.flush(), COALESCE_MS);
-  }
-
-  private flush() {
-    this.timer = null;
+  protected flush() {
     const batch = [...this.pending];
     this.pending.clear();
     for (const [org, keys] of batch) {
@@ -69,14 +38,6 @@ export class MetricHub {
         }
       }
     }
-  }
-
-  async stop() {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.unlisten?.().catch(() => {});
-    this.listening = null;
-    this.unlisten = null;
   }
 }
 
