@@ -45,7 +45,7 @@ export async function closeDigest(h: Herald, userId: number, reaches: DigestReac
       returning id, alert_id, channel`;
     if (!held.length) return null;
     const u: RecipientUser = { id: Number(p.id), name: p.name, email: p.email, phone: p.phone, slack_user_id: p.slack_user_id, discord_user_id: p.discord_user_id, sms_opted_out: p.sms_opted_out };
-    const channel = digestChannel(held.map((m) => m.channel), u, {
+    const channel = digestChannel(held.map((m) => m.channel), {
       email: h.channels.email.enabled && reaches.email(u), slack: h.channels.slack.enabled && reaches.slack(u) });
     const alertIds = [...new Set(held.map((m) => Number(m.alert_id)))].sort((a, b) => a - b);
     const [d] = await tx<{ id: number }[]>`
@@ -68,7 +68,7 @@ export interface DigestReach { email: (u: RecipientUser) => boolean; slack: (u: 
  * (and email reaches them), else a Slack DM when any was a Slack message (and Slack reaches them) — then
  * whichever of the two reaches them, else in-app (read in the PWA).
  */
-export function digestChannel(heldChannels: string[], _u: RecipientUser, can: { email: boolean; slack: boolean }): DigestChannel {
+export function digestChannel(heldChannels: string[], can: { email: boolean; slack: boolean }): DigestChannel {
   if (can.email && heldChannels.includes('email')) return 'email';
   if (can.slack && heldChannels.includes('slack')) return 'slack';
   if (can.email) return 'email';

@@ -10,6 +10,7 @@ import { conditionHolds, getField, num } from '../rules/match';
 import type { MatchableEvent } from '../rules/schema';
 import { RangeQuery, rangeOf } from './read';
 import { loadMetric, parseKey } from './verbs';
+import { groupOf } from './rollup';
 
 export const DrillQuery = RangeQuery.extend({
   /** Only the events of this group (a grouped metric's value of group_by; "(none)" for those without it). */
@@ -19,8 +20,6 @@ export const DrillQuery = RangeQuery.extend({
 
 /** Events read per request at most: the matches among them are shown, `complete: false` says there may be more. */
 const SCAN = 5000;
-
-const groupOf = (raw: unknown) => (raw === undefined || raw === null ? '(none)' : typeof raw === 'string' ? raw.slice(0, 200) : JSON.stringify(raw).slice(0, 200));
 
 export async function drillVerb(h: Herald, actor: Actor, key: string, query: Record<string, string>) {
   require(actor, 'dashboards:read');

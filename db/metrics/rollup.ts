@@ -47,6 +47,9 @@ export interface EventRow {
 type Skipped = Record<string, number>;
 const bump = (s: Skipped, k: string, n = 1) => { s[k] = (s[k] ?? 0) + n; };
 
+/** The group an event's group_by value puts it in (as stored in the rollups; drill-downs filter by it). */
+export const groupOf = (raw: unknown) => (raw === undefined || raw === null ? '(none)' : typeof raw === 'string' ? raw.slice(0, 200) : JSON.stringify(raw).slice(0, 200));
+
 export const truncTo = (ms: number, g: Grain) => Math.floor(ms / GRAIN_MS[g]) * GRAIN_MS[g];
 
 interface Acc {
@@ -87,7 +90,7 @@ async function applyBuckets(sql: Sql, metrics: Array<{ id: number; org_id: numbe
       let grp = '';
       if (def.group_by) {
         const g = getField(ev, def.group_by);
-        grp = g === undefined || g === null ? '(none)' : typeof g === 'string' ? g.slice(0, 200) : JSON.stringify(g).slice(0, 200);
+        grp = groupOf(g);
       }
       const ms = e.ts.getTime();
       for (const g of GRAINS) {
