@@ -37,3 +37,19 @@ export function useAction() {
   }
   return { busy, error, setError, run };
 }
+
+/**
+ * An admin page's lists: `load` runs on mount, and `run(fn)` is a useAction whose fn is followed by `load`, so
+ * each action shows its effect before it stops being busy (load keeps its own error).
+ */
+export function useReloadingAction(load: () => Promise<void>) {
+  const action = useAction();
+  useEffect(() => {
+    void load();
+  }, []);
+  const run = (fn: () => Promise<void>) => action.run(async () => {
+    await fn();
+    await load();
+  });
+  return { ...action, run };
+}

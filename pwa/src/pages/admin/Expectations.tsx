@@ -1,10 +1,10 @@
 // /expectations — "this should have happened by now" and maintenance windows, for admins: list, add and
 // delete expectations (pause or resume one), list, add and delete maintenance windows (one-off or recurring,
 // optionally pausing the escalation of alerts already open), and see the events the windows suppressed.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api } from '../../api';
 import { ProblemBox } from '../../components/Problem';
-import { useAction, useTitle } from '../../hooks';
+import { useReloadingAction, useTitle } from '../../hooks';
 import { Link } from '../../router';
 import { ago } from '../../time';
 
@@ -62,7 +62,6 @@ export default function ExpectationsPage() {
   const [windows, setWindows] = useState<Window[] | null>(null);
   const [suppressed, setSuppressed] = useState<SuppressedEvent[] | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const { busy, error: actionError, run: act } = useAction();
   // New expectation
   const [xName, setXName] = useState('');
   const [xAfter, setXAfter] = useState('');
@@ -98,14 +97,7 @@ export default function ExpectationsPage() {
       setError(e);
     }
   }
-  useEffect(() => {
-    load();
-  }, []);
-
-  const run = (fn: () => Promise<void>) => act(async () => {
-    await fn();
-    await load();
-  });
+  const { busy, error: actionError, run } = useReloadingAction(load);
 
   const addExpectation = (e: Event) => {
     e.preventDefault();

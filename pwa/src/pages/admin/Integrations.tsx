@@ -5,7 +5,7 @@ import { Fragment, type JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api';
 import { ProblemBox } from '../../components/Problem';
-import { useAction, useTitle } from '../../hooks';
+import { useReloadingAction, useTitle } from '../../hooks';
 import { Link } from '../../router';
 import { ago } from '../../time';
 
@@ -109,7 +109,6 @@ export default function IntegrationsPage() {
   const [error, setError] = useState<unknown>(null);
   const [secret, setSecret] = useState<Secret | null>(null);
   const [open, setOpen] = useState<number | null>(null);
-  const { busy, error: actionError, run: act } = useAction();
   // New integration
   const [name, setName] = useState('');
   const [kind, setKind] = useState<Kind>('alertmanager');
@@ -132,15 +131,7 @@ export default function IntegrationsPage() {
       setError(e);
     }
   }
-  useEffect(() => {
-    load();
-  }, []);
-
-  // Each action reloads the lists before it stops being busy (load keeps its own error).
-  const run = (fn: () => Promise<void>) => act(async () => {
-    await fn();
-    await load();
-  });
+  const { busy, error: actionError, run } = useReloadingAction(load);
 
   const createIntegration = (e: Event) => {
     e.preventDefault();
