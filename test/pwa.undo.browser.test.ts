@@ -77,19 +77,19 @@ suite('undo, notes and assignment in the PWA (Chromium, 390×844)', () => {
     const undo = first.getByRole('button', { name: 'Undo' });
     await undo.waitFor();
     expect((await serverAlert(id)).status).toBe('acknowledged');
-    // The next card's Acknowledge stays exactly under the same point while the first card is held.
+    // The next card's Acknowledge stays exactly under the same point while the first card is held. The hold
+    // lasts HOLD_MS (5 s) from the click, so sampling stops at 2.5 s and Undo is clicked right after: a slow
+    // machine gets fewer samples, never a vanished Undo. (The held card's accessibility is checked in the
+    // next test, where nothing races the hold.)
     const boxes: Array<{ x: number; y: number }> = [];
-    while (Date.now() - t0 < 3500) {
+    do {
       const b = (await nextButton.boundingBox())!;
       boxes.push({ x: b.x, y: b.y });
-      await page.waitForTimeout(250);
-    }
-    expect(boxes.length).toBeGreaterThan(5);
+      await page.waitForTimeout(200);
+    } while (Date.now() - t0 < 2500);
+    expect(boxes.length).toBeGreaterThanOrEqual(2);
     for (const b of boxes) expect(b).toEqual({ x: before.x, y: before.y });
     expect(await cardTitles()).toEqual(['Invoice 101 overdue', 'Invoice 102 overdue']);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: path.join(ARTIFACTS, 'queue-undo-390.png') });
-    expect(await seriousAxe()).toEqual([]);
 
     await undo.click();
     await first.getByRole('button', { name: 'Acknowledge' }).waitFor();
@@ -107,6 +107,9 @@ suite('undo, notes and assignment in the PWA (Chromium, 390×844)', () => {
     await first.getByRole('button', { name: 'Acknowledge' }).click();
     await first.getByRole('button', { name: 'Undo' }).waitFor();
     expect(await cardTitles()).toEqual(['Invoice 101 overdue', 'Invoice 102 overdue']);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'queue-undo-390.png') });
+    expect(await seriousAxe()).toEqual([]);
     await first.getByRole('button', { name: 'Undo' }).waitFor({ state: 'detached', timeout: 8000 });
     await h.eventually(async () => (await cardTitles())[0] === 'Invoice 102 overdue', 3000);
     await first.getByText('Acknowledged by Admin').waitFor();
