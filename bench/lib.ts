@@ -119,6 +119,7 @@ export async function spawnHerald(databaseUrl: string, extraEnv: Record<string, 
   let exited = false;
   const exitP = new Promise<void>((r) => proc.once('exit', () => { exited = true; r(); }));
   const url = `http://127.0.0.1:${port}`;
+  const supervised = !args.some((a) => a.startsWith('--role=')) && (env.HERALD_API_PROCESSES !== undefined || env.HERALD_WORKER_PROCESSES !== undefined);
   const deadline = Date.now() + 240_000; // the first start may build the PWA
   for (;;) {
     if (exited) throw new Error(`Herald exited during start:\n${out.slice(-4000)}`);
@@ -128,7 +129,10 @@ export async function spawnHerald(databaseUrl: string, extraEnv: Record<string, 
       req.on('error', () => resolve(false));
       req.setTimeout(1000, () => { req.destroy(); resolve(false); });
     });
-    if (ok) break;
+    // Supervised (separate API and worker processes): the API answers /healthz while the workers are still
+    // loading, so wait for the supervisor's summary line, printed once every child has said it is up;
+    // otherwise the first seconds of load pile up as a routing backlog that is start-up, not throughput.
+    if (ok && (!supervised || /\[herald supervisor\] \d+ API process\(es\)/.test(out))) break;
     await sleep(100);
   }
   return {
