@@ -46,7 +46,8 @@ describe('npm start: supervisor, API and worker processes, embedded PostgreSQL',
       PORT: String(port), HOST: '127.0.0.1', HERALD_API_PROCESSES: '1', HERALD_WORKER_PROCESSES: '1', HERALD_INGEST_MAX_WAIT_MS: '60000',
     };
     delete env.DATABASE_URL;
-    const sup = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // detached: the supervisor leads a process group of its own, as `npm start` in a terminal does.
+    const sup = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     pids.add(sup.pid!);
     let out = '';
     sup.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
@@ -105,10 +106,17 @@ describe('npm start: supervisor, API and worker processes, embedded PostgreSQL',
     expect(r.status).toBe(200);
     expect(((await r.json()) as { dedup_key: string }).dedup_key).toBe('before');
 
-    // Ctrl-C: every process and PostgreSQL stop, exit code 0.
+    // Ctrl-C as a terminal sends it: SIGINT to the whole process group (supervisor, API, worker). PostgreSQL
+    // runs in a group of its own, so it is stopped by the supervisor, last: every process and PostgreSQL stop,
+    // exit code 0, and nothing was cut under a process still stopping.
     const last = heraldChildren(sup.pid!);
-    sup.kill('SIGINT');
+    expect(Number(readFileSync(`/proc/${pg2}/stat`, 'utf8').split(') ')[1].split(' ')[2])).not.toBe(sup.pid);
+    const before = out.length;
+    process.kill(-sup.pid!, 'SIGINT');
     expect(await exited).toBe(0);
     await waitFor('children and PostgreSQL gone', () => last.every((k) => !alive(k)) && !alive(pg2), 20_000);
+    const stopping = out.slice(before);
+    expect(stopping).toContain('stopping (SIGINT)');
+    expect(stopping).not.toMatch(/CONNECTION_CLOSED|TypeError|job failed|terminating connection/);
   }, 600_000);
 });
