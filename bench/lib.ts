@@ -119,7 +119,8 @@ export async function spawnHerald(databaseUrl: string, extraEnv: Record<string, 
   let exited = false;
   const exitP = new Promise<void>((r) => proc.once('exit', () => { exited = true; r(); }));
   const url = `http://127.0.0.1:${port}`;
-  const supervised = !args.some((a) => a.startsWith('--role=')) && (env.HERALD_API_PROCESSES !== undefined || env.HERALD_WORKER_PROCESSES !== undefined);
+  // Without --role this is `npm start`'s Herald: the supervisor and its processes, or one process with every role.
+  const wholeHerald = !args.some((a) => a.startsWith('--role='));
   const deadline = Date.now() + 240_000; // the first start may build the PWA
   for (;;) {
     if (exited) throw new Error(`Herald exited during start:\n${out.slice(-4000)}`);
@@ -130,9 +131,10 @@ export async function spawnHerald(databaseUrl: string, extraEnv: Record<string, 
       req.setTimeout(1000, () => { req.destroy(); resolve(false); });
     });
     // Supervised (separate API and worker processes): the API answers /healthz while the workers are still
-    // loading, so wait for the supervisor's summary line, printed once every child has said it is up;
+    // loading, so wait for the supervisor's summary line, printed once every child has said it is up (or, in
+    // one process, for its banner);
     // otherwise the first seconds of load pile up as a routing backlog that is start-up, not throughput.
-    if (ok && (!supervised || /\[herald supervisor\] \d+ API process\(es\)/.test(out))) break;
+    if (ok && (!wholeHerald || /\[herald supervisor\] \d+ API process\(es\)|Herald is running \(api \+ worker\)/.test(out))) break;
     await sleep(100);
   }
   return {
