@@ -1,0 +1,78 @@
+// The fonts every report PDF (and its charts) is set in. pdfkit's built-in Helvetica only has WinAnsi glyphs, so
+// "Rechnung überfällig — 請求書 — Счёт" came out garbled. DejaVu Sans (npm `dejavu-fonts-ttf`) covers Latin,
+// Greek, Cyrillic, Armenian, Georgian, Hebrew and Arabic letters; Noto Sans JP (npm
+// `@expo-google-fonts/noto-sans-jp`) is the fallback for what DejaVu lacks: kana and CJK ideographs. Text is cut
+// into runs, each set in the first font that has its characters (spaces and punctuation stay in the run they
+// are in), so a title mixing scripts keeps every character. pdfkit embeds only the glyphs a document uses (a
+// subset with a ToUnicode map), so a reader extracts the original text and a PDF grows by a few KiB per font
+// used, not by the font files' size. The fonts are parsed once per process; each document registers them.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as fontkit from 'fontkit';
+
+const require = createRequire(import.meta.url);
+const dejavu = (file: string) => join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf', file);
+const noto = (file: string) => join(dirname(require.resolve('@expo-google-fonts/noto-sans-jp/package.json')), file);
+
+export type Weight = 'regular' | 'bold' | 'oblique';
+
+/** The font files, by the name a document registers them under. */
+export const FONT_FILES = {
+  Sans: dejavu('DejaVuSans.ttf'),
+  'Sans-Bold': dejavu('DejaVuSans-Bold.ttf'),
+  'Sans-Oblique': dejavu('DejaVuSans-Oblique.ttf'),
+  CJK: noto('400Regular/NotoSansJP_400Regular.ttf'),
+  'CJK-Bold': noto('700Bold/NotoSansJP_700Bold.ttf'),
+} as const;
+type FontName = keyof typeof FONT_FILES;
+
+/** The families charts draw with (registered with the canvas under these names). */
+export const CHART_FAMILIES = { 'DejaVu Sans': FONT_FILES.Sans, 'Noto Sans JP': FONT_FILES.CJK } as const;
+
+const PRIMARY: Record<Weight, FontName> = { regular: 'Sans', bold: 'Sans-Bold', oblique: 'Sans-Oblique' };
+const FALLBACK: Record<Weight, FontName> = { regular: 'CJK', bold: 'CJK-Bold', oblique: 'CJK' };
+
+// One parsed font per process, shared by every document: fontkit reads a font's layout tables on first use,
+// which costs about a second for DejaVu; a font opened per document would pay it on every report.
+const opened = new Map<FontName, fontkit.Font>();
+function font(name: FontName): fontkit.Font {
+  let f = opened.get(name);
+  if (!f) opened.set(name, (f = fontkit.create(readFileSync(FONT_FILES[name])) as fontkit.Font));
+  return f;
+}
+
+/** Registers the report fonts in a document; call once per document before writing. */
+export function registerFonts(pdf: PDFKit.PDFDocument) {
+  // pdfkit takes a fontkit font as a source; only the fonts a document uses are embedded (as subsets).
+  for (const name of Object.keys(FONT_FILES) as FontName[]) pdf.registerFont(name, font(name) as never);
+}
+
+export interface Run { font: FontName; text: string }
+
+/** `text` cut into runs by the font that has its characters. Mostly one run. */
+export function runsOf(text: string, weight: Weight): Run[] {
+  const primary = PRIMARY[weight];
+  // The common case without looking at any glyph: printable ASCII and Latin-1 are in DejaVu.
+  if (/^[\x20-\x7e\u00a0-\u00ff]*$/.test(text)) return [{ font: primary, text }];
+  // Coverage is read from the regular faces (the bold and oblique ones cover the same characters).
+  const p = font('Sans');
+  const f = font('CJK');
+  const runs: Run[] = [];
+  let cur: Run | null = null;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    // Spaces and characters neither font has stay in the current run.
+    let font: FontName | null = null;
+    if (cp > 0x20 && !p.hasGlyphForCodePoint(cp)) font = f.hasGlyphForCodePoint(cp) ? FALLBACK[weight] : null;
+    else if (cp > 0x20) font = primary;
+    if (!cur) cur = { font: font ?? primary, text: ch };
+    else if (font === null || font === cur.font) cur.text += ch;
+    else {
+      runs.push(cur);
+      cur = { font, text: ch };
+    }
+  }
+  if (cur) runs.push(cur);
+  return runs.length ? runs : [{ font: primary, text }];
+}
