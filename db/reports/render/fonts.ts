@@ -48,6 +48,17 @@ export function registerFonts(pdf: PDFKit.PDFDocument) {
   for (const name of Object.keys(FONT_FILES) as FontName[]) pdf.registerFont(name, font(name) as never);
 }
 
+/**
+ * Call right after `pdf.end()`. Embedding a subset makes fontkit create (and cache on the shared font) the glyphs
+ * that composite glyphs are built from, without the characters they stand for; a later document laying out
+ * those glyphs would write an empty ToUnicode entry and its text would no longer extract ("R\u0002\u0003hnung").
+ * `end()` embeds synchronously, so dropping the glyph cache here, before anything else runs, leaves every next
+ * layout to create its glyphs with their characters. The parsed tables (the expensive part) stay.
+ */
+export function afterDocument() {
+  for (const f of opened.values()) (f as unknown as { _glyphs: Record<number, unknown> })._glyphs = {};
+}
+
 export interface Run { font: FontName; text: string }
 
 /** `text` cut into runs by the font that has its characters. Mostly one run. */

@@ -5,7 +5,7 @@
 import PDFDocument from 'pdfkit';
 import type { ReportDoc, TableSpec } from '../doc';
 import { chartPng } from './chart';
-import { registerFonts, runsOf, type Weight } from './fonts';
+import { afterDocument, registerFonts, runsOf, type Weight } from './fonts';
 
 const A4 = { w: 595.28, h: 841.89 };
 const M = 50;
@@ -150,6 +150,7 @@ export async function renderPdf(input: PdfInput, progress: (f: number) => Promis
     pdf.page.margins.bottom = oldBottom;
   }
   pdf.end();
+  afterDocument();
   return done;
 }
 
