@@ -469,6 +469,20 @@ describe('a scores report', () => {
     expect(rows[0].top_factors).toBe('health +20; overdue invoices −10');
   }, 60_000);
 
+  it('hostile values in any scores parameter are a 400 (or a harmless report), never a 5xx', async () => {
+    const params = { score: 'health', order: 'asc', top: 10, below: 50, above: 1, crossed: true, q: 'acme', period: 'last_7d' };
+    const hostile = ['"bad\\u0000value"', '"\\ud800"', '{"a":'.repeat(3000) + '1' + '}'.repeat(3000), '[[[[[[[[[[]]]]]]]]]]', '1e400', '-1e400', '1e308', '-0', '123456789012345678901234567890', 'null', '{}'];
+    for (const field of Object.keys(params)) {
+      for (const v of hostile) {
+        const raw = JSON.stringify({ name: 'Hostile', kind: 'scores', format: 'pdf', params: { ...params, [field]: '__X__' } }).replace('"__X__"', v);
+        const r = await h.api('POST', '/v1/reports', undefined, { raw });
+        expect([201, 400], `${field}=${v.slice(0, 20)}: ${JSON.stringify(r.body).slice(0, 200)}`).toContain(r.status);
+        if (r.status === 201) expect((await h.api('DELETE', `/v1/reports/${r.body.id}`)).status).toBe(204);
+        else if (r.body.errors?.length) expect(r.body.errors[0].path, `${field}=${v.slice(0, 20)}`).toMatch(/^(params|\(root\))/);
+      }
+    }
+  }, 60_000);
+
   it('an XLSX of the top two has typed cells', async () => {
     const { run, data } = await runFileOf({ score: 'health', top: 2 }, 'xlsx');
     expect(run.rows).toBe(2);
