@@ -59,6 +59,12 @@ export function afterDocument() {
   for (const f of opened.values()) (f as unknown as { _glyphs: Record<number, unknown> })._glyphs = {};
 }
 
+/** The primary face's ascender in points at `size`: runs in the fallback font sit on the primary's baseline. */
+export function ascenderAt(weight: Weight, size: number): number {
+  const f = font(PRIMARY[weight]);
+  return (f.ascent / f.unitsPerEm) * size;
+}
+
 export interface Run { font: FontName; text: string }
 
 /** `text` cut into runs by the font that has its characters. Mostly one run. */

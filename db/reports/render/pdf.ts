@@ -5,7 +5,7 @@
 import PDFDocument from 'pdfkit';
 import type { ReportDoc, TableSpec } from '../doc';
 import { chartPng } from './chart';
-import { afterDocument, registerFonts, runsOf, type Weight } from './fonts';
+import { afterDocument, ascenderAt, registerFonts, runsOf, type Weight } from './fonts';
 
 const A4 = { w: 595.28, h: 841.89 };
 const M = 50;
@@ -38,13 +38,16 @@ function say(pdf: PDFKit.PDFDocument, weight: Weight, text: string, x?: number, 
     pdf.font(runs[0].font);
     return x === undefined ? pdf.text(text, opts) : pdf.text(text, x, y, opts);
   }
+  // pdfkit sets a fragment's baseline at its own font's ascender below y; Noto's is taller than DejaVu's, so every
+  // run is given the primary font's (a number is the offset of the baseline, negated) and they share one line.
+  opts = { ...opts, baseline: -ascenderAt(weight, (pdf as unknown as { _fontSize: number })._fontSize) };
   if (opts.lineBreak === false && x !== undefined) {
     const widths = runs.map((r) => pdf.font(r.font).widthOfString(r.text, { characterSpacing: opts.characterSpacing }));
     const total = widths.reduce((a, b) => a + b, 0);
     const room = opts.width ?? total;
     let cx = opts.align === 'right' ? x + room - total : opts.align === 'center' ? x + (room - total) / 2 : x;
     runs.forEach((r, i) => {
-      if (cx - x < room) pdf.font(r.font).text(r.text, cx, y, { lineBreak: false, characterSpacing: opts.characterSpacing });
+      if (cx - x < room) pdf.font(r.font).text(r.text, cx, y, { lineBreak: false, characterSpacing: opts.characterSpacing, baseline: opts.baseline });
       cx += widths[i];
     });
     pdf.x = x;
