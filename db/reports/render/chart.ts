@@ -42,6 +42,8 @@ function draw(spec: ChartSpec): Buffer {
       labels: spec.labels,
       datasets: spec.datasets.map((d) => ({
         label: d.label, data: d.data, borderColor: d.color, backgroundColor: d.color, tension: 0.2, pointRadius: spec.labels.length > 60 ? 0 : 2, spanGaps: false,
+        // A bar dataset with gaps (the scores report's rises and falls) leaves no empty slot beside its bars.
+        skipNull: true,
       })),
     },
     options: {
