@@ -5,7 +5,7 @@
 // into runs, each set in the first font that has its characters (spaces and punctuation stay in the run they
 // are in), so a title mixing scripts keeps every character. pdfkit embeds only the glyphs a document uses (a
 // subset with a ToUnicode map), so a reader extracts the original text and a PDF grows by a few KiB per font
-// used, not by the font files' size. The fonts are parsed once per process; each document registers them.
+// used, not by the font files' size. The fonts are parsed once per process, on first use, and shared by every document.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -42,10 +42,21 @@ function font(name: FontName): fontkit.Font {
   return f;
 }
 
-/** Registers the report fonts in a document; call once per document before writing. */
-export function registerFonts(pdf: PDFKit.PDFDocument) {
-  // pdfkit takes a fontkit font as a source; only the fonts a document uses are embedded (as subsets).
-  for (const name of Object.keys(FONT_FILES) as FontName[]) pdf.registerFont(name, font(name) as never);
+const registered = new WeakMap<PDFKit.PDFDocument, Set<FontName>>();
+
+/**
+ * Makes `name` usable in `pdf` (pdfkit takes a fontkit font as a source) and returns it. Fonts are registered
+ * on first use, so the CJK faces are not even read by a process whose reports never need them; only the fonts
+ * a document uses are embedded, as subsets.
+ */
+export function use(pdf: PDFKit.PDFDocument, name: FontName): FontName {
+  let done = registered.get(pdf);
+  if (!done) registered.set(pdf, (done = new Set()));
+  if (!done.has(name)) {
+    pdf.registerFont(name, font(name) as never);
+    done.add(name);
+  }
+  return name;
 }
 
 /**
@@ -74,10 +85,12 @@ export function runsOf(text: string, weight: Weight): Run[] {
   if (/^[\x20-\x7e\u00a0-\u00ff]*$/.test(text)) return [{ font: primary, text }];
   // Coverage is read from the regular faces (the bold and oblique ones cover the same characters).
   const p = font('Sans');
+  const chars = [...text];
+  if (chars.every((ch) => p.hasGlyphForCodePoint(ch.codePointAt(0)!))) return [{ font: primary, text }];
   const f = font('CJK');
   const runs: Run[] = [];
   let cur: Run | null = null;
-  for (const ch of text) {
+  for (const ch of chars) {
     const cp = ch.codePointAt(0)!;
     // Spaces and characters neither font has stay in the current run.
     let font: FontName | null = null;

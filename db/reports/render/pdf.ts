@@ -5,7 +5,7 @@
 import PDFDocument from 'pdfkit';
 import type { ReportDoc, TableSpec } from '../doc';
 import { chartPng } from './chart';
-import { afterDocument, ascenderAt, registerFonts, runsOf, type Weight } from './fonts';
+import { afterDocument, ascenderAt, runsOf, use, type Weight } from './fonts';
 
 const A4 = { w: 595.28, h: 841.89 };
 const M = 50;
@@ -35,26 +35,26 @@ type TextOptions = PDFKit.Mixins.TextOptions;
 function say(pdf: PDFKit.PDFDocument, weight: Weight, text: string, x?: number, y?: number, opts: TextOptions = {}) {
   const runs = runsOf(text, weight);
   if (runs.length === 1) {
-    pdf.font(runs[0].font);
+    pdf.font(use(pdf, runs[0].font));
     return x === undefined ? pdf.text(text, opts) : pdf.text(text, x, y, opts);
   }
   // pdfkit sets a fragment's baseline at its own font's ascender below y; Noto's is taller than DejaVu's, so every
   // run is given the primary font's (a number is the offset of the baseline, negated) and they share one line.
   opts = { ...opts, baseline: -ascenderAt(weight, (pdf as unknown as { _fontSize: number })._fontSize) };
   if (opts.lineBreak === false && x !== undefined) {
-    const widths = runs.map((r) => pdf.font(r.font).widthOfString(r.text, { characterSpacing: opts.characterSpacing }));
+    const widths = runs.map((r) => pdf.font(use(pdf, r.font)).widthOfString(r.text, { characterSpacing: opts.characterSpacing }));
     const total = widths.reduce((a, b) => a + b, 0);
     const room = opts.width ?? total;
     let cx = opts.align === 'right' ? x + room - total : opts.align === 'center' ? x + (room - total) / 2 : x;
     runs.forEach((r, i) => {
-      if (cx - x < room) pdf.font(r.font).text(r.text, cx, y, { lineBreak: false, characterSpacing: opts.characterSpacing, baseline: opts.baseline });
+      if (cx - x < room) pdf.font(use(pdf, r.font)).text(r.text, cx, y, { lineBreak: false, characterSpacing: opts.characterSpacing, baseline: opts.baseline });
       cx += widths[i];
     });
     pdf.x = x;
     return pdf;
   }
   runs.forEach((r, i) => {
-    pdf.font(r.font);
+    pdf.font(use(pdf, r.font));
     const o = { ...opts, continued: i < runs.length - 1 };
     if (i === 0 && x !== undefined) pdf.text(r.text, x, y, o);
     else pdf.text(r.text, o);
@@ -65,14 +65,13 @@ function say(pdf: PDFKit.PDFDocument, weight: Weight, text: string, x?: number, 
 /** The height `text` takes at `width`: with several fonts, the tallest any one of them would make it. */
 function heightOf(pdf: PDFKit.PDFDocument, weight: Weight, text: string, width: number): number {
   const fonts = [...new Set(runsOf(text, weight).map((r) => r.font))];
-  return Math.max(...fonts.map((f) => pdf.font(f).heightOfString(text, { width })));
+  return Math.max(...fonts.map((f) => pdf.font(use(pdf, f)).heightOfString(text, { width })));
 }
 
 /** Renders the PDF; `progress` is told how far it got (0–1 of the rendering). */
 export async function renderPdf(input: PdfInput, progress: (f: number) => Promise<void> = async () => {}): Promise<Buffer> {
   const { doc: d, name } = input;
   const pdf = new PDFDocument({ size: 'A4', margins: { top: M, bottom: M, left: M, right: M }, bufferPages: true, info: { Title: name, Author: 'Herald', Subject: d.title } });
-  registerFonts(pdf);
   const chunks: Buffer[] = [];
   pdf.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<Buffer>((resolve, reject) => {
