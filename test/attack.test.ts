@@ -31,6 +31,7 @@ beforeAll(async () => {
   ids.schedule = sched.id;
   await must('POST', '/v1/metrics', { key: 'attack_count', name: 'Attack count', source: { category: 'attack' }, aggregate: 'count', good: 'down' });
   ids.report = (await must('POST', '/v1/reports', { name: 'Attack report', kind: 'alerts', format: 'pdf' })).id;
+  await must('POST', '/v1/scores', { key: 'attack_score', name: 'Attack score', entity_kind: 'account', factors: [{ field: 'metadata.x', weight: 1 }] });
 });
 afterAll(async () => { await h?.stop(); });
 
@@ -63,6 +64,7 @@ function endpoints(): Array<{ method: string; path: string; body: Record<string,
     { method: 'PATCH', path: '/v1/roles/workshop', body: { name: 'Workshop', permissions: ['alerts:read'] } },
     { method: 'POST', path: '/v1/reports', body: { name: 'r', kind: 'alerts', format: 'pdf', params: { period: 'last_7d', category: 'attack', priority: ['high'], rule_id: 1 }, schedule: { cron: '0 8 * * 1', timezone: 'Europe/Berlin' }, recipients: { roles: [] } } },
     { method: 'PATCH', path: `/v1/reports/${ids.report}`, body: { name: 'r2', params: { from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z', bucket: 'day' }, schedule: null } },
+    { method: 'POST', path: '/v1/reports', body: { name: 'r', kind: 'scores', format: 'csv', params: { score: 'attack_score', order: 'asc', top: 10, below: 50, above: 1, crossed: true, q: 'acme' } } },
   ];
 }
 

@@ -5,6 +5,8 @@
 // is advanced" by moving the report's keyed schedule job to now, as its time coming would.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { parse as parseCsv } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { startReceiver, startTestHerald, type Receiver, type TestHerald } from './harness';
@@ -12,6 +14,7 @@ import { startFakeSmtp, type FakeSmtp } from './fakes/smtp';
 import { startFakeSlack, type FakeSlack } from './fakes/slack';
 import { nextRunAt } from '../db/reports/schedule';
 import { duration } from '../db/model/charts';
+import { renderPdf } from '../db/reports/render/pdf';
 
 const STANDARD_FONTS = join(dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')), 'standard_fonts') + '/';
 
@@ -303,7 +306,14 @@ describe('bad input', () => {
     ['a user who does not exist', { recipients: { users: [999999] } }, 'recipients.users.0'],
     ['a role that does not exist', { recipients: { roles: ['astronauts'] } }, 'recipients.roles.0'],
     ['an address that is not one', { recipients: { emails: ['not-an-address'] } }, 'recipients.emails.0'],
-    ['a kind not available yet', { kind: 'scores' }, 'kind'],
+    ['a scores report without a score', { kind: 'scores', params: {} }, 'params.score'],
+    ['a score that does not exist', { kind: 'scores', params: { score: 'no-such-score' } }, 'params.score'],
+    ['a score key that is not one', { kind: 'scores', params: { score: 'Trust Score!' } }, 'params.score'],
+    ['a scores filter that selects nothing by definition', { kind: 'scores', params: { score: 'health', below: 20, above: 30 } }, 'params.above'],
+    ['a top of 0', { kind: 'scores', params: { score: 'health', top: 0 } }, 'params.top'],
+    ['a threshold that is not a number', { kind: 'scores', params: { score: 'health', below: '50' } }, 'params.below'],
+    ['an unknown scores order', { kind: 'scores', params: { score: 'health', order: 'random' } }, 'params.order'],
+    ['an alerts filter on a scores report', { kind: 'scores', params: { score: 'health', category: 'finance' } }, 'params'],
     ['an unknown kind', { kind: 'weather' }, 'kind'],
     ['a format the kind has not', { kind: 'dashboard', format: 'csv', params: { dashboard: 'system' } }, 'format'],
     ['a dashboard that does not exist', { kind: 'dashboard', params: { dashboard: 'nope' } }, 'params.dashboard'],
@@ -353,4 +363,171 @@ describe('schedules follow the wall clock across daylight-saving changes', () =>
     expect(nextRunAt('0 8 * * *', 'Europe/Berlin', new Date('2026-10-25T00:00:00Z')).toISOString()).toBe('2026-10-25T07:00:00.000Z');
     expect(nextRunAt('0 8 * * 1', 'America/New_York', new Date('2026-10-27T00:00:00Z')).toISOString()).toBe('2026-11-02T13:00:00.000Z');
   });
+});
+
+// The account managers want their accounts' health ranked every week: who is at risk, who moved. The score's
+// value is the account's `health` attribute (weight 100 on health scaled 0–100) minus 10 for overdue invoices,
+// so every value is known. The first values are moved ten days back in the score history (fixture time, like
+// the alert timestamps above); then three accounts change inside the week.
+describe('a scores report', () => {
+  const HEALTH = {
+    key: 'health', name: 'Account health', entity_kind: 'account', base: 0, range: [0, 100],
+    factors: [
+      { field: 'metadata.health', weight: 100, scale: { min: 0, max: 100 }, name: 'health' },
+      { field: 'metadata.overdue_invoices', op: 'gt', value: 0, points: -10, name: 'overdue invoices' },
+    ],
+    thresholds: [{ below: 50, severity: 'warning', title: 'Watch' }, { below: 25, severity: 'critical', title: 'At risk' }],
+  };
+  const account = (id: string, name: string, metadata: Record<string, unknown>) =>
+    ({ category: 'crm', type: 'account_updated', title: `${name} updated`, severity: 'info', entity: { kind: 'account', id, name }, metadata });
+  const valuesNow = async () => Object.fromEntries(
+    ((await h.api('GET', '/v1/scores/health/entities?order=desc&limit=50')).body.items as Array<{ id: string; value: number }>).map((x) => [x.id, x.value]));
+  const waitValues = (want: Record<string, number>) => h.eventually(async () => {
+    const got = await valuesNow();
+    if (JSON.stringify(got) !== JSON.stringify({ ...got, ...want }) || Object.keys(got).length !== Object.keys(want).length) throw new Error(`values ${JSON.stringify(got)}`);
+    return got;
+  }, 30_000);
+  const NAME = 'Account health — Kontogesundheit überfällig — 請求書 — Счёт — Λογαριασμοί';
+  let runFileOf: (params: Record<string, unknown>, format: 'pdf' | 'csv' | 'xlsx', name?: string) => Promise<{ run: any; data: Buffer }>;
+
+  beforeAll(async () => {
+    const s = await h.api('POST', '/v1/scores', HEALTH);
+    expect(s.status, JSON.stringify(s.body)).toBe(201);
+    const first = [
+      account('acme', 'Acme', { health: 80 }), account('bolt', 'Bolt', { health: 75 }), account('cora', 'Cora', { health: 40 }),
+      account('dune', 'Dune', { health: 30 }), account('echo', 'Echo', { health: 20, overdue_invoices: 2 }),
+    ];
+    expect((await h.api('POST', '/v1/events/batch', { events: first })).status).toBe(202);
+    await waitValues({ acme: 80, bolt: 75, cora: 40, dune: 30, echo: 10 });
+    // Those values were reached ten days ago, before the week the report covers.
+    const [{ id: scoreId }] = await h.sql`select id from scores where key = 'health'`;
+    await h.sql`update score_history set at = now() - interval '10 days' where score_id = ${scoreId}`;
+    // This week: Acme rises by 10, Bolt falls by 5, Dune by 10.
+    const later = [account('acme', 'Acme', { health: 90 }), account('bolt', 'Bolt', { health: 70 }), account('dune', 'Dune', { health: 20 })];
+    expect((await h.api('POST', '/v1/events/batch', { events: later })).status).toBe(202);
+    await waitValues({ acme: 90, bolt: 70, cora: 40, dune: 20, echo: 10 });
+
+    runFileOf = async (params, format, name = `Health ${format}`) => {
+      const r = await h.api('POST', '/v1/reports', { name, kind: 'scores', format, params });
+      expect(r.status, JSON.stringify(r.body)).toBe(201);
+      const run = await h.api('POST', `/v1/reports/${r.body.id}/run`);
+      expect(run.status).toBe(202);
+      const done = await waitRun(run.body.run_id, 'succeeded');
+      const file = await fetch(`${h.url}/v1/report-runs/${done.id}/file`, { headers: { authorization: `Bearer ${salesKey}` } });
+      expect(file.status).toBe(200);
+      return { run: done, data: Buffer.from(await file.arrayBuffer()) };
+    };
+  }, 90_000);
+
+  it('a PDF has the hand-computed figures, the movers, the ranking and its non-Latin name intact', async () => {
+    const { run, data } = await runFileOf({ score: 'health', period: 'last_7d' }, 'pdf', NAME);
+    expect(run.rows).toBe(5);
+    const { text, pages } = await pdfText(data);
+    // By hand over 90, 70, 40, 20, 10: 5 accounts, mean 46, median 40; below 50: Cora, Dune, Echo (3 of 5);
+    // below 25: Dune, Echo (2 of 5). Over the week Acme rose 80 → 90, Dune fell 30 → 20 and Bolt 75 → 70.
+    expect(text).toContain(NAME);
+    expect(text).toContain('Scores: Account health');
+    expect(text).toContain('Score Account health (health), account entities');
+    expect(text).toContain('Filters none');
+    expect(text).toContain('Entities 5');
+    expect(text).toContain('Mean 46');
+    expect(text).toContain('median 40, min 10, max 90');
+    expect(text).toContain('Below 50 (warning) 3');
+    expect(text).toContain('Watch: 60 % of them');
+    expect(text).toContain('Below 25 (critical) 2');
+    expect(text).toContain('At risk: 40 % of them');
+    expect(text).toContain('Biggest rise +10');
+    expect(text).toContain('Acme (acme): 80 → 90');
+    expect(text).toContain('Biggest fall −10');
+    expect(text).toContain('Dune (dune): 30 → 20');
+    expect(text).toContain('Distribution of values');
+    expect(text).toContain('Biggest changes over the period');
+    // The movers table: up first (biggest rise first), then the falls, biggest last.
+    const movers = text.slice(text.indexOf('Movers over the period'));
+    expect(movers).toMatch(/Acme \(acme\) 80 90 \+10 Bolt \(bolt\) 75 70 −5 Dune \(dune\) 30 20 −10/);
+    expect(movers).toContain('5 of 5 entities had a value at both ends of the period.');
+    // The ranking, highest first, with each value's change over the week and its top factors.
+    const ranking = text.slice(text.indexOf('Ranking (highest first)'));
+    expect(ranking).toMatch(/1 Acme \(acme\) 90 \+10 — health \+90 2 Bolt \(bolt\) 70 −5 — health \+70 3 Cora \(cora\) 40 0 below:50 health \+40/);
+    expect(ranking).toMatch(/5 Echo \(echo\) 10 0 below:50, below:25 health \+20; overdue invoices −10/);
+    expect(pages).toBeGreaterThanOrEqual(3);
+  }, 60_000);
+
+  it('a CSV is the filtered ranking, one row per account, numbers and times that parse', async () => {
+    const { run, data } = await runFileOf({ score: 'health', order: 'asc', below: 50 }, 'csv');
+    expect(run.filename).toMatch(/\.csv$/);
+    const rows: Array<Record<string, string>> = parseCsv(data, { bom: true, columns: true });
+    expect(run.rows).toBe(3);
+    expect(rows.map((r) => [r.rank, r.entity_id, r.name, r.value, r.change])).toEqual([
+      ['1', 'echo', 'Echo', '10', '0'], ['2', 'dune', 'Dune', '20', '-10'], ['3', 'cora', 'Cora', '40', '0'],
+    ]);
+    for (const r of rows) {
+      expect(Number.isFinite(Number(r.value))).toBe(true);
+      expect(new Date(r.scored_at).toISOString()).toBe(r.scored_at);
+    }
+    expect(rows[0].past_thresholds).toBe('below:50; below:25');
+    expect(rows[0].top_factors).toBe('health +20; overdue invoices −10');
+  }, 60_000);
+
+  it('hostile values in any scores parameter are a 400 (or a harmless report), never a 5xx', async () => {
+    const params = { score: 'health', order: 'asc', top: 10, below: 50, above: 1, crossed: true, q: 'acme', period: 'last_7d' };
+    const hostile = ['"bad\\u0000value"', '"\\ud800"', '{"a":'.repeat(3000) + '1' + '}'.repeat(3000), '[[[[[[[[[[]]]]]]]]]]', '1e400', '-1e400', '1e308', '-0', '123456789012345678901234567890', 'null', '{}'];
+    for (const field of Object.keys(params)) {
+      for (const v of hostile) {
+        const raw = JSON.stringify({ name: 'Hostile', kind: 'scores', format: 'pdf', params: { ...params, [field]: '__X__' } }).replace('"__X__"', v);
+        const r = await h.api('POST', '/v1/reports', undefined, { raw });
+        expect([201, 400], `${field}=${v.slice(0, 20)}: ${JSON.stringify(r.body).slice(0, 200)}`).toContain(r.status);
+        if (r.status === 201) expect((await h.api('DELETE', `/v1/reports/${r.body.id}`)).status).toBe(204);
+        else if (r.body.errors?.length) expect(r.body.errors[0].path, `${field}=${v.slice(0, 20)}`).toMatch(/^(params|\(root\))/);
+      }
+    }
+  }, 60_000);
+
+  it('an XLSX of the top two has typed cells', async () => {
+    const { run, data } = await runFileOf({ score: 'health', top: 2 }, 'xlsx');
+    expect(run.rows).toBe(2);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(data as unknown as ArrayBuffer);
+    const ws = wb.getWorksheet('health')!;
+    expect(ws.getRow(1).values).toEqual([undefined, 'rank', 'entity_id', 'name', 'value', 'change', 'scored_at', 'past_thresholds', 'top_factors']);
+    expect(ws.rowCount).toBe(3);
+    const acme = ws.getRow(2);
+    expect(acme.getCell(1).value).toBe(1);
+    expect(acme.getCell(2).value).toBe('acme');
+    expect(acme.getCell(4).value).toBe(90);
+    expect(acme.getCell(5).value).toBe(10);
+    expect(acme.getCell(6).value).toBeInstanceOf(Date);
+    expect(Math.abs((acme.getCell(6).value as Date).getTime() - Date.now())).toBeLessThan(10 * 60_000);
+    const bolt = ws.getRow(3);
+    expect([bolt.getCell(2).value, bolt.getCell(4).value, bolt.getCell(5).value]).toEqual(['bolt', 70, -5]);
+  }, 60_000);
+});
+
+// Titles, entity names and categories come from people in many languages: every report PDF is set in embedded
+// fonts (DejaVu Sans with Noto Sans JP for CJK), so the text a reader extracts is the text that was written.
+describe('PDF text in any script', () => {
+  it('keeps Latin accents, Cyrillic, Greek and CJK, and breaks a long table between rows with its header repeated', async () => {
+    const strings = ['Rechnung überfällig — Zahlungserinnerung', 'Счёт просрочен', 'Τιμολόγιο ληξιπρόθεσμο', '請求書の支払期限', 'Façade Ærø Łódź Œuvre'];
+    const rows = Array.from({ length: 150 }, (_, i) => [String(i + 1), `${strings[i % strings.length]} ${i + 1}`, String(100 - (i % 100))]);
+    const render = () => renderPdf({
+      name: 'Rechnung überfällig — 請求書 — Счёт — Λογαριασμός', generatedAt: new Date(), tz: 'Europe/Berlin',
+      doc: {
+        title: 'Scores: Kundenvertrauen', details: [['Period', 'Μάιος — май — 五月'], ['Filters', 'none']], rows: 150,
+        figures: [{ label: 'Entities', value: '150', note: 'Ελληνικά, русский, 日本語' }], charts: [],
+        tables: [{ title: 'Ranking', columns: [{ label: '#', align: 'right', width: 40 }, { label: 'Entity' }, { label: 'Value', align: 'right', width: 60 }], rows }],
+      },
+    });
+    // Twice: the fonts are shared by every document in the process, and the second must read back as well as the first.
+    await render();
+    const data = await render();
+    const { text, pages } = await pdfText(data);
+    for (const s of ['Rechnung überfällig — 請求書 — Счёт — Λογαριασμός', 'Scores: Kundenvertrauen', 'Μάιος — май — 五月', 'Ελληνικά, русский, 日本語']) expect(text).toContain(s);
+    for (const r of rows) expect(text).toContain(`${r[0]} ${r[1]} ${r[2]}`);
+    expect(pages).toBeGreaterThanOrEqual(3);
+    // Each page the table continues on has its title and header again.
+    const continued = text.split('Ranking (continued) # Entity Value').length - 1;
+    expect(continued).toBe(pages - 2);
+    // The fonts are embedded as subsets: the PDF stays small.
+    expect(data.length).toBeLessThan(200_000);
+  }, 30_000);
 });

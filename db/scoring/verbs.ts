@@ -198,6 +198,18 @@ function rankCursor(c: string | undefined): [number, string] | null {
   throw invalid('cursor: not a cursor this list gave', [{ path: 'cursor', message: 'not a cursor this list gave' }]);
 }
 
+export type RankFilters = Pick<z.output<typeof RankQuery>, 'below' | 'above' | 'q' | 'crossed'>;
+
+/** The ranking's value filters over `score_values v` joined to `entities e` (also the scores report's selection). */
+export function rankFilter(sql: Sql, q: RankFilters) {
+  const like = q.q ? `%${q.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  return sql`
+      ${q.below !== undefined ? sql`and v.value < ${q.below}` : sql``}
+      ${q.above !== undefined ? sql`and v.value > ${q.above}` : sql``}
+      ${q.crossed === 'true' ? sql`and cardinality(v.past) > 0` : q.crossed === 'false' ? sql`and cardinality(v.past) = 0` : sql``}
+      ${like ? sql`and (lower(coalesce(e.name, '')) like ${like} or lower(v.entity_id) like ${like})` : sql``}`;
+}
+
 /** Entities ordered by the score's value (ties by id), with value filters and a keyset cursor. */
 export async function rankingVerb(h: Herald, actor: Actor, rawKey: string, query: unknown) {
   require(actor, READ_PERMISSION);
@@ -205,15 +217,10 @@ export async function rankingVerb(h: Herald, actor: Actor, rawKey: string, query
   const q = parseQuery(RankQuery, query);
   const after = rankCursor(q.cursor);
   const sql = h.sql;
-  const like = q.q ? `%${q.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   const rows = await sql<Array<{ kind: string; id: string; name: string | null; value: number; at: Date; crossed_at: Date | null; past: string[]; explanation: unknown }>>`
     select e.kind, v.entity_id as id, e.name, v.value, v.at, v.crossed_at, v.past, v.explanation
     from score_values v left join entities e on e.org_id = ${s.org_id} and e.kind = ${s.entity_kind} and e.id = v.entity_id
-    where v.score_id = ${s.id}
-      ${q.below !== undefined ? sql`and v.value < ${q.below}` : sql``}
-      ${q.above !== undefined ? sql`and v.value > ${q.above}` : sql``}
-      ${q.crossed === 'true' ? sql`and cardinality(v.past) > 0` : q.crossed === 'false' ? sql`and cardinality(v.past) = 0` : sql``}
-      ${like ? sql`and (lower(coalesce(e.name, '')) like ${like} or lower(v.entity_id) like ${like})` : sql``}
+    where v.score_id = ${s.id} ${rankFilter(sql, q)}
       ${after ? (q.order === 'asc' ? sql`and (v.value, v.entity_id) > (${after[0]}, ${after[1]})` : sql`and (v.value, v.entity_id) < (${after[0]}, ${after[1]})`) : sql``}
     order by ${q.order === 'asc' ? sql`v.value asc, v.entity_id asc` : sql`v.value desc, v.entity_id desc`}
     limit ${q.limit + 1}`;

@@ -1,13 +1,16 @@
 // Charts for PDF reports, drawn by Chart.js (the library the PWA draws with, fed the same datasets from
 // db/model/charts.ts) on a server-side Skia canvas (@napi-rs/canvas, prebuilt binaries), returned as PNG.
-import { createCanvas, Path2D as SkiaPath2D } from '@napi-rs/canvas';
+import { createCanvas, GlobalFonts, Path2D as SkiaPath2D } from '@napi-rs/canvas';
 import {
   BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Title,
 } from 'chart.js';
 import type { ChartSpec } from '../doc';
+import { CHART_FAMILIES } from './fonts';
 
 Chart.register(LineController, LineElement, PointElement, BarController, BarElement, CategoryScale, LinearScale, Legend, Title);
-Chart.defaults.font.family = 'DejaVu Sans, Helvetica, Arial, sans-serif';
+// The PDF's own fonts (./fonts.ts), so a label in any script is drawn, whatever fonts the machine has.
+for (const [family, file] of Object.entries(CHART_FAMILIES)) GlobalFonts.registerFromPath(file, family);
+Chart.defaults.font.family = "'DejaVu Sans', 'Noto Sans JP', sans-serif";
 Chart.defaults.color = '#1f2937';
 
 export const CHART_WIDTH = 1000;
@@ -39,6 +42,8 @@ function draw(spec: ChartSpec): Buffer {
       labels: spec.labels,
       datasets: spec.datasets.map((d) => ({
         label: d.label, data: d.data, borderColor: d.color, backgroundColor: d.color, tension: 0.2, pointRadius: spec.labels.length > 60 ? 0 : 2, spanGaps: false,
+        // A bar dataset with gaps (the scores report's rises and falls) leaves no empty slot beside its bars.
+        skipNull: true,
       })),
     },
     options: {

@@ -1,10 +1,11 @@
 // The PDF of a report (pdfkit): a title page with the report's name, period, filters and headline figures;
 // the charts (Chart.js PNGs, two to a page); then the tables. A table breaks between rows, never inside one,
 // and repeats its header on every page it continues on. Every page carries the report's name and
-// "page i of n" in its footer.
+// "page i of n" in its footer. Every string is set in the report fonts (./fonts.ts), so any script reads back.
 import PDFDocument from 'pdfkit';
 import type { ReportDoc, TableSpec } from '../doc';
 import { chartPng } from './chart';
+import { afterDocument, ascenderAt, runsOf, use, type Weight } from './fonts';
 
 const A4 = { w: 595.28, h: 841.89 };
 const M = 50;
@@ -24,6 +25,49 @@ const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface PdfInput { name: string; doc: ReportDoc; generatedAt: Date; tz: string }
 
+type TextOptions = PDFKit.Mixins.TextOptions;
+
+/**
+ * Writes `text` at (x, y) (or where the document is) in `weight`, switching fonts where a character needs the
+ * fallback. One run is one pdfkit call as before; several are chained with `continued` (wrapping text), or set
+ * side by side (a single line, `lineBreak: false`, which also honours `align`).
+ */
+function say(pdf: PDFKit.PDFDocument, weight: Weight, text: string, x?: number, y?: number, opts: TextOptions = {}) {
+  const runs = runsOf(text, weight);
+  if (runs.length === 1) {
+    pdf.font(use(pdf, runs[0].font));
+    return x === undefined ? pdf.text(text, opts) : pdf.text(text, x, y, opts);
+  }
+  // pdfkit sets a fragment's baseline at its own font's ascender below y; Noto's is taller than DejaVu's, so every
+  // run is given the primary font's (a number is the offset of the baseline, negated) and they share one line.
+  opts = { ...opts, baseline: -ascenderAt(weight, (pdf as unknown as { _fontSize: number })._fontSize) };
+  if (opts.lineBreak === false && x !== undefined) {
+    const widths = runs.map((r) => pdf.font(use(pdf, r.font)).widthOfString(r.text, { characterSpacing: opts.characterSpacing }));
+    const total = widths.reduce((a, b) => a + b, 0);
+    const room = opts.width ?? total;
+    let cx = opts.align === 'right' ? x + room - total : opts.align === 'center' ? x + (room - total) / 2 : x;
+    runs.forEach((r, i) => {
+      if (cx - x < room) pdf.font(use(pdf, r.font)).text(r.text, cx, y, { lineBreak: false, characterSpacing: opts.characterSpacing, baseline: opts.baseline });
+      cx += widths[i];
+    });
+    pdf.x = x;
+    return pdf;
+  }
+  runs.forEach((r, i) => {
+    pdf.font(use(pdf, r.font));
+    const o = { ...opts, continued: i < runs.length - 1 };
+    if (i === 0 && x !== undefined) pdf.text(r.text, x, y, o);
+    else pdf.text(r.text, o);
+  });
+  return pdf;
+}
+
+/** The height `text` takes at `width`: with several fonts, the tallest any one of them would make it. */
+function heightOf(pdf: PDFKit.PDFDocument, weight: Weight, text: string, width: number): number {
+  const fonts = [...new Set(runsOf(text, weight).map((r) => r.font))];
+  return Math.max(...fonts.map((f) => pdf.font(use(pdf, f)).heightOfString(text, { width })));
+}
+
 /** Renders the PDF; `progress` is told how far it got (0–1 of the rendering). */
 export async function renderPdf(input: PdfInput, progress: (f: number) => Promise<void> = async () => {}): Promise<Buffer> {
   const { doc: d, name } = input;
@@ -38,21 +82,23 @@ export async function renderPdf(input: PdfInput, progress: (f: number) => Promis
   const bottom = A4.h - M - FOOTER;
 
   // Title page.
-  pdf.fillColor(ACCENT).font('Helvetica-Bold').fontSize(11).text('HERALD REPORT', M, M + 40, { characterSpacing: 1 });
-  pdf.moveDown(0.6).fillColor(INK).font('Helvetica-Bold').fontSize(26).text(name, { width });
-  pdf.moveDown(0.3).fillColor(MUTED).font('Helvetica').fontSize(13).text(d.title, { width });
+  say(pdf.fillColor(ACCENT).fontSize(11), 'bold', 'HERALD REPORT', M, M + 40, { characterSpacing: 1 });
+  say(pdf.moveDown(0.6).fillColor(INK).fontSize(26), 'bold', name, undefined, undefined, { width });
+  say(pdf.moveDown(0.3).fillColor(MUTED).fontSize(13), 'regular', d.title, undefined, undefined, { width });
   pdf.moveDown(1.2);
   for (const [k, v] of d.details) {
     const y = pdf.y;
-    pdf.fillColor(MUTED).font('Helvetica').fontSize(10).text(k, M, y, { width: 90 });
-    pdf.fillColor(INK).font('Helvetica').fontSize(10).text(v, M + 95, y, { width: width - 95 });
+    say(pdf.fillColor(MUTED).fontSize(10), 'regular', k, M, y, { width: 90 });
+    const below = pdf.y;
+    say(pdf.fillColor(INK).fontSize(10), 'regular', v, M + 95, y, { width: width - 95 });
+    pdf.y = Math.max(pdf.y, below);
     pdf.moveDown(0.35);
   }
   const generated = new Intl.DateTimeFormat('en-GB', { timeZone: input.tz, dateStyle: 'medium', timeStyle: 'short' }).format(input.generatedAt);
-  pdf.fillColor(MUTED).fontSize(9).text(`Generated ${generated} (${input.tz}) from Herald's own records.`, M, pdf.y + 6, { width });
+  say(pdf.fillColor(MUTED).fontSize(9), 'regular', `Generated ${generated} (${input.tz}) from Herald's own records.`, M, pdf.y + 6, { width });
 
   if (d.figures.length) {
-    pdf.moveDown(1.5).fillColor(INK).font('Helvetica-Bold').fontSize(14).text('Headline figures', M, pdf.y, { width });
+    say(pdf.moveDown(1.5).fillColor(INK).fontSize(14), 'bold', 'Headline figures', M, pdf.y, { width });
     pdf.moveDown(0.5);
     const colW = (width - 12) / 2;
     const boxH = 62;
@@ -63,16 +109,16 @@ export async function renderPdf(input: PdfInput, progress: (f: number) => Promis
         const f = d.figures[i + j];
         const x = M + j * (colW + 12);
         pdf.roundedRect(x, y, colW, boxH - 8, 4).lineWidth(0.75).strokeColor(RULE).stroke();
-        pdf.fillColor(MUTED).font('Helvetica').fontSize(9).text(f.label, x + 10, y + 7, { width: colW - 20, lineBreak: false });
-        pdf.fillColor(INK).font('Helvetica-Bold').fontSize(17).text(f.value, x + 10, y + 19, { width: colW - 20, lineBreak: false });
-        if (f.note) pdf.fillColor(MUTED).font('Helvetica').fontSize(8).text(f.note, x + 10, y + 39, { width: colW - 20, lineBreak: false, ellipsis: true });
+        say(pdf.fillColor(MUTED).fontSize(9), 'regular', f.label, x + 10, y + 7, { width: colW - 20, lineBreak: false });
+        say(pdf.fillColor(INK).fontSize(17), 'bold', f.value, x + 10, y + 19, { width: colW - 20, lineBreak: false });
+        if (f.note) say(pdf.fillColor(MUTED).fontSize(8), 'regular', f.note, x + 10, y + 39, { width: colW - 20, lineBreak: false, ellipsis: true });
       }
       pdf.x = M;
       pdf.y = y + boxH;
     }
   }
   if (d.empty) {
-    pdf.moveDown(1).fillColor(INK).font('Helvetica-Oblique').fontSize(12).text(d.empty, M, pdf.y, { width });
+    say(pdf.moveDown(1).fillColor(INK).fontSize(12), 'oblique', d.empty, M, pdf.y, { width });
   }
   await progress(0.2);
 
@@ -81,7 +127,7 @@ export async function renderPdf(input: PdfInput, progress: (f: number) => Promis
   for (let i = 0; i < d.charts.length; i++) {
     const c = d.charts[i];
     if (i % 2 === 0) pdf.addPage();
-    pdf.fillColor(INK).font('Helvetica-Bold').fontSize(13).text(c.title, M, pdf.y, { width });
+    say(pdf.fillColor(INK).fontSize(13), 'bold', c.title, M, pdf.y, { width });
     pdf.moveDown(0.4);
     await breathe();
     pdf.image(chartPng(c), M, pdf.y, { width, height: imgH });
@@ -102,11 +148,11 @@ export async function renderPdf(input: PdfInput, progress: (f: number) => Promis
     pdf.switchToPage(p);
     const oldBottom = pdf.page.margins.bottom;
     pdf.page.margins.bottom = 0;
-    pdf.fillColor(MUTED).font('Helvetica').fontSize(8)
-      .text(`${name} · page ${p + 1} of ${range.count}`, M, A4.h - M + 10, { width, align: 'right', lineBreak: false });
+    say(pdf.fillColor(MUTED).fontSize(8), 'regular', `${name} · page ${p + 1} of ${range.count}`, M, A4.h - M + 10, { width, align: 'right', lineBreak: false });
     pdf.page.margins.bottom = oldBottom;
   }
   pdf.end();
+  afterDocument();
   return done;
 }
 
@@ -121,30 +167,30 @@ async function drawTable(pdf: PDFKit.PDFDocument, t: TableSpec, width: number, b
   const total = widths.reduce((a, b) => a + b, 0);
   if (total > width) for (let i = 0; i < widths.length; i++) widths[i] *= width / total;
 
-  const rowHeight = (cells: string[], font: string) => {
-    pdf.font(font).fontSize(size);
-    return Math.max(...cells.map((c, i) => pdf.heightOfString(c || ' ', { width: widths[i] - 2 * pad }))) + 2 * pad;
+  const rowHeight = (cells: string[], weight: Weight) => {
+    pdf.fontSize(size);
+    return Math.max(...cells.map((c, i) => heightOf(pdf, weight, c || ' ', widths[i] - 2 * pad))) + 2 * pad;
   };
   const drawRow = (cells: string[], y: number, h: number, header: boolean, shade: boolean) => {
     if (header) pdf.rect(M, y, width, h).fill('#eef2ff');
     else if (shade) pdf.rect(M, y, width, h).fill('#f9fafb');
     let x = M;
-    pdf.fillColor(INK).font(header ? 'Helvetica-Bold' : 'Helvetica').fontSize(size);
+    pdf.fillColor(INK).fontSize(size);
     cells.forEach((c, i) => {
-      pdf.text(c, x + pad, y + pad, { width: widths[i] - 2 * pad, align: t.columns[i].align ?? 'left' });
+      say(pdf, header ? 'bold' : 'regular', c, x + pad, y + pad, { width: widths[i] - 2 * pad, align: t.columns[i].align ?? 'left' });
       x += widths[i];
     });
     pdf.moveTo(M, y + h).lineTo(M + width, y + h).lineWidth(0.5).strokeColor(RULE).stroke();
   };
   const header = t.columns.map((c) => c.label);
-  const headerH = rowHeight(header, 'Helvetica-Bold');
+  const headerH = rowHeight(header, 'bold');
   const title = (cont: boolean) => {
-    pdf.fillColor(INK).font('Helvetica-Bold').fontSize(13).text(cont ? `${t.title} (continued)` : t.title, M, pdf.y, { width });
+    say(pdf.fillColor(INK).fontSize(13), 'bold', cont ? `${t.title} (continued)` : t.title, M, pdf.y, { width });
     pdf.moveDown(0.3);
   };
 
   // The title, the header and the first row stay together.
-  const firstH = t.rows.length ? rowHeight(t.rows[0], 'Helvetica') : 0;
+  const firstH = t.rows.length ? rowHeight(t.rows[0], 'regular') : 0;
   if (pdf.y + 24 + headerH + firstH > bottom) pdf.addPage();
   title(false);
   let y = pdf.y;
@@ -153,7 +199,7 @@ async function drawTable(pdf: PDFKit.PDFDocument, t: TableSpec, width: number, b
   for (let i = 0; i < t.rows.length; i++) {
     if (i > 0 && i % YIELD_ROWS === 0) await breathe();
     const r = t.rows[i];
-    const h = rowHeight(r, 'Helvetica');
+    const h = rowHeight(r, 'regular');
     if (y + h > bottom) {
       pdf.addPage();
       pdf.y = M;
@@ -168,7 +214,7 @@ async function drawTable(pdf: PDFKit.PDFDocument, t: TableSpec, width: number, b
   pdf.x = M;
   pdf.y = y + 8;
   if (t.note) {
-    pdf.fillColor(MUTED).font('Helvetica-Oblique').fontSize(8.5).text(t.note, M, pdf.y, { width });
+    say(pdf.fillColor(MUTED).fontSize(8.5), 'oblique', t.note, M, pdf.y, { width });
   }
   pdf.moveDown(1.2);
 }

@@ -7,7 +7,7 @@ import { ProblemBox } from '../components/Problem';
 import { useAction, useTitle } from '../hooks';
 
 type Format = 'pdf' | 'csv' | 'xlsx';
-type Kind = 'alerts' | 'dashboard';
+type Kind = 'alerts' | 'dashboard' | 'scores';
 interface Recipients { users: number[]; roles: string[]; emails: string[]; slack_channels: string[] }
 interface Run {
   id: number; trigger: 'manual' | 'schedule'; status: 'queued' | 'running' | 'succeeded' | 'failed'; progress: number;
@@ -15,7 +15,7 @@ interface Run {
   filename: string | null; file_url: string | null; created_at: string; period: { from: string; to: string };
 }
 interface Report {
-  id: number; name: string; kind: Kind | 'scores'; format: Format; params: Record<string, unknown>;
+  id: number; name: string; kind: Kind; format: Format; params: Record<string, unknown>;
   schedule: { cron: string; timezone: string } | null; recipients: Recipients; next_run_at: string | null; last_run: Run | null;
 }
 
@@ -123,20 +123,36 @@ function History({ report, editable, onChange }: { report: Report; editable: boo
 
 interface Draft {
   name: string; kind: Kind; dashboard: string; period: string; category: string; format: Format;
+  /** scores: the score's key, rank order, top N and value filters (as typed; empty is none). */
+  score: string; order: 'asc' | 'desc'; top: string; below: string; above: string; crossed: boolean;
   scheduled: boolean; cron: string; timezone: string; emails: string; roles: string; slack: string;
 }
+interface ScoreOption { key: string; name: string; entity_kind: string }
 
 const emptyDraft = (): Draft => ({
-  name: '', kind: 'alerts', dashboard: '', period: 'last_7d', category: '', format: 'pdf', scheduled: true, cron: '0 8 * * 1',
+  name: '', kind: 'alerts', dashboard: '', period: 'last_7d', category: '', format: 'pdf',
+  score: '', order: 'desc', top: '', below: '', above: '', crossed: false, scheduled: true, cron: '0 8 * * 1',
   timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC', emails: '', roles: '', slack: '',
 });
 
+const numText = (v: unknown) => (typeof v === 'number' ? String(v) : '');
+
 function draftOf(r: Report): Draft {
   return {
-    name: r.name, kind: r.kind === 'dashboard' ? 'dashboard' : 'alerts', dashboard: String(r.params.dashboard ?? ''), period: String(r.params.period ?? 'last_7d'),
-    category: String(r.params.category ?? ''), format: r.format, scheduled: !!r.schedule, cron: r.schedule?.cron ?? '0 8 * * 1',
+    name: r.name, kind: r.kind, dashboard: String(r.params.dashboard ?? ''), period: String(r.params.period ?? 'last_7d'),
+    category: String(r.params.category ?? ''), format: r.format,
+    score: String(r.params.score ?? ''), order: r.params.order === 'asc' ? 'asc' : 'desc', top: numText(r.params.top),
+    below: numText(r.params.below), above: numText(r.params.above), crossed: r.params.crossed === true,
+    scheduled: !!r.schedule, cron: r.schedule?.cron ?? '0 8 * * 1',
     timezone: r.schedule?.timezone ?? 'UTC', emails: r.recipients.emails.join(', '), roles: r.recipients.roles.join(', '), slack: r.recipients.slack_channels.join(', '),
   };
+}
+
+/** A number field: empty is "not set"; anything else goes to the server as typed (a non-number is its 400). */
+function setNumber(params: Record<string, unknown>, key: string, raw: string) {
+  const t = raw.trim();
+  if (!t) delete params[key];
+  else params[key] = Number.isFinite(Number(t)) ? Number(t) : t;
 }
 
 function bodyOf(d: Draft, existing: Report | null) {
@@ -148,6 +164,15 @@ function bodyOf(d: Draft, existing: Report | null) {
     if (d.category.trim()) params.category = d.category.trim();
     else delete params.category;
   }
+  if (d.kind === 'scores') {
+    params.score = d.score;
+    params.order = d.order;
+    setNumber(params, 'top', d.top);
+    setNumber(params, 'below', d.below);
+    setNumber(params, 'above', d.above);
+    if (d.crossed) params.crossed = true;
+    else delete params.crossed;
+  }
   return {
     name: d.name, kind: d.kind, format: d.kind === 'dashboard' ? 'pdf' : d.format, params,
     schedule: d.scheduled ? { cron: d.cron.trim(), timezone: d.timezone.trim() } : null,
@@ -158,6 +183,17 @@ function bodyOf(d: Draft, existing: Report | null) {
 function Editor({ report, onDone }: { report: Report | null; onDone: (saved: boolean) => void }) {
   const [d, setD] = useState<Draft>(report ? draftOf(report) : emptyDraft());
   const { busy, error, run } = useAction();
+  const scores = useAction();
+  const [scoreOptions, setScoreOptions] = useState<ScoreOption[] | null>(null);
+  // The score picker lists the defined scores by name once the kind is scores.
+  useEffect(() => {
+    if (d.kind !== 'scores' || scoreOptions) return;
+    void scores.run(async () => {
+      const r = await api.get<{ items: ScoreOption[] }>('/v1/scores');
+      setScoreOptions(r.items);
+      setD((x) => (x.score || !r.items.length ? x : { ...x, score: r.items[0].key }));
+    });
+  }, [d.kind]);
   const set = <K extends keyof Draft>(k: K) => (e: Event) => {
     const el = e.currentTarget as HTMLInputElement;
     setD((x) => ({ ...x, [k]: el.type === 'checkbox' ? el.checked : el.value }));
@@ -180,8 +216,46 @@ function Editor({ report, onDone }: { report: Report | null; onDone: (saved: boo
         <select id={id('kind')} value={d.kind} onChange={set('kind')}>
           <option value="alerts">Alert analytics</option>
           <option value="dashboard">KPI dashboard</option>
+          <option value="scores">Scores</option>
         </select>
       </div>
+      {d.kind === 'scores' && (
+        <>
+          <ProblemBox error={scores.error} title="The scores could not be loaded" />
+          {scoreOptions && !scoreOptions.length && <p class="hint">No scores are defined yet: define one on the <a href="/scores">Scores</a> page first.</p>}
+          <div class="field">
+            <label for={id('score')}>Score</label>
+            <select id={id('score')} required value={d.score} onChange={set('score')} aria-busy={!scoreOptions && !scores.error}>
+              {d.score && !scoreOptions?.some((o) => o.key === d.score) && <option value={d.score}>{d.score}</option>}
+              {scoreOptions?.map((o) => <option key={o.key} value={o.key}>{o.name} ({o.entity_kind})</option>)}
+            </select>
+          </div>
+          <div class="field">
+            <label for={id('order')}>Rank</label>
+            <select id={id('order')} value={d.order} onChange={set('order')}>
+              <option value="desc">Highest first</option>
+              <option value="asc">Lowest first</option>
+            </select>
+          </div>
+          <div class="field">
+            <label for={id('top')}>Only the first (empty: all)</label>
+            <input id={id('top')} inputMode="numeric" value={d.top} onInput={set('top')} />
+          </div>
+          <div class="field">
+            <label for={id('below')}>Only values below (empty: any)</label>
+            <input id={id('below')} inputMode="decimal" value={d.below} onInput={set('below')} />
+          </div>
+          <div class="field">
+            <label for={id('above')}>Only values above (empty: any)</label>
+            <input id={id('above')} inputMode="decimal" value={d.above} onInput={set('above')} />
+          </div>
+          <div class="field">
+            <label>
+              <input type="checkbox" checked={d.crossed} onChange={set('crossed')} /> Only those past a threshold
+            </label>
+          </div>
+        </>
+      )}
       {d.kind === 'dashboard' && (
         <div class="field">
           <label for={id('dashboard')}>Dashboard key</label>
@@ -195,11 +269,13 @@ function Editor({ report, onDone }: { report: Report | null; onDone: (saved: boo
         </select>
       </div>
       {d.kind === 'alerts' && (
+        <div class="field">
+          <label for={id('category')}>Category (empty: all)</label>
+          <input id={id('category')} value={d.category} onInput={set('category')} />
+        </div>
+      )}
+      {d.kind !== 'dashboard' && (
         <>
-          <div class="field">
-            <label for={id('category')}>Category (empty: all)</label>
-            <input id={id('category')} value={d.category} onInput={set('category')} />
-          </div>
           <div class="field">
             <label for={id('format')}>Format</label>
             <select id={id('format')} value={d.format} onChange={set('format')}>
@@ -262,7 +338,7 @@ function ReportCard({ r, editable, onChange }: { r: Report; editable: boolean; o
       <dl class="meta-list">
         <div>
           <dt>Report</dt>
-          <dd>{KIND_LABEL[r.kind] ?? r.kind}, {r.format.toUpperCase()}, {PERIODS.find(([v]) => v === (r.params.period ?? 'last_7d'))?.[1] ?? 'fixed period'}</dd>
+          <dd>{KIND_LABEL[r.kind] ?? r.kind}{r.kind === 'scores' && r.params.score ? ` (${String(r.params.score)})` : ''}, {r.format.toUpperCase()}, {PERIODS.find(([v]) => v === (r.params.period ?? 'last_7d'))?.[1] ?? 'fixed period'}</dd>
         </div>
         <div>
           <dt>Schedule</dt>
