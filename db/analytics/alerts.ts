@@ -86,20 +86,20 @@ export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): P
           date_trunc(${q.bucket}, a.created_at) as bucket
         from alerts a where ${alertFilter(tx, actor.orgId, r, f)}
       ),
-      pct as (
-        select percentile_cont(array[0.5, 0.9]) within group (order by tta) as tta_p, avg(tta) as tta_mean,
-          percentile_cont(array[0.5, 0.9]) within group (order by ttr) as ttr_p, avg(ttr) as ttr_mean
-        from base
-      ),
       totals as (
         select json_build_object(
-          'created', count(*), 'acknowledged', count(*) filter (where acked), 'resolved', count(*) filter (where resolved),
-          'escalated', count(*) filter (where escalated),
-          'ack_rate', (count(*) filter (where acked))::float8 / nullif(count(*), 0),
-          'escalation_rate', (count(*) filter (where escalated))::float8 / nullif(count(*), 0),
-          'mtta_s', (select json_build_object('p50', round((tta_p[1])::numeric, 3)::float8, 'p90', round((tta_p[2])::numeric, 3)::float8, 'mean', round((tta_mean)::numeric, 3)::float8) from pct),
-          'mttr_s', (select json_build_object('p50', round((ttr_p[1])::numeric, 3)::float8, 'p90', round((ttr_p[2])::numeric, 3)::float8, 'mean', round((ttr_mean)::numeric, 3)::float8) from pct)
-        ) as j from base
+          'created', t.created, 'acknowledged', t.acked, 'resolved', t.resolved, 'escalated', t.escalated,
+          'ack_rate', t.acked::float8 / nullif(t.created, 0), 'escalation_rate', t.escalated::float8 / nullif(t.created, 0),
+          'mtta_s', json_build_object('p50', round((t.tta_p[1])::numeric, 3)::float8, 'p90', round((t.tta_p[2])::numeric, 3)::float8, 'mean', round((t.tta_mean)::numeric, 3)::float8),
+          'mttr_s', json_build_object('p50', round((t.ttr_p[1])::numeric, 3)::float8, 'p90', round((t.ttr_p[2])::numeric, 3)::float8, 'mean', round((t.ttr_mean)::numeric, 3)::float8)
+        ) as j
+        from (
+          select count(*) as created, count(*) filter (where acked) as acked, count(*) filter (where resolved) as resolved,
+            count(*) filter (where escalated) as escalated,
+            percentile_cont(array[0.5, 0.9]) within group (order by tta) as tta_p, avg(tta) as tta_mean,
+            percentile_cont(array[0.5, 0.9]) within group (order by ttr) as ttr_p, avg(ttr) as ttr_mean
+          from base
+        ) t
       ),
       per_bucket as (
         select bucket, count(*) as created, count(*) filter (where acked) as acknowledged, count(*) filter (where resolved) as resolved,
@@ -158,7 +158,9 @@ export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): P
         ) p left join users u on u.id = p.user_id
       ),
       noisy_rules as (
-        select r.rule_id, count(*) as alerts from base, unnest(base.rule_ids) as r(rule_id)
+        -- Alerts share a handful of rule sets: count each set, then spread the counts over its rules.
+        select r.rule_id, sum(s.n)::bigint as alerts
+        from (select rule_ids, count(*) as n from base group by rule_ids) s, unnest(s.rule_ids) as r(rule_id)
         group by 1 order by 2 desc, 1 limit ${NOISIEST}
       ),
       noisy_keys as (

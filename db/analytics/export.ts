@@ -1,5 +1,5 @@
 // GET /v1/alerts/export?format=csv|xlsx: one row per alert, streamed. Rows come from a postgres.js cursor
-// (1,000 at a time) and are only read when the client has taken the previous ones, so memory stays flat
+// (1,000 at a time, one batch read ahead) and are only read when the client has taken the previous ones, so memory stays flat
 // whatever the size. CSV via csv-stringify (RFC 4180, CRLF, UTF-8 with a BOM so spreadsheet apps read
 // accents), with spreadsheet formula injection defused; XLSX via exceljs's streaming WorkbookWriter with
 // typed cells (dates are dates, numbers are numbers; strings are written as strings, never formulas).
@@ -85,20 +85,31 @@ function cursorRows(h: Herald, orgId: number, r: ResolvedRange, f: Filters): Asy
     ${exportFrom(sql, orgId, r, f)}`.cursor(EXPORT_BATCH)[Symbol.asyncIterator]();
 }
 
-/** An instant as text exactly as `Date#toISOString()` writes it (UTC, milliseconds, `Z`). */
-const isoText = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** An instant in UTC as Postgres writes it (`2026-01-13 11:00:00.123456`; the ISO DateStyle postgres.js needs anyway). */
+const utcText = (col: string) => `(${col} at time zone 'UTC')::text`;
+
+/**
+ * `2026-01-13 11:00:00.123456` → `2026-01-13T11:00:00.123Z`, exactly what `Date#toISOString()` writes for
+ * that instant (milliseconds, truncated as a Date holds them). Postgres's own formatter (to_char) costs
+ * three times as much per cell as its plain output.
+ */
+export function isoFromUtcText(s: string): string {
+  const ms = s.length > 20 ? (s.slice(20) + '00').slice(0, 3) : '000';
+  return `${s.slice(0, 10)}T${s.slice(11, 19)}.${ms}Z`;
+}
 
 /**
  * The same rows for the CSV, as arrays of text in `EXPORT_COLUMNS` order (null for an empty cell): Postgres
- * writes the instants (as `toISOString()` would) and the numbers (shortest form, as `String(n)` would), so
- * Node only defuses text cells and hands the arrays to csv-stringify — no Date or number round trip per cell.
+ * writes the numbers (shortest form, as `String(n)` would) and the instants, so Node only rewrites the
+ * instants as ISO 8601, defuses text cells and hands the arrays to csv-stringify — no Date or number object
+ * per cell.
  */
 function cursorCsvRows(h: Herald, orgId: number, r: ResolvedRange, f: Filters): AsyncIterator<Array<string | null>[]> {
   const sql = h.sql;
   const query = sql`
-    select a.id::text, a.status, a.priority, a.severity, a.category, a.type, a.title, ${sql.unsafe(isoText('a.created_at'))},
-      ${sql.unsafe(isoText('a.first_acknowledged_at'))}, a.first_acknowledged_by->>'name',
-      ${sql.unsafe(isoText('a.resolved_at'))}, a.resolved_by->>'name', a.occurrences::text, a.dedup_key,
+    select a.id::text, a.status, a.priority, a.severity, a.category, a.type, a.title, ${sql.unsafe(utcText('a.created_at'))},
+      ${sql.unsafe(utcText('a.first_acknowledged_at'))}, a.first_acknowledged_by->>'name',
+      ${sql.unsafe(utcText('a.resolved_at'))}, a.resolved_by->>'name', a.occurrences::text, a.dedup_key,
       round(extract(epoch from a.first_acknowledged_at - a.created_at), 3)::float8::text,
       round(extract(epoch from a.resolved_at - a.created_at), 3)::float8::text,
       a.escalation_level::text, array_to_string(a.rule_ids, ' ')
@@ -130,8 +141,9 @@ function readAhead<T>(it: AsyncIterator<T>) {
 
 const encoder = new TextEncoder();
 
-/** Indexes of the text columns of the CSV arrays (the ones a formula could hide in). */
+/** Indexes of the text columns of the CSV arrays (the ones a formula could hide in), and of the instants. */
 const TEXT_COLUMNS = EXPORT_COLUMNS.flatMap(([, kind], i) => (kind === 'text' ? [i] : []));
+const DATE_COLUMNS = EXPORT_COLUMNS.flatMap(([, kind], i) => (kind === 'date' ? [i] : []));
 
 function csvStream(batches: AsyncIterator<Array<string | null>[]>): ReadableStream<Uint8Array> {
   const rows = readAhead(batches);
@@ -151,6 +163,10 @@ function csvStream(batches: AsyncIterator<Array<string | null>[]>): ReadableStre
           for (const i of TEXT_COLUMNS) {
             const v = row[i];
             if (v !== null) row[i] = defuse(v);
+          }
+          for (const i of DATE_COLUMNS) {
+            const v = row[i];
+            if (v !== null) row[i] = isoFromUtcText(v);
           }
         }
         controller.enqueue(Buffer.from(stringify(records, { record_delimiter: 'windows' })));
