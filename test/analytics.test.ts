@@ -336,6 +336,28 @@ describe('taking the alerts away', () => {
     expect(wb.getWorksheet('Alerts')!.rowCount).toBe(5_001);
   }, 180_000);
 
+  it('CSV instants are ISO 8601 in UTC to the millisecond (truncated, as a Date holds them), the workbook\'s the same instants', async () => {
+    await h.sql`
+      insert into alerts (org_id, status, priority, severity, category, type, title, dedup_key, rule_ids, route, created_at, resolved_at)
+      values (1, 'resolved', 'normal', 'info', 'micro', 'import', 'Microseconds', 'micro-1', '{}', '{"rules": [], "escalation": {"steps": []}}',
+          '2025-03-01T10:00:00.123987Z', '2025-03-01T10:00:01.6245Z'),
+        (1, 'triggered', 'normal', 'info', 'micro', 'import', 'Half a second', 'micro-2', '{}', '{"rules": [], "escalation": {"steps": []}}',
+          '2025-03-01T10:00:02.5Z', null)`;
+    const csv = await exportFile('format=csv&category=micro');
+    const rows: Array<Record<string, string>> = parseCsv(csv.buf, { bom: true, columns: true });
+    expect(rows.map((r) => [r.created_at, r.resolved_at, r.mttr_s])).toEqual([
+      ['2025-03-01T10:00:00.123Z', '2025-03-01T10:00:01.624Z', '1.501'],
+      ['2025-03-01T10:00:02.500Z', '', ''],
+    ]);
+    const xlsx = await exportFile('format=xlsx&category=micro');
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(xlsx.buf as unknown as ArrayBuffer);
+    const col = (k: string) => EXPORT_COLUMNS.findIndex(([c]) => c === k) + 1;
+    // A workbook holds a date as a fraction of a day: read back, it is the same instant within a millisecond.
+    const dates = wb.getWorksheet('Alerts')!.getRows(2, 2)!.map((r) => (r.getCell(col('created_at')).value as Date).getTime());
+    dates.forEach((ms, i) => expect(Math.abs(ms - Date.parse(rows[i].created_at))).toBeLessThanOrEqual(1));
+  });
+
   it('a client that hangs up mid-export leaves Herald serving', async () => {
     for (const format of ['csv', 'xlsx']) {
       const ctl = new AbortController();

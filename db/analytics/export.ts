@@ -1,5 +1,5 @@
 // GET /v1/alerts/export?format=csv|xlsx: one row per alert, streamed. Rows come from a postgres.js cursor
-// (1,000 at a time) and are only read when the client has taken the previous ones, so memory stays flat
+// (1,000 at a time, one batch read ahead) and are only read when the client has taken the previous ones, so memory stays flat
 // whatever the size. CSV via csv-stringify (RFC 4180, CRLF, UTF-8 with a BOM so spreadsheet apps read
 // accents), with spreadsheet formula injection defused; XLSX via exceljs's streaming WorkbookWriter with
 // typed cells (dates are dates, numbers are numbers; strings are written as strings, never formulas).
@@ -45,13 +45,6 @@ export function defuse(v: string): string {
   return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
 }
 
-function csvCell(v: unknown): string | number {
-  if (v === null || v === undefined) return '';
-  if (v instanceof Date) return v.toISOString();
-  if (typeof v === 'number') return v;
-  return defuse(String(v));
-}
-
 export interface ExportFile { filename: string; contentType: string; stream: ReadableStream<Uint8Array> }
 
 export async function exportAlerts(h: Herald, actor: Actor, query: unknown): Promise<ExportFile> {
@@ -67,12 +60,19 @@ export async function exportAlerts(h: Herald, actor: Actor, query: unknown): Pro
   const filename = `herald-alerts-${q.from ? day(r.from) : 'all'}-to-${day(new Date(Math.max(r.from.getTime(), r.to.getTime() - 1)))}.${q.format}`;
   // Audited (and a burst of exports is a security event) before the first row is read.
   await h.sql.begin((tx) => exported(tx, h.config.security, actor, 'alert', { format: q.format, filename, query: q }));
-  const rows = cursorRows(h, actor.orgId, r, f);
-  if (q.format === 'csv') return { filename, contentType: 'text/csv; charset=utf-8', stream: csvStream(rows) };
-  return { filename, contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', stream: xlsxStream(rows) };
+  if (q.format === 'csv') return { filename, contentType: 'text/csv; charset=utf-8', stream: csvStream(cursorCsvRows(h, actor.orgId, r, f)) };
+  return { filename, contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', stream: xlsxStream(cursorRows(h, actor.orgId, r, f)) };
 }
 
-/** Batches of rows from a cursor; nothing is read until the first batch is asked for. */
+/** The columns every format reads; `mtta_s`/`mttr_s` are seconds rounded to milliseconds. */
+function exportFrom(sql: Herald['sql'], orgId: number, r: ResolvedRange, f: Filters) {
+  return sql`from alerts a where ${alertFilter(sql, orgId, r, f)} order by a.created_at, a.id`;
+}
+
+/**
+ * Rows for the workbook, typed (dates as Date, numbers as numbers), in batches from a cursor; nothing is
+ * read until the first batch is asked for.
+ */
 function cursorRows(h: Herald, orgId: number, r: ResolvedRange, f: Filters): AsyncIterator<ExportRow[]> {
   const sql = h.sql;
   return sql<ExportRow[]>`
@@ -82,13 +82,71 @@ function cursorRows(h: Herald, orgId: number, r: ResolvedRange, f: Filters): Asy
       round(extract(epoch from a.first_acknowledged_at - a.created_at), 3)::float8 as mtta_s,
       round(extract(epoch from a.resolved_at - a.created_at), 3)::float8 as mttr_s,
       a.escalation_level, array_to_string(a.rule_ids, ' ') as rule_ids
-    from alerts a where ${alertFilter(sql, orgId, r, f)}
-    order by a.created_at, a.id`.cursor(EXPORT_BATCH)[Symbol.asyncIterator]();
+    ${exportFrom(sql, orgId, r, f)}`.cursor(EXPORT_BATCH)[Symbol.asyncIterator]();
+}
+
+/** An instant in UTC as Postgres writes it (`2026-01-13 11:00:00.123456`; the ISO DateStyle postgres.js needs anyway). */
+const utcText = (col: string) => `(${col} at time zone 'UTC')::text`;
+
+/**
+ * `2026-01-13 11:00:00.123456` → `2026-01-13T11:00:00.123Z`, exactly what `Date#toISOString()` writes for
+ * that instant (milliseconds, truncated as a Date holds them). Postgres's own formatter (to_char) costs
+ * three times as much per cell as its plain output.
+ */
+export function isoFromUtcText(s: string): string {
+  const ms = s.length > 20 ? (s.slice(20) + '00').slice(0, 3) : '000';
+  return `${s.slice(0, 10)}T${s.slice(11, 19)}.${ms}Z`;
+}
+
+/**
+ * The same rows for the CSV, as arrays of text in `EXPORT_COLUMNS` order (null for an empty cell): Postgres
+ * writes the numbers (shortest form, as `String(n)` would) and the instants, so Node only rewrites the
+ * instants as ISO 8601, defuses text cells and hands the arrays to csv-stringify — no Date or number object
+ * per cell.
+ */
+function cursorCsvRows(h: Herald, orgId: number, r: ResolvedRange, f: Filters): AsyncIterator<Array<string | null>[]> {
+  const sql = h.sql;
+  const query = sql`
+    select a.id::text, a.status, a.priority, a.severity, a.category, a.type, a.title, ${sql.unsafe(utcText('a.created_at'))},
+      ${sql.unsafe(utcText('a.first_acknowledged_at'))}, a.first_acknowledged_by->>'name',
+      ${sql.unsafe(utcText('a.resolved_at'))}, a.resolved_by->>'name', a.occurrences::text, a.dedup_key,
+      round(extract(epoch from a.first_acknowledged_at - a.created_at), 3)::float8::text,
+      round(extract(epoch from a.resolved_at - a.created_at), 3)::float8::text,
+      a.escalation_level::text, array_to_string(a.rule_ids, ' ')
+    ${exportFrom(sql, orgId, r, f)}`.values();
+  return (query.cursor(EXPORT_BATCH) as unknown as AsyncIterable<Array<string | null>[]>)[Symbol.asyncIterator]();
+}
+
+/**
+ * Reads batches one ahead: while a batch is formatted and sent, Postgres is already producing the next, so
+ * the two run on different cores instead of taking turns. At most two batches are held.
+ */
+function readAhead<T>(it: AsyncIterator<T>) {
+  let pending: Promise<IteratorResult<T>> | null = null;
+  return {
+    async next(): Promise<IteratorResult<T>> {
+      const r = await (pending ?? it.next());
+      pending = r.done ? null : it.next();
+      // A failure of the batch read ahead surfaces on the next call, not as an unhandled rejection.
+      pending?.catch(() => {});
+      return r;
+    },
+    async return() {
+      await pending?.catch(() => {});
+      pending = null;
+      return (await it.return?.()) ?? { done: true as const, value: undefined };
+    },
+  };
 }
 
 const encoder = new TextEncoder();
 
-function csvStream(rows: AsyncIterator<ExportRow[]>): ReadableStream<Uint8Array> {
+/** Indexes of the text columns of the CSV arrays (the ones a formula could hide in), and of the instants. */
+const TEXT_COLUMNS = EXPORT_COLUMNS.flatMap(([, kind], i) => (kind === 'text' ? [i] : []));
+const DATE_COLUMNS = EXPORT_COLUMNS.flatMap(([, kind], i) => (kind === 'date' ? [i] : []));
+
+function csvStream(batches: AsyncIterator<Array<string | null>[]>): ReadableStream<Uint8Array> {
+  const rows = readAhead(batches);
   let first = true;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -100,37 +158,55 @@ function csvStream(rows: AsyncIterator<ExportRow[]>): ReadableStream<Uint8Array>
         }
         const next = await rows.next();
         if (next.done) return controller.close();
-        const records = next.value.map((row) => EXPORT_COLUMNS.map(([k]) => csvCell(row[k])));
-        controller.enqueue(encoder.encode(stringify(records, { record_delimiter: 'windows', cast: { number: (n) => String(n) } })));
+        const records = next.value;
+        for (const row of records) {
+          for (const i of TEXT_COLUMNS) {
+            const v = row[i];
+            if (v !== null) row[i] = defuse(v);
+          }
+          for (const i of DATE_COLUMNS) {
+            const v = row[i];
+            if (v !== null) row[i] = isoFromUtcText(v);
+          }
+        }
+        controller.enqueue(Buffer.from(stringify(records, { record_delimiter: 'windows' })));
       } catch (e) {
         log.error('csv export failed', { error: (e as Error).message });
         controller.error(e);
       }
     },
     async cancel() {
-      await rows.return?.();
+      await rows.return();
     },
   });
 }
 
-function xlsxStream(rows: AsyncIterator<ExportRow[]>): ReadableStream<Uint8Array> {
+function xlsxStream(batches: AsyncIterator<ExportRow[]>): ReadableStream<Uint8Array> {
+  const rows = readAhead(batches);
   const out = new PassThrough({ highWaterMark: 256 * 1024 });
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   const ws = wb.addWorksheet('Alerts', { views: [{ state: 'frozen', ySplit: 1 }] });
-  ws.columns = EXPORT_COLUMNS.map(([key, kind, width]) => ({
-    header: key, key, width,
-    style: kind === 'date' ? { numFmt: 'yyyy-mm-dd hh:mm:ss' } : kind === 'seconds' ? { numFmt: '0.###' } : {},
-  }));
+  // One style object per column, given to each of its cells: exceljs caches a style's id by object, so a
+  // shared object is looked up once, where the per-cell copy it makes itself is re-serialised for every
+  // cell (half the time of a row). The file is byte-for-byte the same.
+  const styles: Array<Partial<ExcelJS.Style>> = EXPORT_COLUMNS.map(([, kind]) =>
+    kind === 'date' ? { numFmt: 'yyyy-mm-dd hh:mm:ss' } : kind === 'seconds' ? { numFmt: '0.###' } : {});
+  ws.columns = EXPORT_COLUMNS.map(([key, , width], i) => ({ header: key, key, width, style: styles[i] }));
+  const shareStyle = (cell: ExcelJS.Cell, col: number) => { cell.style = styles[col - 1]; };
   void (async () => {
     try {
       for (;;) {
         if (out.destroyed) {
-          await rows.return?.();
+          await rows.return();
           return;
         }
         const next = await rows.next();
         if (next.done) break;
-        for (const row of next.value) ws.addRow(row).commit();
+        for (const row of next.value) {
+          const added = ws.addRow(row);
+          added.eachCell({ includeEmpty: true }, shareStyle);
+          added.commit();
+        }
         // The client reads slower than we write: wait for it, so rows are not piled up in memory.
         if (out.writableNeedDrain) await Promise.race([once(out, 'drain'), once(out, 'close')]);
       }
@@ -138,7 +214,7 @@ function xlsxStream(rows: AsyncIterator<ExportRow[]>): ReadableStream<Uint8Array
       await wb.commit();
     } catch (e) {
       log.error('xlsx export failed', { error: (e as Error).message });
-      await rows.return?.().catch(() => {});
+      await rows.return().catch(() => {});
       out.destroy(e as Error);
     }
   })();
