@@ -5,7 +5,7 @@
 // 1 %, and the answer says `sampled`); lifecycle answers sum the hourly and daily flows
 // (metric_lifecycle_buckets) and read episodes only for the partial hours at a range's edges and for the
 // items open at one moment (aging, overdue, the grid).
-import type { Sql } from '../platform/sql';
+import type { Pool, Sql } from '../platform/sql';
 import { invalid } from '../errors';
 import { GRAIN_MS, RETENTION_MS, truncTo, type Grain } from './rollup';
 import type { BucketMetric, LifecycleMetric, MetricRow } from './schema';
@@ -54,11 +54,15 @@ export const EXACT_VALUES = 20_000;
 
 /** The metric's aggregate over bucket rows matching `where`, per output bucket (`bt`) and/or group. */
 async function aggregate(sql: Sql, def: BucketMetric, metricId: number, where: postgres.PendingQuery<postgres.Row[]>, bucket: Bucket | null, byGroup: boolean): Promise<AggRow[]> {
+  // One stored bucket per answer row (a series at the grain it reads, each group apart): its distinct values
+  // are already distinct, so their number is the answer without unnesting them.
+  const oneBucketPerRow = def.aggregate === 'distinct' && bucket !== null && bucket !== 'week' && (byGroup || !def.group_by);
   const bt = bucket ? sql`date_bin(${`${BUCKETS[bucket] / 1000} seconds`}::interval, t, ${new Date(ORIGIN)}::timestamptz)` : sql`null::timestamptz`;
   const grp = byGroup ? sql`grp` : sql`''::text`;
   const plainValue = {
     count: sql`sum(n)::float8`, sum: sql`sum(sum)`, avg: sql`sum(sum) / nullif(sum(n), 0)`, min: sql`min(min)`, max: sql`max(max)`,
-    latest: sql`(array_agg(latest_value order by latest_at desc nulls last))[1]`, p50: sql`null::float8`, p90: sql`null::float8`, distinct: sql`null::float8`,
+    latest: sql`(array_agg(latest_value order by latest_at desc nulls last))[1]`, p50: sql`null::float8`, p90: sql`null::float8`,
+    distinct: oneBucketPerRow ? sql`sum(coalesce(cardinality(dvals), 0))::float8` : sql`null::float8`,
   }[def.aggregate];
   const rows = await sql<AggRow[]>`
     select ${bt} as bt, ${grp} as grp, ${plainValue} as value, sum(dropped)::float8 as dropped, sum(n)::float8 as n
@@ -81,19 +85,32 @@ async function aggregate(sql: Sql, def: BucketMetric, metricId: number, where: p
       return rows;
     }
   }
-  if (def.aggregate === 'p50' || def.aggregate === 'p90' || def.aggregate === 'distinct') {
+  if (def.aggregate === 'p50' || def.aggregate === 'p90' || (def.aggregate === 'distinct' && !oneBucketPerRow)) {
     const q = def.aggregate === 'p50' ? 0.5 : 0.9;
-    const vals = def.aggregate === 'distinct'
-      ? await sql<AggRow[]>`
-          select bt, grp, count(distinct d)::float8 as value from (
-            select ${bt} as bt, ${grp} as grp, unnest(dvals) as d from metric_buckets where metric_id = ${metricId} and (${where})) x group by 1, 2`
-      : await sql<AggRow[]>`
+    const vals = await roomy(sql, (tx) => (def.aggregate === 'distinct'
+      ? tx<AggRow[]>`
+          select bt, grp, count(*)::float8 as value from (
+            select distinct ${bt} as bt, ${grp} as grp, unnest(dvals) as d from metric_buckets where metric_id = ${metricId} and (${where})) x group by 1, 2`
+      : tx<AggRow[]>`
           select bt, grp, percentile_cont(${q}::float8) within group (order by v) as value from (
-            select ${bt} as bt, ${grp} as grp, unnest(vals) as v from metric_buckets where metric_id = ${metricId} and (${where})) x group by 1, 2`;
+            select ${bt} as bt, ${grp} as grp, unnest(vals) as v from metric_buckets where metric_id = ${metricId} and (${where})) x group by 1, 2`));
     const byKey = new Map(vals.map((r) => [`${r.bt?.getTime()}|${r.grp}`, r.value]));
     for (const r of rows) r.value = byKey.get(`${r.bt?.getTime()}|${r.grp}`) ?? (def.aggregate === 'distinct' ? 0 : null);
   }
   return rows;
+}
+
+/**
+ * Runs a read that hashes or sorts many rows (a 90-day distinct count, an aging over every open item, a table
+ * of every entity) with more memory than the default 4 MB, so it does not spill to disk: its own transaction
+ * when given the pool, as it is inside a caller's transaction.
+ */
+export async function roomy<T>(sql: Sql, fn: (tx: Sql) => Promise<T>): Promise<T> {
+  if (!('begin' in sql)) return fn(sql);
+  return (sql as Pool).begin(async (tx) => {
+    await tx`set local work_mem = '32MB'`;
+    return fn(tx as unknown as Sql);
+  }) as Promise<T>;
 }
 
 const round = (x: number | null) => (x === null || !Number.isFinite(x) ? null : Math.round(x * 1e6) / 1e6);
@@ -255,24 +272,24 @@ async function openAt(sql: Sql, metricId: number, at: number) {
  * days since opening: 0–30, 31–60, 61–90, 91 and more = "90+"), time to close and closing shares of the
  * items closed in the window.
  */
-export async function lifecycleValue(sql: Sql, m: MetricRow, from: number, to: number, opts: { aging?: boolean } = {}) {
+export async function lifecycleValue(sql: Sql, m: MetricRow, from: number, to: number, opts: { aging?: boolean; p50?: boolean } = {}) {
   const def = m.definition as LifecycleMetric;
   const at = new Date(to);
   const [now, prev, closed] = await Promise.all([openAt(sql, m.id, to), openAt(sql, m.id, from), flows(sql, m.id, from, to)]);
-  const agingRows = opts.aging === false ? [] : await sql<{ days: number; n: number; amount: number }[]>`
-    select floor(extract(epoch from ${at}::timestamptz - opened_at) / 86400)::int as days, count(*)::int as n, coalesce(sum(amount), 0)::float8 as amount
+  const agingRows = opts.aging === false ? [] : await roomy(sql, (tx) => tx<{ days: number; n: number; amount: number }[]>`
+    select floor(date_part('epoch', ${at}::timestamptz - opened_at) / 86400)::int as days, count(*)::int as n, coalesce(sum(amount), 0)::float8 as amount
     from (
       select opened_at, amount from metric_episodes where metric_id = ${m.id} and closed_at is null and opened_at <= ${at}
       union all
       select opened_at, amount from metric_episodes where metric_id = ${m.id} and closed_at > ${at} and opened_at <= ${at}
-    ) x group by 1`;
+    ) x group by 1`);
   const aging = AGING.map((b) => {
     const rs = agingRows.filter((r) => r.days >= b.lo && r.days <= b.hi);
     return { bucket: b.bucket, count: rs.reduce((s, r) => s + r.n, 0), amount: round(rs.reduce((s, r) => s + r.amount, 0)) };
   });
   const closes = closed.filter((r) => r.kind !== 'open');
   const closedTotal = Math.round(closes.reduce((s, r) => s + r.n, 0));
-  const ttc = { n: closedTotal, mean: closedTotal ? closes.reduce((s, r) => s + r.dur, 0) / closedTotal : null, p50: await timeToCloseP50(sql, m.id, from, to, closedTotal) };
+  const ttc = { n: closedTotal, mean: closedTotal ? closes.reduce((s, r) => s + r.dur, 0) / closedTotal : null, p50: opts.p50 === false ? null : await timeToCloseP50(sql, m.id, from, to, closedTotal) };
   const closedBy = def.lifecycle.close.map((c) => {
     const n = Math.round(closes.find((r) => r.kind === `${c.category}/${c.type}`)?.n ?? 0);
     return { category: c.category, type: c.type, count: n, share: closedTotal ? round(n / closedTotal) : null };
@@ -319,6 +336,9 @@ async function timeToCloseP50(sql: Sql, metricId: number, from: number, to: numb
   return sketchQuantile(all, 0.5);
 }
 
+/** Whether a measure reads the median time to close (the others leave it out of the answer they use). */
+export const needsP50 = (measure: string) => measure.startsWith('time_to_close_p50');
+
 /** A named measure of a lifecycle answer (thresholds `on`, KPI widgets' `options.measure`). */
 export async function lifecycleMeasure(sql: Sql, m: MetricRow, measure: string, from: number, to: number, ans?: LifecycleAnswer): Promise<number | null> {
   const over = /^open_(amount|count)_over_(\d+)d$/.exec(measure);
@@ -333,7 +353,7 @@ export async function lifecycleMeasure(sql: Sql, m: MetricRow, measure: string, 
       ) x`;
     return over[1] === 'count' ? r.n : round(r.amount);
   }
-  const a = ans ?? await lifecycleValue(sql, m, from, to, { aging: false });
+  const a = ans ?? await lifecycleValue(sql, m, from, to, { aging: false, p50: needsP50(measure) });
   if (measure === 'value' || measure === 'open_count') return a.open_count;
   if (measure === 'open_amount') return a.open_amount;
   const ttc = /^time_to_close_(p50|mean)_(s|days)$/.exec(measure);
@@ -353,15 +373,15 @@ export async function lifecycleMeasure(sql: Sql, m: MetricRow, measure: string, 
 export async function lifecycleTable(sql: Sql, m: MetricRow, from: number, to: number) {
   const f = new Date(from);
   const t = new Date(to);
-  const rows = await sql<{ entity: string; name: string | null; episodes: number; open_s: number; mean_close_s: number | null; open_now: boolean; amount: number | null }[]>`
+  const rows = await roomy(sql, (tx) => tx<{ entity: string; name: string | null; episodes: number; open_s: number; mean_close_s: number | null; open_now: boolean; amount: number | null }[]>`
     select entity, max(entity_name) as name, count(*)::int as episodes,
-      sum(extract(epoch from least(coalesce(closed_at, ${t}), ${t}) - greatest(opened_at, ${f})))::float8 as open_s,
-      avg(extract(epoch from closed_at - opened_at)) filter (where closed_at is not null)::float8 as mean_close_s,
+      sum(date_part('epoch', least(coalesce(closed_at, ${t}), ${t}) - greatest(opened_at, ${f})))::float8 as open_s,
+      avg(date_part('epoch', closed_at - opened_at)) filter (where closed_at is not null)::float8 as mean_close_s,
       bool_or(closed_at is null or closed_at > ${t}) as open_now,
       sum(amount) filter (where closed_at is null or closed_at > ${t})::float8 as amount
     from metric_episodes
     where metric_id = ${m.id} and opened_at is not null and opened_at < ${t} and (closed_at is null or closed_at >= ${f})
-    group by entity order by open_s desc, entity limit 200`;
+    group by entity order by open_s desc, entity limit 200`);
   return rows.map((r) => ({ ...r, open_s: round(r.open_s), mean_close_s: round(r.mean_close_s), amount: round(r.amount) }));
 }
 
