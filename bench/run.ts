@@ -11,7 +11,7 @@
 // BENCH_ALERTMANAGER (path, or 0 to skip),
 // BENCH_NICE=-15 (priority on a shared machine), BENCH_HERALD_NODE_ARGS (e.g. --cpu-prof for the Herald child).
 // Herald tuning passes through: HERALD_WORKER_CONCURRENCY, HERALD_POLL_INTERVAL_MS.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import { runInWorker, nowAbs, type LoadResult } from './loadgen';
@@ -331,49 +331,133 @@ const heartbeats: Scenario = {
 };
 
 /**
- * KPI dashboards with BENCH_KPI_EVENTS (2,000,000; quick 200,000) business events loaded over 90 days: how fast
- * the rollups catch up, a dashboard of 8 widgets over 90 days (p95 of 40 sequential requests), and the rollup
- * lag behind live ingestion at 1,000 events/s (when the mark passed each event minus its received_at, p99).
- * The bulk events are written by SQL as already `unrouted` (no alerts, no routing work): this measures the
- * metric path, not routing.
+ * KPI dashboards with BENCH_KPI_EVENTS (2,000,000; quick 100,000) business events loaded by SQL over the last
+ * 91 days, in the vocabulary the preset dashboards read (`npm run demo`'s): system job failures (grouped by
+ * job) and HTTP stats (avg error rate, p90 of p95s, latest queue depth per service), invoices issued → paid
+ * (AR aging, DSO; a distinct count of customers), machines down → up (down now, MTTR, failures by reason),
+ * leads created → contacted (grouped by source; response time), deals created → won | lost (pipeline, win
+ * rate). Closing events come after their opening ones per entity; items whose close would be in the future stay
+ * open. The events are written as already `unrouted` (no alerts, no routing work: this measures the metric
+ * path), then the rollups catch up (timed). Then, one request at a time after a warm-up, GET
+ * /v1/dashboards/:key?from=<90 days ago> (the one call the PWA makes) for each 8-widget dashboard in turn: the
+ * four presets and a "bench" dashboard over the two aggregates the presets lack (distinct, latest): p50/p95.
+ * Last, the rollup lag behind live ingestion at 1,000 events/s (when the mark passed each event minus its
+ * received_at, p99). BENCH_KPI_KEEP=1 keeps the seeded database and Herald running after the dashboard
+ * requests (prints the URL) until /tmp/kpi-bench-continue exists: for EXPLAIN (ANALYZE, BUFFERS) by hand.
  */
 const kpi: Scenario = {
-  name: 'kpi', title: 'j. KPI rollups and an 8-widget dashboard over 90 days',
+  name: 'kpi', title: 'j. KPI rollups and 8-widget dashboards over 90 days',
   run: async ({ herald, dbUrl }) => {
-    const n = Number(process.env.BENCH_KPI_EVENTS ?? (QUICK ? 200_000 : 2_000_000));
+    const n = Number(process.env.BENCH_KPI_EVENTS ?? (QUICK ? 100_000 : 2_000_000));
+    const requests = Number(process.env.BENCH_KPI_REQUESTS ?? (QUICK ? 10 : 40));
     const sql = postgres(dbUrl, { max: 2, onnotice: () => {} });
+    const call = async (method: string, p: string, body?: unknown) => {
+      const r = await fetch(`${herald.url}${p}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const t = await r.text();
+      if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${t.slice(0, 500)}`);
+      return JSON.parse(t);
+    };
     try {
       const mark = async () => Number((await sql<{ hwm: number }[]>`select hwm from metric_rollup_state`)[0].hwm);
-      const t0 = Date.now();
-      for (let done = 0; done < n; done += 100_000) {
-        const k = Math.min(100_000, n - done);
-        await sql`
-          insert into events (org_id, category, type, title, severity, dedup_key, action, metadata, entity, occurred_at, status)
-          select 1, c.category, c.type, 'bench', 'info', 'kpi-' || (${done} + g), 'trigger',
-            jsonb_build_object('job', 'job' || (g % 7), 'amount', (g % 5000) + 100, 'error_rate_pct', (g % 300) / 100.0, 'p95_ms', 150 + g % 200, 'reason', 'r' || (g % 5)),
-            jsonb_build_object('kind', c.kind, 'id', (${done} + g) / 2),
-            now() - (random() * interval '90 days'), 'unrouted'
-          from generate_series(1, ${k}) g
-          cross join lateral (select (array['system','system','finance','finance','workshop','workshop','sales'])[1 + g % 7] as category,
-            (array['job_failed','http_stats','invoice_issued','invoice_paid','machine_down','machine_up','lead_created'])[1 + g % 7] as type,
-            (array['job','service','invoice','invoice','machine','machine','lead'])[1 + g % 7] as kind) c`;
+      // The two aggregates no preset uses, on a dashboard of their own (8 widgets, like the presets).
+      await call('POST', '/v1/metrics', { key: 'bench_customers', name: 'Customers invoiced', source: { category: 'finance', type: 'invoice_issued' }, aggregate: 'distinct', field: 'metadata.customer' });
+      await call('POST', '/v1/metrics', { key: 'bench_queue_depth', name: 'Queue depth', source: { category: 'system', type: 'http_stats' }, aggregate: 'latest', field: 'metadata.queue_depth', group_by: 'metadata.service' });
+      await call('POST', '/v1/dashboards', { key: 'bench', name: 'Bench mix', roles: [], widgets: [
+        { type: 'kpi', metric: 'bench_customers', title: 'Customers invoiced' },
+        { type: 'line', metric: 'bench_customers', title: 'Customers per day' },
+        { type: 'kpi', metric: 'bench_queue_depth', title: 'Queue depth' },
+        { type: 'status_grid', metric: 'bench_queue_depth', title: 'Queue depth per service' },
+        { type: 'bar', metric: 'bench_queue_depth', title: 'Queue depth by service', options: { group_by: true } },
+        { type: 'kpi', metric: 'system_response_time', title: 'Response time p90' },
+        { type: 'table', metric: 'system_job_failures', title: 'Failures per job' },
+        { type: 'aging', metric: 'ar_invoices', title: 'AR aging' },
+      ] });
+      // Wait until the metrics created above (and the presets) are rebuilt and follow the global mark.
+      for (const t = Date.now(); Date.now() - t < 60_000;) {
+        const [{ c }] = await sql<{ c: number }[]>`select count(*)::int as c from metric_definitions where not caught_up`;
+        if (!c) break;
+        await sleep(100);
       }
-      const inserted = Date.now() - t0;
-      const [{ max }] = await sql<{ max: number }[]>`select max(id)::bigint as max from events`;
-      const t1 = Date.now();
-      while ((await mark()) < Number(max) && Date.now() - t1 < 30 * 60_000) await sleep(200);
-      const catchUp = (Date.now() - t1) / 1000;
-      log(`  ${n} events inserted in ${(inserted / 1000).toFixed(1)} s; rollups caught up in ${catchUp.toFixed(1)} s`);
-      const from = new Date(Date.now() - 90 * 86_400_000).toISOString();
-      const times: number[] = [];
-      for (const key of ['system', 'accounting']) {
-        for (let i = 0; i < 40; i++) {
-          const t = performance.now();
-          const r = await fetch(`${herald.url}/v1/dashboards/${key}?from=${from}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-          await r.text();
-          if (r.status !== 200) throw new Error(`dashboard ${key}: ${r.status}`);
-          times.push(performance.now() - t);
+      const t0 = Date.now();
+      const span = 91 * 86_400;
+      // Shares of n: each kind's items (an item is its opening event plus, mostly, a closing one).
+      const share = (f: number) => Math.max(1, Math.round(n * f));
+      const insert = async (kind: string, items: number, rows: (g: postgres.Helper<string>) => postgres.PendingQuery<postgres.Row[]>) => {
+        for (let done = 0; done < items; done += 100_000) {
+          const k = Math.min(100_000, items - done);
+          await sql`
+            insert into events (org_id, category, type, title, severity, dedup_key, action, metadata, entity, occurred_at, status)
+            select 1, x.category, x.type, 'bench', 'info', ${kind} || '-' || x.type || '-' || g, 'trigger', x.metadata, x.entity, x.at, 'unrouted'
+            from generate_series(${done + 1}::bigint, ${done + k}::bigint) g,
+              lateral (select now() - make_interval(secs => ${span}::float8 * (1 - g::float8 / ${items}::float8)) as t0, ((g * 7919) % 10007)::int as h) s,
+              lateral (${rows(sql('g'))}) x
+            where x.at <= now()`;
         }
+      };
+      // System: job failures by job; HTTP stats every so often per service.
+      await insert('job', share(0.2), () => sql`
+        select 'system' as category, 'job_failed' as type, s.t0 as at, jsonb_build_object('job', 'job' || (s.h % 12)) as metadata, jsonb_build_object('kind', 'job', 'id', 'job' || (s.h % 12)) as entity`);
+      await insert('http', share(0.2), () => sql`
+        select 'system' as category, 'http_stats' as type, s.t0 as at,
+          jsonb_build_object('service', 'svc' || (s.h % 8), 'error_rate_pct', (s.h % 500) / 100.0, 'p95_ms', 120 + (s.h % 900), 'queue_depth', s.h % 97) as metadata,
+          jsonb_build_object('kind', 'service', 'id', 'svc' || (s.h % 8)) as entity`);
+      // Invoices: issued, 85 % paid 5–80 days later (if that is already past).
+      await insert('inv', share(0.11), (g) => sql`
+        select 'finance' as category, v.type, v.at, v.metadata, jsonb_build_object('kind', 'invoice', 'id', 'INV-' || ${g}) as entity
+        from (values ('invoice_issued', s.t0, jsonb_build_object('amount', 100 + s.h % 9000, 'customer', 'C' || (s.h % 3000))),
+          ('invoice_paid', case when s.h % 20 < 17 then s.t0 + make_interval(days => 5 + s.h % 76, secs => (s.h * 37 % 86400)::float8) end, jsonb_build_object('amount', 100 + s.h % 9000))
+        ) v(type, at, metadata) where v.at is not null`);
+      // Machines: 40 machines, each down and up again within its own slot of time (the last ones still down).
+      const downs = share(0.04);
+      const slot = span / Math.ceil(downs / 40);
+      await insert('mach', downs, (g) => sql`
+        select 'workshop' as category, v.type, v.at, v.metadata, jsonb_build_object('kind', 'machine', 'id', 'M' || (${g} % 40), 'name', 'Machine ' || (${g} % 40)) as entity
+        from (select now() - make_interval(secs => ${span}::float8) + make_interval(secs => (${g} / 40)::float8 * ${slot}::float8 + (s.h % 100) / 100.0::float8 * ${slot}::float8 * 0.5) as down) d,
+          lateral (values ('machine_down', d.down, jsonb_build_object('reason', 'r' || (s.h % 6))),
+            ('machine_up', d.down + make_interval(secs => ${slot}::float8 * (0.05 + (s.h % 40) / 100.0)::float8), '{}'::jsonb)) v(type, at, metadata)`);
+      // Leads: created (by source), 90 % contacted within 5 minutes to 2 days.
+      await insert('lead', share(0.12), (g) => sql`
+        select 'sales' as category, v.type, v.at, v.metadata, jsonb_build_object('kind', 'lead', 'id', 'L' || ${g}) as entity
+        from (values ('lead_created', s.t0, jsonb_build_object('source', (array['web','referral','fair','phone','ads'])[1 + s.h % 5])),
+          ('lead_contacted', case when s.h % 10 <> 0 then s.t0 + make_interval(secs => (300 + (s.h * 13) % 172800)::float8) end, '{}'::jsonb)
+        ) v(type, at, metadata) where v.at is not null`);
+      // Deals: created with an amount, 40 % won and 40 % lost 3–60 days later, the rest open.
+      await insert('deal', share(0.05), (g) => sql`
+        select 'sales' as category, v.type, v.at, v.metadata, jsonb_build_object('kind', 'deal', 'id', 'D' || ${g}) as entity
+        from (values ('deal_created', s.t0, jsonb_build_object('amount', 1000 + s.h % 50000)),
+          (case when s.h % 5 < 2 then 'deal_won' else 'deal_lost' end, case when s.h % 5 < 4 then s.t0 + make_interval(days => 3 + s.h % 58) end, jsonb_build_object('amount', 1000 + s.h % 50000))
+        ) v(type, at, metadata) where v.at is not null`);
+      const inserted = Date.now() - t0;
+      const [{ max, count }] = await sql<{ max: number; count: number }[]>`select max(id)::bigint as max, count(*)::int as count from events`;
+      await sql`analyze events`;
+      const t1 = Date.now();
+      while ((await mark()) < Number(max) && Date.now() - t1 < 60 * 60_000) await sleep(200);
+      const catchUp = (Date.now() - t1) / 1000;
+      const sizes = await sql<{ t: string; rows: number; mib: number }[]>`
+        select relname as t, n_live_tup::bigint as rows, pg_total_relation_size(relid) / 1048576.0 as mib from pg_stat_user_tables
+        where relname in ('events', 'metric_buckets', 'metric_episodes') order by 1`;
+      log(`  ${count} events inserted in ${(inserted / 1000).toFixed(1)} s; rollups caught up in ${catchUp.toFixed(1)} s; ${sizes.map((s) => `${s.t} ${s.rows} rows ${Number(s.mib).toFixed(0)} MiB`).join(', ')}`);
+      await sql`analyze`;
+      const from = new Date(Date.now() - 90 * 86_400_000).toISOString();
+      const keys = ['sales', 'accounting', 'workshop', 'system', 'bench'];
+      const dash = async (key: string) => {
+        const t = performance.now();
+        const r = await fetch(`${herald.url}/v1/dashboards/${key}?from=${encodeURIComponent(from)}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+        const body = await r.text();
+        if (r.status !== 200) throw new Error(`dashboard ${key}: ${r.status} ${body.slice(0, 300)}`);
+        const errs = (JSON.parse(body).widgets as Array<{ title: string; data: { error?: string } }>).filter((w) => w.data.error);
+        if (errs.length) throw new Error(`dashboard ${key}: ${errs.map((w) => `${w.title}: ${w.data.error}`).join('; ')}`);
+        return performance.now() - t;
+      };
+      for (const key of keys) await dash(key); // warm-up
+      const times: number[] = [];
+      const per: Record<string, number[]> = {};
+      for (let i = 0; i < requests; i++) for (const key of keys) { const ms = await dash(key); times.push(ms); (per[key] ??= []).push(ms); }
+      log(`  dashboards p50/p95 ms: ${keys.map((k) => `${k} ${percentile(per[k], 50).toFixed(0)}/${percentile(per[k], 95).toFixed(0)}`).join(', ')}`);
+      if (process.env.BENCH_KPI_KEEP === '1') {
+        log(`  BENCH_KPI_KEEP: database ${dbUrl}, Herald ${herald.url}; touch /tmp/kpi-bench-continue to go on`);
+        while (!existsSync('/tmp/kpi-bench-continue')) await sleep(1000);
+        rmSync('/tmp/kpi-bench-continue', { force: true });
       }
       // Lag at 1,000 events/s: sample the mark every 20 ms while the load runs.
       const samples: Array<{ at: number; hwm: number }> = [];
@@ -399,7 +483,7 @@ const kpi: Scenario = {
       }
       if (sumErrors(r)) log(`  errors: ${errorsText(r)}`);
       return {
-        events: n, insert_s: inserted / 1000, catch_up_s: catchUp, rollup_events_per_s: n / Math.max(0.001, catchUp),
+        events: count, insert_s: inserted / 1000, catch_up_s: catchUp, rollup_events_per_s: count / Math.max(0.001, catchUp),
         dashboard_p50_ms: percentile(times, 50), dashboard_p95_ms: percentile(times, 95),
         lag_p50_ms: percentile(lags, 50), lag_p99_ms: percentile(lags, 99), ingest_p99_ms: percentile(r.latencies.map((l) => (l < 0 ? Infinity : l)), 99),
       };

@@ -8,7 +8,7 @@ import { conflict, invalid, notFound, parse } from '../errors';
 import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
 import { LIFECYCLE_MEASURE, metricKey, type MetricRow } from './schema';
-import { lifecycleGrid, lifecycleMeasure, lifecycleSeries, lifecycleTable, lifecycleValue, rangeValue, type LifecycleAnswer } from './query';
+import { needsP50, lifecycleGrid, lifecycleMeasure, lifecycleSeries, lifecycleTable, lifecycleValue, rangeValue, type LifecycleAnswer } from './query';
 import { autoBucket, changePct, forecastFor, RangeQuery, rangeOf, seriesFor, valueFor } from './read';
 import { parseKey } from './verbs';
 import { levelOf, thresholdValue } from './check';
@@ -137,7 +137,7 @@ export async function widgetData(sql: Sql, m: MetricRow | undefined, w: Widget, 
       if (lifecycle) {
         const measure = w.options.measure ?? 'value';
         const span = to - from;
-        const a: LifecycleAnswer = await lifecycleValue(sql, m, from, to, { aging: false });
+        const a: LifecycleAnswer = await lifecycleValue(sql, m, from, to, { aging: false, p50: needsP50(measure) });
         value = await lifecycleMeasure(sql, m, measure, from, to, a);
         // The open count before the range is in the answer already; other measures need the earlier window.
         previous = measure === 'value' || measure === 'open_count' ? a.previous : await lifecycleMeasure(sql, m, measure, from - span, from);

@@ -15,13 +15,18 @@
 // rebuild_progress) and joins the incremental run when it has caught up with the global mark.
 //
 // Retention: minute buckets 2 days, hour buckets 120 days, day buckets 5 years; p50/p90 and distinct keep at
-// most VALUES_CAP values per bucket (the rest are counted in `dropped` and answers say `sampled`).
+// most VALUES_CAP values per bucket (the rest are counted in `dropped` and answers say `sampled`). p50/p90
+// metrics also count every value in a log-scale histogram per bucket (metric_sketches, db/metrics/sketch.ts),
+// which percentiles over many values read instead. Lifecycle metrics keep, next to their episodes, what
+// opened and closed per hour and day (metric_lifecycle_buckets) and a histogram of times to close: each
+// batch adds the difference between the touched entities' episodes after and before it.
 import type { Pool, Sql } from '../platform/sql';
 import { conditionHolds, getField, num } from '../rules/match';
 import type { MatchableEvent } from '../rules/schema';
 import type { BucketMetric, LifecycleMetric, MetricRow } from './schema';
 import { log } from '../platform/log';
 import { METRIC_CHANNEL } from '../model/metric-live';
+import { sketchBin, TTC_GROUP } from './sketch';
 
 export const ROLLUP_BATCH = 5000;
 export const REBUILD_CHUNK = 20_000;
@@ -67,6 +72,7 @@ function sourceMatches(m: BucketMetric, e: EventRow): boolean {
 /** Adds one batch of events to the buckets of the given bucket metrics (caller's transaction). */
 async function applyBuckets(sql: Sql, metrics: Array<{ id: number; org_id: number; def: BucketMetric }>, events: EventRow[], skipped: Map<number, Skipped>, now: number) {
   const acc = new Map<string, Acc>();
+  const sketch = new Map<string, number>();
   for (const m of metrics) {
     const def = m.def;
     const sk = skipped.get(m.id)!;
@@ -107,13 +113,18 @@ async function applyBuckets(sql: Sql, metrics: Array<{ id: number; org_id: numbe
           a.sum += v;
           a.min = a.min === null ? v : Math.min(a.min, v);
           a.max = a.max === null ? v : Math.max(a.max, v);
-          if (a.vals) a.vals.push(v);
+          if (a.vals) {
+            a.vals.push(v);
+            const sk = `${m.id}|${g}|${t}|${sketchBin(v)}|${grp}`;
+            sketch.set(sk, (sketch.get(sk) ?? 0) + 1);
+          }
           if (ms >= a.latest_ms) { a.latest_ms = ms; a.latest_value = v; a.latest_at = e.ts.toISOString(); }
         }
         if (dv !== null && a.dvals && !a.dvals.includes(dv)) a.dvals.push(dv);
       }
     }
   }
+  await addSketch(sql, sketch);
   if (!acc.size) return;
   const rows = [...acc.keys()].sort().map((k) => {
     const { latest_ms: _, ...r } = acc.get(k)!;
@@ -140,9 +151,89 @@ async function applyBuckets(sql: Sql, metrics: Array<{ id: number; org_id: numbe
       latest_at = greatest(b.latest_at, excluded.latest_at)`;
 }
 
+/** Adds histogram counts keyed `metric|grain|t|bin|grp` (negative counts take values out). */
+async function addSketch(sql: Sql, counts: Map<string, number>) {
+  const rows = [...counts].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, n]) => {
+    const [metric_id, grain, t, bin, grp] = splitKey(k, 5);
+    return { metric_id: Number(metric_id), grain, t, grp, bin: Number(bin), n };
+  });
+  if (!rows.length) return;
+  await sql`
+    insert into metric_sketches as s (metric_id, grain, t, grp, bin, n)
+    select metric_id, grain, t, grp, bin, n
+    from json_to_recordset(${JSON.stringify(rows)}::text::json) as x(metric_id bigint, grain char(1), t timestamptz, grp text, bin int, n bigint)
+    on conflict (metric_id, grain, t, grp, bin) do update set n = s.n + excluded.n`;
+}
+
+/** Splits `a|b|…` into `parts` fields; the last keeps any further `|` (a group value may contain one). */
+function splitKey(k: string, parts: number): string[] {
+  const out: string[] = [];
+  let rest = k;
+  for (let i = 1; i < parts; i++) {
+    const j = rest.indexOf('|');
+    out.push(rest.slice(0, j));
+    rest = rest.slice(j + 1);
+  }
+  out.push(rest);
+  return out;
+}
+
 interface Episode {
   entity: string; entity_name: string | null; opened_at: Date | null; amount: number | null; closed_at: Date | null;
   closed_category: string | null; closed_type: string | null; open_event_id: number | null; close_event_id: number | null;
+}
+
+const LIFECYCLE_GRAINS = ['h', 'd'] as const;
+
+/**
+ * A lifecycle metric's flows per hour and day (metric_lifecycle_buckets) and times to close (metric_sketches,
+ * grp TTC_GROUP), accumulated from episodes with a sign: the old state of the touched entities taken out (-1),
+ * the new one put in (+1), so only the difference is written.
+ */
+class Flows {
+  private rows = new Map<string, { n: number; amount: number; dur: number }>();
+  private sketch = new Map<string, number>();
+
+  add(ep: Episode, sign: 1 | -1) {
+    if (!ep.opened_at) return;
+    const opened = ep.opened_at.getTime();
+    const amount = ep.amount ?? 0;
+    for (const g of LIFECYCLE_GRAINS) {
+      this.bump(`${g}|${new Date(truncTo(opened, g)).toISOString()}|open`, sign, amount, 0);
+      if (ep.closed_at) {
+        const closed = ep.closed_at.getTime();
+        const t = new Date(truncTo(closed, g)).toISOString();
+        const dur = (closed - opened) / 1000;
+        this.bump(`${g}|${t}|${ep.closed_category}/${ep.closed_type}`, sign, amount, dur);
+        const k = `${g}|${t}|${sketchBin(dur)}`;
+        this.sketch.set(k, (this.sketch.get(k) ?? 0) + sign);
+      }
+    }
+  }
+
+  private bump(k: string, sign: number, amount: number, dur: number) {
+    const r = this.rows.get(k) ?? { n: 0, amount: 0, dur: 0 };
+    r.n += sign; r.amount += sign * amount; r.dur += sign * dur;
+    this.rows.set(k, r);
+  }
+
+  async write(sql: Sql, metricId: number) {
+    const rows = [...this.rows].filter(([, r]) => r.n !== 0 || r.amount !== 0 || r.dur !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, r]) => {
+      const [grain, t, kind] = splitKey(k, 3);
+      return { grain, t, kind, n: r.n, amount: r.amount, dur_s: r.dur };
+    });
+    if (rows.length) {
+      await sql`
+        insert into metric_lifecycle_buckets as b (metric_id, grain, t, kind, n, amount, dur_s)
+        select ${metricId}, grain, t, kind, n, amount, dur_s
+        from json_to_recordset(${JSON.stringify(rows)}::text::json) as x(grain char(1), t timestamptz, kind text, n bigint, amount float8, dur_s float8)
+        on conflict (metric_id, grain, t, kind) do update set n = b.n + excluded.n, amount = b.amount + excluded.amount, dur_s = b.dur_s + excluded.dur_s`;
+    }
+    await addSketch(sql, new Map([...this.sketch].map(([k, n]) => {
+      const [grain, t, bin] = splitKey(k, 3);
+      return [`${metricId}|${grain}|${t}|${bin}|${TTC_GROUP}`, n] as const;
+    })));
+  }
 }
 
 /** The entity an event is about, as the lifecycle key `kind:id`. */
@@ -178,6 +269,9 @@ async function applyLifecycle(sql: Sql, m: { id: number; org_id: number; def: Li
   const existing = await sql<Episode[]>`
     select entity, entity_name, opened_at, amount, closed_at, closed_category, closed_type, open_event_id, close_event_id
     from metric_episodes where metric_id = ${m.id} and entity = any(${keys}::text[])`;
+  // What these entities' episodes contribute to the flows before the batch (the loop below edits them in place).
+  const before = new Flows();
+  for (const ep of existing) before.add(ep, -1);
   const by = new Map<string, Episode[]>();
   for (const k of keys) by.set(k, []);
   for (const ep of existing) by.get(ep.entity)!.push(ep);
@@ -227,6 +321,8 @@ async function applyLifecycle(sql: Sql, m: { id: number; org_id: number; def: Li
   const rows = keys.flatMap((k) => by.get(k)!).map((p) => ({
     ...p, opened_at: p.opened_at?.toISOString() ?? null, closed_at: p.closed_at?.toISOString() ?? null,
   }));
+  for (const k of keys) for (const ep of by.get(k)!) before.add(ep, 1);
+  await before.write(sql, m.id);
   await sql`delete from metric_episodes where metric_id = ${m.id} and entity = any(${keys}::text[])`;
   await sql`
     insert into metric_episodes (metric_id, entity, entity_name, opened_at, amount, closed_at, closed_category, closed_type, open_event_id, close_event_id)
@@ -324,7 +420,12 @@ async function announce(tx: Sql, metrics: Loaded[]) {
 /** Keeps the rollups bounded: buckets past their grain's retention are deleted. */
 async function cleanup(tx: Sql) {
   const now = Date.now();
-  for (const g of GRAINS) await tx`delete from metric_buckets where grain = ${g} and t < ${new Date(now - RETENTION_MS[g] - GRAIN_MS[g]).toISOString()}`;
+  for (const g of GRAINS) {
+    const before = new Date(now - RETENTION_MS[g] - GRAIN_MS[g]).toISOString();
+    await tx`delete from metric_buckets where grain = ${g} and t < ${before}`;
+    // Lifecycle times to close stay as long as their flows (query.ts sums those from the beginning).
+    await tx`delete from metric_sketches where grain = ${g} and t < ${before} and grp <> ${TTC_GROUP}`;
+  }
   await tx`update metric_rollup_state set cleaned_at = now() where id = 1`;
 }
 

@@ -24,6 +24,8 @@ const resetColumns = (tx: Sql) => tx`version = version + 1, hwm = 0, caught_up =
 async function clearRollups(tx: Sql, m: MetricRow) {
   await tx`delete from metric_buckets where metric_id = ${m.id}`;
   await tx`delete from metric_episodes where metric_id = ${m.id}`;
+  await tx`delete from metric_lifecycle_buckets where metric_id = ${m.id}`;
+  await tx`delete from metric_sketches where metric_id = ${m.id}`;
   await addJobs(tx, [job('metric__rebuild', { metric_id: m.id, version: m.version })]);
 }
 
