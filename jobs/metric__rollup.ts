@@ -13,8 +13,10 @@ export const ROLLUP_INTERVAL_MS = 1000;
 export const metric__rollup: Task<'metric__rollup'> = async (h) => {
   let passed = 0;
   for (let i = 0; i < 4; i++) {
-    const r = await rollupOnce(h.sql);
+    // Busy: another run (or a metric being defined) holds the mark; try again after the interval.
+    const r = await rollupOnce(h.sql, { skipIfBusy: true });
     passed = r.passed;
+    if (r.busy) break;
     if (passed < ROLLUP_BATCH) break;
   }
   const runAt = new Date(Date.now() + (passed >= ROLLUP_BATCH ? 0 : ROLLUP_INTERVAL_MS));

@@ -385,9 +385,14 @@ export function settledPrefix(after: number, rows: Array<{ id: number; received_
  * One incremental run: the next batch of settled events applied to every caught-up metric, and the mark
  * moved, in one transaction. Returns how many events it passed (a full batch means more are waiting).
  */
-export async function rollupOnce(pool: Pool): Promise<{ passed: number; hwm: number }> {
+export async function rollupOnce(pool: Pool, opts: { skipIfBusy?: boolean } = {}): Promise<{ passed: number; hwm: number; busy?: boolean }> {
   return pool.begin(async (tx) => {
-    const [state] = await tx<{ hwm: number; cleaned_at: Date }[]>`select hwm, cleaned_at from metric_rollup_state where id = 1 for update`;
+    // A job that finds another run holding the mark returns at once (that run schedules the next one) instead of
+    // holding a worker slot while it waits: with a long catch-up, keyed re-adds queued several such waiters.
+    const [state] = opts.skipIfBusy
+      ? await tx<{ hwm: number; cleaned_at: Date }[]>`select hwm, cleaned_at from metric_rollup_state where id = 1 for update skip locked`
+      : await tx<{ hwm: number; cleaned_at: Date }[]>`select hwm, cleaned_at from metric_rollup_state where id = 1 for update`;
+    if (!state) return { passed: 0, hwm: -1, busy: true };
     const metrics = await tx<Loaded[]>`select id, org_id, definition as def from metric_definitions where caught_up order by id`;
     const rows = await readEvents(tx, { after: state.hwm, limit: ROLLUP_BATCH, cats: categories(metrics) });
     const mark = settledPrefix(state.hwm, rows, Date.now());
