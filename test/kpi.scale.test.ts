@@ -10,7 +10,9 @@ const DAY = 86_400_000;
 const now = Math.floor(Date.now() / 1000) * 1000;
 
 beforeAll(async () => { h = await startTestHerald(); });
-afterAll(async () => { await h?.stop(); });
+// Stopping waits for the jobs in flight (graphile-worker finishes them): on a busy machine the chains working
+// through this file's 100,000 events (rollup, scoring) can hold a stop for minutes.
+afterAll(async () => { await h?.stop(); }, 400_000);
 
 async function rolledUp() {
   await h.eventually(async () => {
