@@ -94,7 +94,7 @@ export async function applyEvents(tx: Sql, events: FeedEvent[]): Promise<Map<str
   await tx`
     insert into entities as x (org_id, kind, id, name, name_at, attributes, attr_at, event_count, first_event_at, last_event_at, recent)
     select org_id, kind, id, name, name_at, attributes, attr_at, event_count, first_event_at, last_event_at, recent
-    from json_to_recordset(${JSON.stringify(out)}::text::json) as t(org_id bigint, kind text, id text, name text, name_at timestamptz,
+    from (select ${JSON.stringify(out)}::text as j offset 0) q, json_to_recordset(q.j::json) as t(org_id bigint, kind text, id text, name text, name_at timestamptz,
       attributes jsonb, attr_at jsonb, event_count bigint, first_event_at timestamptz, last_event_at timestamptz, recent jsonb)
     on conflict (org_id, kind, id) do update set name = excluded.name, name_at = excluded.name_at, attributes = excluded.attributes,
       attr_at = excluded.attr_at, event_count = excluded.event_count, first_event_at = excluded.first_event_at,
@@ -103,7 +103,7 @@ export async function applyEvents(tx: Sql, events: FeedEvent[]): Promise<Map<str
     const d = [...days.keys()].sort().map((k) => days.get(k)!);
     await tx`
       insert into entity_event_days as x (org_id, kind, entity_id, category, type, day, n)
-      select * from json_to_recordset(${JSON.stringify(d)}::text::json) as t(org_id bigint, kind text, entity_id text, category text, type text, day date, n int)
+      select t.* from (select ${JSON.stringify(d)}::text as j offset 0) q, json_to_recordset(q.j::json) as t(org_id bigint, kind text, entity_id text, category text, type text, day date, n int)
       on conflict (org_id, kind, entity_id, category, type, day) do update set n = x.n + excluded.n`;
   }
   return touched;
