@@ -15,6 +15,8 @@ export interface BodySpec {
   prefix: string;
   category: string;
   type: string;
+  /** every event is about entity `customer` c<seq mod entities>, with attributes a score can read (BENCH_SCORE=1) */
+  entities?: number;
 }
 
 export interface LoadSpec {
@@ -65,8 +67,9 @@ export interface LoadResult {
 export const nowAbs = () => performance.timeOrigin + performance.now();
 
 function makeBody(spec: BodySpec, seq: number): { text: string; n: number } {
-  const one = (i: number) =>
-    `{"category":"${spec.category}","type":"${spec.type}","title":"Bench event ${i}","severity":"warning","dedup_key":"${spec.prefix}${i}","metadata":{"n":${i}}}`;
+  const one = (i: number) => (spec.entities
+    ? `{"category":"${spec.category}","type":"${spec.type}","title":"Bench event ${i}","severity":"warning","dedup_key":"${spec.prefix}${i}","entity":{"kind":"customer","id":"c${i % spec.entities}"},"metadata":{"n":${i},"revenue":${(i * 7919) % 100000},"days_since_contact":${i % 60}}}`
+    : `{"category":"${spec.category}","type":"${spec.type}","title":"Bench event ${i}","severity":"warning","dedup_key":"${spec.prefix}${i}","metadata":{"n":${i}}}`);
   if (spec.kind === 'single') return { text: one(seq), n: 1 };
   if (spec.kind === 'alertmanager') {
     // The same event as labels and annotations; dedup_key is a label, so each is its own alert.

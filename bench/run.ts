@@ -95,13 +95,13 @@ const latency: Scenario = {
  * Open loop at `rate` events/s (one per request) into Herald (POST /v1/events) or Alertmanager (POST
  * /api/v2/alerts), the same bodies' fields, the same receiver: planned send → first webhook for its key.
  */
-async function arrivalsAt(url: string, rate: number, rec: BenchReceiver, am: boolean, tag: string) {
+async function arrivalsAt(url: string, rate: number, rec: BenchReceiver, am: boolean, tag: string, entities?: number) {
   const arrivals = new Map<string, number>();
   rec.onHit = (h) => { if (h.type === 'alert.triggered' && !arrivals.has(h.dedupKey)) arrivals.set(h.dedupKey, h.at); };
   const prefix = `${tag}-${Date.now()}-`;
   const r = await runInWorker({
     url, path: am ? '/api/v2/alerts' : '/v1/events', apiKey: ADMIN_KEY, mode: 'open', rate,
-    warmupMs: D(1000, 300), durationMs: D(10_000), body: { kind: am ? 'alertmanager' : 'single', prefix, category: 'bench', type: 'e2e' },
+    warmupMs: D(1000, 300), durationMs: D(10_000), body: { kind: am ? 'alertmanager' : 'single', prefix, category: 'bench', type: 'e2e', entities },
   });
   const total = r.eventsTotal;
   await waitFor(() => arrivals.size >= total, () => arrivals.size, 10_000, 60_000);
@@ -125,7 +125,11 @@ function e2eAt(name: string, rate: number): Scenario {
     name, title: `d. event → alert.triggered webhook, open loop at ${rate.toLocaleString('en-US')}/s`,
     run: ({ herald, dbUrl }) => withReceiver(async (rec) => {
       await seedRouting(herald!.url, { category: 'bench', hookUrl: rec.url, events: ['alert.triggered'] });
-      const { r, prefix, warm, arrivals, lat, missing } = await arrivalsAt(herald!.url, rate, rec, false, 'e');
+      // BENCH_SCORE=1: every event is about one of 10,000 customers and a three-factor score on customers is
+      // defined, so the score__recompute chain merges each event into its entity and rescores it meanwhile.
+      const scoring = process.env.BENCH_SCORE === '1' ? await scoreLagSampler(herald!.url, dbUrl) : null;
+      const { r, prefix, warm, arrivals, lat, missing } = await arrivalsAt(herald!.url, rate, rec, false, 'e', scoring ? 10_000 : undefined);
+      const scored = scoring ? await scoring.stop() : {};
       // Where the time goes: planned send → ingest transaction (received_at), → routing transaction (routed_at),
       // → webhook received. Both timestamps are the transactions' start (now()).
       const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
@@ -148,8 +152,57 @@ function e2eAt(name: string, rate: number): Scenario {
         to_ingest_tx_p50_ms: percentile(toIngest, 50), to_ingest_tx_p99_ms: percentile(toIngest, 99),
         ingest_to_route_p50_ms: percentile(toRoute, 50), ingest_to_route_p99_ms: percentile(toRoute, 99),
         route_to_webhook_p50_ms: percentile(toHook, 50), route_to_webhook_p99_ms: percentile(toHook, 99),
+        ...scored,
       };
     }),
+  };
+}
+
+/**
+ * BENCH_SCORE=1 (e2e): defines a score on the customers the events are about and samples, every 200 ms while
+ * the load runs, the scoring lag: the age of the oldest event the score__recompute chain has not applied yet
+ * (0 when it is caught up). stop() waits until the chain has caught up with every event and returns the lag's
+ * p50/p99/max, the catch-up time after the last event and how many entities and values it wrote.
+ */
+async function scoreLagSampler(url: string, dbUrl: string) {
+  await api(url, 'POST', '/v1/scores', {
+    key: 'trust', name: 'Trust score', entity_kind: 'customer', base: 100, range: [0, 100],
+    factors: [
+      { count: { category: 'bench', type: 'e2e', days: 90 }, points: -5, cap: 10, name: 'bench events' },
+      { field: 'metadata.days_since_contact', op: 'gte', value: 30, points: -15, name: 'no contact in 30 days' },
+      { field: 'metadata.revenue', weight: 20, scale: { min: 0, max: 100000 }, name: 'revenue' },
+    ],
+    thresholds: [{ below: 40, severity: 'error', title: 'At risk' }],
+  });
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  const lags: number[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const [x] = await sql<{ lag: number | null }[]>`
+        select extract(epoch from clock_timestamp() - min(received_at))::float8 * 1000 as lag
+        from events where id > (select hwm from score_state) and category = 'bench'`;
+      lags.push(x.lag ?? 0);
+      await sleep(200);
+    }
+  })();
+  return {
+    stop: async () => {
+      const t0 = Date.now();
+      stopped = true;
+      await loop;
+      for (;;) {
+        const [{ behind }] = await sql<{ behind: boolean }[]>`select exists (select 1 from events where id > (select hwm from score_state) and category = 'bench') as behind`;
+        if (!behind || Date.now() - t0 > 60_000) break;
+        await sleep(100);
+      }
+      const catchUp = (Date.now() - t0) / 1000;
+      const [{ entities, values }] = await sql<{ entities: number; values: number }[]>`
+        select (select count(*)::int from entities where kind = 'customer') as entities, (select count(*)::int from score_values) as values`;
+      await sql.end();
+      log(`  scoring: lag p50 ${percentile(lags, 50).toFixed(0)} ms, p99 ${percentile(lags, 99).toFixed(0)} ms; caught up ${catchUp.toFixed(2)} s after the load; ${entities} customers, ${values} values`);
+      return { score_lag_p50_ms: percentile(lags, 50), score_lag_p99_ms: percentile(lags, 99), score_lag_max_ms: percentile(lags, 100), score_catch_up_s: catchUp, score_entities: entities, score_values: values };
+    },
   };
 }
 
@@ -699,6 +752,8 @@ const ROWS: Row[] = [
   { label: '  send → ingest tx p99', scenario: 'e2e', metric: 'to_ingest_tx_p99_ms', unit: 'ms', digits: 1 },
   { label: '  ingest tx → routing tx p99', scenario: 'e2e', metric: 'ingest_to_route_p99_ms', unit: 'ms', digits: 1 },
   { label: '  routing tx → webhook p99', scenario: 'e2e', metric: 'route_to_webhook_p99_ms', unit: 'ms', digits: 1 },
+  { label: '  scoring lag p50 / p99 (BENCH_SCORE=1): oldest event not yet scored', scenario: 'e2e', metric: 'score_lag_p50_ms', unit: 'ms', digits: 0 },
+  { label: '    p99', scenario: 'e2e', metric: 'score_lag_p99_ms', unit: 'ms', digits: 0 },
   { label: 'End to end p50 @2,000/s', scenario: 'e2e2k', metric: 'p50_ms', unit: 'ms', digits: 1 },
   { label: 'End to end p99 @2,000/s', scenario: 'e2e2k', metric: 'p99_ms', unit: 'ms', digits: 1 },
   { label: '  never delivered', scenario: 'e2e2k', metric: 'missing', unit: '', target: { op: '=', value: 0 }, digits: 0 },
@@ -853,6 +908,8 @@ async function main() {
   const json: Record<string, unknown> = {};
   for (const row of ROWS) {
     if (row.scenario !== '*' && !results[row.scenario]) continue;
+    // a figure only some settings produce (e.g. BENCH_SCORE=1's scoring lag) is left out when no run has it
+    if (row.scenario !== '*' && !results[row.scenario].runs.some((r) => row.metric in r)) continue;
     const s = row.scenario === '*'
       ? memByScenario(row.metric === 'hwm_mib' ? (u) => u.hwmKiB : row.metric === 'proc_hwm_mib' ? (u) => u.procHwmMaxKiB ?? u.hwmKiB : (u) => u.rssMaxKiB)
       : agg(row.scenario, row.metric);

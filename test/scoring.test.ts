@@ -212,6 +212,20 @@ describe('a trust score from three factors', () => {
     expect([last[0].action, last[0].title]).toEqual(['resolve', 'Trust score of Acme back at or above 20: 23']);
   });
 
+  it('deleting a score deletes its values and history with it', async () => {
+    const c = await h.api('POST', '/v1/scores', { ...TRUST, key: 'doomed' });
+    expect(c.status, JSON.stringify(c.body)).toBe(201);
+    expect((await runDone('doomed', c.body.run_id)).status).toBe('succeeded');
+    const [{ id }] = await h.sql<{ id: number }[]>`select id from scores where key = 'doomed'`;
+    const count = async () => (await h.sql<{ n: number }[]>`
+      select (select count(*) from score_values where score_id = ${id}) + (select count(*) from score_history where score_id = ${id}) as n`)[0].n;
+    expect(Number(await count())).toBe(6); // three customers: a value and a first history row each
+    const d = await h.api('DELETE', '/v1/scores/doomed');
+    expect(d.status).toBeLessThan(300);
+    expect(Number(await count())).toBe(0);
+    expect((await h.api('GET', '/v1/scores/doomed')).status).toBe(404);
+  });
+
   it('needs scores:write to edit and a read permission to read', async () => {
     const k = await h.api('POST', '/v1/api-keys', { name: 'reader', scopes: ['dashboards:read'] });
     expect(k.status, JSON.stringify(k.body)).toBe(201);

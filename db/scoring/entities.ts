@@ -45,16 +45,29 @@ const keyOf = (org: number, kind: string, id: string) => `${org}\u0000${kind}\u0
  * other writer runs): attributes, names, counts, recent events and per-day type counts.
  * Returns the touched entities, grouped by org and kind.
  */
-export async function applyEvents(tx: Sql, events: FeedEvent[]): Promise<Map<string, { orgId: number; kind: string; ids: string[] }>> {
+export async function applyEvents(tx: Sql, events: FeedEvent[], lap: (k: string) => void = () => {}): Promise<Map<string, { orgId: number; kind: string; ids: string[] }>> {
   const mine = events.map((e) => ({ e, en: entityOf(e) })).filter((x): x is { e: FeedEvent; en: NonNullable<ReturnType<typeof entityOf>> } => x.en !== null);
   const touched = new Map<string, { orgId: number; kind: string; ids: string[] }>();
   if (!mine.length) return touched;
   const keys = new Map<string, { org: number; kind: string; id: string }>();
   for (const { e, en } of mine) keys.set(keyOf(e.org_id, en.kind, en.id), { org: e.org_id, kind: en.kind, id: en.id });
   const list = [...keys.values()];
-  const existing = await tx<EntityRow[]>`
-    select org_id, kind, id, name, name_at, attributes, attr_at, event_count, first_event_at, last_event_at, recent from entities
-    where (org_id, kind, id) in (select * from unnest(${list.map((k) => k.org)}::bigint[], ${list.map((k) => k.kind)}::text[], ${list.map((k) => k.id)}::text[]))`;
+  // Per org and kind, `id = any(ids)`: linear whichever plan is chosen (an index scan, or one pass with the ids
+  // hashed). As `(org_id, kind, id) in (select * from unnest(...))` it cost ~4 s of Postgres CPU per batch of
+  // 5,000 once the kind had 10,000 entities (a join planned on the statistics of a freshly filled table), and a
+  // lateral lookup per key went the same way (a sequential scan per key) while the table was still unanalysed.
+  const groups = new Map<string, { org: number; kind: string; ids: string[] }>();
+  for (const k of list) {
+    const g = `${k.org}\u0000${k.kind}`;
+    if (!groups.has(g)) groups.set(g, { org: k.org, kind: k.kind, ids: [] });
+    groups.get(g)!.ids.push(k.id);
+  }
+  const existing: EntityRow[] = [];
+  for (const g of groups.values()) {
+    existing.push(...await tx<EntityRow[]>`
+      select org_id, kind, id, name, name_at, attributes, attr_at, event_count, first_event_at, last_event_at, recent from entities
+      where org_id = ${g.org} and kind = ${g.kind} and id = any(${g.ids}::text[])`);
+  }
   const rows = new Map<string, EntityRow>();
   for (const r of existing) rows.set(keyOf(Number(r.org_id), r.kind, r.id), { ...r, event_count: Number(r.event_count) });
   const days = new Map<string, { org_id: number; kind: string; entity_id: string; category: string; type: string; day: string; n: number }>();
@@ -91,19 +104,21 @@ export async function applyEvents(tx: Sql, events: FeedEvent[]): Promise<Map<str
     touched.get(g)!.ids.push(r.id);
     return { ...r, recent };
   });
+  lap('ae-js');
   await tx`
     insert into entities as x (org_id, kind, id, name, name_at, attributes, attr_at, event_count, first_event_at, last_event_at, recent)
     select org_id, kind, id, name, name_at, attributes, attr_at, event_count, first_event_at, last_event_at, recent
-    from json_to_recordset(${JSON.stringify(out)}::text::json) as t(org_id bigint, kind text, id text, name text, name_at timestamptz,
+    from (select ${JSON.stringify(out)}::text as j offset 0) q, json_to_recordset(q.j::json) as t(org_id bigint, kind text, id text, name text, name_at timestamptz,
       attributes jsonb, attr_at jsonb, event_count bigint, first_event_at timestamptz, last_event_at timestamptz, recent jsonb)
     on conflict (org_id, kind, id) do update set name = excluded.name, name_at = excluded.name_at, attributes = excluded.attributes,
       attr_at = excluded.attr_at, event_count = excluded.event_count, first_event_at = excluded.first_event_at,
       last_event_at = excluded.last_event_at, recent = excluded.recent, updated_at = now()`;
+  lap('ae-upsert-entities');
   if (days.size) {
     const d = [...days.keys()].sort().map((k) => days.get(k)!);
     await tx`
       insert into entity_event_days as x (org_id, kind, entity_id, category, type, day, n)
-      select * from json_to_recordset(${JSON.stringify(d)}::text::json) as t(org_id bigint, kind text, entity_id text, category text, type text, day date, n int)
+      select t.* from (select ${JSON.stringify(d)}::text as j offset 0) q, json_to_recordset(q.j::json) as t(org_id bigint, kind text, entity_id text, category text, type text, day date, n int)
       on conflict (org_id, kind, entity_id, category, type, day) do update set n = x.n + excluded.n`;
   }
   return touched;
@@ -213,18 +228,25 @@ export async function entityKinds(sql: Sql, orgId: number) {
   return sql<Array<{ kind: string; count: number }>>`select kind, count(*)::int as count from entities where org_id = ${orgId} group by kind order by kind`;
 }
 
-/** Entities of a kind with a known outcome: the later of their positive and negative closing events decides (same day: ambiguous, left out). */
+/**
+ * Entities of a kind with a known outcome: the later of their positive and negative closing events decides (same day: ambiguous, left out).
+ * Two statements (the outcomes per entity, then those entities by `id = any(ids)`), linear whatever plan is
+ * chosen: as one join, run right after 100,000 deals were bulk-loaded (before autovacuum analysed them), it ran
+ * for over two minutes (the bench, 2026-11-29).
+ */
 export async function labelledEntities(sql: Sql, orgId: number, kind: string, pos: { category: string; type: string }, neg: { category: string; type: string }): Promise<Array<EntityState & { label: 0 | 1 }>> {
-  const rows = await sql<Array<EntityState & { pos: string | null; neg: string | null }>>`
-    select e.kind, e.id, e.name, e.attributes, d.pos, d.neg from (
-      select entity_id,
-        max(day) filter (where category = ${pos.category} and type = ${pos.type})::text as pos,
-        max(day) filter (where category = ${neg.category} and type = ${neg.type})::text as neg
-      from entity_event_days
-      where org_id = ${orgId} and kind = ${kind}
-        and ((category = ${pos.category} and type = ${pos.type}) or (category = ${neg.category} and type = ${neg.type}))
-      group by entity_id) d
-    join entities e on e.org_id = ${orgId} and e.kind = ${kind} and e.id = d.entity_id`;
+  const outcomes = await sql<Array<{ entity_id: string; pos: string | null; neg: string | null }>>`
+    select entity_id,
+      max(day) filter (where category = ${pos.category} and type = ${pos.type})::text as pos,
+      max(day) filter (where category = ${neg.category} and type = ${neg.type})::text as neg
+    from entity_event_days
+    where org_id = ${orgId} and kind = ${kind}
+      and ((category = ${pos.category} and type = ${pos.type}) or (category = ${neg.category} and type = ${neg.type}))
+    group by entity_id`;
+  const known = new Map(outcomes.map((o) => [o.entity_id, o]));
+  const found = outcomes.length ? await sql<EntityState[]>`
+    select kind, id, name, attributes from entities where org_id = ${orgId} and kind = ${kind} and id = any(${[...known.keys()]}::text[])` : [];
+  const rows = found.map((e) => ({ ...e, pos: known.get(e.id)!.pos, neg: known.get(e.id)!.neg }));
   const out: Array<EntityState & { label: 0 | 1 }> = [];
   for (const r of rows) {
     if (r.pos && (!r.neg || r.pos > r.neg)) out.push({ kind: r.kind, id: r.id, name: r.name, attributes: r.attributes, label: 1 });

@@ -139,7 +139,13 @@ export async function deleteScoreVerb(h: Herald, actor: Actor, rawKey: string) {
   require(actor, 'scores:write');
   const key = parseScoreKey(rawKey);
   await h.sql.begin(async (tx) => {
-    const [row] = await tx<ScoreRow[]>`delete from scores where org_id = ${actor.orgId} and key = ${key} returning *`;
+    // Values and history have no foreign key (migration scoring_perf): the score is locked first, so no writer
+    // (they all lock it too) adds a row between these deletes and the score's.
+    const [locked] = await tx<{ id: number }[]>`select id from scores where org_id = ${actor.orgId} and key = ${key} for update`;
+    if (!locked) throw notFound(`Score ${key}`);
+    await tx`delete from score_values where score_id = ${locked.id}`;
+    await tx`delete from score_history where score_id = ${locked.id}`;
+    const [row] = await tx<ScoreRow[]>`delete from scores where id = ${locked.id} returning *`;
     if (!row) throw notFound(`Score ${key}`);
     await recordAudit(tx, actor, 'score.deleted', { kind: 'score', id: key, label: row.name }, { before: auditView(row) });
   });
