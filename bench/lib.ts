@@ -102,7 +102,9 @@ export function startScriptFlags(): string[] {
  * Starts `api/main.ts` as its own Node process (node --import tsx, i.e. what `tsx api/main.ts` runs, without
  * tsx's wrapper process, so the pid is Herald's own).
  */
-export async function spawnHerald(databaseUrl: string, extraEnv: Record<string, string> = {}, args: string[] = []): Promise<HeraldChild> {
+export async function spawnHerald(databaseUrl: string, extraEnv: Record<string, string> = {}, givenArgs: string[] = []): Promise<HeraldChild> {
+  // BENCH_HERALD_ARGS: extra arguments for api/main.ts, e.g. `--role=all` (everything in one process).
+  const args = [...givenArgs, ...(process.env.BENCH_HERALD_ARGS ?? '').split(/\s+/).filter(Boolean)];
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
