@@ -5,7 +5,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AlertAnalytics } from '../../../db/analytics/alerts';
-import { responseDatasets } from '../../../db/model/charts';
+import { duration, percent as pct, responseDatasets } from '../../../db/model/charts';
 import { api } from '../api';
 import { ProblemBox } from '../components/Problem';
 import { useTitle } from '../hooks';
@@ -52,17 +52,6 @@ function query(r: { from: string; to: string; bucket?: string }, f: { category: 
   return p.toString();
 }
 
-/** 95 s → "1 min 35 s"; 7,300 s → "2 h 2 min". */
-export function duration(s: number | null): string {
-  if (s === null) return '—';
-  if (s < 60) return `${Math.round(s)} s`;
-  const m = Math.round(s / 60);
-  if (m < 60) return `${m} min`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
-  return `${Math.round(h / 24)} d`;
-}
-const pct = (x: number | null) => (x === null ? '—' : `${Math.round(x * 100)} %`);
 
 interface Tile { name: string; value: string; now: number | null; before: number | null; lowerIsBetter: boolean; what: string }
 
