@@ -80,13 +80,16 @@ export async function scoreReportSummary(h: Herald, actor: Actor, rawKey: string
   const changes = sql`
     select v.entity_id as id, e.name, ${valueAt(sql, period.from)} as start, ${valueAt(sql, period.to)} as "end"
     from ${selectionFrom(sql, s)} where ${where}`;
-  const movers = await sql<Array<ScoreMover & { dir: 'up' | 'down' }>>`
-    with c as (select id, name, start, "end", "end" - start as change from (${changes}) x where start is not null and "end" is not null)
-    (select 'up' as dir, * from c where change > 0 order by change desc, id limit ${MOVERS})
+  // One pass over the history (two lookups per entity): the movers each way and how many could be compared.
+  const movers = await sql<Array<ScoreMover & { dir: 'up' | 'down' | 'none'; compared: number }>>`
+    with c as materialized (select id, name, start, "end", "end" - start as change from (${changes}) x where start is not null and "end" is not null),
+    n as (select count(*)::int as compared from c)
+    (select 'up' as dir, c.*, n.compared from c, n where change > 0 order by change desc, id limit ${MOVERS})
     union all
-    (select 'down' as dir, * from c where change < 0 order by change asc, id limit ${MOVERS})`;
-  const [{ compared }] = await sql<{ compared: number }[]>`
-    select count(*)::int as compared from (${changes}) x where start is not null and "end" is not null`;
+    (select 'down' as dir, c.*, n.compared from c, n where change < 0 order by change asc, id limit ${MOVERS})
+    union all
+    (select 'none' as dir, null, null, null, null, null, n.compared from n)`;
+  const compared = movers.find((m) => m.dir === 'none')!.compared;
   const round = (x: number) => Math.round(x * 100) / 100;
   const mover = (m: ScoreMover) => ({ id: m.id, name: m.name, start: m.start, end: m.end, change: round(m.change) });
   return {
