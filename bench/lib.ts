@@ -38,7 +38,9 @@ export interface BenchPg { adminUrl: string; dataDir: string; template: string; 
 
 export async function startPostgres(): Promise<BenchPg> {
   const dir = mkdtempSync(path.join(tmpdir(), 'herald-bench-'));
-  const embedded = await startEmbeddedPostgres({ dataDir: dir, persistent: false });
+  // BENCH_PG_STATEMENTS=1: pg_stat_statements is loaded and every database has it (see statementsReport).
+  const embedded = await startEmbeddedPostgres({ dataDir: dir, persistent: false,
+    settings: PG_STATEMENTS ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'] : [] });
   const adminUrl = embedded.url('postgres');
   const template = 'herald_bench_template';
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
@@ -46,13 +48,43 @@ export async function startPostgres(): Promise<BenchPg> {
   await admin.end();
   const templateUrl = withDb(adminUrl, template);
   const sql = connect(templateUrl, { max: 2 });
+  if (PG_STATEMENTS) await sql`create extension if not exists pg_stat_statements`;
   await migrate(sql, templateUrl);
+  if (process.env.BENCH_TEMPLATE_SQL) await sql.unsafe(process.env.BENCH_TEMPLATE_SQL);
   await sql.end();
   return {
     adminUrl, dataDir: path.join(dir, 'pg'), template, embedded,
     stop: async () => {
       await embedded.stop().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const PG_STATEMENTS = process.env.BENCH_PG_STATEMENTS === '1';
+
+/**
+ * BENCH_PG_STATEMENTS=1: the statements Postgres spent its time on since `reset()`, in this database, as
+ * microseconds of execution per `per` (e.g. per event), largest first: where the database's share of an
+ * event's path goes.
+ */
+export async function statementsReport(dbUrl: string) {
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+  return {
+    reset: async () => { await sql`select pg_stat_statements_reset()`; },
+    print: async (per: number, top = 20) => {
+      const rows = await sql<{ calls: number; total_ms: number; rows: number; query: string }[]>`
+        select calls::float8 as calls, total_exec_time::float8 as total_ms, rows::float8 as rows, query
+        from pg_stat_statements s join pg_database d on d.oid = s.dbid
+        where d.datname = current_database() order by total_exec_time desc limit ${top}`;
+      const [{ all }] = await sql<{ all: number }[]>`
+        select coalesce(sum(total_exec_time), 0)::float8 as all from pg_stat_statements s join pg_database d on d.oid = s.dbid
+        where d.datname = current_database()`;
+      console.log(`  Postgres execution time: ${(all * 1000 / per).toFixed(0)} µs per event (${per} events); top statements (µs per event, calls per event):`);
+      for (const r of rows) {
+        console.log(`    ${(r.total_ms * 1000 / per).toFixed(1).padStart(7)} µs  ${(r.calls / per).toFixed(2).padStart(5)}× (${r.calls} calls, ${r.rows} rows)  ${r.query.replace(/\s+/g, ' ').slice(0, 150)}`);
+      }
+      await sql.end();
     },
   };
 }

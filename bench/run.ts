@@ -16,7 +16,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { runInWorker, nowAbs, type LoadResult } from './loadgen';
 import {
-  ADMIN_KEY, ROOT, alertmanagerBinary, api, procStatus, processTree, freshDatabase, percentile, seedRouting, sleep, spawnAlertmanager, spawnHerald, startBenchReceiver, startPostgres, startSampler, summary,
+  ADMIN_KEY, PG_STATEMENTS, ROOT, alertmanagerBinary, statementsReport, api, procStatus, processTree, freshDatabase, percentile, seedRouting, sleep, spawnAlertmanager, spawnHerald, startBenchReceiver, startPostgres, startSampler, summary,
   type BenchPg, type BenchReceiver, type HeraldChild, type Usage,
 } from './lib';
 
@@ -128,7 +128,10 @@ function e2eAt(name: string, rate: number): Scenario {
       // BENCH_SCORE=1: every event is about one of 10,000 customers and a three-factor score on customers is
       // defined, so the score__recompute chain merges each event into its entity and rescores it meanwhile.
       const scoring = process.env.BENCH_SCORE === '1' ? await scoreLagSampler(herald!.url, dbUrl) : null;
+      const statements = PG_STATEMENTS ? await statementsReport(dbUrl) : null;
+      await statements?.reset();
       const { r, prefix, warm, arrivals, lat, missing } = await arrivalsAt(herald!.url, rate, rec, false, 'e', scoring ? 10_000 : undefined);
+      await statements?.print(r.eventsTotal);
       const scored = scoring ? await scoring.stop() : {};
       // Where the time goes: planned send → ingest transaction (received_at), → routing transaction (routed_at),
       // → webhook received. Both timestamps are the transactions' start (now()).

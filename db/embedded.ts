@@ -39,6 +39,8 @@ export async function startEmbeddedPostgres(opts: {
   log?: (line: string) => void;
   /** Told when an orphaned PostgreSQL from an earlier run had to be stopped first. */
   onRecovered?: (message: string, detail: { pid: number; dataDir: string }) => void;
+  /** More `-c name=value` server settings (the bench's pg_stat_statements). */
+  settings?: string[];
 }): Promise<EmbeddedHandle> {
   const databaseDir = path.resolve(opts.dataDir, 'pg');
   mkdirSync(path.dirname(databaseDir), { recursive: true });
@@ -55,7 +57,8 @@ export async function startEmbeddedPostgres(opts: {
     // Running as root (CI containers) requires a dedicated OS user for postgres.
     createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'shared_buffers=256MB', '-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'shared_buffers=256MB', '-c', 'listen_addresses=127.0.0.1',
+      ...(opts.settings ?? []).flatMap((x) => ['-c', x])],
     onLog: (m) => remember(String(m)),
     onError: (m) => { remember(String(m)); opts.log?.(String(m)); },
   });
