@@ -94,6 +94,22 @@ describe('retention', () => {
     expect((await h.sql`select 1 from readiness_checks where process_id = 'older'`).length).toBe(1);
   });
 
+  it('keeps the audit trail forever unless HERALD_RETAIN_AUDIT_DAYS bounds it', async () => {
+    // A configuration change writes its audit row; then it is made two years old.
+    expect((await h.api('POST', '/v1/rules', { name: 'Audited long ago', match: { category: 'aud' }, targets: { roles: ['admin'] }, channels: ['in_app'] })).status).toBe(201);
+    const [old] = await h.sql<{ id: number }[]>`select id from audit where action = 'rule.created' and after->>'name' = 'Audited long ago'`;
+    expect(old).toBeDefined();
+    await h.sql`update audit set at = now() - interval '730 days' where id = ${old.id}`;
+    expect((await h.api('POST', '/v1/rules', { name: 'Audited today', match: { category: 'aud2' }, targets: { roles: ['admin'] }, channels: ['in_app'] })).status).toBe(201);
+    const kept = await pruneOnce(h.sql, h.config);
+    expect(kept.audit).toBeUndefined();
+    expect((await h.sql`select 1 from audit where id = ${old.id}`).length).toBe(1);
+    const bounded = await pruneOnce(h.sql, { ...h.config, HERALD_RETAIN_AUDIT_DAYS: 365 });
+    expect(bounded.audit).toBe(1);
+    expect((await h.sql`select 1 from audit where id = ${old.id}`).length).toBe(0);
+    expect((await h.sql`select 1 from audit where action = 'rule.created' and after->>'name' = 'Audited today'`).length).toBe(1);
+  });
+
   it('runs as a periodic job', async () => {
     const jobs = await h.sql`select 1 from graphile_worker._private_known_crontabs where identifier like '%system__prune%'`;
     expect(jobs.length).toBe(1);

@@ -68,6 +68,8 @@ const EnvSchema = z.object({
   HERALD_RETAIN_TIMELINE_DAYS: num(0, 36_500, 365),
   HERALD_RETAIN_NOTIFICATIONS_DAYS: num(0, 36_500, 90),
   HERALD_RETAIN_READINESS_DAYS: num(0, 36_500, 14),
+  /** The audit trail is kept forever unless an operator bounds it (compliance usually asks for a year or more). */
+  HERALD_RETAIN_AUDIT_DAYS: num(0, 36_500, 0),
   HERALD_RETAIN_BATCH: num(10, 100_000, 1000),
   /** Suspicious activity (README "Audit"): the window in which bursts are counted, and their thresholds. */
   HERALD_SECURITY_WINDOW_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).max(24 * 60).default(10)),

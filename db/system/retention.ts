@@ -9,6 +9,7 @@
 //  - timeline rows and notifications of alerts that are not resolved (and a timeline only once its alert
 //    was resolved before the cutoff, so a history is removed whole, never cut in the middle);
 //  - webhook deliveries that may still be retried (pending, failed_temp, or a next attempt planned).
+// The audit trail is kept forever unless HERALD_RETAIN_AUDIT_DAYS bounds it.
 // Alerts themselves, their messages and the configuration are kept: one alert row stands for many events
 // (dedup), and analytics read them. This module reads several entities' tables on purpose: retention is
 // one policy over the database, like the job liveness queries over graphile-worker's tables.
@@ -20,7 +21,7 @@ export function retentionSettings(c: Config) {
   return {
     events_days: c.HERALD_RETAIN_EVENTS_DAYS, deliveries_days: c.HERALD_RETAIN_DELIVERIES_DAYS,
     timeline_days: c.HERALD_RETAIN_TIMELINE_DAYS, notifications_days: c.HERALD_RETAIN_NOTIFICATIONS_DAYS,
-    readiness_days: c.HERALD_RETAIN_READINESS_DAYS, batch: c.HERALD_RETAIN_BATCH,
+    readiness_days: c.HERALD_RETAIN_READINESS_DAYS, audit_days: c.HERALD_RETAIN_AUDIT_DAYS, batch: c.HERALD_RETAIN_BATCH,
   };
 }
 
@@ -72,6 +73,12 @@ const SPECS: Record<string, Spec> = {
     table: 'readiness_checks', at: 'at', days: (c) => c.HERALD_RETAIN_READINESS_DAYS,
     pick: async (sql, cutoff, batch, from, bound) => (await sql<{ id: number }[]>`
       select id from readiness_checks where id > ${from} and id < ${bound} and at < ${cutoff} order by id limit ${batch}`).map((r) => r.id),
+  },
+  // Off by default (HERALD_RETAIN_AUDIT_DAYS = 0): an operator who must bound the trail says for how long.
+  audit: {
+    table: 'audit', at: 'at', days: (c) => c.HERALD_RETAIN_AUDIT_DAYS,
+    pick: async (sql, cutoff, batch, from, bound) => (await sql<{ id: number }[]>`
+      select id from audit where id > ${from} and id < ${bound} and at < ${cutoff} order by id limit ${batch}`).map((r) => r.id),
   },
 };
 
