@@ -40,7 +40,7 @@ export async function startPostgres(): Promise<BenchPg> {
   const dir = mkdtempSync(path.join(tmpdir(), 'herald-bench-'));
   // BENCH_PG_STATEMENTS=1: pg_stat_statements is loaded and every database has it (see statementsReport).
   const embedded = await startEmbeddedPostgres({ dataDir: dir, persistent: false,
-    settings: PG_STATEMENTS ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'] : [] });
+    settings: PG_STATEMENTS ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all', 'pg_stat_statements.track_planning=on'] : [] });
   const adminUrl = embedded.url('postgres');
   const template = 'herald_bench_template';
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
@@ -80,6 +80,22 @@ export async function statementsReport(dbUrl: string) {
       const [{ all }] = await sql<{ all: number }[]>`
         select coalesce(sum(total_exec_time), 0)::float8 as all from pg_stat_statements s join pg_database d on d.oid = s.dbid
         where d.datname = current_database()`;
+      const [jit] = await sql<{ functions: number; ms: number; plan_ms: number }[]>`
+        select coalesce(sum(jit_functions), 0)::float8 as functions,
+          coalesce(sum(jit_generation_time + jit_inlining_time + jit_optimization_time + jit_emission_time), 0)::float8 as ms,
+          coalesce(sum(total_plan_time), 0)::float8 as plan_ms
+        from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = current_database()`;
+      console.log(`  JIT: ${jit.functions} functions compiled, ${jit.ms.toFixed(0)} ms; planning ${(jit.plan_ms * 1000 / per).toFixed(0)} µs per event, most in:`);
+      const planned = await sql<{ plans: number; plan_ms: number; query: string }[]>`
+        select plans::float8 as plans, total_plan_time::float8 as plan_ms, query from pg_stat_statements s join pg_database d on d.oid = s.dbid
+        where d.datname = current_database() order by total_plan_time desc limit 8`;
+      for (const r of planned) console.log(`    ${(r.plan_ms * 1000 / per).toFixed(1).padStart(7)} µs  ${r.plans} plans  ${r.query.replace(/\s+/g, ' ').slice(0, 150)}`);
+      const busiest = await sql<{ calls: number; query: string }[]>`
+        select calls::float8 as calls, query from pg_stat_statements s join pg_database d on d.oid = s.dbid
+        where d.datname = current_database() and toplevel order by calls desc limit 12`;
+      const [{ n }] = await sql<{ n: number }[]>`select coalesce(sum(calls), 0)::float8 as n from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = current_database() and toplevel`;
+      console.log(`  ${(n / per).toFixed(1)} statements sent per event; most often:`);
+      for (const r of busiest) console.log(`    ${(r.calls / per).toFixed(2).padStart(6)}×  ${r.query.replace(/\s+/g, ' ').slice(0, 150)}`);
       console.log(`  Postgres execution time: ${(all * 1000 / per).toFixed(0)} µs per event (${per} events); top statements (µs per event, calls per event):`);
       for (const r of rows) {
         console.log(`    ${(r.total_ms * 1000 / per).toFixed(1).padStart(7)} µs  ${(r.calls / per).toFixed(2).padStart(5)}× (${r.calls} calls, ${r.rows} rows)  ${r.query.replace(/\s+/g, ' ').slice(0, 150)}`);

@@ -7,7 +7,7 @@
 // runs on the bench's main thread. Where Prometheus Alertmanager is installed, e2e, e2e2k and sustained each get
 // an Alertmanager twin with the same load and receiver, and the table ends with Herald / Alertmanager ratios.
 //
-// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e,e2e2k,sustained,escalation,enqueue,heartbeats,kpi,scoring,ratelimit,imports,chatops,scale,
+// Env: BENCH_RUNS (3), BENCH_QUICK=1 (short scenarios, 1 run), BENCH_ONLY=single,batch,latency,e2e100,e2e,e2e2k,sustained,escalation,enqueue,heartbeats,kpi,scoring,ratelimit,imports,chatops,scale,
 // BENCH_ALERTMANAGER (path, or 0 to skip),
 // BENCH_NICE=-15 (priority on a shared machine), BENCH_HERALD_NODE_ARGS (e.g. --cpu-prof for the Herald child).
 // Herald tuning passes through: HERALD_WORKER_CONCURRENCY, HERALD_POLL_INTERVAL_MS.
@@ -279,12 +279,15 @@ function sustainedWith(name: string, title: string, env?: Record<string, string>
 
 const e2e = e2eAt('e2e', 1000);
 const e2e2k = e2eAt('e2e2k', 2000);
+/** The path's floor when nothing queues: the same event → webhook at a tenth of the rate. */
+const e2e100 = e2eAt('e2e100', 100);
 const sustained = sustainedWith('sustained', 'd. sustained delivery: batches as fast as webhooks keep up (npm start default processes)');
 /** Scale-out: the same load on two API and three worker processes (one Postgres). */
 const sustainedScale = sustainedWith('scale', 'k. sustained delivery on 2 API + 3 worker processes', { HERALD_API_PROCESSES: '2', HERALD_WORKER_PROCESSES: '3' });
 const sustainedOne = sustainedWith('scale1', "k'. sustained delivery on 1 API + 1 worker process", { HERALD_API_PROCESSES: '1', HERALD_WORKER_PROCESSES: '1' });
 const amE2e = amE2eAt('am-e2e', 1000);
 const amE2e2k = amE2eAt('am-e2e2k', 2000);
+const amE2e100 = amE2eAt('am-e2e100', 100);
 const amSustained: Scenario = {
   name: 'am-sustained', system: 'alertmanager', title: "d'. Alertmanager: sustained delivery, the same batches and gate",
   run: ({ track }) => withReceiver(async (rec) => {
@@ -726,8 +729,8 @@ const imports: Scenario = {
 
 const AM_BINARY = alertmanagerBinary();
 /** Each Alertmanager scenario runs whenever its Herald counterpart does (and the binary is present). */
-const AM_PAIR: Record<string, string> = { 'am-e2e': 'e2e', 'am-e2e2k': 'e2e2k', 'am-sustained': 'sustained' };
-const SCENARIOS = [single, batch, latency, e2e, amE2e, e2e2k, amE2e2k, sustained, amSustained, escalation, enqueue, heartbeats, kpi, scoring, ratelimit, imports, sustainedOne, sustainedScale]
+const AM_PAIR: Record<string, string> = { 'am-e2e100': 'e2e100', 'am-e2e': 'e2e', 'am-e2e2k': 'e2e2k', 'am-sustained': 'sustained' };
+const SCENARIOS = [single, batch, latency, e2e100, amE2e100, e2e, amE2e, e2e2k, amE2e2k, sustained, amSustained, escalation, enqueue, heartbeats, kpi, scoring, ratelimit, imports, sustainedOne, sustainedScale]
   .filter((s) => {
     const pair = AM_PAIR[s.name];
     if (pair) return Boolean(AM_BINARY) && (!ONLY.length || ONLY.includes(pair) || ONLY.includes(s.name));
@@ -749,6 +752,11 @@ const ROWS: Row[] = [
   { label: 'Ingest latency p50 @1,000/s', scenario: 'latency', metric: 'p50_ms', unit: 'ms', digits: 1 },
   { label: 'Ingest latency p99 @1,000/s', scenario: 'latency', metric: 'p99_ms', unit: 'ms', target: { op: '<=', value: 25 }, digits: 1 },
   { label: '  errors', scenario: 'latency', metric: 'errors', unit: '', target: { op: '=', value: 0 }, digits: 0 },
+  { label: 'End to end p50 @100/s', scenario: 'e2e100', metric: 'p50_ms', unit: 'ms', digits: 1 },
+  { label: 'End to end p99 @100/s', scenario: 'e2e100', metric: 'p99_ms', unit: 'ms', digits: 1 },
+  { label: '  send → ingest tx p99', scenario: 'e2e100', metric: 'to_ingest_tx_p99_ms', unit: 'ms', digits: 1 },
+  { label: '  ingest tx → routing tx p99', scenario: 'e2e100', metric: 'ingest_to_route_p99_ms', unit: 'ms', digits: 1 },
+  { label: '  routing tx → webhook p99', scenario: 'e2e100', metric: 'route_to_webhook_p99_ms', unit: 'ms', digits: 1 },
   { label: 'End to end p50 @1,000/s', scenario: 'e2e', metric: 'p50_ms', unit: 'ms', digits: 1 },
   { label: 'End to end p99 @1,000/s', scenario: 'e2e', metric: 'p99_ms', unit: 'ms', target: { op: '<=', value: 60 }, digits: 1 },
   { label: '  never delivered', scenario: 'e2e', metric: 'missing', unit: '', target: { op: '=', value: 0 }, digits: 0 },
@@ -862,7 +870,7 @@ async function main() {
           const u = results[s.name].usage.at(-1)!;
           log(`  ${Object.entries(m).map(([k, v]) => `${k}=${fmt(v, 1)}`).join(' ')}`);
           log(`  cpu ${herald ? 'herald' : 'alertmanager'} ${fmt(u.heraldCpuPct)}% postgres ${fmt(u.postgresCpuPct)}% bench ${fmt(u.benchCpuPct)}% other processes ${fmt(u.otherCpuPct)}%; rss max ${fmt(u.rssMaxKiB / 1024)} MiB, hwm ${fmt(u.hwmKiB / 1024)} MiB`);
-          results[s.name].runs.push({ ...m, hwm_mib: u.hwmKiB / 1024, other_cpu_pct: u.otherCpuPct });
+          results[s.name].runs.push({ ...m, hwm_mib: u.hwmKiB / 1024, other_cpu_pct: u.otherCpuPct, system_cpu_pct: u.heraldCpuPct + u.postgresCpuPct });
           const errs = (herald?.output() ?? '').split('\n').filter((l) => /"level":"(error|warn)"|Error/.test(l));
           if (errs.length) log(`  herald logged ${errs.length} warnings/errors, e.g. ${errs.slice(0, 3).join(' | ').slice(0, 600)}`);
         } catch (e) {
@@ -940,21 +948,24 @@ async function main() {
   // Herald next to Alertmanager, from the same runs (ratio of medians; Herald / Alertmanager).
   if (!AM_BINARY) {
     lines.push('', 'Alertmanager: not found, so not compared (apt-get install prometheus-alertmanager, or BENCH_ALERTMANAGER=/path/to/alertmanager).');
-  } else if (['am-e2e', 'am-e2e2k', 'am-sustained'].some((n) => results[n]?.runs.length)) {
+  } else if (['am-e2e100', 'am-e2e', 'am-e2e2k', 'am-sustained'].some((n) => results[n]?.runs.length)) {
     lines.push('', 'Herald next to Alertmanager (same load generator, receiver and rates, run-major order; median [min–max]; ratio = Herald / Alertmanager):');
     const cell = (n: string, m: string, d = 0) => { const x = agg(n, m); return `${fmt(x.median, d)} [${fmt(x.min, d)}–${fmt(x.max, d)}]`; };
     const ratio = (a: string, b: string, m: string) => fmt(agg(a, m).median / agg(b, m).median, 2);
     const cmp: string[][] = [['figure', 'Herald', 'Alertmanager', 'ratio']];
-    for (const [h, a, rate] of [['e2e', 'am-e2e', '1,000/s'], ['e2e2k', 'am-e2e2k', '2,000/s']] as const) {
+    for (const [h, a, rate] of [['e2e100', 'am-e2e100', '100/s'], ['e2e', 'am-e2e', '1,000/s'], ['e2e2k', 'am-e2e2k', '2,000/s']] as const) {
       if (!results[h]?.runs.length || !results[a]?.runs.length) continue;
       cmp.push([`e2e p50 @${rate} (ms)`, cell(h, 'p50_ms', 1), cell(a, 'p50_ms', 1), ratio(h, a, 'p50_ms')]);
       cmp.push([`e2e p99 @${rate} (ms)`, cell(h, 'p99_ms', 1), cell(a, 'p99_ms', 1), ratio(h, a, 'p99_ms')]);
+      // CPU of the system under test (Herald with its PostgreSQL; Alertmanager) in % of one core at this rate.
+      cmp.push([`  CPU of the system @${rate} (% of a core)`, cell(h, 'system_cpu_pct'), cell(a, 'system_cpu_pct'), ratio(h, a, 'system_cpu_pct')]);
       cmp.push([`  never delivered @${rate}`, cell(h, 'missing'), cell(a, 'missing'), '']);
       cmp.push([`  other processes CPU @${rate} (%)`, cell(h, 'other_cpu_pct'), cell(a, 'other_cpu_pct'), '']);
     }
     if (results.sustained?.runs.length && results['am-sustained']?.runs.length) {
       cmp.push(['sustained delivered/s', cell('sustained', 'delivered_per_s'), cell('am-sustained', 'delivered_per_s'), ratio('sustained', 'am-sustained', 'delivered_per_s')]);
       cmp.push(['  duplicate webhook requests', cell('sustained', 'duplicates'), cell('am-sustained', 'duplicates'), '']);
+      cmp.push(['  CPU of the system (% of a core)', cell('sustained', 'system_cpu_pct'), cell('am-sustained', 'system_cpu_pct'), ratio('sustained', 'am-sustained', 'system_cpu_pct')]);
       cmp.push(['  other processes CPU (%)', cell('sustained', 'other_cpu_pct'), cell('am-sustained', 'other_cpu_pct'), '']);
     }
     const hw = (names: string[]) => summary(names.flatMap((n) => results[n]?.runs.map((r) => r.hwm_mib) ?? []));
