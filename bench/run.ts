@@ -78,6 +78,26 @@ const batch: Scenario = {
   },
 };
 
+/**
+ * Alertmanager's batched intake (POST /api/v2/alerts, 1,000 alerts a request, 4 in flight, as `batch`): the
+ * figure Herald's one-event-per-request ingest is compared with (issue 15).
+ */
+const amBatch: Scenario = {
+  name: 'am-batch', system: 'alertmanager', title: "b'. Alertmanager: POST /api/v2/alerts (1,000 alerts), 4 in flight",
+  run: ({ track }) => withReceiver(async (rec) => {
+    const am = await spawnAlertmanager(AM_BINARY!, rec.url);
+    track(am.pid);
+    try {
+      const r = await runInWorker({
+        url: am.url, path: '/api/v2/alerts', apiKey: ADMIN_KEY, mode: 'closed', concurrency: 4,
+        warmupMs: D(1000, 500), durationMs: D(5000), body: { kind: 'alertmanager', size: 1000, prefix: `ab-${Date.now()}-`, category: 'load', type: 'batch' },
+      });
+      if (sumErrors(r)) log(`  errors: ${errorsText(r)}`);
+      return { events_per_s: r.events / (r.endAbs - r.startAbs) * 1000, errors: sumErrors(r), p50_ms: percentile(r.latencies, 50), p99_ms: percentile(r.latencies, 99) };
+    } finally { await am.stop(); }
+  }),
+};
+
 const latency: Scenario = {
   name: 'latency', title: 'c. POST /v1/events open loop at 1,000/s',
   run: async ({ herald }) => {
@@ -729,8 +749,8 @@ const imports: Scenario = {
 
 const AM_BINARY = alertmanagerBinary();
 /** Each Alertmanager scenario runs whenever its Herald counterpart does (and the binary is present). */
-const AM_PAIR: Record<string, string> = { 'am-e2e100': 'e2e100', 'am-e2e': 'e2e', 'am-e2e2k': 'e2e2k', 'am-sustained': 'sustained' };
-const SCENARIOS = [single, batch, latency, e2e100, amE2e100, e2e, amE2e, e2e2k, amE2e2k, sustained, amSustained, escalation, enqueue, heartbeats, kpi, scoring, ratelimit, imports, sustainedOne, sustainedScale]
+const AM_PAIR: Record<string, string> = { 'am-batch': 'batch', 'am-e2e100': 'e2e100', 'am-e2e': 'e2e', 'am-e2e2k': 'e2e2k', 'am-sustained': 'sustained' };
+const SCENARIOS = [single, batch, amBatch, latency, e2e100, amE2e100, e2e, amE2e, e2e2k, amE2e2k, sustained, amSustained, escalation, enqueue, heartbeats, kpi, scoring, ratelimit, imports, sustainedOne, sustainedScale]
   .filter((s) => {
     const pair = AM_PAIR[s.name];
     if (pair) return Boolean(AM_BINARY) && (!ONLY.length || ONLY.includes(pair) || ONLY.includes(s.name));
@@ -948,11 +968,17 @@ async function main() {
   // Herald next to Alertmanager, from the same runs (ratio of medians; Herald / Alertmanager).
   if (!AM_BINARY) {
     lines.push('', 'Alertmanager: not found, so not compared (apt-get install prometheus-alertmanager, or BENCH_ALERTMANAGER=/path/to/alertmanager).');
-  } else if (['am-e2e100', 'am-e2e', 'am-e2e2k', 'am-sustained'].some((n) => results[n]?.runs.length)) {
+  } else if (['am-batch', 'am-e2e100', 'am-e2e', 'am-e2e2k', 'am-sustained'].some((n) => results[n]?.runs.length)) {
     lines.push('', 'Herald next to Alertmanager (same load generator, receiver and rates, run-major order; median [min–max]; ratio = Herald / Alertmanager):');
     const cell = (n: string, m: string, d = 0) => { const x = agg(n, m); return `${fmt(x.median, d)} [${fmt(x.min, d)}–${fmt(x.max, d)}]`; };
     const ratio = (a: string, b: string, m: string) => fmt(agg(a, m).median / agg(b, m).median, 2);
     const cmp: string[][] = [['figure', 'Herald', 'Alertmanager', 'ratio']];
+    if (results.single?.runs.length && results['am-batch']?.runs.length) {
+      cmp.push(['intake/s: Herald one event a request vs Alertmanager 1,000 a request', cell('single', 'events_per_s'), cell('am-batch', 'events_per_s'), ratio('single', 'am-batch', 'events_per_s')]);
+    }
+    if (results.batch?.runs.length && results['am-batch']?.runs.length) {
+      cmp.push(['intake/s, both 1,000 a request', cell('batch', 'events_per_s'), cell('am-batch', 'events_per_s'), ratio('batch', 'am-batch', 'events_per_s')]);
+    }
     for (const [h, a, rate] of [['e2e100', 'am-e2e100', '100/s'], ['e2e', 'am-e2e', '1,000/s'], ['e2e2k', 'am-e2e2k', '2,000/s']] as const) {
       if (!results[h]?.runs.length || !results[a]?.runs.length) continue;
       cmp.push([`e2e p50 @${rate} (ms)`, cell(h, 'p50_ms', 1), cell(a, 'p50_ms', 1), ratio(h, a, 'p50_ms')]);
