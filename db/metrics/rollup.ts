@@ -18,8 +18,10 @@
 // most VALUES_CAP values per bucket (the rest are counted in `dropped` and answers say `sampled`). p50/p90
 // metrics also count every value in a log-scale histogram per bucket (metric_sketches, db/metrics/sketch.ts),
 // which percentiles over many values read instead. Lifecycle metrics keep, next to their episodes, what
-// opened and closed per hour and day (metric_lifecycle_buckets) and a histogram of times to close: each
-// batch adds the difference between the touched entities' episodes after and before it.
+// opened and closed per hour and day (metric_lifecycle_buckets), a histogram of times to close and the items
+// open now per opening hour (metric_open_hours): each batch adds the difference between the touched entities'
+// episodes after and before it; and one row per entity with its latest episode (metric_entities), rewritten
+// for the touched entities.
 import type { Pool, Sql } from '../platform/sql';
 import { conditionHolds, getField, num } from '../rules/match';
 import type { MatchableEvent } from '../rules/schema';
@@ -193,11 +195,19 @@ const LIFECYCLE_GRAINS = ['h', 'd'] as const;
 class Flows {
   private rows = new Map<string, { n: number; amount: number; dur: number }>();
   private sketch = new Map<string, number>();
+  /** Items open now per opening hour (metric_open_hours). */
+  private open = new Map<string, { n: number; amount: number }>();
 
   add(ep: Episode, sign: 1 | -1) {
     if (!ep.opened_at) return;
     const opened = ep.opened_at.getTime();
     const amount = ep.amount ?? 0;
+    if (!ep.closed_at) {
+      const k = new Date(truncTo(opened, 'h')).toISOString();
+      const r = this.open.get(k) ?? { n: 0, amount: 0 };
+      r.n += sign; r.amount += sign * amount;
+      this.open.set(k, r);
+    }
     for (const g of LIFECYCLE_GRAINS) {
       this.bump(`${g}|${new Date(truncTo(opened, g)).toISOString()}|open`, sign, amount, 0);
       if (ep.closed_at) {
@@ -233,7 +243,37 @@ class Flows {
       const [grain, t, bin] = splitKey(k, 3);
       return [`${metricId}|${grain}|${t}|${bin}|${TTC_GROUP}`, n] as const;
     })));
+    const open = [...this.open].filter(([, r]) => r.n !== 0 || r.amount !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([t, r]) => ({ t, ...r }));
+    if (open.length) {
+      await sql`
+        insert into metric_open_hours as o (metric_id, t, n, amount)
+        select ${metricId}, t, n, amount from json_to_recordset(${JSON.stringify(open)}::text::json) as x(t timestamptz, n bigint, amount float8)
+        on conflict (metric_id, t) do update set n = o.n + excluded.n, amount = o.amount + excluded.amount`;
+      // An hour whose items have all closed holds nothing (its amount is a rounding residue at most).
+      await sql`delete from metric_open_hours where metric_id = ${metricId} and t = any(${open.map((r) => r.t)}::timestamptz[]) and n = 0`;
+    }
   }
+}
+
+/** Each touched entity's row in metric_entities: its latest opened episode and how many it has (none: no row). */
+async function writeEntities(sql: Sql, metricId: number, keys: string[], by: Map<string, Episode[]>) {
+  const rows: Array<{ entity: string; entity_name: string | null; opened_at: string; closed_at: string | null; episodes: number }> = [];
+  for (const k of keys) {
+    let latest: Episode | null = null;
+    let n = 0;
+    for (const ep of by.get(k)!) {
+      if (!ep.opened_at) continue;
+      n++;
+      if (!latest || ep.opened_at.getTime() >= latest.opened_at!.getTime()) latest = ep;
+    }
+    if (latest) rows.push({ entity: k, entity_name: latest.entity_name, opened_at: latest.opened_at!.toISOString(), closed_at: latest.closed_at?.toISOString() ?? null, episodes: n });
+  }
+  await sql`delete from metric_entities where metric_id = ${metricId} and entity = any(${keys}::text[])`;
+  if (!rows.length) return;
+  await sql`
+    insert into metric_entities (metric_id, entity, entity_name, opened_at, closed_at, episodes)
+    select ${metricId}, entity, entity_name, opened_at, closed_at, episodes
+    from json_to_recordset(${JSON.stringify(rows)}::text::json) as x(entity text, entity_name text, opened_at timestamptz, closed_at timestamptz, episodes int)`;
 }
 
 /** The entity an event is about, as the lifecycle key `kind:id`. */
@@ -329,6 +369,7 @@ async function applyLifecycle(sql: Sql, m: { id: number; org_id: number; def: Li
     select ${m.id}, entity, entity_name, opened_at, amount, closed_at, closed_category, closed_type, open_event_id, close_event_id
     from json_to_recordset(${JSON.stringify(rows)}::text::json) as x(entity text, entity_name text, opened_at timestamptz, amount float8,
       closed_at timestamptz, closed_category text, closed_type text, open_event_id bigint, close_event_id bigint)`;
+  await writeEntities(sql, m.id, keys, by);
 }
 
 type Loaded = { id: number; org_id: number; def: MetricRow['definition'] };
