@@ -1,4 +1,4 @@
-// The lifecycle reads that use metric_open_hours and metric_entities (the AR aging and "open for more than N
+// The lifecycle reads that use metric_open_hours, metric_entities and metric_entity_days (the AR aging and "open for more than N
 // days", the table widget's top rows, the "down now" grid) against the same answers recomputed straight from
 // the episodes, after opens, closes, reopens, out-of-order closes and a rebuild from scratch; and the two
 // tables themselves against the episodes they summarise.
@@ -84,6 +84,7 @@ async function tablesAgainstEpisodes(id: number) {
   const kept = {
     hours: await h.sql`select t, n::int, amount from metric_open_hours where metric_id = ${id} order by t`,
     entities: await h.sql`select entity, entity_name, opened_at, closed_at, episodes from metric_entities where metric_id = ${id} order by entity`,
+    days: await h.sql`select entity, t, n, dur_s, first_opened, name, mixed from metric_entity_days where metric_id = ${id} order by entity, t`,
   };
   const fresh = {
     hours: await h.sql`
@@ -93,9 +94,19 @@ async function tablesAgainstEpisodes(id: number) {
       select entity, entity_name, opened_at, closed_at, episodes from (
         select distinct on (entity) entity, entity_name, opened_at, closed_at, count(*) over (partition by entity)::int as episodes
         from metric_episodes where metric_id = ${id} and opened_at is not null order by entity, opened_at desc) x order by entity`,
+    days: await h.sql`
+      select e.entity, date_trunc('day', e.closed_at, 'UTC') as t, count(*)::int as n, sum(date_part('epoch', e.closed_at - e.opened_at))::float8 as dur_s,
+        min(e.opened_at) as first_opened,
+        case when count(distinct e.entity_name) <= 1 and (count(e.entity_name) = 0 or count(e.entity_name) = count(*)) then max(e.entity_name) end as name,
+        not (count(distinct e.entity_name) <= 1 and (count(e.entity_name) = 0 or count(e.entity_name) = count(*))) as mixed
+      from metric_episodes e
+      where e.metric_id = ${id} and e.opened_at is not null and e.closed_at is not null
+        and e.entity in (select entity from metric_episodes where metric_id = ${id} and opened_at is not null group by 1 having count(*) > 1)
+      group by 1, 2 order by 1, 2`,
   };
   expect(kept.hours.map((r) => ({ ...r }))).toEqual(fresh.hours.map((r) => ({ ...r })));
   expect(kept.entities.map((r) => ({ ...r }))).toEqual(fresh.entities.map((r) => ({ ...r })));
+  expect(kept.days.map((r) => ({ ...r }))).toEqual(fresh.days.map((r) => ({ ...r })));
   return kept;
 }
 
@@ -156,9 +167,10 @@ describe('lifecycle reads from metric_open_hours and metric_entities', () => {
       let n = 0;
       while (t > 2 * HOUR) {
         const down = t - secs(2) - HOUR;
-        const up = down - Math.min(down - 1000, secs(1) + 60_000);
+        // Machine 7 stays down for days (episodes across a range's start); machine 5 was renamed on and off.
+        const up = down - Math.min(down - 1000, secs(k === 7 ? 4 : 1) + 60_000);
         if (down <= 0) break;
-        events.push({ category: 'workshop', type: 'machine_down', entity: { kind: 'machine', id: `M${k}`, name: `Machine ${k}` }, occurred_at: ago(down), metadata: {} });
+        events.push({ category: 'workshop', type: 'machine_down', entity: { kind: 'machine', id: `M${k}`, name: k === 5 && n % 3 === 1 ? 'Machine 5 (old)' : `Machine ${k}` }, occurred_at: ago(down), metadata: {} });
         if (!(k % 4 === 0 && up < 3 * DAY)) events.push({ category: 'workshop', type: 'machine_up', entity: { kind: 'machine', id: `M${k}` }, occurred_at: ago(up), metadata: {} });
         t = up; n++;
       }
@@ -179,6 +191,8 @@ describe('lifecycle reads from metric_open_hours and metric_entities', () => {
     const [{ several }] = await h.sql<{ several: number }[]>`
       select count(*)::int as several from metric_entities e join metric_definitions d on d.id = e.metric_id where d.key = 'sales_pipeline' and episodes > 1`;
     expect(several).toBeGreaterThan(3);
+    const [{ mixed }] = await h.sql<{ mixed: number }[]>`select count(*)::int as mixed from metric_entity_days where mixed`;
+    expect(mixed).toBeGreaterThan(0);
     const [{ open }] = await h.sql<{ open: number }[]>`
       select count(*)::int as open from metric_episodes e join metric_definitions d on d.id = e.metric_id where d.key = 'sales_pipeline' and closed_at is null`;
     expect(open).toBeGreaterThan(TABLE_ROWS);

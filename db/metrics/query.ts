@@ -391,13 +391,18 @@ export async function lifecycleMeasure(sql: Sql, m: MetricRow, measure: string, 
 
 /** How many rows the table widget shows. */
 export const TABLE_ROWS = 200;
+const DAY_MS = 86_400_000;
 
 /**
  * Per entity over [from, to): time open within the range, episodes, mean time to close, open now; the
- * TABLE_ROWS entities open longest in the range. The time open of the items open longest gives a floor θ under
- * the last row's (those TABLE_ROWS entities are open at least that long); an entity with one episode can reach
- * θ only if that episode opened by `to` − θ and closed (if it did) after `from` + θ, so only those entities and
- * the ones with several episodes (metric_entities) are summed, not every entity active in the range.
+ * TABLE_ROWS entities open longest in the range.
+ *
+ * Entities with one episode: the time open of the items open longest gives a floor θ under the last row's
+ * (those TABLE_ROWS entities are open at least that long); such an entity can reach θ only if its episode opened
+ * by `to` − θ and closed (if it did) after `from` + θ, so only those are summed, not every entity active in the
+ * range. Entities with several episodes (metric_entities) are all summed: their episodes closed on whole days
+ * inside the range from metric_entity_days, the rest (open ones, the edge days, a day with an episode opened
+ * before the range or with differing names) from the episodes.
  */
 export async function lifecycleTable(sql: Sql, m: MetricRow, from: number, to: number) {
   const f = new Date(from);
@@ -414,20 +419,53 @@ export async function lifecycleTable(sql: Sql, m: MetricRow, from: number, to: n
   const some = theta === null ? null : (await sql<{ entity: string }[]>`
       select entity from metric_episodes where metric_id = ${m.id} and closed_at is null and opened_at <= ${new Date(to - theta * 1000)}
       union
-      select entity from metric_episodes where metric_id = ${m.id} and closed_at >= ${new Date(from + theta * 1000)} and opened_at <= ${new Date(to - theta * 1000)}
-      union
-      select entity from metric_entities where metric_id = ${m.id} and episodes > 1`).map((r) => r.entity);
+      select entity from metric_episodes where metric_id = ${m.id} and closed_at >= ${new Date(from + theta * 1000)} and opened_at <= ${new Date(to - theta * 1000)}`).map((r) => r.entity);
   // So many that reading them one by one costs more than reading the range: all of them.
   const candidates = some && some.length <= 20_000 ? sql`and entity = any(${some}::text[])` : sql``;
+  // Whole UTC days inside the range: [d1, d2); none in a range shorter than that.
+  let d1 = Math.ceil(from / DAY_MS) * DAY_MS;
+  let d2 = truncTo(to, 'd');
+  if (d1 >= d2) { d1 = from; d2 = from; }
+  const D1 = new Date(d1);
+  const D2 = new Date(d2);
+  const ep = sql`entity, entity_name, opened_at, closed_at, amount from metric_episodes where metric_id = ${m.id}`;
   const rows = await roomy(sql, (tx) => tx<{ entity: string; name: string | null; episodes: number; open_s: number; mean_close_s: number | null; open_now: boolean; amount: number | null }[]>`
-    select entity, max(entity_name) as name, count(*)::int as episodes,
-      sum(date_part('epoch', least(coalesce(closed_at, ${t}), ${t}) - greatest(opened_at, ${f})))::float8 as open_s,
-      avg(date_part('epoch', closed_at - opened_at)) filter (where closed_at is not null)::float8 as mean_close_s,
-      bool_or(closed_at is null or closed_at > ${t}) as open_now,
-      sum(amount) filter (where closed_at is null or closed_at > ${t})::float8 as amount
-    from metric_episodes
-    where metric_id = ${m.id} and opened_at is not null and opened_at < ${t} and (closed_at is null or closed_at >= ${f}) ${candidates}
-    group by entity order by open_s desc, entity limit ${TABLE_ROWS}`);
+    with several as (select entity from metric_entities where metric_id = ${m.id} and episodes > 1),
+    days as (
+      select entity, t, n, dur_s, name, (mixed or first_opened < ${f}) as redo from metric_entity_days
+      where metric_id = ${m.id} and t >= ${D1} and t < ${D2}),
+    eps as (
+      select ${ep} and closed_at is null and opened_at < ${t} and entity in (select entity from several)
+      union all
+      select ${ep} and closed_at >= ${f} and closed_at < ${D1} and opened_at < ${t} and entity in (select entity from several)
+      union all
+      select ${ep} and closed_at >= ${D2} and opened_at < ${t} and entity in (select entity from several)
+      union all
+      select e.entity, e.entity_name, e.opened_at, e.closed_at, e.amount from days d
+      join metric_episodes e on e.metric_id = ${m.id} and e.closed_at >= d.t and e.closed_at < d.t + interval '24 hours' and e.entity = d.entity and e.opened_at is not null
+      where d.redo),
+    parts as (
+      select entity, entity_name as name, 1 as n, date_part('epoch', least(coalesce(closed_at, ${t}), ${t}) - greatest(opened_at, ${f})) as open_s,
+        (closed_at is not null)::int as closed, date_part('epoch', closed_at - opened_at) as dur,
+        closed_at is null or closed_at > ${t} as open_now, case when closed_at is null or closed_at > ${t} then amount end as amount
+      from eps
+      union all
+      select entity, name, n, dur_s, n, dur_s, false, null from days where not redo)
+    select * from (
+      select entity, max(name) as name, sum(n)::int as episodes, sum(open_s)::float8 as open_s,
+        (sum(dur) / nullif(sum(closed), 0))::float8 as mean_close_s, bool_or(open_now) as open_now, sum(amount)::float8 as amount
+      from parts group by entity
+      union all
+      select entity, max(entity_name) as name, count(*)::int as episodes,
+        sum(date_part('epoch', least(coalesce(closed_at, ${t}), ${t}) - greatest(opened_at, ${f})))::float8 as open_s,
+        avg(date_part('epoch', closed_at - opened_at)) filter (where closed_at is not null)::float8 as mean_close_s,
+        bool_or(closed_at is null or closed_at > ${t}) as open_now,
+        sum(amount) filter (where closed_at is null or closed_at > ${t})::float8 as amount
+      from metric_episodes
+      where metric_id = ${m.id} and opened_at is not null and opened_at < ${t} and (closed_at is null or closed_at >= ${f}) ${candidates}
+        and entity not in (select entity from several)
+      group by entity) x
+    order by open_s desc, entity limit ${TABLE_ROWS}`);
   return rows.map((r) => ({ ...r, open_s: round(r.open_s), mean_close_s: round(r.mean_close_s), amount: round(r.amount) }));
 }
 

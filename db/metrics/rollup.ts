@@ -255,6 +255,56 @@ class Flows {
   }
 }
 
+const DAY_MS = 86_400_000;
+const epKey = (p: Episode) => JSON.stringify([p.opened_at?.getTime() ?? null, p.closed_at?.getTime() ?? null, p.entity_name]);
+
+/**
+ * metric_entity_days of the touched entities with several opened episodes: the UTC days of closing whose
+ * episodes changed in this batch (every day when the entity has just got its second episode), recomputed from
+ * the entity's episodes. An entity's opened episodes never become fewer (until a rebuild clears everything).
+ */
+async function writeEntityDays(sql: Sql, metricId: number, keys: string[], before: Episode[], by: Map<string, Episode[]>) {
+  const old = new Map<string, Episode[]>();
+  for (const ep of before) { if (!old.has(ep.entity)) old.set(ep.entity, []); old.get(ep.entity)!.push(ep); }
+  const pairs: Array<{ entity: string; t: string }> = [];
+  const rows: Array<{ entity: string; t: string; n: number; dur_s: number; first_opened: string; name: string | null; mixed: boolean }> = [];
+  const closedDay = (p: Episode) => (p.opened_at && p.closed_at ? truncTo(p.closed_at.getTime(), 'd') : null);
+  for (const k of keys) {
+    const after = by.get(k)!.filter((p) => p.opened_at);
+    if (after.length < 2) continue;
+    const prev = (old.get(k) ?? []).filter((p) => p.opened_at);
+    const days = new Set<number>();
+    if (prev.length < 2) for (const p of after) { const d = closedDay(p); if (d !== null) days.add(d); }
+    else {
+      const a = new Set(after.map(epKey));
+      const b = new Set(prev.map(epKey));
+      for (const p of after) if (!b.has(epKey(p))) { const d = closedDay(p); if (d !== null) days.add(d); }
+      for (const p of prev) if (!a.has(epKey(p))) { const d = closedDay(p); if (d !== null) days.add(d); }
+    }
+    for (const d of days) {
+      const t = new Date(d).toISOString();
+      pairs.push({ entity: k, t });
+      const eps = after.filter((p) => closedDay(p) === d);
+      if (!eps.length) continue;
+      const names = new Set(eps.map((p) => p.entity_name));
+      rows.push({
+        entity: k, t, n: eps.length,
+        dur_s: eps.reduce((s, p) => s + (p.closed_at!.getTime() - p.opened_at!.getTime()) / 1000, 0),
+        first_opened: new Date(Math.min(...eps.map((p) => p.opened_at!.getTime()))).toISOString(),
+        name: names.size === 1 ? eps[0].entity_name : null, mixed: names.size > 1,
+      });
+    }
+  }
+  if (!pairs.length) return;
+  await sql`
+    delete from metric_entity_days d using json_to_recordset(${JSON.stringify(pairs)}::text::json) as x(entity text, t timestamptz)
+    where d.metric_id = ${metricId} and d.t = x.t and d.entity = x.entity`;
+  if (rows.length) await sql`
+    insert into metric_entity_days (metric_id, entity, t, n, dur_s, first_opened, name, mixed)
+    select ${metricId}, entity, t, n, dur_s, first_opened, name, mixed
+    from json_to_recordset(${JSON.stringify(rows)}::text::json) as x(entity text, t timestamptz, n int, dur_s float8, first_opened timestamptz, name text, mixed boolean)`;
+}
+
 /** Each touched entity's row in metric_entities: its latest opened episode and how many it has (none: no row). */
 async function writeEntities(sql: Sql, metricId: number, keys: string[], by: Map<string, Episode[]>) {
   const rows: Array<{ entity: string; entity_name: string | null; opened_at: string; closed_at: string | null; episodes: number }> = [];
@@ -312,6 +362,7 @@ async function applyLifecycle(sql: Sql, m: { id: number; org_id: number; def: Li
   // What these entities' episodes contribute to the flows before the batch (the loop below edits them in place).
   const before = new Flows();
   for (const ep of existing) before.add(ep, -1);
+  const unchanged = existing.map((ep) => ({ ...ep }));
   const by = new Map<string, Episode[]>();
   for (const k of keys) by.set(k, []);
   for (const ep of existing) by.get(ep.entity)!.push(ep);
@@ -370,6 +421,7 @@ async function applyLifecycle(sql: Sql, m: { id: number; org_id: number; def: Li
     from json_to_recordset(${JSON.stringify(rows)}::text::json) as x(entity text, entity_name text, opened_at timestamptz, amount float8,
       closed_at timestamptz, closed_category text, closed_type text, open_event_id bigint, close_event_id bigint)`;
   await writeEntities(sql, m.id, keys, by);
+  await writeEntityDays(sql, m.id, keys, unchanged, by);
 }
 
 type Loaded = { id: number; org_id: number; def: MetricRow['definition'] };

@@ -39,3 +39,30 @@ select distinct on (metric_id, entity) metric_id, entity, entity_name, opened_at
   count(*) over (partition by metric_id, entity)
 from metric_episodes where opened_at is not null
 order by metric_id, entity, opened_at desc, id desc;
+
+-- For entities with several episodes (a machine down and up again): their closed episodes per UTC day of
+-- closing, so the table widget sums whole days of a range from here and reads episodes only at the range's
+-- edges, for the open ones, and for a day whose row cannot stand for its episodes (one of them opened before
+-- the range, or their names differ: `name` is null then and `mixed` true). Rewritten, per touched day, from the
+-- entity's episodes.
+create table metric_entity_days (
+  metric_id bigint not null references metric_definitions(id) on delete cascade,
+  entity text not null,
+  t timestamptz not null,
+  n int not null,
+  dur_s double precision not null,
+  first_opened timestamptz not null,
+  name text,
+  mixed boolean not null default false,
+  primary key (metric_id, t, entity)
+);
+
+insert into metric_entity_days (metric_id, entity, t, n, dur_s, first_opened, name, mixed)
+select e.metric_id, e.entity, date_trunc('day', e.closed_at, 'UTC'), count(*), sum(date_part('epoch', e.closed_at - e.opened_at)),
+  min(e.opened_at),
+  case when count(distinct e.entity_name) <= 1 and (count(e.entity_name) = 0 or count(e.entity_name) = count(*)) then max(e.entity_name) end,
+  not (count(distinct e.entity_name) <= 1 and (count(e.entity_name) = 0 or count(e.entity_name) = count(*)))
+from metric_episodes e
+join metric_entities s on s.metric_id = e.metric_id and s.entity = e.entity and s.episodes > 1
+where e.opened_at is not null and e.closed_at is not null
+group by 1, 2, 3;
