@@ -428,18 +428,26 @@ export async function lifecycleTable(sql: Sql, m: MetricRow, from: number, to: n
   if (d1 >= d2) { d1 = from; d2 = from; }
   const D1 = new Date(d1);
   const D2 = new Date(d2);
-  const ep = sql`entity, entity_name, opened_at, closed_at, amount from metric_episodes where metric_id = ${m.id}`;
+  // The entities with several episodes as a list (the planner then knows how many episodes they have and reads
+  // ranges by time for a few busy machines, by entity for a few reopened deals); whether any has only one.
+  // (Without a floor, the entities with one episode are read only if there are any, found in key order.)
+  const [{ several, singles }] = await sql<{ several: string[]; singles: boolean }[]>`
+    select array(select entity from metric_entities where metric_id = ${m.id} and episodes > 1) as several,
+      ${theta !== null ? sql`true` : sql`exists (select 1 from metric_entities where metric_id = ${m.id} and episodes = 1 order by metric_id, entity limit 1)`} as singles`;
+  const ep = sql`entity, entity_name, opened_at, closed_at, amount from metric_episodes where metric_id = ${m.id} and entity = any(${several}::text[])`;
   const rows = await roomy(sql, (tx) => tx<{ entity: string; name: string | null; episodes: number; open_s: number; mean_close_s: number | null; open_now: boolean; amount: number | null }[]>`
-    with several as (select entity from metric_entities where metric_id = ${m.id} and episodes > 1),
-    days as (
+    with days as (
       select entity, t, n, dur_s, name, (mixed or first_opened < ${f}) as redo from metric_entity_days
       where metric_id = ${m.id} and t >= ${D1} and t < ${D2}),
     eps as (
-      select ${ep} and closed_at is null and opened_at < ${t} and entity in (select entity from several)
+      -- The open ones by the index of open items (not every episode of these entities), then theirs.
+      select * from (select entity, entity_name, opened_at, closed_at, amount from metric_episodes
+        where ${several.length ? sql`true` : sql`false`} and metric_id = ${m.id} and closed_at is null and opened_at < ${t} offset 0) o
+      where entity = any(${several}::text[])
       union all
-      select ${ep} and closed_at >= ${f} and closed_at < ${D1} and opened_at < ${t} and entity in (select entity from several)
+      select ${ep} and closed_at >= ${f} and closed_at < ${D1} and opened_at < ${t}
       union all
-      select ${ep} and closed_at >= ${D2} and opened_at < ${t} and entity in (select entity from several)
+      select ${ep} and closed_at >= ${D2} and opened_at < ${t}
       union all
       select e.entity, e.entity_name, e.opened_at, e.closed_at, e.amount from days d
       join metric_episodes e on e.metric_id = ${m.id} and e.closed_at >= d.t and e.closed_at < d.t + interval '24 hours' and e.entity = d.entity and e.opened_at is not null
@@ -462,8 +470,8 @@ export async function lifecycleTable(sql: Sql, m: MetricRow, from: number, to: n
         bool_or(closed_at is null or closed_at > ${t}) as open_now,
         sum(amount) filter (where closed_at is null or closed_at > ${t})::float8 as amount
       from metric_episodes
-      where metric_id = ${m.id} and opened_at is not null and opened_at < ${t} and (closed_at is null or closed_at >= ${f}) ${candidates}
-        and entity not in (select entity from several)
+      where ${singles ? sql`true` : sql`false`} and metric_id = ${m.id} and opened_at is not null and opened_at < ${t} and (closed_at is null or closed_at >= ${f}) ${candidates}
+        and not (entity = any(${several}::text[]))
       group by entity) x
     order by open_s desc, entity limit ${TABLE_ROWS}`);
   return rows.map((r) => ({ ...r, open_s: round(r.open_s), mean_close_s: round(r.mean_close_s), amount: round(r.amount) }));
