@@ -255,41 +255,49 @@ class Flows {
   }
 }
 
-const DAY_MS = 86_400_000;
-const epKey = (p: Episode) => JSON.stringify([p.opened_at?.getTime() ?? null, p.closed_at?.getTime() ?? null, p.entity_name]);
-
 /**
  * metric_entity_days of the touched entities with several opened episodes: the UTC days of closing whose
  * episodes changed in this batch (every day when the entity has just got its second episode), recomputed from
- * the entity's episodes. An entity's opened episodes never become fewer (until a rebuild clears everything).
+ * the entity's episodes. `existing` are the episode objects read before the batch (edited in place by it),
+ * `snapshots` their state before it, index by index; an entity's opened episodes never become fewer (until a
+ * rebuild clears everything).
  */
-async function writeEntityDays(sql: Sql, metricId: number, keys: string[], before: Episode[], by: Map<string, Episode[]>) {
-  const old = new Map<string, Episode[]>();
-  for (const ep of before) { if (!old.has(ep.entity)) old.set(ep.entity, []); old.get(ep.entity)!.push(ep); }
+async function writeEntityDays(sql: Sql, metricId: number, keys: string[], existing: Episode[], snapshots: Episode[], by: Map<string, Episode[]>) {
+  const snapOf = new Map<Episode, Episode>(existing.map((p, i) => [p, snapshots[i]]));
+  const prevCount = new Map<string, number>();
+  for (const p of snapshots) if (p.opened_at) prevCount.set(p.entity, (prevCount.get(p.entity) ?? 0) + 1);
   const pairs: Array<{ entity: string; t: string }> = [];
   const rows: Array<{ entity: string; t: string; n: number; dur_s: number; first_opened: string; name: string | null; mixed: boolean }> = [];
   const closedDay = (p: Episode) => (p.opened_at && p.closed_at ? truncTo(p.closed_at.getTime(), 'd') : null);
+  const ms = (d: Date | null) => d?.getTime() ?? null;
   for (const k of keys) {
-    const after = by.get(k)!.filter((p) => p.opened_at);
-    if (after.length < 2) continue;
-    const prev = (old.get(k) ?? []).filter((p) => p.opened_at);
+    const all = by.get(k)!;
+    if (all.filter((p) => p.opened_at).length < 2) continue;
+    const fresh = (prevCount.get(k) ?? 0) < 2;
     const days = new Set<number>();
-    if (prev.length < 2) for (const p of after) { const d = closedDay(p); if (d !== null) days.add(d); }
-    else {
-      const a = new Set(after.map(epKey));
-      const b = new Set(prev.map(epKey));
-      for (const p of after) if (!b.has(epKey(p))) { const d = closedDay(p); if (d !== null) days.add(d); }
-      for (const p of prev) if (!a.has(epKey(p))) { const d = closedDay(p); if (d !== null) days.add(d); }
+    const add = (p: Episode) => { const d = closedDay(p); if (d !== null) days.add(d); };
+    for (const p of all) {
+      const was = snapOf.get(p);
+      if (fresh || !was) add(p);
+      else if (ms(was.opened_at) !== ms(p.opened_at) || ms(was.closed_at) !== ms(p.closed_at) || was.entity_name !== p.entity_name) { add(was); add(p); }
+    }
+    if (!days.size) continue;
+    const byDay = new Map<number, Episode[]>();
+    for (const p of all) {
+      const d = closedDay(p);
+      if (d === null || !days.has(d)) continue;
+      if (!byDay.has(d)) byDay.set(d, []);
+      byDay.get(d)!.push(p);
     }
     for (const d of days) {
       const t = new Date(d).toISOString();
       pairs.push({ entity: k, t });
-      const eps = after.filter((p) => closedDay(p) === d);
-      if (!eps.length) continue;
+      const eps = byDay.get(d);
+      if (!eps) continue;
       const names = new Set(eps.map((p) => p.entity_name));
       rows.push({
         entity: k, t, n: eps.length,
-        dur_s: eps.reduce((s, p) => s + (p.closed_at!.getTime() - p.opened_at!.getTime()) / 1000, 0),
+        dur_s: eps.reduce((sum, p) => sum + (p.closed_at!.getTime() - p.opened_at!.getTime()) / 1000, 0),
         first_opened: new Date(Math.min(...eps.map((p) => p.opened_at!.getTime()))).toISOString(),
         name: names.size === 1 ? eps[0].entity_name : null, mixed: names.size > 1,
       });
@@ -421,7 +429,7 @@ async function applyLifecycle(sql: Sql, m: { id: number; org_id: number; def: Li
     from json_to_recordset(${JSON.stringify(rows)}::text::json) as x(entity text, entity_name text, opened_at timestamptz, amount float8,
       closed_at timestamptz, closed_category text, closed_type text, open_event_id bigint, close_event_id bigint)`;
   await writeEntities(sql, m.id, keys, by);
-  await writeEntityDays(sql, m.id, keys, unchanged, by);
+  await writeEntityDays(sql, m.id, keys, existing, unchanged, by);
 }
 
 type Loaded = { id: number; org_id: number; def: MetricRow['definition'] };
