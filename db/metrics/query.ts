@@ -3,8 +3,8 @@
 // edges), so a 90-day answer reads about 90 day rows, 48 hour rows and 120 minute rows per group.
 // Percentiles over more than EXACT_VALUES values read the buckets' histograms (db/metrics/sketch.ts: within
 // 1 %, and the answer says `sampled`); lifecycle answers sum the hourly and daily flows
-// (metric_lifecycle_buckets) and read episodes only for the partial hours at a range's edges and for the
-// items open at one moment (aging, overdue, the grid).
+// (metric_lifecycle_buckets) and read episodes only for the partial hours at a range's edges; the items open at
+// one moment (aging, overdue) come per opening hour from metric_open_hours, the grid from metric_entities.
 import type { Pool, Sql } from '../platform/sql';
 import { invalid } from '../errors';
 import { GRAIN_MS, RETENTION_MS, truncTo, type Grain } from './rollup';
@@ -262,6 +262,40 @@ export const AGING = [
   { bucket: '90+', lo: 91, hi: Infinity },
 ] as const;
 
+/**
+ * The items open at `at` (opened at or before it, not closed by then) split by opening time at the ascending
+ * `cuts` (the last one at most `at`): count and opening amount with opened_at in (−∞, cuts[0]], (cuts[0],
+ * cuts[1]], …; later openings are left out. The items open now come per opening hour from metric_open_hours,
+ * except in the hours that hold a cut, read from the episodes (with the items closed after `at`). One statement.
+ */
+export async function openIntervals(sql: Sql, metricId: number, at: number, cuts: number[]): Promise<Array<{ n: number; amount: number }>> {
+  const last = cuts[cuts.length - 1];
+  const edges = [...new Set(cuts.map(floorH))];
+  const binOf = (col: postgres.PendingQuery<postgres.Row[]>) => cuts.slice(1).reduce(
+    (acc, c, i) => sql`${acc} when ${col} <= ${new Date(c)} then ${i + 1}`,
+    sql`case when ${col} <= ${new Date(cuts[0])} then 0`,
+  );
+  const edgeWhere = edges.slice(1).reduce(
+    (acc, h) => sql`${acc} or (opened_at >= ${new Date(h)} and opened_at < ${new Date(h + GRAIN_MS.h)})`,
+    sql`(opened_at >= ${new Date(edges[0])} and opened_at < ${new Date(edges[0] + GRAIN_MS.h)})`,
+  );
+  const rows = await sql<{ i: number; n: number; amount: number }[]>`
+    select i, sum(n)::float8 as n, sum(amount)::float8 as amount from (
+      select ${binOf(sql`t`)} end as i, n, amount from metric_open_hours
+      where metric_id = ${metricId} and t < ${new Date(floorH(last))} and t <> all(${edges.map((h) => new Date(h).toISOString())}::timestamptz[])
+      union all
+      select ${binOf(sql`opened_at`)} end, 1, coalesce(amount, 0) from metric_episodes
+      where metric_id = ${metricId} and closed_at is null and opened_at <= ${new Date(last)} and (${edgeWhere})
+      union all
+      select ${binOf(sql`opened_at`)} end, 1, coalesce(amount, 0) from metric_episodes
+      where metric_id = ${metricId} and closed_at > ${new Date(at)} and opened_at <= ${new Date(last)}
+    ) x group by 1`;
+  return cuts.map((_, i) => {
+    const r = rows.find((x) => x.i === i);
+    return { n: Math.round(r?.n ?? 0), amount: r?.amount ?? 0 };
+  });
+}
+
 /** Open count and amount at a moment: opened at or before it and not closed by then (opened minus closed up to it). */
 async function openAt(sql: Sql, metricId: number, at: number) {
   return net(await flows(sql, metricId, null, at, { incl: true }));
@@ -276,17 +310,9 @@ export async function lifecycleValue(sql: Sql, m: MetricRow, from: number, to: n
   const def = m.definition as LifecycleMetric;
   const at = new Date(to);
   const [now, prev, closed] = await Promise.all([openAt(sql, m.id, to), openAt(sql, m.id, from), flows(sql, m.id, from, to)]);
-  const agingRows = opts.aging === false ? [] : await roomy(sql, (tx) => tx<{ days: number; n: number; amount: number }[]>`
-    select floor(date_part('epoch', ${at}::timestamptz - opened_at) / 86400)::int as days, count(*)::int as n, coalesce(sum(amount), 0)::float8 as amount
-    from (
-      select opened_at, amount from metric_episodes where metric_id = ${m.id} and closed_at is null and opened_at <= ${at}
-      union all
-      select opened_at, amount from metric_episodes where metric_id = ${m.id} and closed_at > ${at} and opened_at <= ${at}
-    ) x group by 1`);
-  const aging = AGING.map((b) => {
-    const rs = agingRows.filter((r) => r.days >= b.lo && r.days <= b.hi);
-    return { bucket: b.bucket, count: rs.reduce((s, r) => s + r.n, 0), amount: round(rs.reduce((s, r) => s + r.amount, 0)) };
-  });
+  const aging = opts.aging === false ? AGING.map((b) => ({ bucket: b.bucket, count: 0, amount: 0 as number | null })) : (await openIntervals(sql, m.id, to,
+    // Whole days since opening in [lo, hi] is opened_at in (to − (hi + 1) days, to − lo days].
+    [...AGING].reverse().map((b) => to - b.lo * 86_400_000))).reverse().map((r, i) => ({ bucket: AGING[i].bucket, count: r.n, amount: round(r.amount) }));
   const closes = closed.filter((r) => r.kind !== 'open');
   const closedTotal = Math.round(closes.reduce((s, r) => s + r.n, 0));
   const ttc = { n: closedTotal, mean: closedTotal ? closes.reduce((s, r) => s + r.dur, 0) / closedTotal : null, p50: opts.p50 === false ? null : await timeToCloseP50(sql, m.id, from, to, closedTotal) };
@@ -343,14 +369,8 @@ export const needsP50 = (measure: string) => measure.startsWith('time_to_close_p
 export async function lifecycleMeasure(sql: Sql, m: MetricRow, measure: string, from: number, to: number, ans?: LifecycleAnswer): Promise<number | null> {
   const over = /^open_(amount|count)_over_(\d+)d$/.exec(measure);
   if (over) {
-    // Still open, plus closed after `to`: each half reads one partial index, not every episode ever opened.
-    const before = new Date(to - Number(over[2]) * 86_400_000);
-    const [r] = await sql<{ n: number; amount: number }[]>`
-      select count(*)::int as n, coalesce(sum(amount), 0)::float8 as amount from (
-        select amount from metric_episodes where metric_id = ${m.id} and closed_at is null and opened_at <= ${before}
-        union all
-        select amount from metric_episodes where metric_id = ${m.id} and closed_at > ${new Date(to)} and opened_at <= ${before}
-      ) x`;
+    // Open at `to` and opened at or before `to` − N days.
+    const [r] = await openIntervals(sql, m.id, to, [to - Number(over[2]) * 86_400_000]);
     return over[1] === 'count' ? r.n : round(r.amount);
   }
   const a = ans ?? await lifecycleValue(sql, m, from, to, { aging: false, p50: needsP50(measure) });
@@ -369,28 +389,110 @@ export async function lifecycleMeasure(sql: Sql, m: MetricRow, measure: string, 
   return null;
 }
 
-/** Per entity over [from, to): time open within the range, episodes, mean time to close, open now. */
+/** How many rows the table widget shows. */
+export const TABLE_ROWS = 200;
+const DAY_MS = 86_400_000;
+
+/**
+ * Per entity over [from, to): time open within the range, episodes, mean time to close, open now; the
+ * TABLE_ROWS entities open longest in the range.
+ *
+ * Entities with one episode: the time open of the items open longest gives a floor θ under the last row's
+ * (those TABLE_ROWS entities are open at least that long); such an entity can reach θ only if its episode opened
+ * by `to` − θ and closed (if it did) after `from` + θ, so only those are summed, not every entity active in the
+ * range. Entities with several episodes (metric_entities) are all summed: their episodes closed on whole days
+ * inside the range from metric_entity_days, the rest (open ones, the edge days, a day with an episode opened
+ * before the range or with differing names) from the episodes.
+ */
 export async function lifecycleTable(sql: Sql, m: MetricRow, from: number, to: number) {
   const f = new Date(from);
   const t = new Date(to);
+  const [floor] = await sql<{ s: number | null }[]>`
+    select s from (
+      select entity, max(date_part('epoch', ${t}::timestamptz - greatest(opened_at, ${f}::timestamptz)))::float8 as s from (
+        select entity, opened_at from metric_episodes where metric_id = ${m.id} and closed_at is null and opened_at < ${t}
+        order by opened_at limit ${TABLE_ROWS * 5}) o
+      group by entity) x
+    order by s desc limit 1 offset ${TABLE_ROWS - 1}`;
+  // Less than a second (or fewer open entities than rows): no floor worth using.
+  const theta = floor && floor.s !== null && floor.s > 1 ? floor.s - 1 : null;
+  const some = theta === null ? null : (await sql<{ entity: string }[]>`
+      select entity from metric_episodes where metric_id = ${m.id} and closed_at is null and opened_at <= ${new Date(to - theta * 1000)}
+      union
+      select entity from metric_episodes where metric_id = ${m.id} and closed_at >= ${new Date(from + theta * 1000)} and opened_at <= ${new Date(to - theta * 1000)}`).map((r) => r.entity);
+  // So many that reading them one by one costs more than reading the range: all of them.
+  const candidates = some && some.length <= 20_000 ? sql`and entity = any(${some}::text[])` : sql``;
+  // Whole UTC days inside the range: [d1, d2); none in a range shorter than that.
+  let d1 = Math.ceil(from / DAY_MS) * DAY_MS;
+  let d2 = truncTo(to, 'd');
+  if (d1 >= d2) { d1 = from; d2 = from; }
+  const D1 = new Date(d1);
+  const D2 = new Date(d2);
+  // The entities with several episodes as a list (the planner then knows how many episodes they have and reads
+  // ranges by time for a few busy machines, by entity for a few reopened deals); whether any has only one.
+  // (Without a floor, the entities with one episode are read only if there are any, found in key order.)
+  const [{ several, singles }] = await sql<{ several: string[]; singles: boolean }[]>`
+    select array(select entity from metric_entities where metric_id = ${m.id} and episodes > 1) as several,
+      ${theta !== null ? sql`true` : sql`exists (select 1 from metric_entities where metric_id = ${m.id} and episodes = 1 order by metric_id, entity limit 1)`} as singles`;
+  const ep = sql`entity, entity_name, opened_at, closed_at, amount from metric_episodes where metric_id = ${m.id} and entity = any(${several}::text[])`;
   const rows = await roomy(sql, (tx) => tx<{ entity: string; name: string | null; episodes: number; open_s: number; mean_close_s: number | null; open_now: boolean; amount: number | null }[]>`
-    select entity, max(entity_name) as name, count(*)::int as episodes,
-      sum(date_part('epoch', least(coalesce(closed_at, ${t}), ${t}) - greatest(opened_at, ${f})))::float8 as open_s,
-      avg(date_part('epoch', closed_at - opened_at)) filter (where closed_at is not null)::float8 as mean_close_s,
-      bool_or(closed_at is null or closed_at > ${t}) as open_now,
-      sum(amount) filter (where closed_at is null or closed_at > ${t})::float8 as amount
-    from metric_episodes
-    where metric_id = ${m.id} and opened_at is not null and opened_at < ${t} and (closed_at is null or closed_at >= ${f})
-    group by entity order by open_s desc, entity limit 200`);
+    with days as (
+      select entity, t, n, dur_s, name, (mixed or first_opened < ${f}) as redo from metric_entity_days
+      where metric_id = ${m.id} and t >= ${D1} and t < ${D2}),
+    eps as (
+      -- The open ones by the index of open items (not every episode of these entities), then theirs.
+      select * from (select entity, entity_name, opened_at, closed_at, amount from metric_episodes
+        where ${several.length ? sql`true` : sql`false`} and metric_id = ${m.id} and closed_at is null and opened_at < ${t} offset 0) o
+      where entity = any(${several}::text[])
+      union all
+      select ${ep} and closed_at >= ${f} and closed_at < ${D1} and opened_at < ${t}
+      union all
+      select ${ep} and closed_at >= ${D2} and opened_at < ${t}
+      union all
+      select e.entity, e.entity_name, e.opened_at, e.closed_at, e.amount from days d
+      join metric_episodes e on e.metric_id = ${m.id} and e.closed_at >= d.t and e.closed_at < d.t + interval '24 hours' and e.entity = d.entity and e.opened_at is not null
+      where d.redo),
+    parts as (
+      select entity, entity_name as name, 1 as n, date_part('epoch', least(coalesce(closed_at, ${t}), ${t}) - greatest(opened_at, ${f})) as open_s,
+        (closed_at is not null)::int as closed, date_part('epoch', closed_at - opened_at) as dur,
+        closed_at is null or closed_at > ${t} as open_now, case when closed_at is null or closed_at > ${t} then amount end as amount
+      from eps
+      union all
+      select entity, name, n, dur_s, n, dur_s, false, null from days where not redo)
+    select * from (
+      select entity, max(name) as name, sum(n)::int as episodes, sum(open_s)::float8 as open_s,
+        (sum(dur) / nullif(sum(closed), 0))::float8 as mean_close_s, bool_or(open_now) as open_now, sum(amount)::float8 as amount
+      from parts group by entity
+      union all
+      select entity, max(entity_name) as name, count(*)::int as episodes,
+        sum(date_part('epoch', least(coalesce(closed_at, ${t}), ${t}) - greatest(opened_at, ${f})))::float8 as open_s,
+        avg(date_part('epoch', closed_at - opened_at)) filter (where closed_at is not null)::float8 as mean_close_s,
+        bool_or(closed_at is null or closed_at > ${t}) as open_now,
+        sum(amount) filter (where closed_at is null or closed_at > ${t})::float8 as amount
+      from metric_episodes
+      where ${singles ? sql`true` : sql`false`} and metric_id = ${m.id} and opened_at is not null and opened_at < ${t} and (closed_at is null or closed_at >= ${f}) ${candidates}
+        and not (entity = any(${several}::text[]))
+      group by entity) x
+    order by open_s desc, entity limit ${TABLE_ROWS}`);
   return rows.map((r) => ({ ...r, open_s: round(r.open_s), mean_close_s: round(r.mean_close_s), amount: round(r.amount) }));
 }
 
 /** Each entity's latest state (open or closed) with since when: the "down now" grid. */
 export async function lifecycleGrid(sql: Sql, m: MetricRow, at: number) {
-  const rows = await sql<{ entity: string; name: string | null; opened_at: Date | null; closed_at: Date | null }[]>`
+  // Each entity's latest episode is in metric_entities; when one of them opened after `at` (a range ending in
+  // the past), the latest episode opened by then is another one, picked from the episodes.
+  const [rows, later] = await Promise.all([
+    sql<{ entity: string; name: string | null; opened_at: Date | null; closed_at: Date | null }[]>`
+      select entity, entity_name as name, opened_at, closed_at from metric_entities where metric_id = ${m.id} order by entity limit 500`,
+    sql`select 1 from metric_entities where metric_id = ${m.id} and opened_at > ${new Date(at)} limit 1`,
+  ]);
+  return gridItems(later.length ? await sql<{ entity: string; name: string | null; opened_at: Date | null; closed_at: Date | null }[]>`
     select distinct on (entity) entity, entity_name as name, opened_at, closed_at from metric_episodes
     where metric_id = ${m.id} and opened_at is not null and opened_at <= ${new Date(at)}
-    order by entity, opened_at desc limit 500`;
+    order by entity, opened_at desc limit 500` : rows, at);
+}
+
+function gridItems(rows: Array<{ entity: string; name: string | null; opened_at: Date | null; closed_at: Date | null }>, at: number) {
   return rows.map((r) => {
     const open = r.closed_at === null || r.closed_at.getTime() > at;
     return { entity: r.entity, name: r.name, status: open ? 'open' : 'closed', since: (open ? r.opened_at : r.closed_at)!.toISOString() };

@@ -18,8 +18,10 @@
 // most VALUES_CAP values per bucket (the rest are counted in `dropped` and answers say `sampled`). p50/p90
 // metrics also count every value in a log-scale histogram per bucket (metric_sketches, db/metrics/sketch.ts),
 // which percentiles over many values read instead. Lifecycle metrics keep, next to their episodes, what
-// opened and closed per hour and day (metric_lifecycle_buckets) and a histogram of times to close: each
-// batch adds the difference between the touched entities' episodes after and before it.
+// opened and closed per hour and day (metric_lifecycle_buckets), a histogram of times to close and the items
+// open now per opening hour (metric_open_hours): each batch adds the difference between the touched entities'
+// episodes after and before it; and one row per entity with its latest episode (metric_entities), rewritten
+// for the touched entities.
 import type { Pool, Sql } from '../platform/sql';
 import { conditionHolds, getField, num } from '../rules/match';
 import type { MatchableEvent } from '../rules/schema';
@@ -193,11 +195,19 @@ const LIFECYCLE_GRAINS = ['h', 'd'] as const;
 class Flows {
   private rows = new Map<string, { n: number; amount: number; dur: number }>();
   private sketch = new Map<string, number>();
+  /** Items open now per opening hour (metric_open_hours). */
+  private open = new Map<string, { n: number; amount: number }>();
 
   add(ep: Episode, sign: 1 | -1) {
     if (!ep.opened_at) return;
     const opened = ep.opened_at.getTime();
     const amount = ep.amount ?? 0;
+    if (!ep.closed_at) {
+      const k = new Date(truncTo(opened, 'h')).toISOString();
+      const r = this.open.get(k) ?? { n: 0, amount: 0 };
+      r.n += sign; r.amount += sign * amount;
+      this.open.set(k, r);
+    }
     for (const g of LIFECYCLE_GRAINS) {
       this.bump(`${g}|${new Date(truncTo(opened, g)).toISOString()}|open`, sign, amount, 0);
       if (ep.closed_at) {
@@ -233,7 +243,95 @@ class Flows {
       const [grain, t, bin] = splitKey(k, 3);
       return [`${metricId}|${grain}|${t}|${bin}|${TTC_GROUP}`, n] as const;
     })));
+    const open = [...this.open].filter(([, r]) => r.n !== 0 || r.amount !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([t, r]) => ({ t, ...r }));
+    if (open.length) {
+      await sql`
+        insert into metric_open_hours as o (metric_id, t, n, amount)
+        select ${metricId}, t, n, amount from json_to_recordset(${JSON.stringify(open)}::text::json) as x(t timestamptz, n bigint, amount float8)
+        on conflict (metric_id, t) do update set n = o.n + excluded.n, amount = o.amount + excluded.amount`;
+      // An hour whose items have all closed holds nothing (its amount is a rounding residue at most).
+      await sql`delete from metric_open_hours where metric_id = ${metricId} and t = any(${open.map((r) => r.t)}::timestamptz[]) and n = 0`;
+    }
   }
+}
+
+/**
+ * metric_entity_days of the touched entities with several opened episodes: the UTC days of closing whose
+ * episodes changed in this batch (every day when the entity has just got its second episode), recomputed from
+ * the entity's episodes. `existing` are the episode objects read before the batch (edited in place by it),
+ * `snapshots` their state before it, index by index; an entity's opened episodes never become fewer (until a
+ * rebuild clears everything).
+ */
+async function writeEntityDays(sql: Sql, metricId: number, keys: string[], existing: Episode[], snapshots: Episode[], by: Map<string, Episode[]>) {
+  const snapOf = new Map<Episode, Episode>(existing.map((p, i) => [p, snapshots[i]]));
+  const prevCount = new Map<string, number>();
+  for (const p of snapshots) if (p.opened_at) prevCount.set(p.entity, (prevCount.get(p.entity) ?? 0) + 1);
+  const pairs: Array<{ entity: string; t: string }> = [];
+  const rows: Array<{ entity: string; t: string; n: number; dur_s: number; first_opened: string; name: string | null; mixed: boolean }> = [];
+  const closedDay = (p: Episode) => (p.opened_at && p.closed_at ? truncTo(p.closed_at.getTime(), 'd') : null);
+  const ms = (d: Date | null) => d?.getTime() ?? null;
+  for (const k of keys) {
+    const all = by.get(k)!;
+    if (all.filter((p) => p.opened_at).length < 2) continue;
+    const fresh = (prevCount.get(k) ?? 0) < 2;
+    const days = new Set<number>();
+    const add = (p: Episode) => { const d = closedDay(p); if (d !== null) days.add(d); };
+    for (const p of all) {
+      const was = snapOf.get(p);
+      if (fresh || !was) add(p);
+      else if (ms(was.opened_at) !== ms(p.opened_at) || ms(was.closed_at) !== ms(p.closed_at) || was.entity_name !== p.entity_name) { add(was); add(p); }
+    }
+    if (!days.size) continue;
+    const byDay = new Map<number, Episode[]>();
+    for (const p of all) {
+      const d = closedDay(p);
+      if (d === null || !days.has(d)) continue;
+      if (!byDay.has(d)) byDay.set(d, []);
+      byDay.get(d)!.push(p);
+    }
+    for (const d of days) {
+      const t = new Date(d).toISOString();
+      pairs.push({ entity: k, t });
+      const eps = byDay.get(d);
+      if (!eps) continue;
+      const names = new Set(eps.map((p) => p.entity_name));
+      rows.push({
+        entity: k, t, n: eps.length,
+        dur_s: eps.reduce((sum, p) => sum + (p.closed_at!.getTime() - p.opened_at!.getTime()) / 1000, 0),
+        first_opened: new Date(Math.min(...eps.map((p) => p.opened_at!.getTime()))).toISOString(),
+        name: names.size === 1 ? eps[0].entity_name : null, mixed: names.size > 1,
+      });
+    }
+  }
+  if (!pairs.length) return;
+  await sql`
+    delete from metric_entity_days d using json_to_recordset(${JSON.stringify(pairs)}::text::json) as x(entity text, t timestamptz)
+    where d.metric_id = ${metricId} and d.t = x.t and d.entity = x.entity`;
+  if (rows.length) await sql`
+    insert into metric_entity_days (metric_id, entity, t, n, dur_s, first_opened, name, mixed)
+    select ${metricId}, entity, t, n, dur_s, first_opened, name, mixed
+    from json_to_recordset(${JSON.stringify(rows)}::text::json) as x(entity text, t timestamptz, n int, dur_s float8, first_opened timestamptz, name text, mixed boolean)`;
+}
+
+/** Each touched entity's row in metric_entities: its latest opened episode and how many it has (none: no row). */
+async function writeEntities(sql: Sql, metricId: number, keys: string[], by: Map<string, Episode[]>) {
+  const rows: Array<{ entity: string; entity_name: string | null; opened_at: string; closed_at: string | null; episodes: number }> = [];
+  for (const k of keys) {
+    let latest: Episode | null = null;
+    let n = 0;
+    for (const ep of by.get(k)!) {
+      if (!ep.opened_at) continue;
+      n++;
+      if (!latest || ep.opened_at.getTime() >= latest.opened_at!.getTime()) latest = ep;
+    }
+    if (latest) rows.push({ entity: k, entity_name: latest.entity_name, opened_at: latest.opened_at!.toISOString(), closed_at: latest.closed_at?.toISOString() ?? null, episodes: n });
+  }
+  await sql`delete from metric_entities where metric_id = ${metricId} and entity = any(${keys}::text[])`;
+  if (!rows.length) return;
+  await sql`
+    insert into metric_entities (metric_id, entity, entity_name, opened_at, closed_at, episodes)
+    select ${metricId}, entity, entity_name, opened_at, closed_at, episodes
+    from json_to_recordset(${JSON.stringify(rows)}::text::json) as x(entity text, entity_name text, opened_at timestamptz, closed_at timestamptz, episodes int)`;
 }
 
 /** The entity an event is about, as the lifecycle key `kind:id`. */
@@ -272,6 +370,7 @@ async function applyLifecycle(sql: Sql, m: { id: number; org_id: number; def: Li
   // What these entities' episodes contribute to the flows before the batch (the loop below edits them in place).
   const before = new Flows();
   for (const ep of existing) before.add(ep, -1);
+  const unchanged = existing.map((ep) => ({ ...ep }));
   const by = new Map<string, Episode[]>();
   for (const k of keys) by.set(k, []);
   for (const ep of existing) by.get(ep.entity)!.push(ep);
@@ -329,6 +428,8 @@ async function applyLifecycle(sql: Sql, m: { id: number; org_id: number; def: Li
     select ${m.id}, entity, entity_name, opened_at, amount, closed_at, closed_category, closed_type, open_event_id, close_event_id
     from json_to_recordset(${JSON.stringify(rows)}::text::json) as x(entity text, entity_name text, opened_at timestamptz, amount float8,
       closed_at timestamptz, closed_category text, closed_type text, open_event_id bigint, close_event_id bigint)`;
+  await writeEntities(sql, m.id, keys, by);
+  await writeEntityDays(sql, m.id, keys, existing, unchanged, by);
 }
 
 type Loaded = { id: number; org_id: number; def: MetricRow['definition'] };

@@ -26,6 +26,9 @@ async function clearRollups(tx: Sql, m: MetricRow) {
   await tx`delete from metric_episodes where metric_id = ${m.id}`;
   await tx`delete from metric_lifecycle_buckets where metric_id = ${m.id}`;
   await tx`delete from metric_sketches where metric_id = ${m.id}`;
+  await tx`delete from metric_open_hours where metric_id = ${m.id}`;
+  await tx`delete from metric_entities where metric_id = ${m.id}`;
+  await tx`delete from metric_entity_days where metric_id = ${m.id}`;
   await addJobs(tx, [job('metric__rebuild', { metric_id: m.id, version: m.version })]);
 }
 
