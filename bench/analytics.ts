@@ -14,7 +14,9 @@
 //     run request to the finished run, render time, pages, and Herald's peak resident memory (targets ≤ 10 s,
 //     < 400 MiB for 20 pages).
 // Env: BENCH_ALERTS, BENCH_QUICK=1, BENCH_REQUESTS (per query, default 40; quick 20), BENCH_KEEP=1 (seed, print the
-// database URL and wait: for EXPLAIN ANALYZE by hand), BENCH_ONLY=analytics,export,report_pdf (rows to run).
+// database URL and wait: for EXPLAIN ANALYZE by hand), BENCH_ONLY=analytics,export,report_pdf (rows to run),
+// BENCH_DATABASE_URL=<the URL a BENCH_KEEP run printed> (no seeding: measure again on that kept database; Herald
+// migrates it on start, and a new rollup is built by its worker before the analytics rows are timed).
 import postgres from 'postgres';
 import { ADMIN_KEY, freshDatabase, percentile, procStatus, sleep, spawnHerald, startPostgres } from './lib';
 
@@ -97,13 +99,17 @@ function rssSampler(pid: number) {
 }
 
 async function main() {
-  log(`seeding ${N.toLocaleString('en')} alerts (${QUICK ? 'quick' : 'full'})`);
-  const pg = await startPostgres();
-  const db = await freshDatabase(pg);
+  const reuse = process.env.BENCH_DATABASE_URL;
+  log(reuse ? `reusing ${reuse}` : `seeding ${N.toLocaleString('en')} alerts (${QUICK ? 'quick' : 'full'})`);
+  const pg = reuse ? null : await startPostgres();
+  const db = reuse ? { url: reuse, drop: async () => {} } : await freshDatabase(pg!);
   const sql = postgres(db.url, { max: 2, onnotice: () => {} });
   let herald: Awaited<ReturnType<typeof spawnHerald>> | null = null;
   try {
-    const counts = await seed(sql);
+    const counts = reuse
+      ? (await sql<{ alerts: number; timeline: number; messages: number }[]>`
+        select (select count(*)::int from alerts) as alerts, (select count(*)::int from alert_timeline) as timeline, (select count(*)::int from messages) as messages`)[0]
+      : await seed(sql);
     log(`seeded: ${counts.alerts} alerts, ${counts.timeline} timeline rows, ${counts.messages} messages`);
     if (process.env.BENCH_KEEP === '1') {
       log(`BENCH_KEEP=1: database ${db.url} stays up until you stop the bench`);
@@ -212,7 +218,7 @@ async function main() {
     await herald?.stop();
     await sql.end();
     await db.drop();
-    await pg.stop();
+    await pg?.stop();
   }
 }
 
