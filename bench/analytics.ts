@@ -19,6 +19,8 @@
 // migrates it on start, and a new rollup is built by its worker before the analytics rows are timed).
 import postgres from 'postgres';
 import { ADMIN_KEY, freshDatabase, percentile, procStatus, sleep, spawnHerald, startPostgres } from './lib';
+import { connect } from '../db/platform/sql';
+import { rollupAnalyticsAll } from '../db/analytics/rollup';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const N = Number(process.env.BENCH_ALERTS ?? (QUICK ? 50_000 : 1_000_000));
@@ -117,6 +119,15 @@ async function main() {
     }
     // The report row needs the worker (report__generate); the others measure the API alone.
     herald = await spawnHerald(db.url, { LOG_LEVEL: 'warn' }, want('report_pdf') ? [] : ['--role=api']);
+    if (want('analytics')) {
+      // The analytics rollups of the whole history (the worker's analytics__rollup job does the same, an hour
+      // at a time, in production; the API-only Herald here has no worker).
+      const pool = connect(db.url, { max: 1 });
+      const t = performance.now();
+      const hours = await rollupAnalyticsAll(pool);
+      await pool.end();
+      log(`analytics rollups: ${hours} hours computed in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    }
     const get = async (path: string) => {
       const t = performance.now();
       const res = await fetch(herald!.url + path, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
