@@ -18,6 +18,25 @@ export const AnalyticsQuerySchema = z.object({
   ...FilterFields,
 }).strict();
 
+const pcts = z.object({ p50: z.number().nullable(), p90: z.number().nullable(), mean: z.number().nullable() });
+const counts = { created: z.number().int(), acknowledged: z.number().int(), resolved: z.number().int(), escalated: z.number().int() };
+/** The answer, for the OpenAPI document (AlertAnalytics is its type). */
+export const AnalyticsAnswerSchema = z.object({
+  range: z.object({ from: z.string(), to: z.string(), bucket: z.enum(BUCKETS), tz: z.string() }),
+  filters: z.object({ category: z.string().nullable(), priority: z.array(z.string()).nullable(), rule_id: z.number().nullable(), role: z.string().nullable() }),
+  totals: z.object({ ...counts, ack_rate: z.number().nullable(), escalation_rate: z.number().nullable(), mtta_s: pcts, mttr_s: pcts }),
+  series: z.array(z.object({ t: z.string(), ...counts, mtta_p50_s: z.number().nullable() })),
+  by_category: z.array(z.object({ category: z.string(), ...counts, mtta_p50_s: z.number().nullable(), mttr_p50_s: z.number().nullable() })),
+  by_channel: z.array(z.object({ channel: z.string(), sent: z.number().int(), delivered: z.number().int(), failed: z.number().int(), acted: z.number().int() })),
+  by_person: z.array(z.object({ user_id: z.number().int(), name: z.string().nullable(), acknowledged: z.number().int(), mtta_p50_s: z.number().nullable() })),
+  noisiest: z.array(z.union([
+    z.object({ rule_id: z.number().int(), name: z.string().nullable(), alerts: z.number().int() }),
+    z.object({ dedup_key: z.string(), alerts: z.number().int(), occurrences: z.number().int() }),
+  ])),
+  approximate: z.boolean().describe('true: the percentiles (p50, p90 and every *_p50_s) come from log-scale histograms and are within 1 % of the exact '
+    + 'figure; the range held more than HERALD_ANALYTICS_EXACT_ALERTS alerts (default 20,000). Counts, rates and means are exact either way.'),
+});
+
 export interface Percentiles { p50: number | null; p90: number | null; mean: number | null }
 export interface AlertAnalytics {
   range: { from: string; to: string; bucket: string; tz: string };
