@@ -137,14 +137,21 @@ describe('a big history answered from rollups', () => {
     }
   });
 
-  it('an old alert acknowledged and resolved today counts at once, and in the stored hour once the job has run', async () => {
-    const [old] = await h.sql<{ id: number; hour: Date }[]>`
-      select id::int, date_trunc('hour', created_at, 'UTC') as hour from alerts where status = 'triggered' and category = 'sales' order by id limit 1`;
-    const stored = async () => (await h.sql<{ acknowledged: number; resolved: number }[]>`
-      select acknowledged, resolved from analytics_hours where hour = ${old.hour} and category = '*'`)[0];
+  it('an old alert repeated, acknowledged and resolved today counts at once, and in the stored hour once the job has run', async () => {
+    const [old] = await h.sql<{ id: number; hour: Date; dedup_key: string; occurrences: number }[]>`
+      select id::int, date_trunc('hour', created_at, 'UTC') as hour, dedup_key, occurrences
+      from alerts where status = 'triggered' and category = 'sales' order by id limit 1`;
+    const stored = async () => (await h.sql<{ acknowledged: number; resolved: number; occurrences: number }[]>`
+      select acknowledged, resolved, key_occurrences[array_position(dedup_keys, ${old.dedup_key})]::int as occurrences
+      from analytics_hours where hour = ${old.hour} and category = '*'`)[0];
     const before = await stored();
+    expect(before.occurrences).toBe(old.occurrences);
     const q = { from: '2026-03-24', to: '2026-04-02', tz: 'Europe/Berlin', bucket: 'day' };
     const was = await fromRollups(q);
+    // A repeat (routed onto the open alert: occurrences + 1, no timeline row).
+    const ev = await h.api('POST', '/v1/events', { category: 'sales', type: 'thing', severity: 'error', title: 'Again', dedup_key: old.dedup_key });
+    expect(ev.status).toBe(202);
+    await h.eventually(async () => (await h.sql`select 1 from alerts where id = ${old.id} and occurrences = ${old.occurrences + 1}`).length > 0);
     expect((await h.api('POST', `/v1/alerts/${old.id}/acknowledge`)).status).toBe(200);
     expect((await h.api('POST', `/v1/alerts/${old.id}/resolve`)).status).toBe(200);
     // Before the job has run: the request computes the changed hour itself.
@@ -155,7 +162,7 @@ describe('a big history answered from rollups', () => {
     // The job (running in Herald's worker) recomputes the stored hour.
     await h.eventually(async () => {
       const s = await stored();
-      return s.acknowledged === before.acknowledged + 1 && s.resolved === before.resolved + 1;
+      return s.acknowledged === before.acknowledged + 1 && s.resolved === before.resolved + 1 && s.occurrences === old.occurrences + 1;
     }, 30_000);
     same(await fromRollups(q), await exactly(q));
   });

@@ -47,7 +47,11 @@ async function coveredHours(tx: Sql, orgId: number, r: ResolvedRange): Promise<D
         union
         select date_trunc('hour', a.created_at, 'UTC') from (
           select alert_id from messages where id > (select mark from analytics_rollup_marks where source = 'messages')
-          order by id limit ${LIVE_CHANGES}) m join alerts a on a.id = m.alert_id)
+          order by id limit ${LIVE_CHANGES}) m join alerts a on a.id = m.alert_id
+        union
+        select date_trunc('hour', a.created_at, 'UTC') from (
+          select alert_id from events where id > (select mark from analytics_rollup_marks where source = 'events')
+          order by id limit ${LIVE_CHANGES}) e join alerts a on a.id = e.alert_id)
     order by d.hour`;
   return rows.map((x) => x.hour);
 }
@@ -111,7 +115,7 @@ export async function rollupAnswer(tx: Sql, orgId: number, r: ResolvedRange, f: 
     with hrs as materialized (
       select h.hour, h.category, h.created, h.acknowledged, h.resolved, h.escalated, h.tta_sum, h.ttr_sum, h.channels, h.sent,
         h.delivered, h.failed, h.acted, h.ack_users, h.ack_counts, h.rules, h.rule_counts, h.cats,
-        h.cat_created, h.cat_acknowledged, h.cat_resolved, h.cat_escalated, h.tta, h.ttr
+        h.cat_created, h.cat_acknowledged, h.cat_resolved, h.cat_escalated, h.dedup_keys, h.key_alerts, h.key_occurrences, h.tta, h.ttr
       from analytics_hours h
       where h.org_id = ${orgId} and h.hour = any(${covered.map((d) => d.toISOString())}::timestamptz[]) and ${pick('h')}
         ${f.category != null ? tx`and h.category = ${f.category}` : none}
@@ -119,7 +123,7 @@ export async function rollupAnswer(tx: Sql, orgId: number, r: ResolvedRange, f: 
       union all
       select x.hour, x.category, x.created, x.acknowledged, x.resolved, x.escalated, x.tta_sum, x.ttr_sum, x.channels, x.sent,
         x.delivered, x.failed, x.acted, x.ack_users, x.ack_counts, x.rules, x.rule_counts, x.cats,
-        x.cat_created, x.cat_acknowledged, x.cat_resolved, x.cat_escalated, x.tta, x.ttr
+        x.cat_created, x.cat_acknowledged, x.cat_resolved, x.cat_escalated, x.dedup_keys, x.key_alerts, x.key_occurrences, x.tta, x.ttr
       from (${hourRows(tx,
         tx`from unnest(${rest.lo}::timestamptz[], ${rest.hi}::timestamptz[]) as rg(lo, hi) join alerts a on a.org_id = ${orgId} and a.created_at >= rg.lo and a.created_at < rg.hi`,
         where(tx, orgId, r, f))}) x
@@ -187,15 +191,9 @@ export async function rollupAnswer(tx: Sql, orgId: number, r: ResolvedRange, f: 
       from b, unnest(b.rules, b.rule_counts) as u(rule_id, n)
       group by 1 order by 2 desc, 1 limit ${NOISIEST}
     ),
-    -- Dedup keys are not in the rollups (a repeat changes occurrences and writes no timeline row): counted from
-    -- the alerts index, occurrences read from the table for the keys that can make the list (as the exact statement).
-    key_counts as (select a.dedup_key, count(*) as alerts from alerts a where ${where(tx, orgId, r, f)} group by 1),
-    key_cutoff as (select alerts from key_counts order by alerts desc limit 1 offset ${NOISIEST - 1}),
     noisy_keys as (
-      select a.dedup_key, count(*) as alerts, sum(a.occurrences) as occurrences
-      from alerts a
-      where ${where(tx, orgId, r, f)}
-        and a.dedup_key in (select dedup_key from key_counts where alerts >= coalesce((select alerts from key_cutoff), 0))
+      select u.dedup_key, sum(u.n)::bigint as alerts, sum(u.occ)::bigint as occurrences
+      from b, unnest(b.dedup_keys, b.key_alerts, b.key_occurrences) as u(dedup_key, n, occ)
       group by 1 order by 2 desc, 3 desc, 1 limit ${NOISIEST}
     ),
     noisiest as (

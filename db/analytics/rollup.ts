@@ -3,8 +3,8 @@
 // rows the job stores and the rows a request computes on the fly for the hours not (or not yet) stored, so an
 // answer from rollups counts exactly what the exact statement counts.
 //
-// Kept by the job analytics__rollup, never on ingest or in a transition: it follows the timeline and the
-// messages by id (every alert change writes a timeline row in the same transaction: creation, acknowledgement,
+// Kept by the job analytics__rollup, never on ingest or in a transition: it follows the timeline, the messages
+// and the routed events by id (a repeat changes an alert's occurrences; every other alert change writes a timeline row in the same transaction: creation, acknowledgement,
 // snooze, resolution, escalation, reopening, undo, a message delivered, failed or dropped; every message is a
 // new row) and recomputes the hours of the alerts those rows belong to, exactly, from the base tables. The ids
 // are followed as the metric rollup follows events (db/metrics/rollup.ts settledPrefix): the mark passes ids it
@@ -47,7 +47,7 @@ export function hourRows(tx: Sql, from: Fragment, where: Fragment) {
     with al as materialized (
       select a.id, a.org_id, date_trunc('hour', a.created_at, 'UTC') as hour, a.category, a.priority,
         a.escalation_level > 0 as escalated, a.first_acknowledged_at is not null as acked, a.resolved_at is not null as resolved,
-        a.first_acknowledged_user_id as ack_user, a.rule_ids,
+        a.first_acknowledged_user_id as ack_user, a.rule_ids, a.dedup_key, a.occurrences,
         extract(epoch from a.first_acknowledged_at - a.created_at)::float8 as tta,
         extract(epoch from a.resolved_at - a.created_at)::float8 as ttr
       ${from} where ${where}
@@ -57,7 +57,10 @@ export function hourRows(tx: Sql, from: Fragment, where: Fragment) {
         (count(*) filter (where acked))::int as acknowledged,
         (count(*) filter (where resolved))::int as resolved, (count(*) filter (where escalated))::int as escalated,
         coalesce(sum(tta), 0)::float8 as tta_sum, coalesce(sum(ttr), 0)::float8 as ttr_sum,
-        array_agg(distinct al.category order by al.category) as cats
+        array_agg(distinct al.category order by al.category) as cats,
+        -- Dedup keys one entry per alert (a key rarely has two alerts in an hour); the answer adds them up.
+        array_agg(al.dedup_key order by al.dedup_key) as dedup_keys, array_agg(1 order by al.dedup_key) as key_alerts,
+        array_agg(al.occurrences::bigint order by al.dedup_key) as key_occurrences
       from al group by ${tx.unsafe(sets(''))}
     ),
     gc as (
@@ -135,6 +138,7 @@ export function hourRows(tx: Sql, from: Fragment, where: Fragment) {
       case when g.category = '*' then gc.acknowledged else array[g.acknowledged] end as cat_acknowledged,
       case when g.category = '*' then gc.resolved else array[g.resolved] end as cat_resolved,
       case when g.category = '*' then gc.escalated else array[g.escalated] end as cat_escalated,
+      g.dedup_keys, g.key_alerts, g.key_occurrences,
       coalesce(ab.tta, ''::bytea) as tta, coalesce(rb.ttr, ''::bytea) as ttr
     from g
       join gc using (org_id, hour)
@@ -146,7 +150,7 @@ export function hourRows(tx: Sql, from: Fragment, where: Fragment) {
 }
 
 const COLUMNS = `org_id, hour, category, priority, created, acknowledged, resolved, escalated, tta_sum, ttr_sum, channels, sent, delivered,
-  failed, acted, ack_users, ack_counts, rules, rule_counts, cats, cat_created, cat_acknowledged, cat_resolved, cat_escalated, tta, ttr`;
+  failed, acted, ack_users, ack_counts, rules, rule_counts, cats, cat_created, cat_acknowledged, cat_resolved, cat_escalated, dedup_keys, key_alerts, key_occurrences, tta, ttr`;
 
 /** Recomputes the given UTC hours of an org exactly from the base tables (caller's transaction). */
 export async function recomputeHours(tx: Sql, orgId: number, hours: Date[]): Promise<void> {
@@ -176,13 +180,23 @@ async function missingHours(tx: Sql, limit: number): Promise<Array<{ org_id: num
     order by g.h, o.id limit ${limit}`;
 }
 
-interface Mark { source: 'timeline' | 'messages'; mark: number; swept_at: Date }
+interface Mark { source: 'timeline' | 'messages' | 'events'; mark: number; swept_at: Date }
 
 /**
  * The (org, hour) pairs of the alerts that timeline rows or messages after the mark belong to, and the mark those
  * rows let it move to.
  */
 async function changedHours(tx: Sql, m: Mark): Promise<{ hours: Array<{ org_id: number; hour: Date }>; mark: number; full: boolean }> {
+  if (m.source === 'events') {
+    // Repeats: a routed event's alert (its occurrences changed). The mark stops at the first event not routed yet.
+    const rows = await tx<Array<{ id: number; received_at: Date; routed: boolean; org_id: number | null; hour: Date | null }>>`
+      select e.id, e.received_at, e.status <> 'accepted' as routed, a.org_id, date_trunc('hour', a.created_at, 'UTC') as hour
+      from (select id, received_at, status, alert_id from events where id > ${m.mark} order by id limit ${ROLLUP_IDS_BATCH}) e
+      left join alerts a on a.id = e.alert_id order by e.id`;
+    const upTo = rows.findIndex((r) => !r.routed);
+    const mark = settledPrefix(m.mark, upTo < 0 ? rows : rows.slice(0, upTo), Date.now());
+    return { hours: rows.filter((r) => r.hour !== null) as Array<{ org_id: number; hour: Date }>, mark, full: rows.length >= ROLLUP_IDS_BATCH };
+  }
   const rows = m.source === 'timeline'
     ? await tx<Array<{ id: number; received_at: Date; org_id: number; hour: Date }>>`
       select t.id, t.at as received_at, a.org_id, date_trunc('hour', a.created_at, 'UTC') as hour
@@ -207,7 +221,7 @@ export async function rollupAnalyticsOnce(pool: Pool, opts: { skipIfBusy?: boole
     const marks = opts.skipIfBusy
       ? await tx<Mark[]>`select source, mark, swept_at from analytics_rollup_marks order by source for update skip locked`
       : await tx<Mark[]>`select source, mark, swept_at from analytics_rollup_marks order by source for update`;
-    if (marks.length < 2) return { hours: 0, more: false, busy: true };
+    if (marks.length < 3) return { hours: 0, more: false, busy: true };
     const current = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
     const dirty = new Map<string, { org_id: number; hour: Date }>();
     const add = (x: { org_id: number; hour: Date }) => {

@@ -8,7 +8,8 @@
 --
 -- Written only by the job analytics__rollup (db/analytics/rollup.ts), which recomputes an hour exactly from
 -- alerts, messages and the timeline whenever something of it changed (it follows the timeline and messages by
--- id); nothing is written on ingest, routing or an alert's transitions.
+-- id, and events for repeats, which change an alert's occurrences and write no timeline row); nothing is written
+-- on ingest, routing or an alert's transitions.
 create table analytics_hours (
   org_id bigint not null,
   hour timestamptz not null,
@@ -39,6 +40,11 @@ create table analytics_hours (
   cat_acknowledged integer[] not null,
   cat_resolved integer[] not null,
   cat_escalated integer[] not null,
+  -- Dedup keys: alerts per key and their occurrences (a repeat is followed on the events it came from); a key may
+  -- appear more than once in a row.
+  dedup_keys text[] not null,
+  key_alerts integer[] not null,
+  key_occurrences bigint[] not null,
   tta bytea not null,
   ttr bytea not null,
   primary key (org_id, hour, category, priority)
@@ -52,16 +58,17 @@ create table analytics_hours_done (
   primary key (org_id, hour)
 );
 
--- How far the job has followed the timeline and messages (ids), as the metric rollup follows events: the mark
--- passes ids it has seen and gaps older than a few seconds (aborted inserts).
+-- How far the job has followed the timeline, messages and events (ids), as the metric rollup follows events: the
+-- mark passes ids it has seen and gaps older than a few seconds (aborted inserts); an event not routed yet holds it.
 create table analytics_rollup_marks (
-  source text primary key check (source in ('timeline', 'messages')),
+  source text primary key check (source in ('timeline', 'messages', 'events')),
   mark bigint not null default 0,
   swept_at timestamptz not null default '-infinity'
 );
 -- Starting at the ids there are now: every hour of an existing history is computed anyway (as never computed).
 insert into analytics_rollup_marks (source, mark)
-values ('timeline', (select coalesce(max(id), 0) from alert_timeline)), ('messages', (select coalesce(max(id), 0) from messages));
+values ('timeline', (select coalesce(max(id), 0) from alert_timeline)), ('messages', (select coalesce(max(id), 0) from messages)),
+  ('events', (select coalesce(max(id), 0) from events where status <> 'accepted'));
 
 -- The histogram bin of a duration (db/metrics/sketch.ts sketchBin, alpha 1 %): 100000 + ceil(log_gamma v),
 -- gamma = 1.01 / 0.99; 0 is bin 0, negative values mirror below it, so bins sort as their values do.
