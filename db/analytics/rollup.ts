@@ -9,7 +9,7 @@
 // new row) and recomputes the hours of the alerts those rows belong to, exactly, from the base tables. The ids
 // are followed as the metric rollup follows events (db/metrics/rollup.ts settledPrefix): the mark passes ids it
 // has seen and gaps older than GAP_WAIT_MS. Hours never computed (a new database, the hour that just ended) are
-// computed oldest first, HOURS_PER_RUN at a time; the current hour is never stored (requests compute it).
+// computed newest first, HOURS_PER_RUN at a time; the current hour is never stored (requests compute it).
 // Message state changes that write no timeline row (a temporary failure before a retry, a provider's "sent"
 // arriving before Herald recorded its own send) happen within minutes of the message: every SWEEP_MS the hours
 // of the last SWEEP_HOURS are recomputed as well.
@@ -63,7 +63,8 @@ export function hourRows(tx: Sql, from: Fragment, where: Fragment) {
         array_agg(al.occurrences::bigint order by al.dedup_key) as key_occurrences
       from al group by ${tx.unsafe(sets(''))}
     ),
-    gc as (
+    -- Materialized: the hours (a few rows) joined to every row of g; inlined, the planner may re-run it per row.
+    gc as materialized (
       select org_id, hour, array_agg(created order by category) as created, array_agg(acknowledged order by category) as acknowledged,
         array_agg(resolved order by category) as resolved, array_agg(escalated order by category) as escalated
       from (select org_id, hour, category, count(*)::int as created, (count(*) filter (where acked))::int as acknowledged,
@@ -168,7 +169,7 @@ export async function recomputeHours(tx: Sql, orgId: number, hours: Date[]): Pro
     on conflict (org_id, hour) do update set computed_at = excluded.computed_at`;
 }
 
-/** The org's hours that are over and not computed yet, oldest first. */
+/** The org's hours that are over and not computed yet, newest first (the ranges people look at are built first). */
 async function missingHours(tx: Sql, limit: number): Promise<Array<{ org_id: number; hour: Date }>> {
   return tx<Array<{ org_id: number; hour: Date }>>`
     select o.id as org_id, g.h as hour
@@ -177,7 +178,7 @@ async function missingHours(tx: Sql, limit: number): Promise<Array<{ org_id: num
       cross join lateral generate_series(date_trunc('hour', f.first, 'UTC'), date_trunc('hour', now(), 'UTC') - interval '1 hour', interval '1 hour') g(h)
     where f.first is not null
       and not exists (select 1 from analytics_hours_done d where d.org_id = o.id and d.hour = g.h)
-    order by g.h, o.id limit ${limit}`;
+    order by g.h desc, o.id limit ${limit}`;
 }
 
 interface Mark { source: 'timeline' | 'messages' | 'events'; mark: number; swept_at: Date }
