@@ -14,9 +14,13 @@
 //     run request to the finished run, render time, pages, and Herald's peak resident memory (targets ≤ 10 s,
 //     < 400 MiB for 20 pages).
 // Env: BENCH_ALERTS, BENCH_QUICK=1, BENCH_REQUESTS (per query, default 40; quick 20), BENCH_KEEP=1 (seed, print the
-// database URL and wait: for EXPLAIN ANALYZE by hand), BENCH_ONLY=analytics,export,report_pdf (rows to run).
+// database URL and wait: for EXPLAIN ANALYZE by hand), BENCH_ONLY=analytics,export,report_pdf (rows to run),
+// BENCH_DATABASE_URL=<the URL a BENCH_KEEP run printed> (no seeding: measure again on that kept database; Herald
+// migrates it on start, and a new rollup is built by its worker before the analytics rows are timed).
 import postgres from 'postgres';
 import { ADMIN_KEY, freshDatabase, percentile, procStatus, sleep, spawnHerald, startPostgres } from './lib';
+import { connect } from '../db/platform/sql';
+import { rollupAnalyticsAll } from '../db/analytics/rollup';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const N = Number(process.env.BENCH_ALERTS ?? (QUICK ? 50_000 : 1_000_000));
@@ -97,13 +101,17 @@ function rssSampler(pid: number) {
 }
 
 async function main() {
-  log(`seeding ${N.toLocaleString('en')} alerts (${QUICK ? 'quick' : 'full'})`);
-  const pg = await startPostgres();
-  const db = await freshDatabase(pg);
+  const reuse = process.env.BENCH_DATABASE_URL;
+  log(reuse ? `reusing ${reuse}` : `seeding ${N.toLocaleString('en')} alerts (${QUICK ? 'quick' : 'full'})`);
+  const pg = reuse ? null : await startPostgres();
+  const db = reuse ? { url: reuse, drop: async () => {} } : await freshDatabase(pg!);
   const sql = postgres(db.url, { max: 2, onnotice: () => {} });
   let herald: Awaited<ReturnType<typeof spawnHerald>> | null = null;
   try {
-    const counts = await seed(sql);
+    const counts = reuse
+      ? (await sql<{ alerts: number; timeline: number; messages: number }[]>`
+        select (select count(*)::int from alerts) as alerts, (select count(*)::int from alert_timeline) as timeline, (select count(*)::int from messages) as messages`)[0]
+      : await seed(sql);
     log(`seeded: ${counts.alerts} alerts, ${counts.timeline} timeline rows, ${counts.messages} messages`);
     if (process.env.BENCH_KEEP === '1') {
       log(`BENCH_KEEP=1: database ${db.url} stays up until you stop the bench`);
@@ -111,6 +119,15 @@ async function main() {
     }
     // The report row needs the worker (report__generate); the others measure the API alone.
     herald = await spawnHerald(db.url, { LOG_LEVEL: 'warn' }, want('report_pdf') ? [] : ['--role=api']);
+    if (want('analytics')) {
+      // The analytics rollups of the whole history (the worker's analytics__rollup job does the same, an hour
+      // at a time, in production; the API-only Herald here has no worker).
+      const pool = connect(db.url, { max: 1 });
+      const t = performance.now();
+      const hours = await rollupAnalyticsAll(pool);
+      await pool.end();
+      log(`analytics rollups: ${hours} hours computed in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    }
     const get = async (path: string) => {
       const t = performance.now();
       const res = await fetch(herald!.url + path, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
@@ -212,7 +229,7 @@ async function main() {
     await herald?.stop();
     await sql.end();
     await db.drop();
-    await pg.stop();
+    await pg?.stop();
   }
 }
 

@@ -14,6 +14,7 @@ import { heartbeat__check } from './heartbeat__check';
 import { expectation__due } from './expectation__due';
 import { metric__rollup } from './metric__rollup';
 import { metric__rebuild } from './metric__rebuild';
+import { analytics__rollup } from './analytics__rollup';
 import { metric__check } from './metric__check';
 import { digest__send } from './digest__send';
 import { score__recompute } from './score__recompute';
@@ -37,6 +38,7 @@ export const TASKS: TaskList = {
   expectation__due,
   metric__rollup,
   metric__rebuild,
+  analytics__rollup,
   metric__check,
   digest__send,
   score__recompute,

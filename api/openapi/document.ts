@@ -50,7 +50,7 @@ function operation(key: string, d: RouteDoc, params: string[]): Json {
       ...(d.query ? queryParameters(d.query) : []),
     ],
     responses: {
-      [status]: { description: d.summary, ...(media ? { content: { [media]: { schema: {} } } } : {}) },
+      [status]: { description: d.summary, ...(media ? { content: { [media]: { schema: d.response ? schemaOf(d.response) : {} } } } : {}) },
       default: { description: 'An error (problem details)', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
     },
   };

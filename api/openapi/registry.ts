@@ -25,7 +25,7 @@ import { AuditQuerySchema } from '../../db/audit/read';
 import { DrillQuery } from '../../db/metrics/drill';
 import { MarkReadSchema, NotificationQuerySchema } from '../../db/notifications/repo';
 import { SubscribeSchema, UnsubscribeSchema } from '../../db/push/subscriptions';
-import { AnalyticsQuerySchema } from '../../db/analytics/alerts';
+import { AnalyticsAnswerSchema, AnalyticsQuerySchema } from '../../db/analytics/alerts';
 import { ExportQuerySchema } from '../../db/analytics/export';
 import { IntegrationInputSchema, IntegrationPatchSchema } from '../../db/integrations/repo';
 import { HeartbeatInputSchema, HeartbeatPatchSchema } from '../../db/integrations/heartbeats';
@@ -53,6 +53,8 @@ export interface RouteDoc {
   status?: number;
   /** Who may call: an API key or session (default for /v1), none, or the key in the path or body. */
   auth?: 'bearer' | 'none' | 'path-key' | 'provider';
+  /** The success answer's schema, where one is written down (documentation only). */
+  response?: z.ZodType;
   /** What the success answer is (JSON by default). */
   produces?: 'json' | 'text' | 'html' | 'javascript' | 'csv' | 'event-stream' | 'none';
 }
@@ -206,7 +208,7 @@ export const ROUTES: Record<string, RouteDoc> = {
   'GET /v1/reachability/me': op('Notifications', 'Where I can be reached: each channel\'s state for me'),
   'GET /v1/reachability': op('Notifications', 'Where everyone can be reached, channel by channel'),
   // Analytics
-  'GET /v1/analytics/alerts': op('Analytics', 'Alert analytics (MTTA, MTTR, volumes)', { query: AnalyticsQuerySchema }),
+  'GET /v1/analytics/alerts': op('Analytics', 'Alert analytics (MTTA, MTTR, volumes)', { query: AnalyticsQuerySchema, response: AnalyticsAnswerSchema }),
   // Scores and entities
   'GET /v1/entities': op('Scores', 'List entities', { query: EntityListQuery }),
   'GET /v1/entities/:kind/:id': op('Scores', 'One entity with its scores'),

@@ -8,6 +8,8 @@ import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
 import { require, type Actor } from '../actor';
 import { HeraldError, parse } from '../errors';
+import { rollupAnswer, rollupCanAnswer } from './from-rollup';
+import { ACTION_CHANNEL } from './rollup';
 import { BUCKETS, FilterFields, RangeFields, resolveRange, type Filters, type ResolvedRange } from './filters';
 
 export const AnalyticsQuerySchema = z.object({
@@ -15,6 +17,25 @@ export const AnalyticsQuerySchema = z.object({
   bucket: z.enum(BUCKETS).default('day'),
   ...FilterFields,
 }).strict();
+
+const pcts = z.object({ p50: z.number().nullable(), p90: z.number().nullable(), mean: z.number().nullable() });
+const counts = { created: z.number().int(), acknowledged: z.number().int(), resolved: z.number().int(), escalated: z.number().int() };
+/** The answer, for the OpenAPI document (AlertAnalytics is its type). */
+export const AnalyticsAnswerSchema = z.object({
+  range: z.object({ from: z.string(), to: z.string(), bucket: z.enum(BUCKETS), tz: z.string() }),
+  filters: z.object({ category: z.string().nullable(), priority: z.array(z.string()).nullable(), rule_id: z.number().nullable(), role: z.string().nullable() }),
+  totals: z.object({ ...counts, ack_rate: z.number().nullable(), escalation_rate: z.number().nullable(), mtta_s: pcts, mttr_s: pcts }),
+  series: z.array(z.object({ t: z.string(), ...counts, mtta_p50_s: z.number().nullable() })),
+  by_category: z.array(z.object({ category: z.string(), ...counts, mtta_p50_s: z.number().nullable(), mttr_p50_s: z.number().nullable() })),
+  by_channel: z.array(z.object({ channel: z.string(), sent: z.number().int(), delivered: z.number().int(), failed: z.number().int(), acted: z.number().int() })),
+  by_person: z.array(z.object({ user_id: z.number().int(), name: z.string().nullable(), acknowledged: z.number().int(), mtta_p50_s: z.number().nullable() })),
+  noisiest: z.array(z.union([
+    z.object({ rule_id: z.number().int(), name: z.string().nullable(), alerts: z.number().int() }),
+    z.object({ dedup_key: z.string(), alerts: z.number().int(), occurrences: z.number().int() }),
+  ])),
+  approximate: z.boolean().describe('true: the percentiles (p50, p90 and every *_p50_s) come from log-scale histograms and are within 1 % of the exact '
+    + 'figure; the range held more than HERALD_ANALYTICS_EXACT_ALERTS alerts (default 20,000). Counts, rates and means are exact either way.'),
+});
 
 export interface Percentiles { p50: number | null; p90: number | null; mean: number | null }
 export interface AlertAnalytics {
@@ -29,6 +50,11 @@ export interface AlertAnalytics {
   by_channel: Array<{ channel: string; sent: number; delivered: number; failed: number; acted: number }>;
   by_person: Array<{ user_id: number; name: string; acknowledged: number; mtta_p50_s: number | null }>;
   noisiest: Array<{ rule_id: number; name: string | null; alerts: number } | { dedup_key: string; alerts: number; occurrences: number }>;
+  /**
+   * true: the percentiles come from 1 % histograms (within 1 % of the exact figure), the range holding more than
+   * HERALD_ANALYTICS_EXACT_ALERTS alerts; counts, rates and means are exact either way.
+   */
+  approximate: boolean;
 }
 
 const NOISIEST = 10;
@@ -61,9 +87,7 @@ export function alertFilter(tx: Sql, orgId: number, r: ResolvedRange, f: Filters
  * sms, email, push; the PWA is the in-app channel), API keys through the API. Herald's own changes and
  * integrations (a source resolving its alert) are not actions taken from a channel.
  */
-const ACTION_CHANNEL = `case t.actor->>'kind'
-  when 'user' then case coalesce(t.actor->>'via', '') when 'pwa' then 'in_app' when '' then 'api' else t.actor->>'via' end
-  when 'api_key' then 'api' end`;
+// (the same expression as the rollups', db/analytics/rollup.ts)
 
 export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): Promise<AlertAnalytics> {
   require(actor, 'alerts:read');
@@ -75,8 +99,19 @@ export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): P
     // in memory rather than spilled to temporary files (the default 4 MB holds about 50,000).
     await tx`select set_config('work_mem', ${ANALYTICS_WORK_MEM}, true)`;
     const r = await resolveRange(tx, q, q.bucket);
+    const range = { from: r.from.toISOString(), to: r.to.toISOString(), bucket: q.bucket, tz: r.tz };
+    const filters = { category: f.category ?? null, priority: f.priority ?? null, rule_id: f.rule_id ?? null, role: f.role ?? null };
+    // A big range (more alerts than answered exactly within the time) is answered from the per-hour rollups
+    // (db/analytics/from-rollup.ts) when they carry its filters and time zone.
+    const exactMax = h.config.HERALD_ANALYTICS_EXACT_ALERTS;
+    const [{ n }] = await tx<{ n: number }[]>`
+      select count(*)::int as n from (select 1 from alerts a where ${alertFilter(tx, actor.orgId, r, f)} limit ${exactMax + 1}) x`;
+    if (n > exactMax && await rollupCanAnswer(tx, r, f)) {
+      const j = await rollupAnswer(tx, actor.orgId, r, f, q.bucket, alertFilter).catch(tooSlow);
+      return { range, filters, ...j, approximate: true };
+    }
     const step = `1 ${q.bucket}`;
-    const [row] = await tx<{ j: Omit<AlertAnalytics, 'range' | 'filters'> }[]>`
+    const [row] = await tx<{ j: Omit<AlertAnalytics, 'range' | 'filters' | 'approximate'> }[]>`
       with base as materialized (
         select a.id, a.created_at, a.category, a.dedup_key, a.rule_ids,
           a.escalation_level > 0 as escalated, a.first_acknowledged_at is not null as acked, a.resolved_at is not null as resolved,
@@ -184,17 +219,15 @@ export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): P
       )
       select json_build_object('totals', (select j from totals), 'series', (select j from series), 'by_category', (select j from by_category),
         'by_channel', (select j from by_channel), 'by_person', (select j from by_person), 'noisiest', (select j from noisiest)) as j`
-      .catch((e: { code?: string }) => {
-        if (e.code === '57014') {
-          throw new HeraldError(503, 'Too slow', `The range holds too many alerts to answer within ${ANALYTICS_TIMEOUT_MS / 1000} s; narrow the range or add a filter`,
-            undefined, { 'Retry-After': '60' });
-        }
-        throw e;
-      });
-    return {
-      range: { from: r.from.toISOString(), to: r.to.toISOString(), bucket: q.bucket, tz: r.tz },
-      filters: { category: f.category ?? null, priority: f.priority ?? null, rule_id: f.rule_id ?? null, role: f.role ?? null },
-      ...row.j,
-    };
+      .catch(tooSlow);
+    return { range, filters, ...row.j, approximate: false };
   });
+}
+
+function tooSlow(e: { code?: string }): never {
+  if (e.code === '57014') {
+    throw new HeraldError(503, 'Too slow', `The range holds too many alerts to answer within ${ANALYTICS_TIMEOUT_MS / 1000} s; narrow the range or add a filter`,
+      undefined, { 'Retry-After': '60' });
+  }
+  throw e;
 }

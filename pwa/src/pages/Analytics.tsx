@@ -179,8 +179,9 @@ export default function AnalyticsPage() {
     if (!data) return [];
     const { now: n, before: b } = data;
     return [
-      { name: 'MTTA (median)', value: duration(n.totals.mtta_s.p50), now: n.totals.mtta_s.p50, before: b.totals.mtta_s.p50, lowerIsBetter: true, what: 'time' },
-      { name: 'MTTR (median)', value: duration(n.totals.mttr_s.p50), now: n.totals.mttr_s.p50, before: b.totals.mttr_s.p50, lowerIsBetter: true, what: 'time' },
+      // From the rollups' histograms (a big range) the medians are within 1 %: shown as "≈".
+      { name: 'MTTA (median)', value: `${n.approximate ? '≈ ' : ''}${duration(n.totals.mtta_s.p50)}`, now: n.totals.mtta_s.p50, before: b.totals.mtta_s.p50, lowerIsBetter: true, what: 'time' },
+      { name: 'MTTR (median)', value: `${n.approximate ? '≈ ' : ''}${duration(n.totals.mttr_s.p50)}`, now: n.totals.mttr_s.p50, before: b.totals.mttr_s.p50, lowerIsBetter: true, what: 'time' },
       { name: 'Acknowledged', value: pct(n.totals.ack_rate), now: n.totals.ack_rate, before: b.totals.ack_rate, lowerIsBetter: false, what: 'rate' },
       { name: 'Escalated', value: pct(n.totals.escalation_rate), now: n.totals.escalation_rate, before: b.totals.escalation_rate, lowerIsBetter: true, what: 'rate' },
     ];
@@ -301,7 +302,7 @@ export default function AnalyticsPage() {
       {d && range && (
         <div aria-busy={loading}>
           <p class="sub" role="status">
-            {empty ? 'No alerts in this range.' : `${d.totals.created} alert${d.totals.created === 1 ? '' : 's'} created, ${d.totals.acknowledged} acknowledged, ${d.totals.resolved} resolved, ${d.totals.escalated} escalated.`}
+            {empty ? 'No alerts in this range.' : `${d.totals.created} alert${d.totals.created === 1 ? '' : 's'} created, ${d.totals.acknowledged} acknowledged, ${d.totals.resolved} resolved, ${d.totals.escalated} escalated.${d.approximate ? ' Times (≈) are within 1 %.' : ''}`}
           </p>
           {!empty && (
             <>
