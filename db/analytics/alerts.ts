@@ -82,13 +82,6 @@ export function alertFilter(tx: Sql, orgId: number, r: ResolvedRange, f: Filters
       or ${a}.route -> 'escalation' -> 'steps' @> jsonb_build_array(jsonb_build_object('roles', jsonb_build_array(${role}::text))))` : none}`;
 }
 
-/**
- * The channel an action on the timeline came from: people act through a channel (`via`: slack, discord,
- * sms, email, push; the PWA is the in-app channel), API keys through the API. Herald's own changes and
- * integrations (a source resolving its alert) are not actions taken from a channel.
- */
-// (the same expression as the rollups', db/analytics/rollup.ts)
-
 export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): Promise<AlertAnalytics> {
   require(actor, 'alerts:read');
   const q = parse(AnalyticsQuerySchema, query, 'query');
