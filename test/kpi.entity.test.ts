@@ -4,6 +4,7 @@
 // tables themselves against the episodes they summarise.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHerald, type TestHerald } from './harness';
+import { rolledUp, sendEvents } from './kpi-kit';
 import { AGING, lifecycleGrid, lifecycleMeasure, lifecycleTable, lifecycleValue, TABLE_ROWS } from '../db/metrics/query';
 import type { MetricRow } from '../db/metrics/schema';
 
@@ -16,21 +17,9 @@ const ago = (ms: number) => new Date(base - ms).toISOString();
 beforeAll(async () => { h = await startTestHerald(); });
 afterAll(async () => { await h?.stop(); });
 
-async function send(events: Array<Record<string, unknown>>) {
-  for (let i = 0; i < events.length; i += 1000) {
-    const r = await h.api('POST', '/v1/events/batch', { events: events.slice(i, i + 1000).map((e) => ({ title: `${e.category}/${e.type}`, severity: 'info', ...e })) });
-    expect(r.status).toBe(202);
-  }
-}
+const send = (events: Array<Record<string, unknown>>) => sendEvents(h, events);
 
-async function rolledUp() {
-  await h.eventually(async () => {
-    const [{ max }] = await h.sql<{ max: number }[]>`select coalesce(max(id), 0)::bigint as max from events`;
-    const [{ hwm }] = await h.sql<{ hwm: number }[]>`select hwm from metric_rollup_state`;
-    const [{ behind }] = await h.sql<{ behind: number }[]>`select count(*)::int as behind from metric_definitions where not caught_up`;
-    return Number(hwm) >= Number(max) && behind === 0;
-  }, 60_000);
-}
+const settled = () => rolledUp(h, 60_000);
 
 const metric = async (key: string) => (await h.sql<MetricRow[]>`select * from metric_definitions where key = ${key}`)[0];
 
@@ -181,11 +170,11 @@ describe('lifecycle reads from metric_open_hours and metric_entities', () => {
     // Time order mostly, in several batches: the rollup sees opens first and their closes in later runs.
     rest.sort((a, b) => Date.parse(a.occurred_at as string) - Date.parse(b.occurred_at as string));
     await send([upFirst]);
-    await rolledUp();
+    await settled();
     const third = Math.ceil(rest.length / 3);
     for (let i = 0; i < rest.length; i += third) {
       await send(rest.slice(i, i + third));
-      await rolledUp();
+      await settled();
     }
     // Opens, closes, reopens and strays happened as intended.
     const [{ several }] = await h.sql<{ several: number }[]>`
@@ -215,7 +204,7 @@ describe('lifecycle reads from metric_open_hours and metric_entities', () => {
     await send(rest.filter((e) => e.type === 'invoice_issued').slice(0, 200).map((e) => ({
       category: 'finance', type: 'invoice_written_off', entity: e.entity, occurred_at: ago(0), metadata: {},
     })));
-    await rolledUp();
+    await settled();
     const ar = await metric('ar_invoices');
     await tablesAgainstEpisodes(ar.id);
     const [{ empty }] = await h.sql<{ empty: number }[]>`select count(*)::int as empty from metric_open_hours where metric_id = ${ar.id} and n = 0`;
@@ -226,7 +215,7 @@ describe('lifecycle reads from metric_open_hours and metric_entities', () => {
     const before: Record<string, unknown> = {};
     for (const key of ['ar_invoices', 'sales_pipeline', 'workshop_downtime']) before[key] = await tablesAgainstEpisodes((await metric(key)).id);
     for (const key of ['ar_invoices', 'sales_pipeline', 'workshop_downtime']) expect((await h.api('POST', `/v1/metrics/${key}/rebuild`)).status).toBe(202);
-    await rolledUp();
+    await settled();
     for (const key of ['ar_invoices', 'sales_pipeline', 'workshop_downtime']) {
       expect(await tablesAgainstEpisodes((await metric(key)).id)).toEqual(before[key]);
       await compareAll(key);

@@ -3,6 +3,7 @@
 // computed straight from the events' episodes and values in SQL here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHerald, type TestHerald } from './harness';
+import { rolledUp } from './kpi-kit';
 import { EXACT_VALUES } from '../db/metrics/query';
 
 let h: TestHerald;
@@ -14,14 +15,7 @@ beforeAll(async () => { h = await startTestHerald(); });
 // through this file's 100,000 events (rollup, scoring) can hold a stop for minutes.
 afterAll(async () => { await h?.stop(); }, 400_000);
 
-async function rolledUp() {
-  await h.eventually(async () => {
-    const [{ max }] = await h.sql<{ max: number }[]>`select coalesce(max(id), 0)::bigint as max from events`;
-    const [{ hwm }] = await h.sql<{ hwm: number }[]>`select hwm from metric_rollup_state`;
-    const [{ behind }] = await h.sql<{ behind: number }[]>`select count(*)::int as behind from metric_definitions where not caught_up`;
-    return Number(hwm) >= Number(max) && behind === 0;
-  }, 120_000);
-}
+const settled = () => rolledUp(h, 120_000);
 
 /** Events written by SQL (as already routed), like the bench's: the rollup reads them like any other. */
 async function insertEvents(rows: string) {
@@ -35,12 +29,12 @@ const within = (approx: number, exact: number, rel: number) => expect(Math.abs(a
 describe('percentiles over more values than are read one by one', () => {
   it('p90 over 30,000 values comes from the histograms within 1 % and says sampled', async () => {
     expect((await h.api('POST', '/v1/metrics', { key: 'lat', name: 'Latency', source: { category: 'perf', type: 'req' }, aggregate: 'p90', field: 'metadata.ms', group_by: 'metadata.svc' })).status).toBe(201);
-    await rolledUp();
+    await settled();
     const n = 30_000;
     expect(n).toBeGreaterThan(EXACT_VALUES);
     await insertEvents(`select 'perf' as category, 'req' as type, jsonb_build_object('ms', 50 + (g * 7919) % 1950 + (g % 7) / 10.0, 'svc', 's' || (g % 3)) as metadata,
       null::jsonb as entity, to_timestamp(${(now - 3 * DAY) / 1000} + g * ${(3 * DAY) / 1000 / n}) as at from generate_series(1, ${n}) g`);
-    await rolledUp();
+    await settled();
     const exact = async (from: number, to: number) => Number((await h.sql<{ p: number }[]>`
       select percentile_cont(0.9) within group (order by (metadata->>'ms')::float8)::float8 as p from events
       where category = 'perf' and occurred_at >= ${new Date(from)} and occurred_at < ${new Date(to)}`)[0].p);
@@ -67,7 +61,7 @@ describe('lifecycle answers from the hourly and daily flows', () => {
   it('open count and amount, the open series, time to close and closing shares equal the episodes; the median within 1 %', async () => {
     expect((await h.api('POST', '/v1/metrics', { key: 'tickets', name: 'Tickets', aggregate: 'lifecycle', field: 'metadata.amount',
       lifecycle: { open: { category: 'desk', type: 'opened' }, close: [{ category: 'desk', type: 'solved' }, { category: 'desk', type: 'dropped' }], by: 'entity' } })).status).toBe(201);
-    await rolledUp();
+    await settled();
     const n = 40_000;
     // Opened over 60 days; 80 % closed 1 h – 12 days later (if already past), some as dropped. A quarter of the
     // closes are written before their openings (out of order: the orphan is completed later), and 500
@@ -81,7 +75,7 @@ describe('lifecycle answers from the hourly and daily flows', () => {
       jsonb_build_object('kind', 'ticket', 'id', g) as entity, s.t0 as at ${items}`);
     await insertEvents(`${close} and g % 4 <> 0`);
     await insertEvents(`${close} and g % 4 <> 0 and g < 2000`);
-    await rolledUp();
+    await settled();
     const [{ id }] = await h.sql<{ id: number }[]>`select id from metric_definitions where key = 'tickets'`;
     // The value's window ends at the request: every event is older than that, so open items then are open at `to`.
     const to = Date.now();
@@ -123,7 +117,7 @@ describe('lifecycle answers from the hourly and daily flows', () => {
     });
     const before = await snap();
     expect((await h.api('POST', '/v1/metrics/tickets/rebuild')).status).toBeLessThan(300);
-    await rolledUp();
+    await settled();
     expect(await snap()).toEqual(before);
   }, 300_000);
 });

@@ -2,6 +2,7 @@
 // them into numbers, and the answers are checked against figures worked out by hand.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, startTestHerald, type TestHerald } from './harness';
+import { rolledUp, sendEvents } from './kpi-kit';
 import { openSse } from './sse';
 import { checkAll } from '../db/metrics/check';
 import { rollupOnce } from '../db/metrics/rollup';
@@ -17,23 +18,9 @@ const ago = (ms: number) => new Date(base - ms).toISOString();
 beforeAll(async () => { h = await startTestHerald(); });
 afterAll(async () => { await h?.stop(); });
 
-async function send(events: Array<Record<string, unknown>>) {
-  for (let i = 0; i < events.length; i += 1000) {
-    const r = await h.api('POST', '/v1/events/batch', { events: events.slice(i, i + 1000).map((e) => ({ title: `${e.category}/${e.type}`, severity: 'info', ...e })) });
-    expect(r.status).toBe(202);
-    for (const x of r.body.results ?? r.body.items ?? []) expect(x.error).toBeUndefined();
-  }
-}
+const send = (events: Array<Record<string, unknown>>) => sendEvents(h, events);
 
-/** Every event so far applied to every metric (the rollup job runs about once a second). */
-async function rolledUp() {
-  await h.eventually(async () => {
-    const [{ max }] = await h.sql<{ max: number }[]>`select coalesce(max(id), 0)::bigint as max from events`;
-    const [{ hwm }] = await h.sql<{ hwm: number }[]>`select hwm from metric_rollup_state`;
-    const [{ behind }] = await h.sql<{ behind: number }[]>`select count(*)::int as behind from metric_definitions where not caught_up`;
-    return Number(hwm) >= Number(max) && behind === 0;
-  }, 20_000);
-}
+const settled = () => rolledUp(h, 20_000);
 
 const invoice = (id: number, issuedDaysAgo: number, amount: number) =>
   ({ category: 'finance', type: 'invoice_issued', entity: { kind: 'invoice', id }, occurred_at: ago(issuedDaysAgo * DAY), metadata: { amount } });
@@ -44,7 +31,7 @@ describe('accounts receivable (the preset ar_invoices lifecycle metric)', () => 
   it('gives the AR aging buckets and DSO worked out by hand, counting repeats and strays', async () => {
     // The paid event of invoice 9 arrives before its issue (out of order, in an earlier batch).
     await send([paid(9, 5)]);
-    await rolledUp();
+    await settled();
     await send([
       invoice(1, 100, 1000), // open, 100 days: 90+
       invoice(2, 75, 2000), // open: 61-90
@@ -59,7 +46,7 @@ describe('accounts receivable (the preset ar_invoices lifecycle metric)', () => 
       paid(99, 3), // never issued
       { category: 'finance', type: 'invoice_issued', metadata: { amount: 5 }, occurred_at: ago(DAY) }, // no entity
     ]);
-    await rolledUp();
+    await settled();
     const v = await h.api('GET', '/v1/metrics/ar_invoices/value?window=30d');
     expect(v.status).toBe(200);
     expect(v.body.value).toBe(4);
@@ -105,7 +92,7 @@ describe('workshop machines (the preset workshop_downtime lifecycle metric)', ()
       ev('machine_down', 'mill-3', HOUR / 2),
       ev('machine_up', 'lathe-2', 9 * HOUR), // a repeated "up": counted
     ]);
-    await rolledUp();
+    await settled();
     const v = await h.api('GET', '/v1/metrics/workshop_downtime/value?window=1d');
     expect(v.body.value).toBe(2);
     // Repaired in the last day: 2 h and 1 h.
@@ -146,7 +133,7 @@ describe('a metric crossing its threshold', () => {
     const alerts = async () => h.sql<{ id: number; status: string }[]>`select id, status from alerts where dedup_key = 'kpi/threshold/refund_total' order by id`;
 
     await send([refund(4)]);
-    await rolledUp();
+    await settled();
     await checkAll(h.ctx);
     await checkAll(h.ctx); // the minute check again: still past warn, nothing new
     expect((await kpiEvents()).map((e) => e.action)).toEqual(['trigger']);
@@ -154,18 +141,18 @@ describe('a metric crossing its threshold', () => {
     await h.eventually(async () => (await alerts()).length === 1);
 
     await send([refund(1)]); // 5: still past warn, not past crit
-    await rolledUp();
+    await settled();
     await checkAll(h.ctx);
     expect((await kpiEvents()).length).toBe(1);
 
     await send([refund(-3)]); // 2: back past warn → re-armed, the alert resolves
-    await rolledUp();
+    await settled();
     await checkAll(h.ctx);
     expect((await kpiEvents()).map((e) => e.action)).toEqual(['trigger', 'resolve']);
     await h.eventually(async () => (await alerts())[0]?.status === 'resolved');
 
     await send([refund(9)]); // 11: past crit → a new crossing, a new alert
-    await rolledUp();
+    await settled();
     await checkAll(h.ctx);
     const evs = await kpiEvents();
     expect(evs.map((e) => [e.action, e.severity])).toEqual([['trigger', 'warning'], ['resolve', 'info'], ['trigger', 'critical']]);
@@ -187,12 +174,12 @@ describe('seasonal anomalies', () => {
     const history = [10, 12, 9, 11, 10, 11];
     await send(history.flatMap((n, i) => at(hour - (i + 1) * WEEK, n)));
     await send(at(hour, 11));
-    await rolledUp();
+    await settled();
     const anomalies = async () => h.sql<{ metadata: any }[]>`select metadata from events where category = 'kpi' and type = 'anomaly' and entity->>'id' = 'signups'`;
     await checkAll(h.ctx, now);
     expect(await anomalies()).toHaveLength(0);
     await send(at(hour + 20 * 60_000, 49)); // the hour now has 60 signups against a usual 10.5
-    await rolledUp();
+    await settled();
     await checkAll(h.ctx, now);
     await checkAll(h.ctx, now);
     const a = await anomalies();
@@ -212,7 +199,7 @@ describe('forecasts', () => {
     await send(Array.from({ length: weeks }, (_, i) => ({
       category: 'shop', type: 'revenue', occurred_at: new Date(current - (weeks - i) * WEEK + 2 * DAY).toISOString(), metadata: { amount: 1000 + 100 * i + noise[i] },
     })));
-    await rolledUp();
+    await settled();
     const f = await h.api('GET', '/v1/metrics/revenue/forecast?bucket=week&horizon=8');
     expect(f.status).toBe(200);
     expect(f.body.history).toHaveLength(16);
@@ -229,7 +216,7 @@ describe('forecasts', () => {
     // Too little history: an empty forecast and the reason.
     await h.api('POST', '/v1/metrics', { key: 'newbie', name: 'New', source: { category: 'shop', type: 'newbie' }, aggregate: 'count' });
     await send([{ category: 'shop', type: 'newbie', occurred_at: new Date(current - WEEK).toISOString() }]);
-    await rolledUp();
+    await settled();
     const g = await h.api('GET', '/v1/metrics/newbie/forecast?bucket=week&horizon=3');
     expect(g.body.forecast).toEqual([]);
     expect(g.body.reason).toMatch(/at least 6/);
@@ -244,7 +231,7 @@ describe('series, groups and what cannot be used', () => {
     const day0 = Math.floor(base / DAY) * DAY - 3 * DAY;
     const o = (d: number, region: string, amount: unknown) => ({ category: 'shop', type: 'order', occurred_at: new Date(day0 + d * DAY + 3600_000).toISOString(), metadata: { region, ...(amount === undefined ? {} : { amount }) } });
     await send([o(0, 'north', 10), o(0, 'south', 20), o(1, 'north', 5), o(1, 'north', 'abc'), o(2, 'south', undefined), o(2, 'test', 1000)]);
-    await rolledUp();
+    await settled();
     const from = new Date(day0).toISOString();
     const to = new Date(day0 + 3 * DAY).toISOString();
     const s = await h.api('GET', `/v1/metrics/orders/series?from=${from}&to=${to}&bucket=day&group_by=metadata.region`);
@@ -298,7 +285,7 @@ describe('series, groups and what cannot be used', () => {
 
   it('tells a live stream which metrics moved once the rollup has them', async () => {
     expect((await h.api('POST', '/v1/metrics', { key: 'live_pings', name: 'Pings', source: { category: 'live', type: 'ping' }, aggregate: 'count' })).status).toBe(201);
-    await rolledUp();
+    await settled();
     const s = await openSse(`${h.url}/v1/stream`, { authorization: `Bearer ${ADMIN_KEY}` });
     expect(s.res.status).toBe(200);
     try {
@@ -328,7 +315,7 @@ describe('series, groups and what cannot be used', () => {
       const r = await h.api('POST', `/v1/metrics/${key}/rebuild`);
       expect(r.status).toBe(202);
     }
-    await rolledUp();
+    await settled();
     expect(await snapshot()).toEqual(before);
     expect(await episodes()).toEqual(eps);
   });
