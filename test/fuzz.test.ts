@@ -78,7 +78,8 @@ const nastyValue: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
 function toJson(v: unknown): string {
   if (v instanceof RawNumber) return v.text;
   if (v instanceof Deep) return v.kind === 'object' ? `${'{"a":'.repeat(v.depth)}1${'}'.repeat(v.depth)}` : `${'['.repeat(v.depth)}1${']'.repeat(v.depth)}`;
-  if (Array.isArray(v)) return `[${v.map(toJson).join(',')}]`;
+  // Not v.map: a mutation may have set an own property named `map` (or any key) on a generated array.
+  if (Array.isArray(v)) return `[${Array.prototype.map.call(v, toJson).join(',')}]`;
   if (v !== null && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${toJson(x)}`).join(',')}}`;
   return JSON.stringify(v) ?? 'null';
 }
@@ -308,7 +309,7 @@ describe('fuzz: hostile requests never give a 500 nor fail good requests beside 
     } catch (e) {
       // fast-check's own report prints whole bodies (metadata 20,000 deep): say what failed, briefly, with the seed.
       const msg = String((e as Error).message);
-      const thrown = msg.split('\n').filter((l) => /^Got |Error:|error:/.test(l.trim())).map((l) => l.slice(0, 500));
+      const thrown = msg.split('\n').filter((l) => /^Got |Error:|error:|seed:/.test(l.trim())).map((l) => l.slice(0, 500));
       throw new Error(`${msg.split('\n')[0]}\n${[...thrown.slice(0, 3), ...failures.slice(0, 5)].join('\n')}`);
     }
     expect(sent).toBe(10_000);
