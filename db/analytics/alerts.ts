@@ -82,15 +82,23 @@ export function alertFilter(tx: Sql, orgId: number, r: ResolvedRange, f: Filters
       or ${a}.route -> 'escalation' -> 'steps' @> jsonb_build_array(jsonb_build_object('roles', jsonb_build_array(${role}::text))))` : none}`;
 }
 
+/**
+ * The settings of an analytics transaction, in one round trip. A month of a million alerts is ~80,000 rows of the
+ * range sorted several times (the percentiles): in memory rather than spilled to temporary files (the default
+ * 4 MB holds about 50,000). Planned for each request's own range and filters: after five runs of a prepared
+ * statement Postgres may switch to one generic plan, which measured twice as slow for a month.
+ */
+function analyticsSettings(tx: Sql) {
+  return tx`select set_config('statement_timeout', ${String(ANALYTICS_TIMEOUT_MS)}, true), set_config('work_mem', ${ANALYTICS_WORK_MEM}, true),
+    set_config('plan_cache_mode', 'force_custom_plan', true)`;
+}
+
 export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): Promise<AlertAnalytics> {
   require(actor, 'alerts:read');
   const q = parse(AnalyticsQuerySchema, query, 'query');
   const f: Filters = { category: q.category, priority: q.priority, rule_id: q.rule_id, role: q.role };
   return h.sql.begin(async (tx) => {
-    await tx`select set_config('statement_timeout', ${String(ANALYTICS_TIMEOUT_MS)}, true)`;
-    // A month of a million alerts is ~80,000 rows of the range sorted several times (the percentiles):
-    // in memory rather than spilled to temporary files (the default 4 MB holds about 50,000).
-    await tx`select set_config('work_mem', ${ANALYTICS_WORK_MEM}, true)`;
+    await analyticsSettings(tx);
     const r = await resolveRange(tx, q, q.bucket);
     const range = { from: r.from.toISOString(), to: r.to.toISOString(), bucket: q.bucket, tz: r.tz };
     const filters = { category: f.category ?? null, priority: f.priority ?? null, rule_id: f.rule_id ?? null, role: f.role ?? null };
@@ -200,10 +208,12 @@ export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): P
         select b.dedup_key, count(*) as alerts, sum(a.occurrences) as occurrences
         from base b join alerts a on a.id = b.id
         where b.dedup_key in (select dedup_key from key_counts where alerts >= coalesce((select alerts from key_cutoff), 0))
-        group by 1 order by 2 desc, 3 desc, 1 limit ${NOISIEST}
+        group by 1 order by 2 desc, 3 desc, b.dedup_key collate "C" limit ${NOISIEST}
       ),
+      -- Ties are broken by key in the C collation's order (code points) whatever the database's collation: the
+      -- answer from rollups (from-rollup.ts) orders them the same way in Node.
       noisiest as (
-        select coalesce(json_agg(x.j order by x.alerts desc, x.ord, x.occ desc, x.k), '[]'::json) as j from (
+        select coalesce(json_agg(x.j order by x.alerts desc, x.ord, x.occ desc, x.k collate "C"), '[]'::json) as j from (
           select json_build_object('rule_id', n.rule_id, 'name', ru.name, 'alerts', n.alerts) as j, n.alerts, 0 as ord, 0::bigint as occ, lpad(n.rule_id::text, 20, '0') as k
           from noisy_rules n left join rules ru on ru.id = n.rule_id and ru.org_id = ${actor.orgId}
           union all

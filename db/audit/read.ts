@@ -1,8 +1,8 @@
 // Reading the audit trail: `GET /v1/audit?actor=&action=&entity=&from=&to=&cursor=` (newest first, keyset paging
-// on the id) and `GET /v1/audit/export?format=csv` (every matching row, streamed through csv-stringify from a
+// on the id) and `GET /v1/audit/export?format=csv` (every matching row, streamed as CSV (d3-dsv's row formatter) from a
 // postgres.js cursor, so memory stays flat; the export is itself audited and counts as an export).
 import { z } from 'zod';
-import { stringify } from 'csv-stringify';
+import { csvFormatRow } from 'd3-dsv';
 import { Readable } from 'node:stream';
 import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
@@ -108,19 +108,17 @@ export async function exportAudit(h: Herald, actor: Actor, query: unknown): Prom
   const { cursor: _c, limit: _l, ...filters } = q;
   await h.sql.begin((tx) => exported(tx, h.config.security, actor, 'audit', { format: 'csv', filters }));
   const cursor = h.sql<AuditRow[]>`select * from audit where ${where(h.sql, actor.orgId, filters)} order by id`.cursor(EXPORT_BATCH);
-  async function* records() {
-    yield [...AUDIT_CSV_COLUMNS];
+  // A batch of records as CSV text: RFC 4180 quoting (a cell with a quote, comma, CR or LF is quoted), CRLF between records.
+  const csvText = (rows: string[][]) => rows.map((r) => csvFormatRow(r) + '\r\n').join('');
+  async function* chunks() {
+    yield '\ufeff' + csvText([[...AUDIT_CSV_COLUMNS]]);
     for await (const rows of cursor) {
-      for (const r of rows) {
-        yield [String(r.id), r.at.toISOString(), r.actor_kind, r.actor_id ?? '', defuse(r.actor_name), r.action, r.entity_kind,
-          defuse(r.entity_id ?? ''), defuse(r.entity_label ?? ''), r.ip ?? '',
-          r.before === null ? '' : JSON.stringify(r.before), r.after === null ? '' : JSON.stringify(r.after)];
-      }
+      yield csvText(rows.map((r) => [String(r.id), r.at.toISOString(), r.actor_kind, r.actor_id ?? '', defuse(r.actor_name), r.action, r.entity_kind,
+        defuse(r.entity_id ?? ''), defuse(r.entity_label ?? ''), r.ip ?? '',
+        r.before === null ? '' : JSON.stringify(r.before), r.after === null ? '' : JSON.stringify(r.after)]));
     }
   }
-  const src = Readable.from(records());
-  const csv = src.pipe(stringify({ record_delimiter: 'windows', bom: true }));
-  src.on('error', (e) => csv.destroy(e));
+  const csv = Readable.from(chunks());
   csv.on('error', (e) => log.error('audit export failed', { error: (e as Error).message }));
   const stamp = new Date().toISOString().slice(0, 10);
   return { filename: `herald-audit-${stamp}.csv`, stream: Readable.toWeb(csv) as unknown as ReadableStream<Uint8Array> };
