@@ -87,6 +87,10 @@ async function seed(sql: postgres.Sql) {
   await sql`vacuum analyze alert_timeline`;
   await sql`vacuum analyze messages`;
   log(`vacuum analyze in ${((Date.now() - t3) / 1000).toFixed(1)} s`);
+  // As on an upgrade (the rollup migration starts its marks at the ids there are then): the history is older than the
+  // marks, so its hours are computed once, as never computed, not again as changed (that doubled the build).
+  await sql`update analytics_rollup_marks set mark = case source when 'timeline' then (select coalesce(max(id), 0) from alert_timeline)
+    when 'messages' then (select coalesce(max(id), 0) from messages) else (select coalesce(max(id), 0) from events) end`;
   const [c] = await sql<{ alerts: number; timeline: number; messages: number }[]>`
     select (select count(*)::int from alerts) as alerts, (select count(*)::int from alert_timeline) as timeline, (select count(*)::int from messages) as messages`;
   return c;

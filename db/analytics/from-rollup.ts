@@ -171,30 +171,31 @@ export async function rollupAnswer(tx: Sql, orgId: number, r: ResolvedRange, f: 
     return whole ? t`${c}.category = '*'` : t`${c}.category <> '*'`;
   };
   // The hour rows of the range: stored ones and, for the rest, the same rows computed from the base tables.
-  const hours = (t: Sql) => t`
-      select h.hour, h.category, h.created, h.acknowledged, h.resolved, h.escalated, h.tta_sum, h.ttr_sum, h.channels, h.sent,
-        h.delivered, h.failed, h.acted, h.ack_users, h.ack_counts, h.rules, h.rule_counts, h.cats,
-        h.cat_created, h.cat_acknowledged, h.cat_resolved, h.cat_escalated, h.dedup_keys, h.key_alerts, h.key_occurrences, h.tta, h.ttr
+  // The hour rows of the range with the given columns: stored ones and, for the rest, the same rows computed from the
+  // base tables. Each statement reads only its own columns (the details' arrays are most of a stored row's bytes).
+  const hours = (t: Sql, columns: string) => {
+    const of = (alias: string) => t.unsafe(columns.split(',').map((c) => `${alias}.${c.trim()}`).join(', '));
+    return t`
+      select ${of('h')}
       from analytics_hours h
       where h.org_id = ${orgId} and h.hour = any(${covered.map((d) => d.toISOString())}::timestamptz[]) and ${pick(t, 'h')}
         ${f.category != null ? t`and h.category = ${f.category}` : none}
         ${f.priority != null ? t`and h.priority = any(${f.priority}::text[])` : none}
       union all
-      select x.hour, x.category, x.created, x.acknowledged, x.resolved, x.escalated, x.tta_sum, x.ttr_sum, x.channels, x.sent,
-        x.delivered, x.failed, x.acted, x.ack_users, x.ack_counts, x.rules, x.rule_counts, x.cats,
-        x.cat_created, x.cat_acknowledged, x.cat_resolved, x.cat_escalated, x.dedup_keys, x.key_alerts, x.key_occurrences, x.tta, x.ttr
+      select ${of('x')}
       from (${hourRows(t,
         t`from unnest(${rest.lo}::timestamptz[], ${rest.hi}::timestamptz[]) as rg(lo, hi) join alerts a on a.org_id = ${orgId} and a.created_at >= rg.lo and a.created_at < rg.hi`,
         where(t, orgId, r, f))}) x
-      where ${pick(t, 'x')}
-`;
+      where ${pick(t, 'x')}`;
+  };
   // Two statements sent at once (pipelined on the request's connection): first the per-hour details (histograms and
   // dedup keys), which Node adds up as soon as they arrive, while Postgres computes the aggregates, sent right after.
   const details = tx<DetailRow[]>`
     select extract(epoch from date_trunc(${bucket}, hour))::float8 as e, cats, tta, ttr, json_build_array(dedup_keys, key_alerts, key_occurrences)::text as keys
-    from (${hours(tx)}) h`.then(addUp);
+    from (${hours(tx, 'hour, cats, tta, ttr, dedup_keys, key_alerts, key_occurrences')}) h`.then(addUp);
   const aggregates = tx<Array<{ j: Answer }>>`
-    with hrs as materialized (${hours(tx)}),
+    with hrs as materialized (${hours(tx, `hour, category, created, acknowledged, resolved, escalated, tta_sum, ttr_sum, channels, sent, delivered,
+      failed, acted, ack_users, ack_counts, rules, rule_counts, cats, cat_created, cat_acknowledged, cat_resolved, cat_escalated`)}),
     b as materialized (select date_trunc(${bucket}, hour) as bucket, * from hrs),
     sums as (
       select sum(created)::bigint as created, sum(acknowledged)::bigint as acked, sum(resolved)::bigint as resolved,
