@@ -70,9 +70,36 @@ function uncovered(r: ResolvedRange, covered: Date[]): { lo: string[]; hi: strin
   return { lo, hi };
 }
 
-interface Hist { bins: Map<number, number> }
-const hist = (): Hist => ({ bins: new Map() });
-const put = (h: Hist, bin: number, n: number) => { h.bins.set(bin, (h.bins.get(bin) ?? 0) + n); };
+/** The bins of positive durations from about a millisecond to 30 years (sketch bins 100000 + ceil(log_gamma v)). */
+const DENSE_FROM = 99_600;
+const DENSE_SIZE = 1_500;
+/**
+ * A histogram of sketch bins: counts in a typed array for the bins every real duration falls in (a month adds
+ * ~300,000 entries into a few dozen histograms: array slots instead of map lookups), a map for any other bin
+ * (zero, negative, sub-millisecond or longer than decades).
+ */
+export class Hist {
+  readonly dense = new Uint32Array(DENSE_SIZE);
+  readonly other = new Map<number, number>();
+  total = 0;
+  add(bin: number, n: number) {
+    if (n <= 0) return;
+    const i = bin - DENSE_FROM;
+    if (i >= 0 && i < DENSE_SIZE) this.dense[i] += n;
+    else this.other.set(bin, (this.other.get(bin) ?? 0) + n);
+    this.total += n;
+  }
+  /** [bin, count] in ascending order of bins (and so of values). */
+  *entries(): Generator<[number, number]> {
+    const other = [...this.other].sort((x, y) => x[0] - y[0]);
+    let j = 0;
+    while (j < other.length && other[j][0] < DENSE_FROM) yield other[j++];
+    for (let i = 0; i < DENSE_SIZE; i++) if (this.dense[i]) yield [DENSE_FROM + i, this.dense[i]];
+    while (j < other.length) yield other[j++];
+  }
+}
+const hist = () => new Hist();
+const put = (h: Hist, bin: number, n: number) => h.add(bin, n);
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /**
@@ -80,22 +107,21 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
  * each rank's value read as its bin's representative (within 1 %); null when empty.
  */
 export function histQuantile(h: Hist | undefined, q: number): number | null {
-  if (!h || !h.bins.size) return null;
-  const sorted = [...h.bins].filter(([, n]) => n > 0).sort((a, b) => a[0] - b[0]);
-  const total = sorted.reduce((s, [, n]) => s + n, 0);
-  if (!total) return null;
-  const r = q * (total - 1);
-  const at = (rank: number) => {
-    let cum = 0;
-    for (const [bin, n] of sorted) {
-      cum += n;
-      if (cum > rank) return binValue(bin);
-    }
-    return binValue(sorted[sorted.length - 1][0]);
-  };
-  const lo = at(Math.floor(r));
-  const hi = at(Math.ceil(r));
-  return round3(lo + (r - Math.floor(r)) * (hi - lo));
+  if (!h || !h.total) return null;
+  const r = q * (h.total - 1);
+  const lo = Math.floor(r), hi = Math.ceil(r);
+  // The value at a rank: the bin where the running count first passes it.
+  let cum = 0, last = 0;
+  let atLo: number | null = null, atHi: number | null = null;
+  for (const [bin, n] of h.entries()) {
+    cum += n;
+    last = bin;
+    if (atLo === null && cum > lo) atLo = binValue(bin);
+    if (cum > hi) { atHi = binValue(bin); break; }
+  }
+  atLo ??= binValue(last);
+  atHi ??= binValue(last);
+  return round3(atLo + (r - lo) * (atHi - atLo));
 }
 
 type Answer = Omit<AlertAnalytics, 'range' | 'filters' | 'approximate'>;
