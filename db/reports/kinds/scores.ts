@@ -6,7 +6,7 @@
 // Values are as of the run; changes are over the run's period.
 import { z } from 'zod';
 import { PassThrough } from 'node:stream';
-import { stringify } from 'csv-stringify/sync';
+import { csvFormatRow } from 'd3-dsv';
 import ExcelJS from 'exceljs';
 import { systemActor } from '../../actor';
 import { HeraldError, invalid } from '../../errors';
@@ -188,16 +188,18 @@ export const scoresKind: ReportKind<ScoresParams> = {
     let n = 0;
     const filename = `scores-${s.key}.${format}`;
     if (format === 'csv') {
-      const parts: string[] = ['\ufeff' + stringify([COLUMNS.map(([k]) => k)], { record_delimiter: 'windows' })];
+      // RFC 4180 as the alerts export writes it (d3-dsv: a cell with a quote, comma, CR or LF is quoted; CRLF records).
+      const csvText = (records: string[][]) => records.map((r) => csvFormatRow(r) + '\r\n').join('');
+      const parts: string[] = ['\ufeff' + csvText([COLUMNS.map(([k]) => k)])];
       for await (const page of pages) {
         n += page.length;
-        parts.push(stringify(page.map((r) => {
+        parts.push(csvText(page.map((r) => {
           const x = record(r);
           return COLUMNS.map(([k]) => {
             const v = x[k];
             return v === null ? '' : v instanceof Date ? v.toISOString() : typeof v === 'number' ? String(v) : defused(v);
           });
-        }), { record_delimiter: 'windows' }));
+        })));
       }
       return { filename, contentType: CONTENT_TYPES.csv, data: Buffer.from(parts.join(''), 'utf8'), rows: n };
     }
