@@ -2,7 +2,7 @@
 // import__run job enqueued in the same transaction that closes the upload, progress and history, the failed
 // rows as errors.csv, and retries of those rows. Only this folder queries the import tables.
 import { Readable } from 'node:stream';
-import { stringify } from 'csv-stringify';
+import { csvFormatRow } from 'd3-dsv';
 import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
 import { actorRef, can, require, type Actor } from '../actor';
@@ -182,11 +182,10 @@ export async function errorsCsv(h: Herald, actor: Actor, id: number): Promise<{ 
       ? header.map((k) => jsonCell((d as Record<string, unknown>)[k]))
       : header.map((k) => (k === 'value' ? JSON.stringify(d) : '')));
   }
-  const csv = stringify({ header: true, columns: [...header, 'row', 'error'] });
-  const src = Readable.from((async function* () {
-    for await (const r of all()) yield [...cells(r.data), String(r.row), r.error];
+  // RFC 4180 cells (d3-dsv quotes a cell with a quote, comma, CR or LF), one record per line.
+  const csv = Readable.from((async function* () {
+    yield csvFormatRow([...header, 'row', 'error']) + '\n';
+    for await (const r of all()) yield csvFormatRow([...cells(r.data), String(r.row), r.error]) + '\n';
   })());
-  src.on('error', (e) => csv.destroy(e));
-  src.pipe(csv);
   return { filename: `import-${id}-errors.csv`, body: csv };
 }
