@@ -66,7 +66,11 @@ export async function exportAlerts(h: Herald, actor: Actor, query: unknown): Pro
   return { filename, contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', stream: xlsxStream(workbookRows(h, actor.orgId, r, f)) };
 }
 
-/** An instant as whole microseconds since the epoch: Postgres's cheapest exact form (to_char cost more than the rest of the row). */
+/**
+ * An instant as whole microseconds since the epoch: Postgres's cheapest exact form (to_char cost more than the rest
+ * of the row). Exact, so distinct instants stay distinct (the keyset paging relies on it), while float8 seconds keep
+ * better than half a microsecond: until about the year 2100.
+ */
 const epochUs = (col: string) => `(date_part('epoch', ${col}) * 1e6)::int8`;
 const CREATED_US = epochUs('a.created_at');
 
