@@ -34,7 +34,7 @@ export const AnalyticsAnswerSchema = z.object({
     z.object({ dedup_key: z.string(), alerts: z.number().int(), occurrences: z.number().int() }),
   ])),
   approximate: z.boolean().describe('true: the percentiles (p50, p90 and every *_p50_s) come from log-scale histograms and are within 1 % of the exact '
-    + 'figure; the range held more than HERALD_ANALYTICS_EXACT_ALERTS alerts (default 20,000). Counts, rates and means are exact either way.'),
+    + 'figure; the range held more than HERALD_ANALYTICS_EXACT_ALERTS alerts (default 5,000). Counts, rates and means are exact either way.'),
 });
 
 export interface Percentiles { p50: number | null; p90: number | null; mean: number | null }

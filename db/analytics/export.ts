@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { PassThrough, Readable } from 'node:stream';
 import { once } from 'node:events';
-import { csvFormatRow, csvFormatValue } from 'd3-dsv';
+import { csvFormatValue } from 'd3-dsv';
+import { csvRecords, defuse } from '../platform/csv';
 import ExcelJS from 'exceljs';
 import type { Herald } from '../herald';
 import { require, type Actor } from '../actor';
@@ -41,11 +42,6 @@ export const EXPORT_COLUMNS: Array<[keyof ExportRow, Kind, number]> = [
   ['acknowledged_by', 'text', 20], ['resolved_at', 'date', 20], ['resolved_by', 'text', 20], ['occurrences', 'int', 11],
   ['dedup_key', 'text', 24], ['mtta_s', 'seconds', 10], ['mttr_s', 'seconds', 10], ['escalation_level', 'int', 9], ['rule_ids', 'text', 10],
 ];
-
-/** A cell a spreadsheet would run as a formula (= + - @, or a leading tab / carriage return) gets a leading `'`. */
-export function defuse(v: string): string {
-  return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-}
 
 export interface ExportFile { filename: string; contentType: string; stream: ReadableStream<Uint8Array> }
 
@@ -169,13 +165,8 @@ export function isoFromMs(ms: number): string {
   return `${lastPrefix}${TWO_DIGITS[hh]}:${TWO_DIGITS[mm]}:${TWO_DIGITS[ss]}.${THREE_DIGITS[rest - ss * 1000]}Z`;
 }
 
-/** Whether a spreadsheet would run the cell as a formula: it starts with = + - @, a tab or a carriage return (`defuse`'s test). */
-function runsAsFormula(v: string): boolean {
-  const c = v.charCodeAt(0);
-  return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13;
-}
 /** A free-text cell: defused, then quoted by d3-dsv when it holds a quote, comma, CR or LF; null is empty. */
-const textCell = (v: string | null) => (v === null ? '' : csvFormatValue(runsAsFormula(v) ? `'${v}` : v));
+const textCell = (v: string | null) => (v === null ? '' : csvFormatValue(defuse(v)));
 /** Epoch microseconds (text) as ISO 8601 to the millisecond, truncated as a Date truncates; null is empty. */
 const isoCell = (us: number) => (Number.isNaN(us) ? '' : isoFromMs(Math.floor(us / 1000)));
 /** Seconds between two instants, rounded to the millisecond (as `round(extract(epoch …), 3)` gives it); empty without the second. */
@@ -228,7 +219,7 @@ function csvStream(batches: AsyncIterator<CsvSourceRow[]>): ReadableStream<Uint8
       try {
         if (first) {
           first = false;
-          controller.enqueue(encoder.encode(`\ufeff${csvFormatRow(EXPORT_COLUMNS.map(([k]) => k))}\r\n`));
+          controller.enqueue(encoder.encode(`\ufeff${csvRecords([EXPORT_COLUMNS.map(([k]) => k)])}`));
           return;
         }
         const next = await rows.next();

@@ -2,7 +2,7 @@
 // on the id) and `GET /v1/audit/export?format=csv` (every matching row, streamed as CSV (d3-dsv's row formatter) from a
 // postgres.js cursor, so memory stays flat; the export is itself audited and counts as an export).
 import { z } from 'zod';
-import { csvFormatRow } from 'd3-dsv';
+import { csvRecords, defuse } from '../platform/csv';
 import { Readable } from 'node:stream';
 import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
@@ -95,8 +95,6 @@ export async function listAudit(h: Herald, actor: Actor, query: unknown): Promis
 
 export const AUDIT_CSV_COLUMNS = ['id', 'at', 'actor_kind', 'actor_id', 'actor_name', 'action', 'entity_kind', 'entity_id', 'entity_label', 'ip', 'before', 'after'] as const;
 
-/** A cell a spreadsheet would run as a formula gets a leading `'` (the same defence as the alerts export). */
-const defuse = (v: string) => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
 
 /**
  * `GET /v1/audit/export?format=csv` with the list's filters (oldest first): written to the trail first (an
@@ -108,12 +106,10 @@ export async function exportAudit(h: Herald, actor: Actor, query: unknown): Prom
   const { cursor: _c, limit: _l, ...filters } = q;
   await h.sql.begin((tx) => exported(tx, h.config.security, actor, 'audit', { format: 'csv', filters }));
   const cursor = h.sql<AuditRow[]>`select * from audit where ${where(h.sql, actor.orgId, filters)} order by id`.cursor(EXPORT_BATCH);
-  // A batch of records as CSV text: RFC 4180 quoting (a cell with a quote, comma, CR or LF is quoted), CRLF between records.
-  const csvText = (rows: string[][]) => rows.map((r) => csvFormatRow(r) + '\r\n').join('');
   async function* chunks() {
-    yield '\ufeff' + csvText([[...AUDIT_CSV_COLUMNS]]);
+    yield '\ufeff' + csvRecords([[...AUDIT_CSV_COLUMNS]]);
     for await (const rows of cursor) {
-      yield csvText(rows.map((r) => [String(r.id), r.at.toISOString(), r.actor_kind, r.actor_id ?? '', defuse(r.actor_name), r.action, r.entity_kind,
+      yield csvRecords(rows.map((r) => [String(r.id), r.at.toISOString(), r.actor_kind, r.actor_id ?? '', defuse(r.actor_name), r.action, r.entity_kind,
         defuse(r.entity_id ?? ''), defuse(r.entity_label ?? ''), r.ip ?? '',
         r.before === null ? '' : JSON.stringify(r.before), r.after === null ? '' : JSON.stringify(r.after)]));
     }

@@ -2,7 +2,7 @@
 // import__run job enqueued in the same transaction that closes the upload, progress and history, the failed
 // rows as errors.csv, and retries of those rows. Only this folder queries the import tables.
 import { Readable } from 'node:stream';
-import { csvFormatRow } from 'd3-dsv';
+import { csvRecords } from '../platform/csv';
 import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
 import { actorRef, can, require, type Actor } from '../actor';
@@ -182,10 +182,10 @@ export async function errorsCsv(h: Herald, actor: Actor, id: number): Promise<{ 
       ? header.map((k) => jsonCell((d as Record<string, unknown>)[k]))
       : header.map((k) => (k === 'value' ? JSON.stringify(d) : '')));
   }
-  // RFC 4180 cells (d3-dsv quotes a cell with a quote, comma, CR or LF), one record per line.
+  // One record per line (LF, as this file always was).
   const csv = Readable.from((async function* () {
-    yield csvFormatRow([...header, 'row', 'error']) + '\n';
-    for await (const r of all()) yield csvFormatRow([...cells(r.data), String(r.row), r.error]) + '\n';
+    yield csvRecords([[...header, 'row', 'error']], '\n');
+    for await (const r of all()) yield csvRecords([[...cells(r.data), String(r.row), r.error]], '\n');
   })());
   return { filename: `import-${id}-errors.csv`, body: csv };
 }

@@ -1,7 +1,7 @@
 // Users in bulk: the import's batch insert (db/imports/run.ts) and the export (`GET /v1/users/export`).
 // Rows are validated with the API's own schema (UserInputSchema) by the caller; this module owns the table.
 import { Readable } from 'node:stream';
-import { csvFormatRow } from 'd3-dsv';
+import { csvRecords } from '../platform/csv';
 import type { z } from 'zod';
 import type { Herald } from '../herald';
 import type { Sql } from '../platform/sql';
@@ -109,12 +109,12 @@ export async function exportUsers(h: Herald, actor: Actor, format: string): Prom
     }
     return { contentType: 'application/json; charset=utf-8', filename: 'users.json', body: Readable.from(json()) };
   }
-  // RFC 4180 cells (d3-dsv quotes a cell with a quote, comma, CR or LF), one record per line; null is an empty cell.
+  // One record per line (LF, as this file always was); null is an empty cell.
   const csv = Readable.from((async function* () {
-    yield csvFormatRow([...EXPORT_COLUMNS]) + '\n';
+    yield csvRecords([[...EXPORT_COLUMNS]], '\n');
     for await (const u of rows()) {
       const x: Record<string, unknown> = { ...u, roles: u.roles.join(';'), sms_opted_out: String(u.sms_opted_out) };
-      yield csvFormatRow(EXPORT_COLUMNS.map((k) => (x[k] == null ? '' : String(x[k])))) + '\n';
+      yield csvRecords([EXPORT_COLUMNS.map((k) => (x[k] == null ? '' : String(x[k])))], '\n');
     }
   })());
   return { contentType: 'text/csv; charset=utf-8', filename: 'users.csv', body: csv };

@@ -6,7 +6,7 @@
 // Values are as of the run; changes are over the run's period.
 import { z } from 'zod';
 import { PassThrough } from 'node:stream';
-import { csvFormatRow } from 'd3-dsv';
+import { csvRecords, defuse } from '../../platform/csv';
 import ExcelJS from 'exceljs';
 import { systemActor } from '../../actor';
 import { HeraldError, invalid } from '../../errors';
@@ -79,8 +79,6 @@ function filtersText(p: ScoresParams): string {
 
 const entityLabel = (r: { id: string; name: string | null }) => (r.name && r.name !== r.id ? `${r.name} (${r.id})` : r.id);
 
-/** A cell a spreadsheet would run as a formula (= + - @, or a leading tab / carriage return) gets a leading `'`. */
-const defused = (v: string) => (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
 
 const COLUMNS = [
   ['rank', 'number', 8], ['entity_id', 'text', 24], ['name', 'text', 32], ['value', 'number', 10], ['change', 'number', 10],
@@ -188,16 +186,14 @@ export const scoresKind: ReportKind<ScoresParams> = {
     let n = 0;
     const filename = `scores-${s.key}.${format}`;
     if (format === 'csv') {
-      // RFC 4180 as the alerts export writes it (d3-dsv: a cell with a quote, comma, CR or LF is quoted; CRLF records).
-      const csvText = (records: string[][]) => records.map((r) => csvFormatRow(r) + '\r\n').join('');
-      const parts: string[] = ['\ufeff' + csvText([COLUMNS.map(([k]) => k)])];
+      const parts: string[] = ['\ufeff' + csvRecords([COLUMNS.map(([k]) => k)])];
       for await (const page of pages) {
         n += page.length;
-        parts.push(csvText(page.map((r) => {
+        parts.push(csvRecords(page.map((r) => {
           const x = record(r);
           return COLUMNS.map(([k]) => {
             const v = x[k];
-            return v === null ? '' : v instanceof Date ? v.toISOString() : typeof v === 'number' ? String(v) : defused(v);
+            return v === null ? '' : v instanceof Date ? v.toISOString() : typeof v === 'number' ? String(v) : defuse(v);
           });
         })));
       }
