@@ -127,16 +127,51 @@ function workbookRows(h: Herald, orgId: number, r: ResolvedRange, f: Filters): A
  * (Node computes them from the instants): the plain columns as text, the instants as epoch microseconds. Postgres
  * formats nothing (at a million rows, ISO text, defused cells or a JSON array per row made its core the bottleneck).
  */
-const CSV_SELECT = `a.id::text, a.status, a.priority, a.severity, a.category, a.type, a.title, ${CREATED_US}::text,
-  ${epochUs('a.first_acknowledged_at')}::text, a.first_acknowledged_by->>'name', ${epochUs('a.resolved_at')}::text, a.resolved_by->>'name',
-  a.occurrences::text, a.dedup_key, a.escalation_level::text, array_to_string(a.rule_ids, ' ')`;
+const CSV_CELLS = ['a.id::text', 'a.status', 'a.priority', 'a.severity', 'a.category', 'a.type', 'a.title', `${CREATED_US}::text`,
+  `${epochUs('a.first_acknowledged_at')}::text`, `a.first_acknowledged_by->>'name'`, `${epochUs('a.resolved_at')}::text`, `a.resolved_by->>'name'`,
+  'a.occurrences::text', 'a.dedup_key', 'a.escalation_level::text', `array_to_string(a.rule_ids, ' ')`];
 type CsvSourceRow = [string, string, string, string, string, string, string, string, string | null, string | null, string | null, string | null, string, string, string, string];
 
-/** The rows for the CSV (`CSV_SELECT`), a page at a time. */
+/** Between a page's cells and between its records (ASCII unit and record separators). */
+const FIELD = '\x1f';
+const RECORD = '\x1e';
+/**
+ * A page as one text value: its records joined by RECORD, each record's cells by FIELD, a null as an empty cell.
+ * One value a page instead of 16 a row: the driver decodes one string where it decoded 80,000, and Postgres sends
+ * one message where it sent 5,000 (both measured: the page cost Node and Postgres about a third less).
+ */
+const CSV_LINE = CSV_CELLS.map((c) => `coalesce(${c}, '')`).join(` || E'\\x1f' || `);
+
+/**
+ * The page's records, or null when a cell holds a separator (then the page is read again cell by cell). Exact:
+ * the text has one RECORD fewer than its records plus one for each RECORD inside a cell, and a record one FIELD
+ * fewer than its cells plus one for each FIELD inside them, so n records of 16 cells each means no cell held either.
+ */
+function splitPage(text: string | null, n: number): CsvSourceRow[] | null {
+  if (n === 0) return [];
+  const lines = (text ?? '').split(RECORD);
+  if (lines.length !== n) return null;
+  const rows = new Array<CsvSourceRow>(n);
+  for (let i = 0; i < n; i++) {
+    const cells = lines[i].split(FIELD);
+    if (cells.length !== CSV_CELLS.length) return null;
+    rows[i] = cells as CsvSourceRow;
+  }
+  return rows;
+}
+
+/** The rows for the CSV (`CSV_CELLS`), a page at a time: as one text value, or cell by cell when a cell holds a separator. */
 function csvRows(h: Herald, orgId: number, r: ResolvedRange, f: Filters): AsyncIterator<CsvSourceRow[]> {
   const sql = h.sql;
   return pages(
-    async (after) => await sql`select ${sql.unsafe(CSV_SELECT)} ${pageOf(sql, orgId, r, f, after)}`.values() as unknown as CsvSourceRow[],
+    async (after) => {
+      // Ordered by the page's key (Postgres reads the limited subquery presorted, so this sorts nothing again).
+      const [page] = await sql<Array<{ n: number; text: string | null }>>`
+        select count(*)::int as n, string_agg(p.line, E'\\x1e' order by p.k, p.id) as text
+        from (select ${sql.unsafe(CSV_LINE)} as line, a.created_at as k, a.id ${pageOf(sql, orgId, r, f, after)}) p`;
+      return splitPage(page.text, page.n)
+        ?? await sql`select ${sql.unsafe(CSV_CELLS.join(', '))} ${pageOf(sql, orgId, r, f, after)}`.values() as unknown as CsvSourceRow[];
+    },
     (row) => ({ us: Number(row[7]), id: Number(row[0]) }),
   );
 }
@@ -171,7 +206,8 @@ const textCell = (v: string | null) => (v === null ? '' : csvFormatValue(defuse(
 const isoCell = (us: number) => (Number.isNaN(us) ? '' : isoFromMs(Math.floor(us / 1000)));
 /** Seconds between two instants, rounded to the millisecond (as `round(extract(epoch …), 3)` gives it); empty without the second. */
 const secondsCell = (fromUs: number, toUs: number) => (Number.isNaN(toUs) ? '' : String(Math.round((toUs - fromUs) / 1000) / 1000));
-const micros = (v: string | null) => (v === null ? NaN : Number(v));
+/** Epoch microseconds as text; null (or empty: a page's text has no nulls) is NaN. */
+const micros = (v: string | null) => (v === null || v === '' ? NaN : Number(v));
 
 /**
  * One alert's CSV record (no line end), in `EXPORT_COLUMNS` order: free text defused and quoted as needed; the
