@@ -153,7 +153,7 @@ export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): P
       ),
       by_category as (
         select coalesce(json_agg(json_build_object('category', category, 'created', created, 'acknowledged', acknowledged,
-          'resolved', resolved, 'escalated', escalated, 'mtta_p50_s', mtta_p50_s, 'mttr_p50_s', mttr_p50_s) order by created desc, category), '[]'::json) as j
+          'resolved', resolved, 'escalated', escalated, 'mtta_p50_s', mtta_p50_s, 'mttr_p50_s', mttr_p50_s) order by created desc, category collate "C"), '[]'::json) as j
         from (
           select category, count(*) as created, count(*) filter (where acked) as acknowledged, count(*) filter (where resolved) as resolved,
             count(*) filter (where escalated) as escalated,
@@ -176,7 +176,7 @@ export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): P
       ),
       by_channel as (
         select coalesce(json_agg(json_build_object('channel', channel, 'sent', coalesce(s.sent, 0), 'delivered', coalesce(s.delivered, 0),
-          'failed', coalesce(s.failed, 0), 'acted', coalesce(x.acted, 0)) order by coalesce(s.sent, 0) desc, channel), '[]'::json) as j
+          'failed', coalesce(s.failed, 0), 'acted', coalesce(x.acted, 0)) order by coalesce(s.sent, 0) desc, channel collate "C"), '[]'::json) as j
         from sent s full join acted x using (channel)
         where channel is not null
       ),

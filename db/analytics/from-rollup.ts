@@ -126,7 +126,7 @@ type Answer = Omit<AlertAnalytics, 'range' | 'filters' | 'approximate'>;
 type NoisyRule = { rule_id: number; name: string | null; alerts: number };
 type NoisyKey = { dedup_key: string; alerts: number; occurrences: number };
 
-/** Text order of the C collation (UTF-8 bytes, i.e. code points), which the exact statement sorts keys by. */
+/** Text order of the C collation (UTF-8 bytes, i.e. code points), which the exact statement sorts categories, channels and keys by. */
 const byCodePoints = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 /**
@@ -148,162 +148,157 @@ export function noisiest(rules: NoisyRule[], keys: Map<string, { alerts: number;
     || ('rule_id' in a && 'rule_id' in b ? a.rule_id - b.rule_id : worse(b as NoisyKey, a as NoisyKey)));
 }
 
-/** A stored or computed hour row's details: its bucket (epoch seconds), categories, histograms and dedup keys. */
-interface DetailRow { e: number; cats: string[]; tta: Buffer; ttr: Buffer; keys: string }
+/**
+ * An hour row as the answer reads it: its bucket (epoch seconds), histograms, and the rest as one JSON array
+ * (`ROW_JSON`: one JSON.parse instead of the driver parsing a dozen array literals).
+ */
+interface HourRow { e: number; tta: Buffer; ttr: Buffer; j: string }
+const ROW_JSON = `json_build_array(created, acknowledged, resolved, escalated, tta_sum, ttr_sum, channels, sent, delivered, failed, acted,
+  ack_users, ack_counts, rules, rule_counts, cats, cat_created, cat_acknowledged, cat_resolved, cat_escalated, dedup_keys, key_alerts, key_occurrences)::text`;
+type RowJson = [number, number, number, number, number, number, string[], number[], number[], number[], number[],
+  number[], number[], number[], number[], string[], number[], number[], number[], number[], string[], number[], number[]];
+type Counts = { created: number; acknowledged: number; resolved: number; escalated: number };
 
-function addUp(rows: DetailRow[]) {
-  // The histograms, read here: Node adds up ~100,000 entries for a month several times faster than SQL groups them.
-  const allA = new Hist(), allR = new Hist();
-  const byBucket = new Map<number, Hist>(), byCatA = new Map<string, Hist>(), byCatR = new Map<string, Hist>(), byUser = new Map<number, Hist>();
-  const of = <K>(m: Map<K, Hist>, k: K) => { let h = m.get(k); if (!h) m.set(k, (h = new Hist())); return h; };
-  // Dedup keys: each hour lists its alerts' keys (one entry per alert); a month is ~80,000 entries, which Node
-  // adds up in a few milliseconds where grouping them in SQL took ~80 ms.
-  const keys = new Map<string, { alerts: number; occurrences: number }>();
-  for (const x of rows) {
-    const [names, alerts, occurrences] = JSON.parse(x.keys) as [string[], number[], number[]];
-    for (let i = 0; i < names.length; i++) {
-      const k = keys.get(names[i]);
-      if (k) { k.alerts += alerts[i]; k.occurrences += occurrences[i]; } else keys.set(names[i], { alerts: alerts[i], occurrences: occurrences[i] });
+/**
+ * The answer added up from hour rows, one row at a time as they arrive (Node adds while Postgres still reads and
+ * sends the rest): the counts, sums and splits the exact statement computes, and the histograms its percentiles
+ * are read from.
+ */
+export class HourSums {
+  readonly totals: Counts & { ttaSum: number; ttrSum: number } = { created: 0, acknowledged: 0, resolved: 0, escalated: 0, ttaSum: 0, ttrSum: 0 };
+  readonly buckets = new Map<number, Counts & { tta: Hist }>();
+  readonly categories = new Map<string, Counts & { tta: Hist; ttr: Hist }>();
+  readonly channels = new Map<string, { sent: number; delivered: number; failed: number; acted: number }>();
+  readonly people = new Map<number, { acknowledged: number; tta: Hist }>();
+  readonly rules = new Map<number, number>();
+  readonly keys = new Map<string, { alerts: number; occurrences: number }>();
+  readonly tta = new Hist();
+  readonly ttr = new Hist();
+
+  add(row: HourRow) {
+    const [created, acknowledged, resolved, escalated, ttaSum, ttrSum, channels, sent, delivered, failed, acted,
+      ackUsers, ackCounts, rules, ruleCounts, cats, catCreated, catAcknowledged, catResolved, catEscalated, keys, keyAlerts, keyOccurrences] = JSON.parse(row.j) as RowJson;
+    const t = this.totals;
+    t.created += created; t.acknowledged += acknowledged; t.resolved += resolved; t.escalated += escalated;
+    t.ttaSum += ttaSum; t.ttrSum += ttrSum;
+    let b = this.buckets.get(row.e);
+    if (!b) this.buckets.set(row.e, (b = { created: 0, acknowledged: 0, resolved: 0, escalated: 0, tta: new Hist() }));
+    b.created += created; b.acknowledged += acknowledged; b.resolved += resolved; b.escalated += escalated;
+    const cat = (i: number) => {
+      let c = this.categories.get(cats[i]);
+      if (!c) this.categories.set(cats[i], (c = { created: 0, acknowledged: 0, resolved: 0, escalated: 0, tta: new Hist(), ttr: new Hist() }));
+      return c;
+    };
+    for (let i = 0; i < cats.length; i++) {
+      const c = cat(i);
+      c.created += catCreated[i]; c.acknowledged += catAcknowledged[i]; c.resolved += catResolved[i]; c.escalated += catEscalated[i];
     }
-    const cats = x.cats;
-    const bh = of(byBucket, x.e);
-    const a = x.tta;
+    for (let i = 0; i < channels.length; i++) {
+      let c = this.channels.get(channels[i]);
+      if (!c) this.channels.set(channels[i], (c = { sent: 0, delivered: 0, failed: 0, acted: 0 }));
+      c.sent += sent[i]; c.delivered += delivered[i]; c.failed += failed[i]; c.acted += acted[i];
+    }
+    const person = (id: number) => {
+      let p = this.people.get(id);
+      if (!p) this.people.set(id, (p = { acknowledged: 0, tta: new Hist() }));
+      return p;
+    };
+    for (let i = 0; i < ackUsers.length; i++) person(ackUsers[i]).acknowledged += ackCounts[i];
+    for (let i = 0; i < rules.length; i++) this.rules.set(rules[i], (this.rules.get(rules[i]) ?? 0) + ruleCounts[i]);
+    // Dedup keys: each hour lists its alerts' keys (one entry per alert); a month is ~80,000 entries, which Node
+    // adds up in a few milliseconds where grouping them in SQL took ~80 ms.
+    for (let i = 0; i < keys.length; i++) {
+      const k = this.keys.get(keys[i]);
+      if (k) { k.alerts += keyAlerts[i]; k.occurrences += keyOccurrences[i]; } else this.keys.set(keys[i], { alerts: keyAlerts[i], occurrences: keyOccurrences[i] });
+    }
+    // Histogram entries: (bin, user, category index, n) for acknowledgement times, (bin, category index, n) for resolution.
+    const a = row.tta;
     for (let o = 0; o + 18 <= a.length; o += 18) {
       const bin = a.readInt32BE(o), usr = a.readInt32BE(o + 4) * 4294967296 + a.readUInt32BE(o + 8), ci = a.readInt16BE(o + 12), n = a.readInt32BE(o + 14);
-      allA.add(bin, n); bh.add(bin, n); of(byCatA, cats[ci]).add(bin, n);
-      if (usr !== 0) of(byUser, usr).add(bin, n);
+      this.tta.add(bin, n); b.tta.add(bin, n); cat(ci).tta.add(bin, n);
+      if (usr !== 0) person(usr).tta.add(bin, n);
     }
-    const t = x.ttr;
-    for (let o = 0; o + 10 <= t.length; o += 10) {
-      const bin = t.readInt32BE(o), ci = t.readInt16BE(o + 4), n = t.readInt32BE(o + 6);
-      allR.add(bin, n); of(byCatR, cats[ci]).add(bin, n);
+    const r = row.ttr;
+    for (let o = 0; o + 10 <= r.length; o += 10) {
+      const bin = r.readInt32BE(o), ci = r.readInt16BE(o + 4), n = r.readInt32BE(o + 6);
+      this.ttr.add(bin, n); cat(ci).ttr.add(bin, n);
     }
   }
-  return { allA, allR, byBucket, byCatA, byCatR, byUser, keys };
 }
+
+const mean = (sum: number, n: number) => (n ? round3(sum / n) : null);
 
 /** The answer from the hour rows (stored, or computed for the pieces of the range they do not cover). */
 export async function rollupAnswer(tx: Sql, orgId: number, r: ResolvedRange, f: Filters, bucket: Bucket, where: Where): Promise<Answer> {
   const covered = await coveredHours(tx, orgId, r);
   const rest = uncovered(r, covered);
   const none = tx``;
-  const step = `1 ${bucket}`;
   // Without a category or priority filter the hour's all-categories row ('*') is read; with one, its rows per category and priority.
   const whole = f.category == null && f.priority == null;
-  const pick = (t: Sql, alias: 'h' | 'x') => {
-    const c = t.unsafe(alias);
-    return whole ? t`${c}.category = '*'` : t`${c}.category <> '*'`;
+  const pick = (alias: 'h' | 'x') => {
+    const c = tx.unsafe(alias);
+    return whole ? tx`${c}.category = '*'` : tx`${c}.category <> '*'`;
   };
-  // The hour rows of the range with the given columns: stored ones and, for the rest, the same rows computed from the
-  // base tables. Each statement reads only its own columns (the details' arrays are most of a stored row's bytes).
-  const hours = (t: Sql, columns: string) => {
-    const of = (alias: string) => t.unsafe(columns.split(',').map((c) => `${alias}.${c.trim()}`).join(', '));
-    return t`
+  // The range's buckets with their labels in `tz`, then the hour rows: stored ones and, for the rest, the same rows
+  // computed from the base tables. Sent together (pipelined on the request's connection); Node adds up each
+  // hour row as it arrives.
+  const buckets = tx<Array<{ e: number; t: string }>>`
+    select extract(epoch from g.t)::float8 as e, to_char(g.t, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM') as t
+    from generate_series(date_trunc(${bucket}, ${r.from}::timestamptz), ${r.to}::timestamptz, ${`1 ${bucket}`}::interval) g(t)
+    where g.t < ${r.to}::timestamptz order by g.t`;
+  const sums = new HourSums();
+  const columns = 'hour, tta, ttr, created, acknowledged, resolved, escalated, tta_sum, ttr_sum, channels, sent, delivered, failed, acted, ack_users, ack_counts, rules, rule_counts, cats, cat_created, cat_acknowledged, cat_resolved, cat_escalated, dedup_keys, key_alerts, key_occurrences';
+  const of = (alias: string) => tx.unsafe(columns.split(',').map((c) => `${alias}.${c.trim()}`).join(', '));
+  const rows = tx<HourRow[]>`
+    select extract(epoch from date_trunc(${bucket}, hour))::float8 as e, tta, ttr, ${tx.unsafe(ROW_JSON)} as j from (
       select ${of('h')}
       from analytics_hours h
-      where h.org_id = ${orgId} and h.hour = any(${covered.map((d) => d.toISOString())}::timestamptz[]) and ${pick(t, 'h')}
-        ${f.category != null ? t`and h.category = ${f.category}` : none}
-        ${f.priority != null ? t`and h.priority = any(${f.priority}::text[])` : none}
+      where h.org_id = ${orgId} and h.hour = any(${covered.map((d) => d.toISOString())}::timestamptz[]) and ${pick('h')}
+        ${f.category != null ? tx`and h.category = ${f.category}` : none}
+        ${f.priority != null ? tx`and h.priority = any(${f.priority}::text[])` : none}
       union all
       select ${of('x')}
-      from (${hourRows(t,
-        t`from unnest(${rest.lo}::timestamptz[], ${rest.hi}::timestamptz[]) as rg(lo, hi) join alerts a on a.org_id = ${orgId} and a.created_at >= rg.lo and a.created_at < rg.hi`,
-        where(t, orgId, r, f))}) x
-      where ${pick(t, 'x')}`;
+      from (${hourRows(tx,
+        tx`from unnest(${rest.lo}::timestamptz[], ${rest.hi}::timestamptz[]) as rg(lo, hi) join alerts a on a.org_id = ${orgId} and a.created_at >= rg.lo and a.created_at < rg.hi`,
+        where(tx, orgId, r, f))}) x
+      where ${pick('x')}) h`.forEach((row) => sums.add(row));
+  const [series] = await Promise.all([buckets, rows]);
+
+  const people = [...sums.people].filter(([, p]) => p.acknowledged > 0)
+    .sort((a, b) => b[1].acknowledged - a[1].acknowledged || a[0] - b[0]).slice(0, PEOPLE);
+  const rules = [...sums.rules].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, NOISIEST);
+  // Names: a person's from users, or (someone no longer in users, rare) the name at the time from their alerts.
+  const [names, ruleNames] = await Promise.all([
+    people.length ? tx<Array<{ id: number; name: string | null }>>`
+      select p.user_id::float8 as id, coalesce(u.name, (select max(x.first_acknowledged_by->>'name') from alerts x
+        where ${where(tx, orgId, r, f, 'x')} and x.first_acknowledged_user_id = p.user_id)) as name
+      from unnest(${people.map(([id]) => id)}::bigint[]) as p(user_id) left join users u on u.id = p.user_id` : [],
+    rules.length ? tx<Array<{ id: number; name: string }>>`
+      select id::float8 as id, name from rules where org_id = ${orgId} and id = any(${rules.map(([id]) => id)}::bigint[])` : [],
+  ]);
+  const nameOf = new Map(names.map((x) => [Number(x.id), x.name]));
+  const ruleName = new Map(ruleNames.map((x) => [Number(x.id), x.name]));
+
+  const t = sums.totals;
+  return {
+    totals: {
+      created: t.created, acknowledged: t.acknowledged, resolved: t.resolved, escalated: t.escalated,
+      ack_rate: t.created ? t.acknowledged / t.created : null, escalation_rate: t.created ? t.escalated / t.created : null,
+      mtta_s: { p50: histQuantile(sums.tta, 0.5), p90: histQuantile(sums.tta, 0.9), mean: mean(t.ttaSum, t.acknowledged) },
+      mttr_s: { p50: histQuantile(sums.ttr, 0.5), p90: histQuantile(sums.ttr, 0.9), mean: mean(t.ttrSum, t.resolved) },
+    },
+    series: series.map(({ e, t: label }) => {
+      const b = sums.buckets.get(e);
+      return { t: label, created: b?.created ?? 0, acknowledged: b?.acknowledged ?? 0, resolved: b?.resolved ?? 0, escalated: b?.escalated ?? 0,
+        mtta_p50_s: histQuantile(b?.tta, 0.5) };
+    }),
+    by_category: [...sums.categories].filter(([, c]) => c.created > 0)
+      .sort((a, b) => b[1].created - a[1].created || byCodePoints(a[0], b[0]))
+      .map(([category, c]) => ({ category, created: c.created, acknowledged: c.acknowledged, resolved: c.resolved, escalated: c.escalated,
+        mtta_p50_s: histQuantile(c.tta, 0.5), mttr_p50_s: histQuantile(c.ttr, 0.5) })),
+    by_channel: [...sums.channels].sort((a, b) => b[1].sent - a[1].sent || byCodePoints(a[0], b[0]))
+      .map(([channel, c]) => ({ channel, sent: c.sent, delivered: c.delivered, failed: c.failed, acted: c.acted })),
+    by_person: people.map(([user_id, p]) => ({ user_id, name: nameOf.get(user_id) as string, acknowledged: p.acknowledged, mtta_p50_s: histQuantile(p.tta, 0.5) })),
+    noisiest: noisiest(rules.map(([rule_id, alerts]) => ({ rule_id, name: ruleName.get(rule_id) ?? null, alerts })), sums.keys),
   };
-  // Two statements sent at once (pipelined on the request's connection): first the per-hour details (histograms and
-  // dedup keys), which Node adds up as soon as they arrive, while Postgres computes the aggregates, sent right after.
-  const details = tx<DetailRow[]>`
-    select extract(epoch from date_trunc(${bucket}, hour))::float8 as e, cats, tta, ttr, json_build_array(dedup_keys, key_alerts, key_occurrences)::text as keys
-    from (${hours(tx, 'hour, cats, tta, ttr, dedup_keys, key_alerts, key_occurrences')}) h`.then(addUp);
-  const aggregates = tx<Array<{ j: Answer }>>`
-    with hrs as materialized (${hours(tx, `hour, category, created, acknowledged, resolved, escalated, tta_sum, ttr_sum, channels, sent, delivered,
-      failed, acted, ack_users, ack_counts, rules, rule_counts, cats, cat_created, cat_acknowledged, cat_resolved, cat_escalated`)}),
-    b as materialized (select date_trunc(${bucket}, hour) as bucket, * from hrs),
-    sums as (
-      select sum(created)::bigint as created, sum(acknowledged)::bigint as acked, sum(resolved)::bigint as resolved,
-        sum(escalated)::bigint as escalated, sum(tta_sum) as tta_sum, sum(ttr_sum) as ttr_sum from b
-    ),
-    totals as (
-      select json_build_object(
-        'created', coalesce(s.created, 0), 'acknowledged', coalesce(s.acked, 0), 'resolved', coalesce(s.resolved, 0), 'escalated', coalesce(s.escalated, 0),
-        'ack_rate', s.acked::float8 / nullif(s.created, 0), 'escalation_rate', s.escalated::float8 / nullif(s.created, 0),
-        'mtta_s', json_build_object('p50', null, 'p90', null, 'mean', round((s.tta_sum / nullif(s.acked, 0))::numeric, 3)::float8),
-        'mttr_s', json_build_object('p50', null, 'p90', null, 'mean', round((s.ttr_sum / nullif(s.resolved, 0))::numeric, 3)::float8)
-      ) as j
-      from sums s
-    ),
-    per_bucket as (
-      select bucket, sum(created) as created, sum(acknowledged) as acknowledged, sum(resolved) as resolved, sum(escalated) as escalated
-      from b group by bucket
-    ),
-    series as (
-      select coalesce(json_agg(json_build_object(
-        't', to_char(g.t, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'),
-        'created', coalesce(p.created, 0), 'acknowledged', coalesce(p.acknowledged, 0), 'resolved', coalesce(p.resolved, 0),
-        'escalated', coalesce(p.escalated, 0), 'mtta_p50_s', null, 'e', extract(epoch from g.t)::float8) order by g.t), '[]'::json) as j
-      from generate_series(date_trunc(${bucket}, ${r.from}::timestamptz), ${r.to}::timestamptz, ${step}::interval) g(t)
-      left join per_bucket p on p.bucket = g.t
-      where g.t < ${r.to}::timestamptz
-    ),
-    by_category as (
-      select coalesce(json_agg(json_build_object('category', c.category, 'created', c.created, 'acknowledged', c.acknowledged,
-        'resolved', c.resolved, 'escalated', c.escalated, 'mtta_p50_s', null, 'mttr_p50_s', null) order by c.created desc, c.category), '[]'::json) as j
-      from (
-        select u.category, sum(u.created) as created, sum(u.acknowledged) as acknowledged, sum(u.resolved) as resolved, sum(u.escalated) as escalated
-        from b, unnest(b.cats, b.cat_created, b.cat_acknowledged, b.cat_resolved, b.cat_escalated) as u(category, created, acknowledged, resolved, escalated)
-        group by u.category
-      ) c
-    ),
-    by_channel as (
-      select coalesce(json_agg(json_build_object('channel', channel, 'sent', sent, 'delivered', delivered, 'failed', failed, 'acted', acted)
-        order by sent desc, channel), '[]'::json) as j
-      from (
-        select u.channel, sum(u.sent) as sent, sum(u.delivered) as delivered, sum(u.failed) as failed, sum(u.acted) as acted
-        from b, unnest(b.channels, b.sent, b.delivered, b.failed, b.acted) as u(channel, sent, delivered, failed, acted)
-        group by u.channel
-      ) c
-    ),
-    by_person as (
-      select coalesce(json_agg(json_build_object('user_id', p.user_id,
-        'name', coalesce(u.name, (select max(x.first_acknowledged_by->>'name') from alerts x
-          where ${where(tx, orgId, r, f, 'x')} and x.first_acknowledged_user_id = p.user_id)),
-        'acknowledged', p.acknowledged, 'mtta_p50_s', null) order by p.acknowledged desc, p.user_id), '[]'::json) as j
-      from (
-        select u.user_id, sum(u.n) as acknowledged
-        from b, unnest(b.ack_users, b.ack_counts) as u(user_id, n)
-        group by 1 order by 2 desc, 1 limit ${PEOPLE}
-      ) p
-        left join users u on u.id = p.user_id
-    ),
-    noisy_rules as (
-      select u.rule_id, sum(u.n)::bigint as alerts
-      from b, unnest(b.rules, b.rule_counts) as u(rule_id, n)
-      group by 1 order by 2 desc, 1 limit ${NOISIEST}
-    ),
-    -- The rules' part of the noisiest list; the dedup keys are added up in Node from each hour's (see below).
-    noisiest as (
-      select coalesce(json_agg(json_build_object('rule_id', n.rule_id, 'name', ru.name, 'alerts', n.alerts) order by n.alerts desc, n.rule_id), '[]'::json) as j
-      from noisy_rules n left join rules ru on ru.id = n.rule_id and ru.org_id = ${orgId}
-    )
-    select json_build_object('totals', (select j from totals), 'series', (select j from series), 'by_category', (select j from by_category),
-      'by_channel', (select j from by_channel), 'by_person', (select j from by_person), 'noisiest', (select j from noisiest)) as j`
-    .then(([x]) => x.j);
-  // Node adds up the details as soon as they arrive, while Postgres is still computing the aggregates.
-  const [answer, { allA, allR, byBucket, byCatA, byCatR, byUser, keys }] = await Promise.all([aggregates, details]);
-  answer.totals.mtta_s.p50 = histQuantile(allA, 0.5);
-  answer.totals.mtta_s.p90 = histQuantile(allA, 0.9);
-  answer.totals.mttr_s.p50 = histQuantile(allR, 0.5);
-  answer.totals.mttr_s.p90 = histQuantile(allR, 0.9);
-  for (const p of answer.series as Array<AlertAnalytics['series'][number] & { e?: number }>) {
-    p.mtta_p50_s = histQuantile(byBucket.get(p.e!), 0.5);
-    delete p.e;
-  }
-  for (const c of answer.by_category) {
-    c.mtta_p50_s = histQuantile(byCatA.get(c.category), 0.5);
-    c.mttr_p50_s = histQuantile(byCatR.get(c.category), 0.5);
-  }
-  for (const p of answer.by_person) p.mtta_p50_s = histQuantile(byUser.get(p.user_id), 0.5);
-  answer.noisiest = noisiest(answer.noisiest as NoisyRule[], keys);
-  return answer;
 }
