@@ -356,21 +356,24 @@ describe('taking the alerts away', () => {
 
   it('a cell holding a page separator (ASCII 30 or 31) comes out whole, and its page in order', async () => {
     // Pages come from Postgres as one text split on these two characters; a page with one inside a cell is read
-    // again cell by cell. 6,000 alerts: the first page is split, the second (from alert 5,001) holds both characters.
+    // again cell by cell. 11,000 alerts in three pages: a unit separator mid-page (found as the page is formatted),
+    // one in the last record of the second page (found before the next page is asked for), and a record separator
+    // with both in the third.
     await h.sql`
       insert into alerts (org_id, status, priority, severity, category, type, title, dedup_key, rule_ids, route, created_at, first_acknowledged_by)
       select 1, 'triggered', 'normal', 'info', 'seps', 'import',
-        case g when 5500 then 'Record' || chr(30) || 'separator' when 5501 then 'Unit' || chr(31) || 'separator' else 'Seps ' || g end,
-        case g when 5502 then 'key' || chr(30) || chr(31) else 'seps-' || g end, '{}', '{"rules": [], "escalation": {"steps": []}}',
+        case g when 2500 then 'Unit' || chr(31) || 'mid-page' when 10000 then 'Unit' || chr(31) || 'last' when 10500 then 'Record' || chr(30) || 'separator'
+          else 'Seps ' || g end,
+        case g when 10502 then 'key' || chr(30) || chr(31) else 'seps-' || g end, '{}', '{"rules": [], "escalation": {"steps": []}}',
         '2025-05-01T00:00:00Z'::timestamptz + g * interval '1 second', case when g % 2 = 0 then '{"name": ""}'::jsonb end
-      from generate_series(1, 6000) g`;
+      from generate_series(1, 11000) g`;
     const expected = await h.sql<{ id: number; title: string; dedup_key: string }[]>`
       select id::int, title, dedup_key from alerts where category = 'seps' order by created_at, id`;
     const csv = await exportFile('format=csv&category=seps');
     const rows: Array<Record<string, string>> = parseCsv(csv.buf, { bom: true, columns: true });
     expect(rows.map((r) => [Number(r.id), r.title, r.dedup_key])).toEqual(expected.map((x) => [x.id, x.title, x.dedup_key]));
-    expect(rows[5499].title).toBe('Record\x1eseparator');
-    expect(rows[5500].title).toBe('Unit\x1fseparator');
+    expect([rows[2499].title, rows[9999].title, rows[10499].title, rows[10501].dedup_key])
+      .toEqual(['Unit\x1fmid-page', 'Unit\x1flast', 'Record\x1eseparator', 'key\x1e\x1f']);
     // A null and an empty name are both an empty cell; no acknowledgement is an empty instant, not 1970.
     expect(new Set(rows.map((r) => `${r.acknowledged_by}|${r.acknowledged_at}|${r.mtta_s}`))).toEqual(new Set(['||']));
   }, 120_000);

@@ -1,6 +1,5 @@
 // GET /v1/alerts/export?format=csv|xlsx: one row per alert, streamed. Rows come in keyset pages
-// (5,000 at a time, one page read ahead) and are only read when the client has taken the previous ones, so memory stays flat
-// whatever the size. CSV via d3-dsv's row formatter (RFC 4180 quoting; CRLF between records, UTF-8 with a BOM so
+// (5,000 at a time, at most three read ahead of what the client has taken), so memory stays flat whatever the size. CSV via d3-dsv's row formatter (RFC 4180 quoting; CRLF between records, UTF-8 with a BOM so
 // spreadsheet apps read accents; about nine times csv-stringify's speed on these rows, which the 100,000 rows/s
 // bar needs), with spreadsheet formula injection defused; XLSX via exceljs's streaming WorkbookWriter with
 // typed cells (dates are dates, numbers are numbers; strings are written as strings, never formulas).
@@ -58,7 +57,7 @@ export async function exportAlerts(h: Herald, actor: Actor, query: unknown): Pro
   const filename = `herald-alerts-${q.from ? day(r.from) : 'all'}-to-${day(new Date(Math.max(r.from.getTime(), r.to.getTime() - 1)))}.${q.format}`;
   // Audited (and a burst of exports is a security event) before the first row is read.
   await h.sql.begin((tx) => exported(tx, h.config.security, actor, 'alert', { format: q.format, filename, query: q }));
-  if (q.format === 'csv') return { filename, contentType: 'text/csv; charset=utf-8', stream: csvStream(csvRows(h, actor.orgId, r, f)) };
+  if (q.format === 'csv') return { filename, contentType: 'text/csv; charset=utf-8', stream: csvStream(csvPages(h, actor.orgId, r, f)) };
   return { filename, contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', stream: xlsxStream(workbookRows(h, actor.orgId, r, f)) };
 }
 
@@ -86,18 +85,22 @@ function pageOf(sql: Herald['sql'], orgId: number, r: ResolvedRange, f: Filters,
   return sql`from alerts a where ${alertFilter(sql, orgId, r, f)} ${exact} order by a.created_at, a.id limit ${EXPORT_BATCH}`;
 }
 
-/** Pages from `read` until one comes back short; nothing is read until the first page is asked for. */
-function pages<T>(read: (after: PageKey | null) => Promise<T[]>, keyOf: (row: T) => PageKey): AsyncIterator<T[]> {
+/**
+ * Pages from `read` until one comes back short; nothing is read until the first page is asked for. `keyOf` gives
+ * a page's last key (where the next page starts), `size` its rows.
+ */
+function pages<B>(read: (after: PageKey | null) => Promise<B>, size: (page: B) => number, keyOf: (page: B) => PageKey): AsyncIterator<B> {
   let after: PageKey | null = null;
   let done = false;
   return {
     async next() {
       if (done) return { done: true, value: undefined };
-      const rows = await read(after);
-      if (rows.length < EXPORT_BATCH) done = true;
-      if (!rows.length) return { done: true, value: undefined };
-      after = keyOf(rows[rows.length - 1]);
-      return { done: false, value: rows };
+      const page = await read(after);
+      const n = size(page);
+      if (n < EXPORT_BATCH) done = true;
+      if (!n) return { done: true, value: undefined };
+      after = keyOf(page);
+      return { done: false, value: page };
     },
     async return() {
       done = true;
@@ -118,7 +121,8 @@ function workbookRows(h: Herald, orgId: number, r: ResolvedRange, f: Filters): A
         round(extract(epoch from a.resolved_at - a.created_at), 3)::float8 as mttr_s,
         a.escalation_level, array_to_string(a.rule_ids, ' ') as rule_ids, ${sql.unsafe(CREATED_US)} as key_us
       ${pageOf(sql, orgId, r, f, after)}`.then((rows) => [...rows]),
-    (row) => ({ us: Number(row.key_us), id: Number(row.id) }),
+    (rows) => rows.length,
+    (rows) => ({ us: Number(rows[rows.length - 1].key_us), id: Number(rows[rows.length - 1].id) }),
   );
 }
 
@@ -143,16 +147,19 @@ const RECORD = '\x1e';
 const CSV_LINE = CSV_CELLS.map((c) => `coalesce(${c}, '')`).join(` || E'\\x1f' || `);
 
 /**
- * The page's records, or null when a cell holds a separator (then the page is read again cell by cell). Exact:
- * the text has one RECORD fewer than its records plus one for each RECORD inside a cell, and a record one FIELD
- * fewer than its cells plus one for each FIELD inside them, so n records of 16 cells each means no cell held either.
+ * A page of the CSV: its records as text (`lines`, cells still joined by FIELD), or as cells when it had to be read
+ * cell by cell; `reread` reads it again cell by cell.
  */
-function splitPage(text: string | null, n: number): CsvSourceRow[] | null {
-  if (n === 0) return [];
-  const lines = (text ?? '').split(RECORD);
-  if (lines.length !== n) return null;
-  const rows = new Array<CsvSourceRow>(n);
-  for (let i = 0; i < n; i++) {
+interface CsvPage { n: number; lines: string[] | null; rows: CsvSourceRow[] | null; key?: PageKey; reread: (upTo?: PageKey) => Promise<CsvSourceRow[]> }
+
+/**
+ * A text page's records, or null when a cell holds a separator. Exact: the text has one RECORD fewer than its
+ * records plus one for each RECORD inside a cell, and a record one FIELD fewer than its cells plus one for each
+ * FIELD inside them, so n records of 16 cells each means no cell held either.
+ */
+function splitRecords(lines: string[]): CsvSourceRow[] | null {
+  const rows = new Array<CsvSourceRow>(lines.length);
+  for (let i = 0; i < lines.length; i++) {
     const cells = lines[i].split(FIELD);
     if (cells.length !== CSV_CELLS.length) return null;
     rows[i] = cells as CsvSourceRow;
@@ -160,19 +167,37 @@ function splitPage(text: string | null, n: number): CsvSourceRow[] | null {
   return rows;
 }
 
-/** The rows for the CSV (`CSV_CELLS`), a page at a time: as one text value, or cell by cell when a cell holds a separator. */
-function csvRows(h: Herald, orgId: number, r: ResolvedRange, f: Filters): AsyncIterator<CsvSourceRow[]> {
+/**
+ * The pages for the CSV (`CSV_CELLS`). The next page is asked for as soon as this one's last key is known, which
+ * takes only its records split and its last record's cells (splitting every record would hold the request back
+ * by a few milliseconds a page); the cells of the rest are split as the page is formatted. A page whose last
+ * record has a separator in a cell, or whose record count is off (a RECORD in a cell), is read again cell by cell
+ * here; one with a FIELD in another record's cell when it is formatted.
+ */
+function csvPages(h: Herald, orgId: number, r: ResolvedRange, f: Filters): AsyncIterator<CsvPage> {
   const sql = h.sql;
   return pages(
-    async (after) => {
+    async (after): Promise<CsvPage> => {
+      // Read again cell by cell, up to the key the next page was read after (when known), so no alert is left out
+      // between the two even if one was added meanwhile.
+      const reread = async (upTo?: PageKey) => await sql`select ${sql.unsafe(CSV_CELLS.join(', '))} from (select a.*, ${sql.unsafe(CREATED_US)} as key_us
+        ${pageOf(sql, orgId, r, f, after)}) a ${upTo ? sql`where (a.key_us, a.id) <= (${upTo.us}::int8, ${upTo.id}::int8)` : sql``}
+        order by a.created_at, a.id`.values() as unknown as CsvSourceRow[];
       // Ordered by the page's key (Postgres reads the limited subquery presorted, so this sorts nothing again).
       const [page] = await sql<Array<{ n: number; text: string | null }>>`
         select count(*)::int as n, string_agg(p.line, E'\\x1e' order by p.k, p.id) as text
         from (select ${sql.unsafe(CSV_LINE)} as line, a.created_at as k, a.id ${pageOf(sql, orgId, r, f, after)}) p`;
-      return splitPage(page.text, page.n)
-        ?? await sql`select ${sql.unsafe(CSV_CELLS.join(', '))} ${pageOf(sql, orgId, r, f, after)}`.values() as unknown as CsvSourceRow[];
+      if (page.n === 0) return { n: 0, lines: [], rows: null, reread };
+      const lines = (page.text ?? '').split(RECORD);
+      if (lines.length === page.n && lines[lines.length - 1].split(FIELD).length === CSV_CELLS.length) return { n: page.n, lines, rows: null, reread };
+      const rows = await reread();
+      return { n: rows.length, lines: null, rows, reread };
     },
-    (row) => ({ us: Number(row[7]), id: Number(row[0]) }),
+    (page) => page.n,
+    (page) => {
+      const last = page.rows ? page.rows[page.rows.length - 1] : page.lines![page.lines!.length - 1].split(FIELD);
+      return (page.key = { us: Number(last[7]), id: Number(last[0]) });
+    },
   );
 }
 
@@ -221,25 +246,38 @@ export function csvLine(x: CsvSourceRow): string {
 }
 
 /**
- * Reads batches one ahead: while a batch is formatted and sent, Postgres is already producing the next, so
- * the two run on different cores instead of taking turns. At most two batches are held.
+ * Reads up to `depth` batches ahead: the next batch is asked for as soon as the previous one has arrived (a page's
+ * key is the last one's end), not when the client takes one, so Postgres produces pages back to back while Node
+ * formats and sends the ones it has, instead of the two taking turns. At most `depth` batches are held.
  */
-function readAhead<T>(it: AsyncIterator<T>) {
-  let pending: Promise<IteratorResult<T>> | null = null;
+function readAhead<T>(it: AsyncIterator<T>, depth = 3) {
+  const ready: Array<Promise<IteratorResult<T>>> = [];
+  let inFlight = false;
+  let ended = false;
+  const fill = () => {
+    if (inFlight || ended || ready.length >= depth) return;
+    inFlight = true;
+    const p = it.next();
+    ready.push(p);
+    p.then((r) => { inFlight = false; if (r.done) ended = true; else fill(); }, () => { inFlight = false; ended = true; });
+    // A failure of a batch read ahead surfaces when it is taken, not as an unhandled rejection.
+    p.catch(() => {});
+  };
   return {
     async next(): Promise<IteratorResult<T>> {
-      const r = await (pending ?? it.next());
-      pending = r.done ? null : it.next();
+      fill();
+      const taken = ready.shift();
+      if (!taken) return { done: true, value: undefined };
+      const r = await taken;
+      fill();
       // Let the driver send its request for the next batch before this one is formatted (synchronous work that
-      // would otherwise hold the request back until it is done: the two would take turns instead of overlapping).
-      if (pending) await new Promise(setImmediate);
-      // A failure of the batch read ahead surfaces on the next call, not as an unhandled rejection.
-      pending?.catch(() => {});
+      // would otherwise hold the request back until it is done).
+      await new Promise((r) => setImmediate(() => setImmediate(r)));
       return r;
     },
     async return() {
-      await pending?.catch(() => {});
-      pending = null;
+      ended = true;
+      await Promise.all(ready.splice(0).map((p) => p.catch(() => {})));
       return (await it.return?.()) ?? { done: true as const, value: undefined };
     },
   };
@@ -247,7 +285,7 @@ function readAhead<T>(it: AsyncIterator<T>) {
 
 const encoder = new TextEncoder();
 
-function csvStream(batches: AsyncIterator<CsvSourceRow[]>): ReadableStream<Uint8Array> {
+function csvStream(batches: AsyncIterator<CsvPage>): ReadableStream<Uint8Array> {
   const rows = readAhead(batches);
   let first = true;
   return new ReadableStream<Uint8Array>({
@@ -260,7 +298,8 @@ function csvStream(batches: AsyncIterator<CsvSourceRow[]>): ReadableStream<Uint8
         }
         const next = await rows.next();
         if (next.done) return controller.close();
-        const records = next.value;
+        const page = next.value;
+        const records = page.rows ?? splitRecords(page.lines!) ?? await page.reread(page.key);
         // A cell is quoted when it holds a quote, a comma, CR or LF (its quotes doubled); null is an empty cell.
         let text = '';
         for (const record of records) text += csvLine(record) + '\r\n';
