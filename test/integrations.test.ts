@@ -304,6 +304,41 @@ describe('PagerDuty Events API v2 at /v2/enqueue', () => {
   });
 });
 
+describe('an acknowledgement while the trigger is being routed', () => {
+  it('waits for the routing to commit instead of giving up after a second (it once lost the acknowledgement on a loaded machine)', async () => {
+    // Herald without a worker; this test stands in for the worker, holding the trigger's row lock for 1.5 s.
+    const api = await startTestHerald({}, { roles: { api: true, worker: false } });
+    try {
+      expect((await api.api('POST', '/v1/rules', {
+        name: 'Backups', position: 10, match: { category: 'backups', type: null }, targets: { roles: ['admin'] }, channels: ['in_app'],
+      })).status).toBe(201);
+      const integ = await api.api('POST', '/v1/integrations', { name: 'NAS', kind: 'pagerduty', category: 'backups' });
+      const send = (body: Record<string, unknown>) => api.api('POST', '/v2/enqueue', { routing_key: integ.body.key, ...body }, { key: null });
+      const t = await send({ event_action: 'trigger', dedup_key: 'nas-late', payload: { summary: 'Backup late', source: 'nas', severity: 'warning' } });
+      expect(t.status).toBe(202);
+      const [ev] = await api.sql<{ id: number }[]>`select id::int from events where dedup_key = 'nas-late'`;
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => { locked = r; });
+      const routing = api.sql.begin(async (tx) => {
+        await tx`select 1 from events where id = ${ev.id} for update`;
+        locked();
+        await new Promise((r) => setTimeout(r, 1500));
+      });
+      await isLocked;
+      const started = Date.now();
+      const ack = await send({ event_action: 'acknowledge', dedup_key: 'nas-late' });
+      expect(ack.status).toBe(202);
+      await routing;
+      // It answered once the lock was let go (and routed the trigger itself, there being no worker), not before.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+      const [alert] = await api.sql<{ status: string }[]>`select status from alerts where dedup_key = 'nas-late'`;
+      expect(alert?.status).toBe('acknowledged');
+    } finally {
+      await api.stop();
+    }
+  }, 60_000);
+});
+
 describe('Alertmanager webhook (version 4)', () => {
   it('gives one alert per firing alert, resolves the one that resolved, and a repeat notifies no one again', async () => {
     const c = await h.api('POST', '/v1/integrations', { name: 'Prometheus', kind: 'alertmanager', category: 'monitoring', defaults: { entity_kind: 'host' } });

@@ -50,12 +50,12 @@ export async function enqueuePagerDuty(h: Herald, ing: EventIngestor, body: unkn
 /**
  * Acknowledges the open alert with this dedup key, as the integration (only alerts of its category). A
  * trigger sent just before may not be routed yet: its accepted events are routed here first (routing is
- * idempotent: rows already taken by the worker are skipped and waited for). No open alert: nothing to do,
- * and PagerDuty answers success all the same.
+ * idempotent: rows the worker is routing are skipped, and its transaction is waited for). No open alert:
+ * nothing to do, and PagerDuty answers success all the same.
  */
 async function acknowledgeByKey(h: Herald, actor: Actor, dedupKey: string): Promise<void> {
   if (actor.kind !== 'integration') return;
-  for (let attempt = 0; attempt < 20; attempt++) {
+  for (let attempt = 0; attempt < 5; attempt++) {
     const [open] = await h.sql<{ id: number; status: string }[]>`
       select id, status from alerts where org_id = ${actor.orgId} and dedup_key = ${dedupKey} and status <> 'resolved' and category = ${actor.category}`;
     if (open) {
@@ -71,9 +71,28 @@ async function acknowledgeByKey(h: Herald, actor: Actor, dedupKey: string): Prom
     const pending = await h.sql<{ id: number }[]>`
       select id from events where org_id = ${actor.orgId} and dedup_key = ${dedupKey} and status = 'accepted' order by id`;
     if (!pending.length) return;
-    await routeEvents(h, pending.map((p) => Number(p.id)));
-    if (attempt > 0) await new Promise((r) => setTimeout(r, 50));
+    const ids = pending.map((p) => Number(p.id));
+    await routeEvents(h, ids);
+    await untilRouted(h, ids);
   }
+}
+
+/** How long an acknowledgement waits for the worker's routing of the trigger before it looks again. */
+const ROUTING_WAIT = '10s';
+
+/**
+ * Waits for the transaction that holds these events' row locks (the worker routing them) to end. A poll of a
+ * second in all once gave up on a loaded machine while the worker was still routing, and the acknowledgement
+ * was lost; a lock wait ends the moment the routing commits.
+ */
+async function untilRouted(h: Herald, eventIds: number[]): Promise<void> {
+  await h.sql.begin(async (tx) => {
+    await tx`select set_config('lock_timeout', ${ROUTING_WAIT}, true)`;
+    await tx`select 1 from events where id = any(${eventIds}::bigint[]) for share`;
+  }).catch((e: { code?: string }) => {
+    // Still routing after ROUTING_WAIT: look again (the caller's attempts are bounded).
+    if (e.code !== '55P03') throw e;
+  });
 }
 
 /** POST /v1/integrations/alertmanager/:key and /grafana/:key: one event per alert of the group. */
