@@ -1,7 +1,8 @@
-// GET /v1/alerts/export?format=csv|xlsx: one row per alert, streamed. Rows come in keyset pages
-// (5,000 at a time, at most three read ahead of what the client has taken), so memory stays flat whatever the size. CSV via d3-dsv's row formatter (RFC 4180 quoting; CRLF between records, UTF-8 with a BOM so
-// spreadsheet apps read accents; about nine times csv-stringify's speed on these rows, which the 100,000 rows/s
-// bar needs), with spreadsheet formula injection defused; XLSX via exceljs's streaming WorkbookWriter with
+// GET /v1/alerts/export?format=csv|xlsx: one row per alert, streamed. Rows come in keyset pages (5,000 at a time,
+// at most three read ahead of what the client has taken), so memory stays flat whatever the size. CSV via d3-dsv's
+// row formatter (RFC 4180 quoting; CRLF between records, UTF-8 with a BOM so spreadsheet apps read accents; about
+// nine times csv-stringify's speed on these rows, which the 100,000 rows/s bar needs), with spreadsheet formula
+// injection defused; XLSX via exceljs's streaming WorkbookWriter with
 // typed cells (dates are dates, numbers are numbers; strings are written as strings, never formulas).
 import { z } from 'zod';
 import { PassThrough, Readable } from 'node:stream';
@@ -270,9 +271,11 @@ function readAhead<T>(it: AsyncIterator<T>, depth = 3) {
       if (!taken) return { done: true, value: undefined };
       const r = await taken;
       fill();
-      // Let the driver send its request for the next batch before this one is formatted (synchronous work that
-      // would otherwise hold the request back until it is done).
-      await new Promise((r) => setImmediate(() => setImmediate(r)));
+      // Let the driver send its request for the next batch before this one is formatted. postgres.js writes a small
+      // request from a setImmediate queued in the microtasks just run, and Node runs microtasks between immediates:
+      // after one immediate, this batch would be formatted (synchronous work) before the request went out, and
+      // Postgres and Node would take turns. After two, the driver's write has run.
+      await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
       return r;
     },
     async return() {

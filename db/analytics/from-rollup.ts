@@ -8,6 +8,10 @@
 // Used only when the range holds more than HERALD_ANALYTICS_EXACT_ALERTS alerts, with no `role` or `rule_id`
 // filter (the rows are not kept per route or rule set), and in a time zone whose offsets are whole hours over
 // the range (a local day is then a set of whole UTC hours). Otherwise alerts.ts answers exactly.
+//
+// One statement reads the hour rows and Node adds up every part of the answer as each row arrives (HourSums):
+// Postgres only reads and sends (a second statement computing the aggregates ran after the first, on the same
+// backend, and made the month's answer about 45 ms longer).
 import type { Sql } from '../platform/sql';
 import type { Bucket, Filters, ResolvedRange } from './filters';
 import { hourRows } from './rollup';
@@ -126,7 +130,10 @@ type Answer = Omit<AlertAnalytics, 'range' | 'filters' | 'approximate'>;
 type NoisyRule = { rule_id: number; name: string | null; alerts: number };
 type NoisyKey = { dedup_key: string; alerts: number; occurrences: number };
 
-/** Text order of the C collation (UTF-8 bytes, i.e. code points), which the exact statement sorts categories, channels and keys by. */
+/**
+ * Text order of the C collation (UTF-8 bytes, i.e. code points), which the exact statement sorts categories,
+ * channels and keys by.
+ */
 const byCodePoints = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 /**
