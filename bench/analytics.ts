@@ -15,6 +15,7 @@
 //     < 400 MiB for 20 pages).
 // Env: BENCH_ALERTS, BENCH_QUICK=1, BENCH_REQUESTS (per query, default 40; quick 20), BENCH_KEEP=1 (seed, print the
 // database URL and wait: for EXPLAIN ANALYZE by hand), BENCH_ONLY=analytics,export,report_pdf (rows to run),
+// BENCH_VERBOSE=1 (every analytics request's time, in order: warm-up and garbage collection show as runs of slow ones),
 // BENCH_DATABASE_URL=<the URL a BENCH_KEEP run printed> (no seeding: measure again on that kept database; Herald
 // migrates it on start, and a new rollup is built by its worker before the analytics rows are timed).
 import postgres from 'postgres';
@@ -177,6 +178,7 @@ async function main() {
       for (let i = 0; i < Math.min(3, count); i++) await get(path);
       const ms: number[] = [];
       for (let i = 0; i < count; i++) ms.push((await get(path)).ms);
+      if (process.env.BENCH_VERBOSE === '1') log(`each request, in order (ms): ${ms.map((x) => x.toFixed(0)).join(' ')}`);
       const timeouts = ms.filter((x) => Number.isNaN(x)).length;
       const line = `${timeouts ? `[${timeouts} timed out] ` : ''}${name.padEnd(40)} alerts in range ${String(first.totals.created).padStart(8)}  p50 ${percentile(ms.filter((x) => !Number.isNaN(x)), 50).toFixed(1).padStart(7)} ms  p95 ${percentile(ms.filter((x) => !Number.isNaN(x)), 95).toFixed(1).padStart(7)} ms  max ${Math.max(...ms.filter((x) => !Number.isNaN(x))).toFixed(1).padStart(7)} ms  (${count} requests)`;
       log(line);
