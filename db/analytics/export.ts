@@ -151,7 +151,10 @@ const CSV_LINE = CSV_CELLS.map((c) => `coalesce(${c}, '')`).join(` || E'\\x1f' |
  * A page of the CSV: its records as text (`lines`, cells still joined by FIELD), or as cells when it had to be read
  * cell by cell; `reread` reads it again cell by cell.
  */
-interface CsvPage { n: number; lines: string[] | null; rows: CsvSourceRow[] | null; key?: PageKey; reread: (upTo?: PageKey) => Promise<CsvSourceRow[]> }
+interface CsvPage { n: number; lines: string[] | null; rows: CsvSourceRow[] | null; key: PageKey; reread: (upTo?: PageKey) => Promise<CsvSourceRow[]> }
+
+/** A page's key from its last record's cells (id first, creation in epoch microseconds eighth). */
+const keyOfCells = (cells: CsvSourceRow): PageKey => ({ us: Number(cells[7]), id: Number(cells[0]) });
 
 /**
  * A text page's records, or null when a cell holds a separator. Exact: the text has one RECORD fewer than its
@@ -188,17 +191,15 @@ function csvPages(h: Herald, orgId: number, r: ResolvedRange, f: Filters): Async
       const [page] = await sql<Array<{ n: number; text: string | null }>>`
         select count(*)::int as n, string_agg(p.line, E'\\x1e' order by p.k, p.id) as text
         from (select ${sql.unsafe(CSV_LINE)} as line, a.created_at as k, a.id ${pageOf(sql, orgId, r, f, after)}) p`;
-      if (page.n === 0) return { n: 0, lines: [], rows: null, reread };
+      if (page.n === 0) return { n: 0, lines: [], rows: null, key: after ?? { us: 0, id: 0 }, reread };
       const lines = (page.text ?? '').split(RECORD);
-      if (lines.length === page.n && lines[lines.length - 1].split(FIELD).length === CSV_CELLS.length) return { n: page.n, lines, rows: null, reread };
+      const last = lines[lines.length - 1].split(FIELD) as CsvSourceRow;
+      if (lines.length === page.n && last.length === CSV_CELLS.length) return { n: page.n, lines, rows: null, key: keyOfCells(last), reread };
       const rows = await reread();
-      return { n: rows.length, lines: null, rows, reread };
+      return { n: rows.length, lines: null, rows, key: rows.length ? keyOfCells(rows[rows.length - 1]) : after ?? { us: 0, id: 0 }, reread };
     },
     (page) => page.n,
-    (page) => {
-      const last = page.rows ? page.rows[page.rows.length - 1] : page.lines![page.lines!.length - 1].split(FIELD);
-      return (page.key = { us: Number(last[7]), id: Number(last[0]) });
-    },
+    (page) => page.key,
   );
 }
 
@@ -286,8 +287,6 @@ function readAhead<T>(it: AsyncIterator<T>, depth = 3) {
   };
 }
 
-const encoder = new TextEncoder();
-
 function csvStream(batches: AsyncIterator<CsvPage>): ReadableStream<Uint8Array> {
   const rows = readAhead(batches);
   let first = true;
@@ -296,7 +295,7 @@ function csvStream(batches: AsyncIterator<CsvPage>): ReadableStream<Uint8Array> 
       try {
         if (first) {
           first = false;
-          controller.enqueue(encoder.encode(`\ufeff${csvRecords([EXPORT_COLUMNS.map(([k]) => k)])}`));
+          controller.enqueue(Buffer.from(`\ufeff${csvRecords([EXPORT_COLUMNS.map(([k]) => k)])}`));
           return;
         }
         const next = await rows.next();

@@ -160,8 +160,12 @@ export function noisiest(rules: NoisyRule[], keys: Map<string, { alerts: number;
  * (`ROW_JSON`: one JSON.parse instead of the driver parsing a dozen array literals).
  */
 interface HourRow { e: number; tta: Buffer; ttr: Buffer; j: string }
-const ROW_JSON = `json_build_array(created, acknowledged, resolved, escalated, tta_sum, ttr_sum, channels, sent, delivered, failed, acted,
-  ack_users, ack_counts, rules, rule_counts, cats, cat_created, cat_acknowledged, cat_resolved, cat_escalated, dedup_keys, key_alerts, key_occurrences)::text`;
+/** The stored columns in `ROW_JSON`, in `RowJson`'s order. */
+const JSON_COLUMNS = ['created', 'acknowledged', 'resolved', 'escalated', 'tta_sum', 'ttr_sum', 'channels', 'sent', 'delivered', 'failed', 'acted',
+  'ack_users', 'ack_counts', 'rules', 'rule_counts', 'cats', 'cat_created', 'cat_acknowledged', 'cat_resolved', 'cat_escalated', 'dedup_keys', 'key_alerts', 'key_occurrences'];
+const ROW_JSON = `json_build_array(${JSON_COLUMNS.join(', ')})::text`;
+/** The columns each hour row is read with: its hour, the histograms and `ROW_JSON`'s. */
+const HOUR_COLUMNS = ['hour', 'tta', 'ttr', ...JSON_COLUMNS];
 type RowJson = [number, number, number, number, number, number, string[], number[], number[], number[], number[],
   number[], number[], number[], number[], string[], number[], number[], number[], number[], string[], number[], number[]];
 type Counts = { created: number; acknowledged: number; resolved: number; escalated: number };
@@ -254,8 +258,7 @@ export async function rollupAnswer(tx: Sql, orgId: number, r: ResolvedRange, f: 
     from generate_series(date_trunc(${bucket}, ${r.from}::timestamptz), ${r.to}::timestamptz, ${`1 ${bucket}`}::interval) g(t)
     where g.t < ${r.to}::timestamptz order by g.t`;
   const sums = new HourSums();
-  const columns = 'hour, tta, ttr, created, acknowledged, resolved, escalated, tta_sum, ttr_sum, channels, sent, delivered, failed, acted, ack_users, ack_counts, rules, rule_counts, cats, cat_created, cat_acknowledged, cat_resolved, cat_escalated, dedup_keys, key_alerts, key_occurrences';
-  const of = (alias: string) => tx.unsafe(columns.split(',').map((c) => `${alias}.${c.trim()}`).join(', '));
+  const of = (alias: string) => tx.unsafe(HOUR_COLUMNS.map((c) => `${alias}.${c}`).join(', '));
   const rows = tx<HourRow[]>`
     select extract(epoch from date_trunc(${bucket}, hour))::float8 as e, tta, ttr, ${tx.unsafe(ROW_JSON)} as j from (
       select ${of('h')}

@@ -95,7 +95,6 @@ export async function listAudit(h: Herald, actor: Actor, query: unknown): Promis
 
 export const AUDIT_CSV_COLUMNS = ['id', 'at', 'actor_kind', 'actor_id', 'actor_name', 'action', 'entity_kind', 'entity_id', 'entity_label', 'ip', 'before', 'after'] as const;
 
-
 /**
  * `GET /v1/audit/export?format=csv` with the list's filters (oldest first): written to the trail first (an
  * `audit.exported` row, and a `security/bulk_export` when exports burst), then streamed.

@@ -79,7 +79,6 @@ function filtersText(p: ScoresParams): string {
 
 const entityLabel = (r: { id: string; name: string | null }) => (r.name && r.name !== r.id ? `${r.name} (${r.id})` : r.id);
 
-
 const COLUMNS = [
   ['rank', 'number', 8], ['entity_id', 'text', 24], ['name', 'text', 32], ['value', 'number', 10], ['change', 'number', 10],
   ['scored_at', 'date', 20], ['past_thresholds', 'text', 24], ['top_factors', 'text', 60],
