@@ -103,13 +103,13 @@ export async function alertAnalytics(h: Herald, actor: Actor, query: unknown): P
     const range = { from: r.from.toISOString(), to: r.to.toISOString(), bucket: q.bucket, tz: r.tz };
     const filters = { category: f.category ?? null, priority: f.priority ?? null, rule_id: f.rule_id ?? null, role: f.role ?? null };
     // A big range (more alerts than answered exactly within the time) is answered from the per-hour rollups
-    // (db/analytics/from-rollup.ts) when they carry its filters and time zone.
+    // (db/analytics/from-rollup.ts) when they carry its filters and time zone and most of its hours are stored.
     const exactMax = h.config.HERALD_ANALYTICS_EXACT_ALERTS;
     const [{ n }] = await tx<{ n: number }[]>`
       select count(*)::int as n from (select 1 from alerts a where ${alertFilter(tx, actor.orgId, r, f)} limit ${exactMax + 1}) x`;
     if (n > exactMax && await rollupCanAnswer(tx, r, f)) {
-      const j = await rollupAnswer(tx, actor.orgId, r, f, q.bucket, alertFilter).catch(tooSlow);
-      return { range, filters, ...j, approximate: true };
+      const j = await rollupAnswer(tx, actor.orgId, r, f, q.bucket, alertFilter, h.config.HERALD_ANALYTICS_LIVE_ALERTS).catch(tooSlow);
+      if (j) return { range, filters, ...j, approximate: true };
     }
     const step = `1 ${q.bucket}`;
     const [row] = await tx<{ j: Omit<AlertAnalytics, 'range' | 'filters' | 'approximate'> }[]>`

@@ -68,6 +68,8 @@ const EnvSchema = z.object({
   HERALD_RETAIN_TIMELINE_DAYS: num(0, 36_500, 365),
   /** Analytics (db/analytics/alerts.ts): up to this many alerts in range, exact percentiles; above, rollups and histograms. */
   HERALD_ANALYTICS_EXACT_ALERTS: num(0, 100_000_000, 5_000),
+  /** Analytics: the rollups answer only while at most this many of a range's alerts lie outside its stored hours. */
+  HERALD_ANALYTICS_LIVE_ALERTS: num(0, 100_000_000, 20_000),
   HERALD_RETAIN_NOTIFICATIONS_DAYS: num(0, 36_500, 90),
   HERALD_RETAIN_READINESS_DAYS: num(0, 36_500, 14),
   /** The audit trail is kept forever unless an operator bounds it (compliance usually asks for a year or more). */
