@@ -242,10 +242,10 @@ const mean = (sum: number, n: number) => (n ? round3(sum / n) : null);
 
 /**
  * The answer from the hour rows (stored, or computed for the pieces of the range they do not cover); null when
- * more than `liveMax` alerts (HERALD_ANALYTICS_LIVE_ALERTS) lie outside the stored hours. Those are computed alert by
- * alert from the base tables, several times the exact statement's cost per alert: a month of 130,000 alerts with no
- * hour stored yet (the history of an upgraded install is built over minutes) took over the 20 s limit, where the
- * exact statement answers it in seconds.
+ * more than `liveMax` alerts (HERALD_ANALYTICS_LIVE_ALERTS; counted whatever the filters) were created in the
+ * range outside its stored hours. Those are computed alert by alert from the base tables, several times the exact
+ * statement's cost per alert: a month of 130,000 alerts with no hour stored yet (the history of an upgraded install
+ * is built over minutes) took over the 20 s limit, where the exact statement answers it in seconds.
  */
 export async function rollupAnswer(tx: Sql, orgId: number, r: ResolvedRange, f: Filters, bucket: Bucket, where: Where, liveMax: number): Promise<Answer | null> {
   const covered = await coveredHours(tx, orgId, r);
